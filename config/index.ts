@@ -1,0 +1,6 @@
+// The public entry of mcpo's config: `defineConfig` and the built-in plugin and storage factories.
+
+export { apiKeys } from '../plugins/api-keys/index.ts'
+export type { McpoPlugin, PluginContext } from '../plugins/contract.ts'
+export { embeddedStorage, postgresStorage } from '../plugins/storage/index.ts'
+export { defineConfig, type ResolvedConfig, type UserConfig } from './define-config.ts'

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { isGatewayError } from '../gateway/errors.ts'
+import { loadConfig, resolveConfig } from './resolve.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'mcpo-config-'))
+after(() => rmSync(dir, { recursive: true, force: true }))
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn()
+  } catch (err) {
+    assert.ok(isGatewayError(err, 'MCPO_ERR_CONFIG'), String(err))
+    return (err.details?.problems as string[]) ?? []
+  }
+  assert.fail('expected a config error')
+}
+
+describe('config', () => {
+  it('works with nothing configured: port 8080, embedded storage in ./data', () => {
+    const c = resolveConfig({}, { env: {}, cwd: dir })
+    assert.equal(c.listen.port, 8080)
+    assert.equal(c.listen.host, '0.0.0.0')
+    assert.equal(c.storage.kind, 'embedded')
+    assert.equal(c.dataDir, join(dir, 'data'))
+    assert.equal(c.limits.sseKeepaliveMs, 15_000)
+  })
+
+  it('reads the environment: PORT, DATABASE_URL, MCPO_DATA_DIR, LOG_LEVEL, secrets and admin', () => {
+    const c = resolveConfig(
+      {},
+      {
+        env: {
+          PORT: '9090',
+          DATABASE_URL: 'postgres://127.0.0.1:5432/test',
+          MCPO_DATA_DIR: '/var/lib/mcpo',
+          LOG_LEVEL: 'debug',
+          MCPO_SECRET_KEY: 'k'.repeat(43),
+          MCPO_ADMIN_EMAIL: 'admin@example.com',
+          MCPO_ADMIN_PASSWORD: 'correct horse battery',
+        },
+        cwd: dir,
+      },
+    )
+    assert.equal(c.listen.port, 9090)
+    assert.equal(c.storage.kind, 'postgres')
+    assert.equal(c.dataDir, '/var/lib/mcpo')
+    assert.equal(c.logLevel, 'debug')
+    assert.equal(c.secretKey, 'k'.repeat(43))
+    assert.equal(c.admin.email, 'admin@example.com')
+  })
+
+  it('reports every problem at once as path: what is wrong (got X)', () => {
+    const list = problems(() =>
+      resolveConfig(
+        {
+          listen: { port: 70000 },
+          logLevel: 'loud' as never,
+          projects: [
+            {
+              id: 'demo',
+              name: 'Demo',
+              team: 'nope',
+              servers: [
+                { name: 'Bad Name', transport: 'stdio' },
+                { name: 'remote', transport: 'sse' },
+              ],
+            },
+          ],
+        },
+        { env: { PORT: 'eighty' }, cwd: dir },
+      ),
+    )
+    const text = list.join('\n')
+    assert.match(text, /^PORT: must be a port number \(got "eighty"\)$/m)
+    assert.match(text, /^listen\.port: .*\(got 70000\)$/m)
+    assert.match(text, /^logLevel: .*\(got "loud"\)$/m)
+    assert.match(text, /^projects\[0\]\.servers\[0\]\.name: must be 1-48 characters.*\(got "Bad Name"\)$/m)
+    assert.match(text, /^projects\[0\]\.servers\[0\]\.command: is required for stdio servers \(got nothing\)$/m)
+    assert.match(text, /^projects\[0\]\.servers\[1\]\.url: is required for sse servers \(got nothing\)$/m)
+    assert.match(text, /^projects\[0\]\.team: names no team in `teams` \(got "nope"\)$/m)
+    assert.ok(list.length >= 7, text)
+  })
+
+  it('never echoes a secret in an error', () => {
+    const text = problems(() =>
+      resolveConfig(
+        {
+          projects: [{ id: 'p', name: 'P', apiKeys: [{ name: 'ci', key: 'sk-live-supersecret' }] }],
+          admin: { password: 'short' },
+        },
+        { env: {}, cwd: dir },
+      ),
+    ).join('\n')
+    assert.match(text, /projects\[0\]\.apiKeys\[0\]\.key: must start with mcp_proj_.*\(got a hidden value\)/)
+    assert.match(text, /admin\.password: .*\(got a hidden value\)/)
+    assert.doesNotMatch(text, /supersecret|short"/)
+  })
+
+  it('names unknown fields', () => {
+    const text = problems(() => resolveConfig({ listen: { prot: 1 } } as never, { env: {}, cwd: dir })).join('\n')
+    assert.match(text, /listen: .*prot/)
+  })
+
+  it('deep-freezes the resolved config', () => {
+    const c = resolveConfig(
+      {
+        projects: [{ id: 'p', name: 'P', servers: [{ name: 'e', transport: 'stdio', command: 'node', args: ['x'] }] }],
+      },
+      { env: {}, cwd: dir },
+    )
+    assert.ok(Object.isFrozen(c))
+    assert.ok(Object.isFrozen(c.listen))
+    assert.ok(Object.isFrozen(c.projects[0].servers[0].args))
+    assert.throws(() => {
+      ;(c.listen as { port: number }).port = 1
+    }, TypeError)
+  })
+
+  it('loads the file named by MCPO_CONFIG and fails clearly when it is missing', async () => {
+    const file = join(dir, 'custom.config.ts')
+    writeFileSync(file, `export default { listen: { port: 1234 }, teams: [{ slug: 'ops', name: 'Ops' }] }\n`)
+    const c = await loadConfig({ env: { MCPO_CONFIG: file }, cwd: dir })
+    assert.equal(c.listen.port, 1234)
+    assert.equal(c.configPath, file)
+    await assert.rejects(
+      loadConfig({ env: { MCPO_CONFIG: join(dir, 'nope.ts') }, cwd: dir }),
+      /MCPO_CONFIG: file not found/,
+    )
+  })
+
+  it('the repository mcpo.config.ts works unedited', async () => {
+    const c = await loadConfig({ env: {}, cwd: join(import.meta.dirname, '..') })
+    assert.equal(c.listen.port, 8080)
+    assert.equal(c.storage.kind, 'embedded')
+  })
+})

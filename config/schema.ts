@@ -1,0 +1,196 @@
+// The config schema: one zod definition validates mcpo.config.ts and supplies every default.
+import { z } from 'zod'
+
+const slug = /^[a-z0-9][a-z0-9-]{0,62}$/
+const projectId = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
+/** Server names appear in URLs and as the `<server>__` prefix, so they stay in `[a-z0-9-]` (protocol.md §5). */
+export const serverNamePattern = /^[a-z0-9][a-z0-9-]{0,47}$/
+
+const plugin = z.custom<{ name: string }>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string',
+  { message: 'must be a plugin object with a name; call the factory, e.g. rbac()' },
+)
+const storage = z.custom<{ kind: string; open: unknown }>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { kind?: unknown }).kind === 'string' &&
+    typeof (v as { open?: unknown }).open === 'function',
+  { message: 'must be a storage factory such as embeddedStorage() or postgresStorage({ url })' },
+)
+
+const stringRecord = z.record(z.string(), z.string())
+
+export const serverSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(serverNamePattern, 'must be 1-48 characters of a-z, 0-9 and -, starting with a letter or digit'),
+    description: z.string().max(2000).optional(),
+    transport: z.enum(['stdio', 'sse', 'streamable-http']),
+    command: z.string().min(1).optional(),
+    args: z.array(z.string()).default([]),
+    env: stringRecord.default({}),
+    cwd: z.string().optional(),
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    headers: stringRecord.default({}),
+    /** Upstream request timeout; never shorter than a client's (Cline allows up to 3600 s). */
+    timeoutMs: z.number().int().min(1000).max(86_400_000).default(300_000),
+    isolation: z.enum(['shared', 'per-session']).optional(),
+    enabled: z.boolean().default(true),
+    autoStart: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.transport === 'stdio' && !s.command) {
+      ctx.addIssue({ code: 'custom', path: ['command'], message: 'is required for stdio servers', input: s.command })
+    }
+    if (s.transport !== 'stdio' && !s.url) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: `is required for ${s.transport} servers`, input: s.url })
+    }
+  })
+
+const apiKeySchema = z
+  .object({
+    name: z.string().min(1).max(100),
+    key: z
+      .string({ error: 'must be a string starting with mcp_proj_ (is the environment variable set?)' })
+      .regex(/^mcp_proj_[A-Za-z0-9]{20,}$/, 'must start with mcp_proj_ followed by at least 20 letters or digits'),
+    expiresAt: z.iso.datetime().optional(),
+  })
+  .strict()
+
+const projectSchema = z
+  .object({
+    id: z.string().regex(projectId, 'must be a slug or a UUID (letters, digits, - and _, at most 64)'),
+    name: z.string().min(1).max(200),
+    description: z.string().max(2000).optional(),
+    team: z.string().regex(slug, 'must be the slug of a team').optional(),
+    servers: z.array(serverSchema).default([]),
+    apiKeys: z.array(apiKeySchema).default([]),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    const names = new Set<string>()
+    p.servers.forEach((s, i) => {
+      if (names.has(s.name))
+        ctx.addIssue({ code: 'custom', path: ['servers', i, 'name'], message: 'is used twice', input: s.name })
+      names.add(s.name)
+    })
+  })
+
+export const configSchema = z
+  .object({
+    listen: z
+      .object({
+        host: z.string().min(1).default('0.0.0.0'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** Absolute URL clients reach mcpo at, when a proxy sits in front; otherwise URLs are path-absolute. */
+        publicBaseUrl: z.url().optional(),
+        /** Browser origins allowed on MCP endpoints; requests without an Origin header (every non-browser client) pass. */
+        allowedOrigins: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .prefault({}),
+    dataDir: z.string().min(1).default('./data'),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    storage: storage.optional(),
+    plugins: z.array(plugin).default([]),
+    limits: z
+      .object({
+        maxBodyBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(4 * 1024 * 1024),
+        shutdownGraceMs: z.number().int().min(0).default(10_000),
+        storageOpenTimeoutMs: z.number().int().min(100).default(30_000),
+        sseKeepaliveMs: z.number().int().min(100).max(30_000).default(15_000),
+        sessionIdleTtlMs: z
+          .number()
+          .int()
+          .min(1000)
+          .default(30 * 60_000),
+        sessionsPerKey: z.number().int().min(1).default(200),
+        sessionsPerProject: z.number().int().min(1).default(2000),
+        sessionsTotal: z.number().int().min(1).default(20_000),
+        outboundBufferBytes: z
+          .number()
+          .int()
+          .min(16 * 1024)
+          .default(4 * 1024 * 1024),
+        inFlightPerSession: z.number().int().min(1).default(256),
+      })
+      .strict()
+      .prefault({}),
+    upstreams: z
+      .object({
+        handshakeTimeoutMs: z.number().int().min(100).default(30_000),
+        idleStopMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(10 * 60_000),
+        maxProcessesPerProject: z.number().int().min(1).default(200),
+        maxProcessesTotal: z.number().int().min(1).default(2000),
+        restartInitialMs: z.number().int().min(10).default(500),
+        restartMaxMs: z.number().int().min(10).default(30_000),
+        /** Consecutive failed starts after which the circuit opens and the server is marked failed. */
+        maxConsecutiveFailures: z.number().int().min(1).default(5),
+      })
+      .strict()
+      .prefault({}),
+    unified: z
+      .object({
+        separator: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,3}$/)
+          .default('__'),
+        maxNameLength: z.number().int().min(16).max(128).default(64),
+      })
+      .strict()
+      .prefault({}),
+    admin: z
+      .object({ email: z.email().optional(), password: z.string().min(12).optional() })
+      .strict()
+      .prefault({}),
+    secretKey: z.string().min(1).optional(),
+    teams: z
+      .array(
+        z
+          .object({
+            slug: z.string().regex(slug, 'must be lower-case letters, digits and -'),
+            name: z.string().min(1).max(200),
+          })
+          .strict(),
+      )
+      .default([]),
+    projects: z.array(projectSchema).default([]),
+  })
+  .strict()
+
+type Problem = { path: (string | number)[]; message: string; input: unknown }
+
+/** Checks across fields, run even when other fields are invalid so that every problem is reported at once. */
+export function crossFieldProblems(input: { teams?: unknown; projects?: unknown }): Problem[] {
+  const out: Problem[] = []
+  if (!Array.isArray(input.projects)) return out
+  const teams = new Set(
+    Array.isArray(input.teams) ? input.teams.map((t) => (t as { slug?: unknown } | null)?.slug) : [],
+  )
+  const ids = new Set<unknown>()
+  input.projects.forEach((p: { id?: unknown; team?: unknown } | null, i) => {
+    if (!p || typeof p !== 'object') return
+    if (ids.has(p.id)) out.push({ path: ['projects', i, 'id'], message: 'is used twice', input: p.id })
+    ids.add(p.id)
+    if (p.team !== undefined && !teams.has(p.team)) {
+      out.push({ path: ['projects', i, 'team'], message: 'names no team in `teams`', input: p.team })
+    }
+  })
+  return out
+}
+
+export type ConfigInput = z.input<typeof configSchema>
+export type ConfigOutput = z.output<typeof configSchema>
+export type ServerConfig = z.output<typeof serverSchema>
+export type ProjectConfig = z.output<typeof projectSchema>

@@ -1,0 +1,476 @@
+// One JSON-RPC peer upstream (a stdio child, a remote SSE or Streamable HTTP session) and its request table:
+// fresh upstream ids mapped back to (session, original id, deadline), progress tokens, subscriptions and fan-out.
+import type { Logger } from '../../plugins/contract.ts'
+import type { UpstreamTransport } from '../upstream/transport.ts'
+import {
+  classify,
+  errorMessage,
+  idKey,
+  RpcCodes,
+  type RpcId,
+  type RpcMessage,
+  replaceTopLevelId,
+  resultMessage,
+} from './json-rpc.ts'
+import type { ClientSink, Session } from './session.ts'
+import { LATEST_VERSION } from './versions.ts'
+
+export type Isolation = 'shared' | 'per-session'
+
+export interface ConnectionOptions {
+  serverName: string
+  isolation: Isolation
+  timeoutMs: number
+  handshakeTimeoutMs: number
+  transport: UpstreamTransport
+  logger: Logger
+  /** Per-session upstreams hand the client's own capabilities upstream; shared ones declare none (protocol.md §4.5). */
+  clientCapabilities?: Record<string, unknown>
+  clientInfo?: { name: string; version: string }
+  protocolVersion?: string
+}
+
+interface Pending {
+  originalId: RpcId
+  method: string
+  sink: ClientSink | null
+  session: Session | null
+  timer: NodeJS.Timeout
+  /** The client's own progress token, restored on each progress notification (shared mode rewrites it). */
+  progressToken?: { upstream: string | number; original: string | number }
+  resolve?: (msg: RpcMessage) => void
+  reject?: (err: Error) => void
+}
+
+interface InitializeResult {
+  protocolVersion: string
+  capabilities: Record<string, unknown>
+  serverInfo: { name: string; version: string; [k: string]: unknown }
+  instructions?: string
+  [k: string]: unknown
+}
+
+const LIST_KEYS: Record<string, string> = {
+  'tools/list': 'tools',
+  'prompts/list': 'prompts',
+  'resources/list': 'resources',
+  'resources/templates/list': 'resourceTemplates',
+}
+const LIST_CHANGED: Record<string, string[]> = {
+  'notifications/tools/list_changed': ['tools/list'],
+  'notifications/prompts/list_changed': ['prompts/list'],
+  'notifications/resources/list_changed': ['resources/list', 'resources/templates/list'],
+}
+/** Items a de-paginated list may hold before mcpo stops fetching pages (protocol.md §4.7). */
+const LIST_CAP = 10_000
+const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']
+
+export class UpstreamError extends Error {
+  constructor(
+    readonly rpcCode: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message)
+  }
+}
+
+export class UpstreamConnection {
+  readonly serverName: string
+  readonly isolation: Isolation
+  readonly transport: UpstreamTransport
+  initializeResult: InitializeResult | null = null
+  state: 'starting' | 'ready' | 'closed' = 'starting'
+  readonly sessions = new Set<Session>()
+  /** Called once when the connection ends for any reason other than `close()`. */
+  onclose: ((reason: Error) => void) | null = null
+  /** list_changed arrived: the supervisor tells every attached session. */
+  onlistchanged: ((method: string) => void) | null = null
+  lastActivity = Date.now()
+  /** The remote upstream forgot its session (HTTP 404): idempotent requests may be retried on a new connection (protocol.md §4.8). */
+  sessionExpired = false
+  /** Settles once this connection is closed, so a retry acquires a new one rather than this one. */
+  readonly whenClosed: Promise<void>
+  private markClosed!: () => void
+  private seq = 0
+  private readonly pending = new Map<number, Pending>()
+  private readonly progress = new Map<string | number, Pending>()
+  private readonly listCache = new Map<string, Promise<unknown[]>>()
+  private readonly subscriptions = new Map<string, Set<Session>>()
+  /** Server→client request ids as the client sees them, back to the upstream's own id. */
+  private serverRequestSeq = 0
+  private readonly opts: ConnectionOptions
+  private readonly log: Logger
+
+  constructor(opts: ConnectionOptions) {
+    this.opts = opts
+    this.serverName = opts.serverName
+    this.isolation = opts.isolation
+    this.transport = opts.transport
+    this.log = opts.logger
+    this.whenClosed = new Promise((resolve) => {
+      this.markClosed = resolve
+    })
+    opts.transport.onmessage = (text) => this.onMessage(text)
+    opts.transport.onsendfailure = (text, err) => this.onSendFailure(text, err)
+    opts.transport.onerror = (err) => this.log.warn({ err: err.message }, 'upstream transport error')
+    opts.transport.onclose = (reason) =>
+      this.closed(reason ?? new UpstreamError(RpcCodes.UPSTREAM_CLOSED, 'upstream closed'))
+  }
+
+  get inFlight(): number {
+    return this.pending.size
+  }
+
+  /** Starts the transport and performs mcpo's own handshake; the InitializeResult is kept for every client. */
+  async start(): Promise<InitializeResult> {
+    await this.transport.start()
+    const result = (await this.call(
+      'initialize',
+      {
+        protocolVersion: this.opts.protocolVersion ?? LATEST_VERSION,
+        capabilities: this.opts.clientCapabilities ?? {},
+        clientInfo: this.opts.clientInfo ?? { name: 'mcpo', version: '0.1.0' },
+      },
+      this.opts.handshakeTimeoutMs,
+    )) as InitializeResult
+    this.initializeResult = result
+    const version = (this.transport as { setProtocolVersion?: (v: string) => void }).setProtocolVersion
+    if (version) version.call(this.transport, result.protocolVersion)
+    this.transport.send('{"jsonrpc":"2.0","method":"notifications/initialized"}')
+    const open = (this.transport as { openEventStream?: () => void }).openEventStream
+    if (open) open.call(this.transport)
+    this.state = 'ready'
+    return result
+  }
+
+  /** A request from mcpo itself (handshake, list pages); resolves with the result or rejects with the upstream's error. */
+  call(method: string, params: Record<string, unknown> | undefined, timeoutMs = this.opts.timeoutMs): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const id = ++this.seq
+      const entry: Pending = {
+        originalId: id,
+        method,
+        sink: null,
+        session: null,
+        timer: setTimeout(() => this.expire(id), timeoutMs),
+        resolve: (msg) => {
+          if (msg.error) reject(new UpstreamError(msg.error.code, msg.error.message, msg.error.data))
+          else resolve(msg.result)
+        },
+        reject,
+      }
+      this.pending.set(id, entry)
+      this.transport.send(
+        JSON.stringify(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params }),
+      )
+    })
+  }
+
+  /**
+   * Forwards a client request. The upstream sees a fresh id; the response goes to `sink` with the client's id and type.
+   * Returns a cancel function the session keeps for `notifications/cancelled` and disconnects.
+   */
+  forward(session: Session, sink: ClientSink, msg: RpcMessage & { id: RpcId; method: string }, raw: string): void {
+    const id = ++this.seq
+    this.lastActivity = Date.now()
+    const entry: Pending = {
+      originalId: msg.id,
+      method: msg.method,
+      sink,
+      session,
+      timer: setTimeout(() => this.expire(id), this.opts.timeoutMs),
+    }
+    let text: string | null = null
+    const meta = (msg.params as { _meta?: { progressToken?: string | number } } | undefined)?._meta
+    if (meta?.progressToken !== undefined) {
+      // Clients number their tokens like their ids, so a shared upstream would see collisions: use the upstream id.
+      const upstreamToken = this.isolation === 'shared' ? `p${id}` : meta.progressToken
+      entry.progressToken = { upstream: upstreamToken, original: meta.progressToken }
+      this.progress.set(upstreamToken, entry)
+      if (upstreamToken !== meta.progressToken) {
+        text = JSON.stringify({
+          ...msg,
+          id,
+          params: { ...msg.params, _meta: { ...meta, progressToken: upstreamToken } },
+        })
+      }
+    }
+    text ??= replaceTopLevelId(raw, String(id)) ?? JSON.stringify({ ...msg, id })
+    this.pending.set(id, entry)
+    session.inflight.set(idKey(msg.id), { cancel: (reason) => this.cancel(id, reason) })
+    this.transport.send(text)
+  }
+
+  /** Client `notifications/cancelled`: tell upstream with its own id and drop whatever answer comes later. */
+  cancel(upstreamId: number, reason: string): void {
+    const entry = this.pending.get(upstreamId)
+    if (!entry) return
+    this.settle(upstreamId, entry)
+    if (this.state !== 'closed') {
+      this.transport.send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId: upstreamId, reason },
+        }),
+      )
+    }
+  }
+
+  /** A notification from a client (per-session upstreams only; shared ones never see client notifications). */
+  notify(raw: string): void {
+    if (this.state !== 'closed') this.transport.send(raw)
+  }
+
+  /** A complete list: every upstream page fetched and merged, cached until the upstream says it changed. */
+  list(method: string): Promise<unknown[]> {
+    let cached = this.listCache.get(method)
+    if (!cached) {
+      cached = this.fetchAllPages(method)
+      this.listCache.set(method, cached)
+      cached.catch(() => this.listCache.delete(method))
+    }
+    return cached
+  }
+
+  private async fetchAllPages(method: string): Promise<unknown[]> {
+    const key = LIST_KEYS[method]
+    const items: unknown[] = []
+    let cursor: string | undefined
+    for (let page = 0; page < 1000; page++) {
+      const result = (await this.call(method, cursor === undefined ? undefined : { cursor })) as Record<string, unknown>
+      const got = result?.[key]
+      if (Array.isArray(got)) items.push(...got)
+      cursor = typeof result?.nextCursor === 'string' ? result.nextCursor : undefined
+      if (cursor === undefined) return items
+      if (items.length >= LIST_CAP) {
+        this.log.warn({ method, items: items.length }, 'list capped: upstream has more items than mcpo relays')
+        return items
+      }
+    }
+    return items
+  }
+
+  /** Shared upstreams: one upstream subscription per URI, however many sessions asked (protocol.md §4.6). */
+  async subscribe(session: Session, uri: string): Promise<void> {
+    let subs = this.subscriptions.get(uri)
+    if (!subs) {
+      subs = new Set()
+      this.subscriptions.set(uri, subs)
+    }
+    const first = subs.size === 0
+    subs.add(session)
+    session.onClose(() => this.unsubscribe(session, uri).catch(() => {}))
+    if (first) await this.call('resources/subscribe', { uri })
+  }
+
+  async unsubscribe(session: Session, uri: string): Promise<void> {
+    const subs = this.subscriptions.get(uri)
+    if (!subs?.delete(session)) return
+    if (subs.size === 0) {
+      this.subscriptions.delete(uri)
+      if (this.state === 'ready') await this.call('resources/unsubscribe', { uri })
+    }
+  }
+
+  /** The most verbose level any attached session asked for is what the upstream sends. */
+  async syncLogLevel(): Promise<void> {
+    let min = -1
+    for (const s of this.sessions) {
+      const i = s.logLevel ? LOG_LEVELS.indexOf(s.logLevel) : -1
+      if (i !== -1 && (min === -1 || i < min)) min = i
+    }
+    if (min !== -1) await this.call('logging/setLevel', { level: LOG_LEVELS[min] })
+  }
+
+  /** Forwards a client's answer to a server→client request. */
+  respondToServer(upstreamId: RpcId, raw: string): void {
+    if (this.state === 'closed') return
+    this.transport.send(replaceTopLevelId(raw, JSON.stringify(upstreamId)) ?? raw)
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return
+    this.onclose = null
+    this.failAll(new UpstreamError(RpcCodes.SHUTTING_DOWN, 'upstream connection closed'))
+    this.state = 'closed'
+    await this.transport.close()
+    this.markClosed()
+  }
+
+  private closed(reason: Error): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    if (isSessionExpiry(reason)) this.sessionExpired = true
+    this.failAll(
+      new UpstreamError(RpcCodes.UPSTREAM_CLOSED, `upstream "${this.serverName}" went away: ${reason.message}`),
+    )
+    const cb = this.onclose
+    this.onclose = null
+    cb?.(reason)
+    this.markClosed()
+  }
+
+  private failAll(err: UpstreamError): void {
+    for (const [id, entry] of [...this.pending]) this.fail(id, entry, err)
+  }
+
+  private fail(id: number, entry: Pending, err: UpstreamError): void {
+    this.settle(id, entry)
+    if (entry.reject) entry.reject(err)
+    else entry.sink?.respond(errorMessage(entry.originalId, err.rpcCode, err.message, err.data))
+  }
+
+  private settle(id: number, entry: Pending): void {
+    clearTimeout(entry.timer)
+    this.pending.delete(id)
+    if (entry.progressToken) this.progress.delete(entry.progressToken.upstream)
+    entry.session?.inflight.delete(idKey(entry.originalId))
+  }
+
+  private expire(id: number): void {
+    const entry = this.pending.get(id)
+    if (!entry) return
+    const ms = entry.resolve ? this.opts.handshakeTimeoutMs : this.opts.timeoutMs
+    this.cancel(id, 'timeout')
+    const err = new UpstreamError(
+      RpcCodes.UPSTREAM_TIMEOUT,
+      `upstream "${this.serverName}" did not answer ${entry.method} within ${ms} ms`,
+    )
+    if (entry.reject) entry.reject(err)
+    else entry.sink?.respond(errorMessage(entry.originalId, err.rpcCode, err.message))
+  }
+
+  private onSendFailure(text: string, err: Error): void {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      return
+    }
+    const id = (parsed as { id?: unknown }).id
+    if (typeof id !== 'number') return
+    const entry = this.pending.get(id)
+    // Set before the failure reaches the relay, which retries idempotent requests of an expired session.
+    if (isSessionExpiry(err)) this.sessionExpired = true
+    if (entry)
+      this.fail(
+        id,
+        entry,
+        new UpstreamError(
+          RpcCodes.UPSTREAM_UNAVAILABLE,
+          `upstream "${this.serverName}" refused the request: ${err.message}`,
+        ),
+      )
+  }
+
+  private onMessage(text: string): void {
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      this.log.warn({ server: this.serverName }, 'dropped a malformed message from upstream')
+      return
+    }
+    this.lastActivity = Date.now()
+    const c = classify(value)
+    switch (c.kind) {
+      case 'response':
+        this.onResponse(c.msg, text)
+        break
+      case 'notification':
+        this.onNotification(c.msg, text)
+        break
+      case 'request':
+        this.onServerRequest(c.msg, text)
+        break
+      default:
+        this.log.warn({ server: this.serverName, reason: c.reason }, 'dropped an invalid message from upstream')
+    }
+  }
+
+  private onResponse(msg: RpcMessage & { id: RpcId }, text: string): void {
+    const entry = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined
+    if (!entry) {
+      this.log.debug(
+        { server: this.serverName, id: msg.id },
+        'dropped a response nobody waits for (cancelled or timed out)',
+      )
+      return
+    }
+    this.settle(msg.id as number, entry)
+    if (entry.resolve) {
+      entry.resolve(msg)
+      return
+    }
+    const out =
+      replaceTopLevelId(text, JSON.stringify(entry.originalId)) ?? JSON.stringify({ ...msg, id: entry.originalId })
+    entry.sink?.respond(out)
+  }
+
+  private onNotification(msg: RpcMessage & { method: string }, text: string): void {
+    const method = msg.method
+    if (method === 'notifications/progress') {
+      const token = (msg.params as { progressToken?: string | number } | undefined)?.progressToken
+      const entry = token === undefined ? undefined : this.progress.get(token)
+      if (!entry?.sink || !entry.progressToken) return
+      const out =
+        entry.progressToken.upstream === entry.progressToken.original
+          ? text
+          : JSON.stringify({ ...msg, params: { ...msg.params, progressToken: entry.progressToken.original } })
+      entry.sink.send(out)
+      return
+    }
+    const invalidated = LIST_CHANGED[method]
+    if (invalidated) {
+      for (const m of invalidated) this.listCache.delete(m)
+      this.onlistchanged?.(method)
+      return
+    }
+    if (method === 'notifications/resources/updated') {
+      const uri = (msg.params as { uri?: string } | undefined)?.uri
+      if (this.isolation === 'per-session') for (const s of this.sessions) s.notify(text)
+      else if (uri) for (const s of this.subscriptions.get(uri) ?? []) s.notify(text)
+      return
+    }
+    if (method === 'notifications/message') {
+      const level = LOG_LEVELS.indexOf((msg.params as { level?: string } | undefined)?.level ?? '')
+      for (const s of this.sessions) {
+        const wanted = s.logLevel ? LOG_LEVELS.indexOf(s.logLevel) : -1
+        if (wanted !== -1 && level >= wanted) s.notify(text)
+      }
+      return
+    }
+    // Anything else belongs to the one client of a per-session upstream; a shared upstream has no owner for it.
+    if (this.isolation === 'per-session') for (const s of this.sessions) s.notify(text)
+  }
+
+  /** Server→client requests: `ping` is answered here; the rest reach the owning client only in per-session mode. */
+  private onServerRequest(msg: RpcMessage & { id: RpcId; method: string }, text: string): void {
+    if (msg.method === 'ping') {
+      this.transport.send(resultMessage(msg.id, {}))
+      return
+    }
+    const owner = this.isolation === 'per-session' ? [...this.sessions][0] : undefined
+    if (!owner || owner.closed) {
+      this.transport.send(
+        errorMessage(
+          msg.id,
+          RpcCodes.METHOD_NOT_FOUND,
+          `${msg.method} is not available: mcpo shares this server between clients, so it cannot ask one of them`,
+        ),
+      )
+      return
+    }
+    const clientId = `mcpo-${++this.serverRequestSeq}`
+    owner.serverRequests.set(clientId, (response) => this.respondToServer(msg.id, response.raw))
+    owner.notify(replaceTopLevelId(text, JSON.stringify(clientId)) ?? JSON.stringify({ ...msg, id: clientId }))
+  }
+}
+
+/** How the upstream transports report a remote session the server forgot: MCPO_ERR_UPSTREAM_CLOSED with HTTP 404. */
+function isSessionExpiry(err: Error): boolean {
+  const e = err as { code?: unknown; details?: { status?: unknown } }
+  return e.code === 'MCPO_ERR_UPSTREAM_CLOSED' && e.details?.status === 404
+}

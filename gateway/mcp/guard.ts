@@ -1,0 +1,110 @@
+// Every MCP request is authenticated, checked against its project and origin, and turned into an Exchange here.
+import type { Exchange, Principal } from '../../plugins/contract.ts'
+import type { PluginHost } from '../../plugins/host.ts'
+import { type IncomingRequest, queryParam, type Responder, sendJson } from '../http.ts'
+import type { Relay } from './relay.ts'
+
+export interface GuardDeps {
+  plugins: PluginHost
+  relay: Relay
+  /** Origins allowed to call MCP endpoints from a browser; requests without Origin always pass (protocol.md §3). */
+  allowedOrigins: readonly string[]
+  isClosing(): boolean
+}
+
+export interface Guarded {
+  ex: Exchange
+  principal: Principal
+}
+
+let requestSeq = 0
+
+export function makeExchange(req: IncomingRequest, params: Record<string, string>): Exchange {
+  return {
+    requestId: `r${(++requestSeq).toString(36)}`,
+    method: req.method,
+    path: req.path,
+    query: req.query,
+    headers: req.headers,
+    ip: req.ip,
+    params,
+    principal: null,
+    state: new Map(),
+  }
+}
+
+/** 401 in API-key mode: no `resource_metadata`, so OAuth-capable clients do not start an OAuth dance (protocol.md §7.1). */
+export function unauthorized(res: Responder, tokenPresented: boolean): void {
+  sendJson(
+    res,
+    401,
+    {
+      error: {
+        code: 'MCPO_ERR_UNAUTHENTICATED',
+        message: 'a valid project API key is required: Authorization: Bearer mcp_proj_…',
+      },
+    },
+    {
+      'www-authenticate': tokenPresented ? 'Bearer realm="mcpo", error="invalid_token"' : 'Bearer realm="mcpo"',
+    },
+  )
+}
+
+/** The same answer for a project that does not exist and one the caller may not see: it reveals nothing. */
+export function notFound(res: Responder): void {
+  sendJson(res, 404, { error: { code: 'MCPO_ERR_NOT_FOUND', message: 'not found' } })
+}
+
+export async function guard(
+  deps: GuardDeps,
+  req: IncomingRequest,
+  res: Responder,
+  params: Record<string, string>,
+): Promise<Guarded | null> {
+  const origin = req.headers.origin
+  if (origin !== undefined && !deps.allowedOrigins.includes(origin)) {
+    sendJson(res, 403, { error: { code: 'MCPO_ERR_FORBIDDEN', message: 'origin not allowed' } })
+    return null
+  }
+  if (deps.isClosing()) {
+    sendJson(
+      res,
+      503,
+      { error: { code: 'MCPO_ERR_SHUTTING_DOWN', message: 'the gateway is shutting down' } },
+      { 'retry-after': '1' },
+    )
+    return null
+  }
+  const ex = makeExchange(req, params)
+  // Tokens in URLs end up in logs and proxies; only the Authorization header counts.
+  if (queryParam(req.query, 'access_token') !== null) {
+    unauthorized(res, true)
+    return null
+  }
+  await deps.plugins.onRequest(ex)
+  const principal = await deps.plugins.authenticate(ex)
+  if (res.aborted) return null
+  if (!principal) {
+    unauthorized(res, req.headers.authorization !== undefined)
+    return null
+  }
+  ex.principal = principal
+  const projectId = params.projectId
+  const allowedHere = principal.projectId === undefined ? principal.isAdmin === true : principal.projectId === projectId
+  if (!allowedHere || !deps.relay.hasProject(projectId)) {
+    notFound(res)
+    return null
+  }
+  const serverName = params.serverName ?? null
+  if (serverName !== null && !deps.relay.runtime(projectId, serverName)?.spec.enabled) {
+    notFound(res)
+    return null
+  }
+  const decision = await deps.plugins.authorize(ex, { projectId, serverName, method: 'connect' })
+  if (!decision.allow) {
+    if (decision.status === 404) notFound(res)
+    else sendJson(res, decision.status ?? 403, { error: { code: 'MCPO_ERR_FORBIDDEN', message: decision.reason } })
+    return null
+  }
+  return { ex, principal }
+}

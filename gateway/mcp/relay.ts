@@ -1,0 +1,346 @@
+// The relay: answers what mcpo answers itself (initialize, ping, lists from cache) and forwards the rest to the
+// right upstream connection. Transports hand it parsed messages and a sink; it never touches HTTP.
+import type { Exchange, Logger } from '../../plugins/contract.ts'
+import type { PluginHost } from '../../plugins/host.ts'
+import { type UpstreamConnection, UpstreamError } from './connection.ts'
+import { errorMessage, idKey, RpcCodes, type RpcId, type RpcMessage, resultMessage } from './json-rpc.ts'
+import type { ClientSink, Session } from './session.ts'
+import { ProcessCaps, ServerRuntime, type ServerSpec, type SupervisorLimits } from './supervisor.ts'
+import { type UnifiedOptions, UnifiedRouter } from './unified.ts'
+import { negotiateVersion } from './versions.ts'
+
+export const LIST_METHODS: Record<string, string> = {
+  'tools/list': 'tools',
+  'prompts/list': 'prompts',
+  'resources/list': 'resources',
+  'resources/templates/list': 'resourceTemplates',
+}
+
+export interface RelayOptions {
+  logger: Logger
+  plugins: PluginHost
+  limits: SupervisorLimits
+  unified: UnifiedOptions
+  version: string
+}
+
+type Request = RpcMessage & { id: RpcId; method: string }
+
+export class Relay {
+  private readonly projects = new Map<string, Map<string, ServerRuntime>>()
+  readonly caps: ProcessCaps
+  private readonly unified: UnifiedRouter
+  private sweeper: NodeJS.Timeout | null = null
+
+  constructor(private readonly opts: RelayOptions) {
+    this.caps = new ProcessCaps(opts.limits)
+    this.unified = new UnifiedRouter(this, opts.unified, opts.logger)
+  }
+
+  /** Replaces the servers of a project: new ones are added, removed ones stopped, changed ones restarted. */
+  async setServers(projectId: string, specs: ServerSpec[]): Promise<void> {
+    let runtimes = this.projects.get(projectId)
+    if (!runtimes) {
+      runtimes = new Map()
+      this.projects.set(projectId, runtimes)
+    }
+    const wanted = new Map(specs.map((s) => [s.name, s]))
+    const stops: Promise<void>[] = []
+    for (const [name, rt] of runtimes) {
+      const next = wanted.get(name)
+      if (!next || JSON.stringify(next) !== JSON.stringify(rt.spec)) {
+        runtimes.delete(name)
+        stops.push(rt.stop())
+      }
+    }
+    for (const spec of specs) {
+      if (runtimes.has(spec.name)) continue
+      const rt = new ServerRuntime(
+        spec,
+        this.opts.limits,
+        this.caps,
+        this.opts.logger.child({ project: projectId, server: spec.name }),
+      )
+      rt.onlistchanged = (method, sessions) => {
+        for (const s of sessions) s.noticeListChanged(method)
+      }
+      runtimes.set(spec.name, rt)
+      if (spec.enabled && spec.autoStart && rt.isolation === 'shared') {
+        rt.ensureStarted().catch((err) =>
+          this.opts.logger.warn({ server: spec.name, err: err.message }, 'auto-start failed'),
+        )
+      }
+    }
+    await Promise.all(stops)
+    this.unified.projectChanged(projectId)
+    this.startSweeper()
+  }
+
+  runtime(projectId: string, serverName: string): ServerRuntime | undefined {
+    return this.projects.get(projectId)?.get(serverName)
+  }
+
+  /** Enabled servers of a project, in name order (the unified endpoint lists them in this stable order). */
+  runtimes(projectId: string): ServerRuntime[] {
+    const m = this.projects.get(projectId)
+    if (!m) return []
+    return [...m.values()].filter((r) => r.spec.enabled).sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1))
+  }
+
+  hasProject(projectId: string): boolean {
+    return this.projects.has(projectId)
+  }
+
+  /** A client request. Errors always come back as a JSON-RPC error on the sink, never as silence. */
+  async request(session: Session, msg: Request, raw: string, sink: ClientSink, ex: Exchange): Promise<void> {
+    try {
+      await this.dispatch(session, msg, raw, sink, ex)
+    } catch (err) {
+      if (err instanceof UpstreamError) sink.respond(errorMessage(msg.id, err.rpcCode, err.message, err.data))
+      else {
+        this.opts.logger.error({ err, method: msg.method }, 'relay failed')
+        sink.respond(errorMessage(msg.id, RpcCodes.INTERNAL_ERROR, 'internal error'))
+      }
+    }
+  }
+
+  private async dispatch(session: Session, msg: Request, raw: string, sink: ClientSink, ex: Exchange): Promise<void> {
+    const params = msg.params ?? {}
+    switch (msg.method) {
+      case 'initialize':
+        return this.initialize(session, msg, sink)
+      case 'ping':
+        return sink.respond(resultMessage(msg.id, {}))
+      case 'logging/setLevel': {
+        session.logLevel = typeof params.level === 'string' ? params.level : null
+        sink.respond(resultMessage(msg.id, {}))
+        for (const conn of await this.connectionsOf(session)) conn.syncLogLevel().catch(() => {})
+        return
+      }
+    }
+    if (session.serverName === null) return this.unified.request(session, msg, raw, sink, ex)
+    const rt = this.runtime(session.projectId, session.serverName)
+    if (!rt) throw new UpstreamError(RpcCodes.UPSTREAM_UNAVAILABLE, `server "${session.serverName}" no longer exists`)
+    return this.toServer(rt, session, msg, raw, sink, ex)
+  }
+
+  /** Sends one request to one server: lists from cache, subscriptions ref-counted, tool calls authorized first. */
+  async toServer(
+    rt: ServerRuntime,
+    session: Session,
+    msg: Request,
+    raw: string,
+    sink: ClientSink,
+    ex: Exchange,
+  ): Promise<void> {
+    const params = msg.params ?? {}
+    const method = msg.method
+    if (method === 'tools/call') {
+      const toolName = typeof params.name === 'string' ? params.name : ''
+      const decision = await this.opts.plugins.authorize(ex, {
+        projectId: session.projectId,
+        serverName: rt.spec.name,
+        method,
+        toolName,
+      })
+      if (!decision.allow) {
+        return sink.respond(
+          errorMessage(msg.id, RpcCodes.INVALID_PARAMS, `Tool ${toolName} is not available: ${decision.reason}`),
+        )
+      }
+    }
+    const conn = await rt.acquire(session)
+    const listKey = LIST_METHODS[method]
+    if (listKey) {
+      if (params.cursor !== undefined)
+        return sink.respond(errorMessage(msg.id, RpcCodes.INVALID_PARAMS, 'Invalid cursor'))
+      const items = await this.listFor(conn, method, session, ex, rt.spec.name).catch(async (err: unknown) => {
+        // A remote session that expired (404) is re-initialized once and idempotent requests retried (protocol.md §4.8).
+        if (!conn.sessionExpired) throw err
+        await conn.whenClosed
+        return this.listFor(await rt.acquire(session), method, session, ex, rt.spec.name)
+      })
+      return sink.respond(resultMessage(msg.id, { [listKey]: items }))
+    }
+    if (conn.isolation === 'shared' && (method === 'resources/subscribe' || method === 'resources/unsubscribe')) {
+      const uri = typeof params.uri === 'string' ? params.uri : ''
+      if (method === 'resources/subscribe') await conn.subscribe(session, uri)
+      else await conn.unsubscribe(session, uri)
+      return sink.respond(resultMessage(msg.id, {}))
+    }
+    conn.forward(
+      session,
+      method === 'resources/read' ? this.retryOnExpiry(rt, session, msg, raw, sink, conn) : sink,
+      msg,
+      raw,
+    )
+  }
+
+  /**
+   * Wraps the sink of an idempotent request: if it fails because the remote upstream session expired (404), it is
+   * sent once more on a new connection (protocol.md §4.8). tools/call is never wrapped, so it is never replayed.
+   */
+  private retryOnExpiry(
+    rt: ServerRuntime,
+    session: Session,
+    msg: Request,
+    raw: string,
+    sink: ClientSink,
+    conn: UpstreamConnection,
+  ): ClientSink {
+    let retried = false
+    return {
+      send: (json) => sink.send(json),
+      respond: (json) => {
+        if (retried || !conn.sessionExpired || (JSON.parse(json) as { error?: unknown }).error === undefined) {
+          return sink.respond(json)
+        }
+        retried = true
+        conn.whenClosed
+          .then(() => rt.acquire(session))
+          .then(
+            (fresh) => fresh.forward(session, sink, msg, raw),
+            () => sink.respond(json),
+          )
+      },
+      get closed() {
+        return sink.closed
+      },
+    }
+  }
+
+  /** A server's list; tools nobody may call are left out, by the same decision that guards `tools/call`. */
+  async listFor(
+    conn: UpstreamConnection,
+    method: string,
+    session: Session,
+    ex: Exchange,
+    serverName: string,
+  ): Promise<unknown[]> {
+    const items = await conn.list(method)
+    if (method !== 'tools/list' || this.opts.plugins.hooks.authorize === null) return items
+    const allowed: unknown[] = []
+    for (const tool of items) {
+      const toolName = (tool as { name?: string }).name ?? ''
+      const d = await this.opts.plugins.authorize(ex, {
+        projectId: session.projectId,
+        serverName,
+        method: 'tools/call',
+        toolName,
+      })
+      if (d.allow) allowed.push(tool)
+    }
+    return allowed
+  }
+
+  private async initialize(session: Session, msg: Request, sink: ClientSink): Promise<void> {
+    const params = msg.params ?? {}
+    session.protocolVersion = negotiateVersion(params.protocolVersion)
+    session.clientCapabilities = (params.capabilities as Record<string, unknown>) ?? {}
+    session.clientInfo = (params.clientInfo as Session['clientInfo']) ?? null
+    if (session.serverName === null) {
+      session.initialized = true
+      return sink.respond(resultMessage(msg.id, this.unified.initializeResult(session, this.opts.version)))
+    }
+    const rt = this.runtime(session.projectId, session.serverName)
+    if (!rt) throw new UpstreamError(RpcCodes.UPSTREAM_UNAVAILABLE, `server "${session.serverName}" no longer exists`)
+    const conn = await rt.acquire(session)
+    const init = conn.initializeResult
+    if (!init) throw new UpstreamError(RpcCodes.UPSTREAM_UNAVAILABLE, 'upstream is not initialized')
+    const result: Record<string, unknown> = {
+      protocolVersion: session.protocolVersion,
+      capabilities: relayedCapabilities(init.capabilities),
+      serverInfo: init.serverInfo,
+    }
+    if (init.instructions !== undefined) result.instructions = init.instructions
+    session.initialized = true
+    sink.respond(resultMessage(msg.id, result))
+  }
+
+  /** Client notifications: cancels are translated, the rest reach per-session upstreams only. */
+  async notification(session: Session, msg: RpcMessage & { method: string }, raw: string): Promise<void> {
+    if (msg.method === 'notifications/initialized') {
+      session.initialized = true
+      return
+    }
+    if (msg.method === 'notifications/cancelled') {
+      const requestId = (msg.params as { requestId?: RpcId } | undefined)?.requestId
+      if (requestId === undefined) return
+      const key = idKey(requestId)
+      const inflight = session.inflight.get(key)
+      if (inflight) {
+        session.inflight.delete(key)
+        inflight.cancel(String((msg.params as { reason?: unknown }).reason ?? 'cancelled by client'))
+      }
+      return
+    }
+    for (const conn of await this.connectionsOf(session, false)) if (conn.isolation === 'per-session') conn.notify(raw)
+  }
+
+  /** A client's answer to a server→client request. */
+  response(session: Session, msg: RpcMessage & { id: RpcId }, raw: string): void {
+    const key = String(msg.id)
+    const handler = session.serverRequests.get(key)
+    if (!handler) return
+    session.serverRequests.delete(key)
+    handler({ id: msg.id, raw, msg })
+  }
+
+  /** The upstream connections a session uses now (optionally without starting any). */
+  private async connectionsOf(session: Session, start = true): Promise<UpstreamConnection[]> {
+    const rts =
+      session.serverName === null
+        ? this.runtimes(session.projectId)
+        : [this.runtime(session.projectId, session.serverName)]
+    const out: UpstreamConnection[] = []
+    for (const rt of rts) {
+      if (!rt) continue
+      if (!start && rt.state !== 'running') continue
+      try {
+        out.push(await rt.acquire(session))
+      } catch {
+        // A server that is down has nothing to tell; the others still get the message.
+      }
+    }
+    return out
+  }
+
+  /** Requests waiting for an upstream answer, across every server. */
+  inFlight(): number {
+    let n = 0
+    for (const runtimes of this.projects.values()) for (const rt of runtimes.values()) n += rt.inFlight()
+    return n
+  }
+
+  status(projectId: string): Record<string, ReturnType<ServerRuntime['status']>> {
+    const out: Record<string, ReturnType<ServerRuntime['status']>> = {}
+    for (const [name, rt] of this.projects.get(projectId) ?? []) out[name] = rt.status()
+    return out
+  }
+
+  private startSweeper(): void {
+    if (this.sweeper) return
+    this.sweeper = setInterval(() => {
+      const now = Date.now()
+      for (const runtimes of this.projects.values()) for (const rt of runtimes.values()) rt.sweepIdle(now)
+    }, 5000)
+    this.sweeper.unref()
+  }
+
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper)
+    const stops: Promise<void>[] = []
+    for (const runtimes of this.projects.values()) for (const rt of runtimes.values()) stops.push(rt.stop())
+    await Promise.all(stops)
+  }
+}
+
+/**
+ * What a client is told the server can do: only what mcpo relays (protocol.md §4.1). Tasks are dropped (`tasks/list`
+ * would show other sessions' tasks); list_changed and subscriptions are relayed, so they stay.
+ */
+export function relayedCapabilities(caps: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(caps ?? {})) if (k !== 'tasks') out[k] = v
+  return out
+}

@@ -1,0 +1,102 @@
+// A downstream session: one MCP client connection (a legacy SSE stream and its POSTs, or a Streamable HTTP session).
+import type { RpcId } from './json-rpc.ts'
+import type { SseChannel } from './sse.ts'
+
+/** Where the messages that belong to one client request go: progress, server→client requests, the response. */
+export interface ClientSink {
+  /** A message related to the request, sent before its response. */
+  send(json: string): void
+  /** The response; a Streamable POST stream ends after it. */
+  respond(json: string): void
+  readonly closed: boolean
+}
+
+/** What a session remembers about one request it forwarded, so a cancel or a disconnect can reach upstream. */
+export interface InflightRequest {
+  cancel(reason: string): void
+}
+
+export type Transport = 'legacy' | 'streamable'
+
+export interface SessionInit {
+  id: string
+  projectId: string
+  /** null for the unified project endpoint. */
+  serverName: string | null
+  /** The key (or user) that opened the session; every later request must come from the same one. */
+  principalId: string
+  transport: Transport
+  protocolVersion: string
+  now: number
+}
+
+export class Session {
+  readonly id: string
+  readonly projectId: string
+  readonly serverName: string | null
+  readonly principalId: string
+  readonly transport: Transport
+  protocolVersion: string
+  initialized = false
+  clientCapabilities: Record<string, unknown> = {}
+  clientInfo: { name?: string; version?: string } | null = null
+  lastActivity: number
+  /** The legacy stream, or the Streamable GET stream: where messages unrelated to a request go. */
+  channel: SseChannel | null = null
+  readonly inflight = new Map<string, InflightRequest>()
+  /** Server→client requests waiting for this client's answer, by the id the client saw. */
+  readonly serverRequests = new Map<string, (response: { id: RpcId; raw: string; msg: unknown }) => void>()
+  logLevel: string | null = null
+  closed = false
+  private closeHandlers: (() => void)[] = []
+  /** Coalesces list_changed bursts into one notification per method. */
+  private pendingNotices: Set<string> | null = null
+
+  constructor(init: SessionInit) {
+    this.id = init.id
+    this.projectId = init.projectId
+    this.serverName = init.serverName
+    this.principalId = init.principalId
+    this.transport = init.transport
+    this.protocolVersion = init.protocolVersion
+    this.lastActivity = init.now
+  }
+
+  /** Sends a message that belongs to no request. Without a stream there is nowhere to put it, so it is dropped. */
+  notify(json: string): boolean {
+    if (this.closed || this.channel === null || this.channel.closed) return false
+    return this.channel.send(json)
+  }
+
+  /** Queues a `list_changed` notice; bursts within one tick become one message. */
+  noticeListChanged(method: string): void {
+    if (this.closed) return
+    if (this.pendingNotices === null) {
+      this.pendingNotices = new Set()
+      setTimeout(() => {
+        const methods = this.pendingNotices
+        this.pendingNotices = null
+        if (methods) for (const m of methods) this.notify(`{"jsonrpc":"2.0","method":"${m}"}`)
+      }, 20).unref()
+    }
+    this.pendingNotices.add(method)
+  }
+
+  onClose(cb: () => void): void {
+    if (this.closed) cb()
+    else this.closeHandlers.push(cb)
+  }
+
+  /** Ends the session: in-flight requests are cancelled upstream and late answers dropped. */
+  close(reason: string): void {
+    if (this.closed) return
+    this.closed = true
+    for (const req of this.inflight.values()) req.cancel(reason)
+    this.inflight.clear()
+    this.serverRequests.clear()
+    if (this.channel && !this.channel.closed) this.channel.end()
+    const handlers = this.closeHandlers
+    this.closeHandlers = []
+    for (const h of handlers) h()
+  }
+}

@@ -1,0 +1,100 @@
+// Every open downstream session, with caps per key, per project and in total, and reaping of abandoned ones.
+import { randomUUID } from 'node:crypto'
+import { UpstreamError } from './connection.ts'
+import { RpcCodes } from './json-rpc.ts'
+import { Session, type SessionInit } from './session.ts'
+
+export interface SessionLimits {
+  sessionsPerKey: number
+  sessionsPerProject: number
+  sessionsTotal: number
+  sessionIdleTtlMs: number
+}
+
+export class SessionRegistry {
+  private readonly byId = new Map<string, Session>()
+  private readonly perKey = new Map<string, number>()
+  private readonly perProject = new Map<string, number>()
+  private reaper: NodeJS.Timeout | null = null
+
+  constructor(private readonly limits: SessionLimits) {}
+
+  get size(): number {
+    return this.byId.size
+  }
+
+  /** Opens a session, or throws a limit error naming which cap was hit. Ids are random UUIDs (122 random bits). */
+  open(init: Omit<SessionInit, 'id' | 'now'>): Session {
+    const keyCount = this.perKey.get(init.principalId) ?? 0
+    const projectCount = this.perProject.get(init.projectId) ?? 0
+    if (keyCount >= this.limits.sessionsPerKey) throw limit(`this key already has ${keyCount} open sessions`)
+    if (projectCount >= this.limits.sessionsPerProject)
+      throw limit(`this project already has ${projectCount} open sessions`)
+    if (this.byId.size >= this.limits.sessionsTotal) throw limit('the gateway has reached its session limit')
+    const session = new Session({ ...init, id: randomUUID(), now: Date.now() })
+    this.byId.set(session.id, session)
+    this.perKey.set(init.principalId, keyCount + 1)
+    this.perProject.set(init.projectId, projectCount + 1)
+    session.onClose(() => this.forget(session))
+    this.startReaper()
+    return session
+  }
+
+  get(id: string): Session | undefined {
+    return this.byId.get(id)
+  }
+
+  all(): IterableIterator<Session> {
+    return this.byId.values()
+  }
+
+  countByTransport(): Record<string, number> {
+    const out: Record<string, number> = { legacy: 0, streamable: 0 }
+    for (const s of this.byId.values()) out[s.transport]++
+    return out
+  }
+
+  private forget(session: Session): void {
+    if (this.byId.get(session.id) !== session) return
+    this.byId.delete(session.id)
+    decrement(this.perKey, session.principalId)
+    decrement(this.perProject, session.projectId)
+  }
+
+  /** Streamable sessions have no connection to watch: clients often never DELETE, so idle ones expire. */
+  private startReaper(): void {
+    if (this.reaper) return
+    const every = Math.max(1000, Math.min(60_000, Math.floor(this.limits.sessionIdleTtlMs / 4)))
+    this.reaper = setInterval(() => this.reap(Date.now()), every)
+    this.reaper.unref()
+  }
+
+  reap(now: number): number {
+    let n = 0
+    for (const s of this.byId.values()) {
+      if (s.transport !== 'streamable' || s.inflight.size > 0) continue
+      if (s.channel && !s.channel.closed) continue
+      if (now - s.lastActivity > this.limits.sessionIdleTtlMs) {
+        s.close('session expired')
+        n++
+      }
+    }
+    return n
+  }
+
+  closeAll(reason: string): void {
+    for (const s of [...this.byId.values()]) s.close(reason)
+    if (this.reaper) clearInterval(this.reaper)
+    this.reaper = null
+  }
+}
+
+function limit(message: string): UpstreamError {
+  return new UpstreamError(RpcCodes.LIMIT_REACHED, message)
+}
+
+function decrement(map: Map<string, number>, key: string): void {
+  const n = map.get(key) ?? 0
+  if (n <= 1) map.delete(key)
+  else map.set(key, n - 1)
+}

@@ -1,0 +1,406 @@
+// Runs the upstreams of one configured server: lazy start, idle stop, restart with backoff, a circuit breaker,
+// process caps, and the status the API shows. Shared servers have one connection; per-session servers one per session.
+import type { Logger } from '../../plugins/contract.ts'
+import { SseTransport } from '../upstream/sse.ts'
+import { StdioTransport } from '../upstream/stdio.ts'
+import { StreamableHttpTransport } from '../upstream/streamable-http.ts'
+import type { UpstreamTransport } from '../upstream/transport.ts'
+import { type Isolation, UpstreamConnection, UpstreamError } from './connection.ts'
+import { RpcCodes } from './json-rpc.ts'
+import type { Session } from './session.ts'
+
+/** A server as the relay runs it: secrets already decrypted, defaults applied. */
+export interface ServerSpec {
+  projectId: string
+  name: string
+  transport: 'stdio' | 'sse' | 'streamable-http'
+  command?: string | null
+  args?: readonly string[]
+  env?: Readonly<Record<string, string>>
+  cwd?: string | null
+  url?: string | null
+  headers?: Readonly<Record<string, string>>
+  timeoutMs: number
+  isolation?: Isolation | null
+  enabled: boolean
+  autoStart: boolean
+}
+
+export interface SupervisorLimits {
+  handshakeTimeoutMs: number
+  idleStopMs: number
+  restartInitialMs: number
+  restartMaxMs: number
+  maxConsecutiveFailures: number
+  maxProcessesPerProject: number
+  maxProcessesTotal: number
+}
+
+export type ServerState = 'stopped' | 'starting' | 'running' | 'backoff' | 'failed'
+
+export interface ServerStatus {
+  state: ServerState
+  isolation: Isolation
+  pid: number | null
+  pids: number[]
+  connections: number
+  sessions: number
+  restarts: number
+  consecutiveFailures: number
+  lastError: string | null
+  retryAt: number | null
+  stderr: string[]
+}
+
+/** Counts stdio children per project and in total, so one project cannot exhaust the host. */
+export class ProcessCaps {
+  total = 0
+  private readonly perProject = new Map<string, number>()
+  constructor(private readonly limits: SupervisorLimits) {}
+
+  reserve(projectId: string): void {
+    const n = this.perProject.get(projectId) ?? 0
+    if (n >= this.limits.maxProcessesPerProject) {
+      throw new UpstreamError(
+        RpcCodes.LIMIT_REACHED,
+        `project has reached its limit of ${this.limits.maxProcessesPerProject} server processes`,
+      )
+    }
+    if (this.total >= this.limits.maxProcessesTotal) {
+      throw new UpstreamError(
+        RpcCodes.LIMIT_REACHED,
+        `the gateway has reached its limit of ${this.limits.maxProcessesTotal} server processes`,
+      )
+    }
+    this.perProject.set(projectId, n + 1)
+    this.total++
+  }
+
+  release(projectId: string): void {
+    const n = this.perProject.get(projectId) ?? 0
+    if (n <= 1) this.perProject.delete(projectId)
+    else this.perProject.set(projectId, n - 1)
+    this.total = Math.max(0, this.total - 1)
+  }
+}
+
+/** A connection that died sooner than this after starting counts as a failed start for the circuit breaker. */
+const HEALTHY_AFTER_MS = 30_000
+
+export class ServerRuntime {
+  spec: ServerSpec
+  readonly isolation: Isolation
+  state: ServerState = 'stopped'
+  restarts = 0
+  consecutiveFailures = 0
+  lastError: string | null = null
+  retryAt: number | null = null
+  /** Called with a list_changed method to tell every session using this server. */
+  onlistchanged: ((method: string, sessions: Iterable<Session>) => void) | null = null
+  private shared: UpstreamConnection | null = null
+  private starting: Promise<UpstreamConnection> | null = null
+  private readonly perSession = new Map<Session, UpstreamConnection>()
+  private restartTimer: NodeJS.Timeout | null = null
+  private lastStderr: string[] = []
+  private stopped = false
+
+  constructor(
+    spec: ServerSpec,
+    private readonly limits: SupervisorLimits,
+    private readonly caps: ProcessCaps,
+    private readonly log: Logger,
+  ) {
+    this.spec = spec
+    // Stdio children are shared (a process per client does not scale); remote servers keep their own sessions.
+    this.isolation = spec.isolation ?? (spec.transport === 'stdio' ? 'shared' : 'per-session')
+  }
+
+  /** The connection that serves `session`, started or restarted as needed. */
+  acquire(session: Session): Promise<UpstreamConnection> {
+    if (this.stopped) return Promise.reject(new UpstreamError(RpcCodes.SHUTTING_DOWN, 'the gateway is shutting down'))
+    if (!this.spec.enabled) {
+      return Promise.reject(new UpstreamError(RpcCodes.UPSTREAM_UNAVAILABLE, `server "${this.spec.name}" is disabled`))
+    }
+    if (this.isolation === 'per-session') return this.acquirePerSession(session)
+    if (this.shared?.state === 'ready') {
+      this.attach(this.shared, session)
+      return Promise.resolve(this.shared)
+    }
+    return this.startShared().then((conn) => {
+      this.attach(conn, session)
+      return conn
+    })
+  }
+
+  /** Starts a shared upstream without a session (auto-start, health checks). */
+  ensureStarted(): Promise<UpstreamConnection> {
+    if (this.isolation !== 'shared') return Promise.reject(new Error('per-session servers start with their sessions'))
+    return this.shared?.state === 'ready' ? Promise.resolve(this.shared) : this.startShared()
+  }
+
+  private attach(conn: UpstreamConnection, session: Session): void {
+    if (conn.sessions.has(session)) return
+    conn.sessions.add(session)
+    session.onClose(() => {
+      conn.sessions.delete(session)
+      if (session.logLevel) conn.syncLogLevel().catch(() => {})
+    })
+  }
+
+  private startShared(): Promise<UpstreamConnection> {
+    if (this.starting) return this.starting
+    const now = Date.now()
+    if (this.retryAt !== null && now < this.retryAt) {
+      return Promise.reject(this.unavailable(this.retryAt - now))
+    }
+    this.starting = this.connect(null).then(
+      (conn) => {
+        this.starting = null
+        this.shared = conn
+        return conn
+      },
+      (err) => {
+        this.starting = null
+        throw err
+      },
+    )
+    return this.starting
+  }
+
+  private async acquirePerSession(session: Session): Promise<UpstreamConnection> {
+    const existing = this.perSession.get(session)
+    if (existing && existing.state !== 'closed') return existing
+    const conn = await this.connect(session)
+    if (session.closed) {
+      await conn.close()
+      throw new UpstreamError(RpcCodes.UPSTREAM_CLOSED, 'session closed')
+    }
+    this.perSession.set(session, conn)
+    this.attach(conn, session)
+    session.onClose(() => {
+      this.perSession.delete(session)
+      conn.close().catch(() => {})
+      this.updateState()
+    })
+    return conn
+  }
+
+  private async connect(session: Session | null): Promise<UpstreamConnection> {
+    const spec = this.spec
+    const isStdio = spec.transport === 'stdio'
+    if (isStdio) this.caps.reserve(spec.projectId)
+    if (!(this.state === 'running' && session)) this.state = 'starting'
+    const transport = this.makeTransport()
+    const conn = new UpstreamConnection({
+      serverName: spec.name,
+      isolation: this.isolation,
+      timeoutMs: spec.timeoutMs,
+      handshakeTimeoutMs: this.limits.handshakeTimeoutMs,
+      transport,
+      logger: this.log,
+      clientCapabilities: session ? filterClientCapabilities(session.clientCapabilities) : {},
+      clientInfo: session?.clientInfo?.name
+        ? { name: session.clientInfo.name, version: session.clientInfo.version ?? '0' }
+        : undefined,
+    })
+    const startedAt = Date.now()
+    try {
+      await conn.start()
+    } catch (err) {
+      if (isStdio) this.caps.release(spec.projectId)
+      this.captureStderr(transport)
+      await conn.close().catch(() => {})
+      this.recordFailure(err)
+      throw err instanceof UpstreamError ? err : this.unavailable(null, err)
+    }
+    this.state = 'running'
+    this.lastError = null
+    this.retryAt = null
+    conn.onlistchanged = (method) => this.onlistchanged?.(method, conn.sessions)
+    conn.onclose = (reason) => {
+      if (isStdio) this.caps.release(spec.projectId)
+      this.captureStderr(transport)
+      this.lastError = reason.message
+      const lived = Date.now() - startedAt
+      if (session) {
+        this.log.warn({ server: spec.name, reason: reason.message }, 'per-session upstream closed')
+        this.perSession.delete(session)
+        this.updateState()
+        return
+      }
+      this.shared = null
+      if (lived < HEALTHY_AFTER_MS) this.consecutiveFailures++
+      else this.consecutiveFailures = 0
+      this.log.warn({ server: spec.name, reason: reason.message, restarts: this.restarts }, 'upstream exited')
+      this.scheduleRestart(conn.sessions)
+    }
+    return conn
+  }
+
+  private makeTransport(): UpstreamTransport {
+    const spec = this.spec
+    const logger = this.log
+    if (spec.transport === 'stdio') {
+      return new StdioTransport({
+        command: spec.command ?? '',
+        args: spec.args ?? [],
+        env: spec.env ?? {},
+        cwd: spec.cwd ?? undefined,
+        logger,
+      })
+    }
+    if (spec.transport === 'sse') return new SseTransport({ url: spec.url ?? '', headers: spec.headers ?? {}, logger })
+    return new StreamableHttpTransport({ url: spec.url ?? '', headers: spec.headers ?? {}, logger })
+  }
+
+  private captureStderr(transport: UpstreamTransport): void {
+    const tail = (transport as { stderrTail?: () => string[] }).stderrTail
+    if (tail) this.lastStderr = tail.call(transport)
+  }
+
+  private recordFailure(err: unknown): void {
+    this.consecutiveFailures++
+    this.lastError = err instanceof Error ? err.message : String(err)
+    const delay = this.backoffMs()
+    this.retryAt = Date.now() + delay
+    this.state = this.consecutiveFailures >= this.limits.maxConsecutiveFailures ? 'failed' : 'backoff'
+    this.log.warn(
+      { server: this.spec.name, failures: this.consecutiveFailures, retryInMs: delay, reason: this.lastError },
+      this.state === 'failed' ? 'upstream keeps failing: circuit open' : 'upstream failed to start',
+    )
+  }
+
+  private backoffMs(): number {
+    const n = Math.max(0, this.consecutiveFailures - 1)
+    const base = Math.min(this.limits.restartMaxMs, this.limits.restartInitialMs * 2 ** n)
+    // An open circuit waits the longest delay before it lets one attempt through.
+    return this.consecutiveFailures >= this.limits.maxConsecutiveFailures ? this.limits.restartMaxMs : base
+  }
+
+  /** After a crash: restart if someone is using the server, then tell them the lists may have changed. */
+  private scheduleRestart(sessions: Set<Session>): void {
+    const live = [...sessions].filter((s) => !s.closed)
+    if (this.stopped || (live.length === 0 && !this.spec.autoStart)) {
+      this.state = 'stopped'
+      return
+    }
+    const delay = this.consecutiveFailures === 0 ? 0 : this.backoffMs()
+    this.state = this.consecutiveFailures >= this.limits.maxConsecutiveFailures ? 'failed' : 'backoff'
+    this.retryAt = Date.now() + delay
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null
+      this.retryAt = null
+      this.restarts++
+      this.startShared().then(
+        (conn) => {
+          for (const s of live) if (!s.closed) this.attach(conn, s)
+          for (const m of [
+            'notifications/tools/list_changed',
+            'notifications/prompts/list_changed',
+            'notifications/resources/list_changed',
+          ])
+            this.onlistchanged?.(m, conn.sessions)
+        },
+        () => this.scheduleRestart(new Set(live)),
+      )
+    }, delay)
+    this.restartTimer.unref()
+  }
+
+  private unavailable(retryAfterMs: number | null, cause?: unknown): UpstreamError {
+    const reason = cause instanceof Error ? `: ${cause.message}` : this.lastError ? `: ${this.lastError}` : ''
+    return new UpstreamError(RpcCodes.UPSTREAM_UNAVAILABLE, `upstream "${this.spec.name}" is unavailable${reason}`, {
+      server: this.spec.name,
+      ...(retryAfterMs !== null ? { retryAfterMs } : {}),
+    })
+  }
+
+  private updateState(): void {
+    if (this.isolation === 'per-session' && this.state !== 'failed' && this.state !== 'backoff') {
+      this.state = this.perSession.size > 0 ? 'running' : 'stopped'
+    }
+  }
+
+  /** Stops a shared upstream nobody has used for `idleStopMs` (auto-start servers stay up). */
+  sweepIdle(now: number): void {
+    const conn = this.shared
+    if (!conn || this.spec.autoStart || this.limits.idleStopMs === 0) return
+    if (conn.sessions.size === 0 && conn.inFlight === 0 && now - conn.lastActivity > this.limits.idleStopMs) {
+      this.log.info({ server: this.spec.name }, 'stopping idle upstream')
+      this.shared = null
+      this.state = 'stopped'
+      conn.close().catch(() => {})
+    }
+  }
+
+  /** Stops every upstream of this server and fails what is in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.restartTimer) clearTimeout(this.restartTimer)
+    const conns = [...this.perSession.values()]
+    if (this.shared) conns.push(this.shared)
+    if (this.starting) conns.push(await this.starting.catch(() => null as unknown as UpstreamConnection))
+    this.shared = null
+    this.perSession.clear()
+    await Promise.all(conns.filter(Boolean).map((c) => c.close().catch(() => {})))
+    this.state = 'stopped'
+  }
+
+  /** Restarts now (the API's restart button): sessions stay, the upstream is started fresh. */
+  async restart(): Promise<void> {
+    const conn = this.shared
+    this.shared = null
+    this.retryAt = null
+    this.consecutiveFailures = 0
+    if (conn) {
+      const sessions = new Set(conn.sessions)
+      await conn.close()
+      if (this.isolation === 'shared') {
+        this.restarts++
+        const fresh = await this.startShared()
+        for (const s of sessions) if (!s.closed) this.attach(fresh, s)
+        this.onlistchanged?.('notifications/tools/list_changed', fresh.sessions)
+      }
+    }
+    for (const c of this.perSession.values()) await c.close()
+    this.perSession.clear()
+    this.updateState()
+  }
+
+  inFlight(): number {
+    let n = this.shared?.inFlight ?? 0
+    for (const c of this.perSession.values()) n += c.inFlight
+    return n
+  }
+
+  status(): ServerStatus {
+    const conns = [...this.perSession.values()]
+    if (this.shared) conns.push(this.shared)
+    const pids = conns
+      .map((c) => (c.transport as { pid?: number }).pid)
+      .filter((p): p is number => typeof p === 'number')
+    let stderr = this.lastStderr
+    const live = conns[0]?.transport as { stderrTail?: () => string[] } | undefined
+    if (live?.stderrTail) stderr = live.stderrTail()
+    return {
+      state: this.state,
+      isolation: this.isolation,
+      pid: pids[0] ?? null,
+      pids,
+      connections: conns.length,
+      sessions: conns.reduce((n, c) => n + c.sessions.size, 0),
+      restarts: this.restarts,
+      consecutiveFailures: this.consecutiveFailures,
+      lastError: this.lastError,
+      retryAt: this.retryAt,
+      stderr: stderr.slice(-50),
+    }
+  }
+}
+
+/** Clients' capabilities pass upstream only for features mcpo relays per session. */
+function filterClientCapabilities(caps: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const key of ['roots', 'sampling', 'elicitation']) if (caps[key] !== undefined) out[key] = caps[key]
+  return out
+}

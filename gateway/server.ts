@@ -1,0 +1,293 @@
+// The uWebSockets.js edge: the only module that imports uWS. It copies each request into plain objects and
+// hands back a Responder; body limits, backpressure and draining on shutdown are enforced here.
+import uWS from 'uWebSockets.js'
+import type { Logger } from '../plugins/contract.ts'
+import {
+  type HeaderMap,
+  type HttpHandler,
+  type IncomingRequest,
+  type Responder,
+  type ResponseStream,
+  statusLine,
+} from './http.ts'
+
+export interface ServerOptions {
+  host: string
+  port: number
+  handler: HttpHandler
+  maxBodyBytes: number
+  /** Bytes a streamed response may hold for a slow client before it is closed. */
+  outboundBufferBytes: number
+  logger: Logger
+}
+
+export interface RunningServer {
+  readonly port: number
+  /** Stops accepting connections; open requests continue. */
+  stopListening(): void
+  /** Requests still being answered (streams excluded). */
+  inFlight(): number
+  /** Ends every open stream cleanly and closes what is left. */
+  closeAll(): void
+}
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+class UwsResponder implements Responder {
+  aborted = false
+  done = false
+  private abortHandlers: (() => void)[] | null = null
+  stream_: UwsStream | null = null
+
+  constructor(
+    readonly res: uWS.HttpResponse,
+    readonly server: Edge,
+  ) {}
+
+  onAbort(cb: () => void): void {
+    if (this.aborted) {
+      cb()
+      return
+    }
+    ;(this.abortHandlers ??= []).push(cb)
+  }
+
+  abort(): void {
+    if (this.aborted) return
+    this.aborted = true
+    this.finish()
+    const handlers = this.abortHandlers
+    this.abortHandlers = null
+    if (handlers) for (const h of handlers) h()
+    this.stream_?.closedByPeer()
+  }
+
+  finish(): void {
+    if (this.done) return
+    this.done = true
+    this.server.open.delete(this)
+  }
+
+  send(status: number, headers: HeaderMap | null, body?: string | Uint8Array): void {
+    if (this.aborted || this.done) return
+    const res = this.res
+    res.cork(() => {
+      res.writeStatus(statusLine(status))
+      if (headers) for (const k in headers) res.writeHeader(k, headers[k])
+      if (body === undefined) res.end()
+      else res.end(body)
+    })
+    this.finish()
+  }
+
+  stream(status: number, headers: HeaderMap): ResponseStream {
+    const res = this.res
+    const s = new UwsStream(this, this.server.outboundBufferBytes)
+    this.stream_ = s
+    this.server.open.delete(this)
+    this.server.streams.add(s)
+    if (!this.aborted) {
+      res.cork(() => {
+        res.writeStatus(statusLine(status))
+        for (const k in headers) res.writeHeader(k, headers[k])
+      })
+    } else s.closedByPeer()
+    return s
+  }
+}
+
+class UwsStream implements ResponseStream {
+  closed = false
+  private pendingBytes = 0
+  private waiting = false
+  private closeHandlers: (() => void)[] | null = null
+
+  constructor(
+    private readonly owner: UwsResponder,
+    private readonly limit: number,
+  ) {}
+
+  write(chunk: string): boolean {
+    if (this.closed) return false
+    const res = this.owner.res
+    let ok = true
+    res.cork(() => {
+      ok = res.write(chunk)
+    })
+    if (ok) return true
+    // uWS keeps what the socket did not take; count it so a stalled client cannot grow memory without bound.
+    this.pendingBytes += Buffer.byteLength(chunk)
+    if (this.pendingBytes > this.limit) {
+      this.owner.server.logger.warn(
+        { bufferedBytes: this.pendingBytes },
+        'closing a stream whose client stopped reading',
+      )
+      this.destroy()
+      return false
+    }
+    if (!this.waiting) {
+      this.waiting = true
+      res.onWritable(() => {
+        this.waiting = false
+        this.pendingBytes = 0
+        return true
+      })
+    }
+    return false
+  }
+
+  end(chunk?: string): void {
+    if (this.closed) return
+    const res = this.owner.res
+    this.owner.done = true
+    res.cork(() => {
+      if (chunk) res.end(chunk)
+      else res.end()
+    })
+    this.closedByPeer()
+  }
+
+  destroy(): void {
+    if (this.closed) return
+    this.owner.done = true
+    this.owner.res.close()
+    this.closedByPeer()
+  }
+
+  onClose(cb: () => void): void {
+    if (this.closed) cb()
+    else (this.closeHandlers ??= []).push(cb)
+  }
+
+  closedByPeer(): void {
+    if (this.closed) return
+    this.closed = true
+    this.owner.aborted = true
+    this.owner.server.streams.delete(this)
+    const handlers = this.closeHandlers
+    this.closeHandlers = null
+    if (handlers) for (const h of handlers) h()
+  }
+}
+
+interface Edge {
+  open: Set<UwsResponder>
+  streams: Set<UwsStream>
+  outboundBufferBytes: number
+  logger: Logger
+}
+
+export function startServer(options: ServerOptions): Promise<RunningServer> {
+  const app = uWS.App()
+  const edge: Edge = {
+    open: new Set(),
+    streams: new Set(),
+    outboundBufferBytes: options.outboundBufferBytes,
+    logger: options.logger,
+  }
+  const { handler, maxBodyBytes, logger } = options
+
+  const dispatch = (request: IncomingRequest, r: UwsResponder) => {
+    try {
+      const p = handler(request, r)
+      if (p) p.catch((err) => internalError(err, r))
+    } catch (err) {
+      internalError(err, r)
+    }
+  }
+  const internalError = (err: unknown, r: UwsResponder) => {
+    logger.error({ err }, 'request handler failed')
+    if (!r.done && !r.stream_) {
+      r.send(
+        500,
+        { 'content-type': 'application/json' },
+        '{"error":{"code":"MCPO_ERR_INTERNAL","message":"internal error"}}',
+      )
+    }
+  }
+
+  app.any('/*', (res, req) => {
+    // Copy everything now: uWS frees `req` when this callback returns.
+    const method = req.getMethod().toUpperCase()
+    const path = req.getUrl()
+    const query = req.getQuery() ?? ''
+    const headers: Record<string, string> = {}
+    req.forEach((k, v) => {
+      headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`
+    })
+    const ip = Buffer.from(res.getRemoteAddressAsText()).toString()
+    const r = new UwsResponder(res, edge)
+    edge.open.add(r)
+    res.onAborted(() => r.abort())
+
+    const hasBody =
+      BODY_METHODS.has(method) &&
+      (headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0)
+    if (!hasBody) {
+      dispatch({ method, path, query, headers, ip, body: BODY_METHODS.has(method) ? Buffer.alloc(0) : null }, r)
+      return
+    }
+    if (Number(headers['content-length'] ?? 0) > maxBodyBytes) {
+      tooLarge(r, maxBodyBytes)
+      return
+    }
+    const chunks: Buffer[] = []
+    let size = 0
+    let rejected = false
+    res.onData((ab, isLast) => {
+      if (rejected) return
+      size += ab.byteLength
+      if (size > maxBodyBytes) {
+        rejected = true
+        tooLarge(r, maxBodyBytes)
+        return
+      }
+      // uWS reuses the chunk's memory after this callback: copy it.
+      chunks.push(Buffer.from(ab.slice(0)))
+      if (isLast) dispatch({ method, path, query, headers, ip, body: Buffer.concat(chunks, size) }, r)
+    })
+  })
+
+  return new Promise((resolve, reject) => {
+    app.listen(options.host, options.port, (socket) => {
+      if (!socket) {
+        reject(new Error(`could not listen on ${options.host}:${options.port} (is the port in use?)`))
+        return
+      }
+      const port = uWS.us_socket_local_port(socket)
+      let listening = true
+      resolve({
+        port,
+        stopListening() {
+          if (!listening) return
+          listening = false
+          uWS.us_listen_socket_close(socket)
+        },
+        inFlight: () => edge.open.size,
+        closeAll() {
+          for (const s of [...edge.streams]) s.end()
+          for (const r of [...edge.open]) {
+            r.finish()
+            r.res.close()
+          }
+        },
+      })
+    })
+  })
+}
+
+function tooLarge(r: UwsResponder, limit: number): void {
+  if (r.done) return
+  const res = r.res
+  res.cork(() => {
+    res.writeStatus(statusLine(413))
+    res.writeHeader('content-type', 'application/json')
+    res.end(
+      JSON.stringify({
+        error: { code: 'MCPO_ERR_PAYLOAD_TOO_LARGE', message: `request body is larger than ${limit} bytes` },
+      }),
+      true,
+    )
+  })
+  r.finish()
+}

@@ -1,0 +1,130 @@
+// Plumbing shared by the two HTTP upstream transports: the undici agent, outgoing headers, SSE body pumping, messages.
+import { Agent, type Dispatcher } from 'undici'
+import { SseParser, type SseParserOptions } from './sse-parser.ts'
+import { deliverSafely, isResponse, parseJsonMessages, type TransportLogger, truncateForLog } from './transport.ts'
+
+/**
+ * One agent per transport, so `close()` can destroy exactly its sockets. No body timeout: SSE streams stay silent for
+ * long stretches (undici's default 300 s cut them, protocol.md §2.5); request timeouts belong to the connection layer.
+ */
+export function createAgent(connectTimeoutMs: number): Agent {
+  return new Agent({ connect: { timeout: connectTimeoutMs }, bodyTimeout: 0, headersTimeout: 0 })
+}
+
+// Set per request by the transports; a configured value for one of these is dropped, never merged.
+const OWNED_HEADERS = new Set([
+  'accept',
+  'connection',
+  'content-length',
+  'content-type',
+  'host',
+  'keep-alive',
+  'last-event-id',
+  'mcp-protocol-version',
+  'mcp-session-id',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+])
+
+/** The configured per-server headers (credentials, allow-listed extras), lower-cased, minus the ones mcpo owns. */
+export function configuredHeaders(headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!headers) return out
+  for (const [name, value] of Object.entries(headers)) {
+    const key = name.toLowerCase()
+    if (!OWNED_HEADERS.has(key)) out[key] = value
+  }
+  return out
+}
+
+export function headerValue(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
+  const value = headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+export function contentTypeIs(headers: Dispatcher.ResponseData['headers'], type: string): boolean {
+  return (headerValue(headers, 'content-type') ?? '').toLowerCase().includes(type)
+}
+
+/** A URL fit for logs and errors: no credentials, no query (either may carry a token). */
+export function safeUrl(url: URL): string {
+  return url.origin + url.pathname
+}
+
+/** Parses a URL the transport will connect to; only http(s) is an MCP transport. */
+export function parseHttpUrl(url: string): URL | undefined {
+  try {
+    const parsed = new URL(url)
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Waits `ms`; resolves false early if `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false)
+  return new Promise((resolve) => {
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      resolve(false)
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve(true)
+    }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/** Feeds a response body into an SSE parser until the body ends (resolves) or fails (rejects). */
+export async function pumpSse(body: Dispatcher.ResponseData['body'], options: SseParserOptions): Promise<void> {
+  const parser = new SseParser(options)
+  for await (const chunk of body) parser.push(chunk as Buffer)
+  parser.end()
+}
+
+/** The start of an error body, for logs only. */
+export async function bodySnippet(body: Dispatcher.ResponseData['body'], max = 512): Promise<string> {
+  try {
+    return truncateForLog(await body.text(), max)
+  } catch {
+    return '(unreadable body)'
+  }
+}
+
+/**
+ * Delivers one SSE `message` event or JSON body to `onmessage`; anything that is not JSON-RPC objects is logged and
+ * dropped (null). Returns how many responses went by, so a POST stream can tell whether it carried its answer.
+ */
+export function deliverJson(
+  text: string,
+  onmessage: ((message: string) => void) | undefined,
+  log: TransportLogger,
+  where: Record<string, unknown>,
+): number | null {
+  if (text.trim() === '') return 0 // SSE priming events carry an id and empty data
+  const messages = parseJsonMessages(text)
+  if (!messages) {
+    log.warn({ ...where, data: truncateForLog(text) }, 'upstream sent data that is not a JSON-RPC object; dropped')
+    return null
+  }
+  let responses = 0
+  for (const message of messages) {
+    if (isResponse(message.value)) responses++
+    deliverSafely(onmessage, message.text, log)
+  }
+  return responses
+}
+
+/** An error as one log-friendly line, with its errno-style code when it has one. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code
+    return code ? `${err.message} (${code})` : err.message
+  }
+  return String(err)
+}

@@ -1,0 +1,335 @@
+// Remote Streamable HTTP upstream (2025-03-26+): one POST per message, answered by JSON or an SSE stream, plus the
+// optional GET stream for server-initiated messages and a DELETE on close. Session and version headers live here.
+import type { Agent, Dispatcher } from 'undici'
+import { request } from 'undici'
+import { GatewayError } from '../errors.ts'
+import {
+  bodySnippet,
+  configuredHeaders,
+  contentTypeIs,
+  createAgent,
+  deliverJson,
+  describeError,
+  headerValue,
+  parseHttpUrl,
+  pumpSse,
+  safeUrl,
+  sleep,
+} from './http-common.ts'
+import {
+  type BackoffOptions,
+  backoffDelay,
+  silentLogger,
+  type TransportLogger,
+  type UpstreamTransport,
+} from './transport.ts'
+
+export interface StreamableHttpTransportOptions {
+  /** The upstream's MCP endpoint, e.g. `http://127.0.0.1:9000/mcp`. */
+  url: string
+  /** Sent on every request (upstream credentials; never the client's). */
+  headers?: Readonly<Record<string, string>>
+  /** Bounds TCP connect and the GET stream's response headers. POSTs have no timeout here: the caller's table owns it. */
+  connectTimeoutMs?: number
+  /** GET stream reconnects. Defaults 1000 ms, ×1.5, max 30 s (the SDK client's schedule), for as long as we are open. */
+  reconnect?: BackoffOptions
+  /** The DELETE sent by `close()` gives up after this long. Default 2000. */
+  deleteTimeoutMs?: number
+  logger?: TransportLogger
+}
+
+export class StreamableHttpTransport implements UpstreamTransport {
+  readonly kind = 'streamable-http' as const
+  onmessage?: (message: string) => void
+  onerror?: (err: Error) => void
+  onsendfailure?: (message: string, err: Error) => void
+  onclose?: (reason?: Error) => void
+
+  private readonly url: string
+  private readonly headers: Record<string, string>
+  private readonly connectTimeoutMs: number
+  private readonly deleteTimeoutMs: number
+  private readonly backoff: Required<BackoffOptions>
+  private readonly log: TransportLogger
+  private readonly closer = new AbortController()
+  private base: URL | undefined
+  private agent: Agent | undefined
+  private state: 'new' | 'open' | 'closed' = 'new'
+  private session: string | undefined
+  private protocolVersion: string | undefined
+  private eventStream: Promise<void> | undefined
+  private sessionExpired = false
+  private closeReported = false
+  // Why an unexpected close happened; later sends fail with it so callers see the real cause.
+  private closeReason: GatewayError | undefined
+  private closePromise: Promise<void> | undefined
+
+  constructor(options: StreamableHttpTransportOptions) {
+    this.url = options.url
+    this.headers = configuredHeaders(options.headers)
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
+    this.deleteTimeoutMs = options.deleteTimeoutMs ?? 2000
+    const r = options.reconnect ?? {}
+    this.backoff = { initialMs: r.initialMs ?? 1000, maxMs: r.maxMs ?? 30_000, factor: r.factor ?? 1.5 }
+    this.log = options.logger ?? silentLogger
+  }
+
+  /** The `Mcp-Session-Id` the upstream assigned (on the initialize response), if any. */
+  get sessionId(): string | undefined {
+    return this.session
+  }
+
+  /** Sent as `MCP-Protocol-Version` on every later request; the caller sets it once initialize has answered. */
+  setProtocolVersion(version: string): void {
+    this.protocolVersion = version
+  }
+
+  /** Nothing to connect up front: each message is its own POST. Validates the URL and prepares the agent. */
+  async start(): Promise<void> {
+    if (this.state !== 'new')
+      throw new GatewayError('MCPO_ERR_INTERNAL', 'Streamable HTTP transport can only be started once')
+    const base = parseHttpUrl(this.url)
+    if (!base) {
+      this.state = 'closed'
+      throw new GatewayError('MCPO_ERR_UPSTREAM_UNAVAILABLE', 'invalid Streamable HTTP upstream URL')
+    }
+    this.base = base
+    this.agent = createAgent(this.connectTimeoutMs)
+    this.state = 'open'
+  }
+
+  send(message: string): void {
+    if (this.state !== 'open') {
+      queueMicrotask(() =>
+        this.onsendfailure?.(
+          message,
+          this.closeReason ?? new GatewayError('MCPO_ERR_UPSTREAM_CLOSED', 'Streamable HTTP upstream is closed'),
+        ),
+      )
+      return
+    }
+    void this.post(message)
+  }
+
+  /** Opens the GET stream for server-initiated messages; call once `notifications/initialized` was sent. Idempotent. */
+  openEventStream(): void {
+    if (this.state !== 'open' || this.eventStream) return
+    this.eventStream = this.runEventStream()
+  }
+
+  close(): Promise<void> {
+    this.closePromise ??= this.shutdown(undefined)
+    return this.closePromise
+  }
+
+  private requestHeaders(accept: string): Record<string, string> {
+    const headers: Record<string, string> = { ...this.headers, accept }
+    if (this.session) headers['mcp-session-id'] = this.session
+    if (this.protocolVersion) headers['mcp-protocol-version'] = this.protocolVersion
+    return headers
+  }
+
+  private async post(message: string): Promise<void> {
+    const base = this.base!
+    const headers = this.requestHeaders('application/json, text/event-stream')
+    headers['content-type'] = 'application/json'
+    const sentSession = this.session
+    try {
+      const res = await request(base, {
+        method: 'POST',
+        headers,
+        body: message,
+        signal: this.closer.signal,
+        dispatcher: this.agent,
+      })
+      const assigned = headerValue(res.headers, 'mcp-session-id')
+      if (assigned && !this.session) this.session = assigned
+      else if (assigned && assigned !== this.session) {
+        this.log.warn({ url: safeUrl(base) }, 'upstream sent a different Mcp-Session-Id mid-session; keeping the first')
+      }
+      const status = res.statusCode
+      if (status === 404 && sentSession) {
+        await res.body.dump()
+        if (this.state === 'closed') return
+        const gone = sessionExpired()
+        this.onsendfailure?.(message, gone)
+        this.expire(gone)
+        return
+      }
+      if (status < 200 || status >= 300) {
+        const snippet = await bodySnippet(res.body)
+        if (this.state === 'closed') return
+        this.log.warn({ url: safeUrl(base), status, body: snippet }, 'Streamable HTTP upstream refused a POST')
+        this.onsendfailure?.(
+          message,
+          new GatewayError('MCPO_ERR_UPSTREAM_UNAVAILABLE', `upstream answered HTTP ${status}`, {
+            details: { status },
+          }),
+        )
+        return
+      }
+      if (status === 202) {
+        await res.body.dump()
+        return
+      }
+      if (contentTypeIs(res.headers, 'text/event-stream')) {
+        await this.readResponseStream(base, res.body, message)
+        return
+      }
+      const isJson = contentTypeIs(res.headers, 'application/json')
+      const text = await res.body.text()
+      if (this.state === 'closed' || text.trim() === '') return
+      if (!isJson) {
+        this.onsendfailure?.(
+          message,
+          new GatewayError('MCPO_ERR_UPSTREAM_UNAVAILABLE', 'upstream answered with an unexpected content type', {
+            details: { status, contentType: headerValue(res.headers, 'content-type') },
+          }),
+        )
+        return
+      }
+      if (deliverJson(text, this.onmessage, this.log, { url: safeUrl(base), status }) === null) {
+        this.onsendfailure?.(message, new GatewayError('MCPO_ERR_UPSTREAM_UNAVAILABLE', 'upstream sent invalid JSON'))
+      }
+    } catch (err) {
+      if (this.state === 'closed') return
+      this.onsendfailure?.(
+        message,
+        new GatewayError(
+          'MCPO_ERR_UPSTREAM_UNAVAILABLE',
+          `POST to Streamable HTTP upstream failed: ${describeError(err)}`,
+          {
+            cause: err,
+          },
+        ),
+      )
+    }
+  }
+
+  // A POST's SSE answer: related requests and progress first, then the response, then (usually) the end of stream.
+  private async readResponseStream(base: URL, body: Dispatcher.ResponseData['body'], message: string): Promise<void> {
+    let responses = 0
+    let failure: unknown
+    try {
+      await pumpSse(body, {
+        onevent: (event) => {
+          if (event.event === 'message') {
+            responses += deliverJson(event.data, this.onmessage, this.log, { url: safeUrl(base) }) ?? 0
+          }
+        },
+        onoversize: (chars) => this.log.warn({ url: safeUrl(base), chars }, 'upstream SSE event too large; dropped'),
+      })
+    } catch (err) {
+      failure = err
+    }
+    if (this.state === 'closed' || responses > 0) return
+    // Resumption (Last-Event-ID on a POST stream) is not implemented: without its response the request is lost.
+    this.onsendfailure?.(
+      message,
+      new GatewayError('MCPO_ERR_UPSTREAM_CLOSED', 'upstream response stream ended before the response', {
+        cause: failure,
+      }),
+    )
+  }
+
+  private async runEventStream(): Promise<void> {
+    const base = this.base!
+    let attempt = 0
+    let lastEventId: string | undefined
+    let retryMs: number | undefined
+    while (this.state === 'open') {
+      const headers = this.requestHeaders('text/event-stream')
+      if (lastEventId !== undefined) headers['last-event-id'] = lastEventId
+      try {
+        const res = await request(base, {
+          method: 'GET',
+          headers,
+          signal: this.closer.signal,
+          dispatcher: this.agent,
+          headersTimeout: this.connectTimeoutMs,
+        })
+        if (res.statusCode === 405) {
+          await res.body.dump()
+          this.log.debug({ url: safeUrl(base) }, 'upstream offers no GET stream (405)')
+          return
+        }
+        if (res.statusCode === 404 && this.session) {
+          await res.body.dump()
+          this.expire(sessionExpired())
+          return
+        }
+        if (res.statusCode !== 200 || !contentTypeIs(res.headers, 'text/event-stream')) {
+          const snippet = await bodySnippet(res.body)
+          throw new GatewayError('MCPO_ERR_UPSTREAM_UNAVAILABLE', `GET stream answered HTTP ${res.statusCode}`, {
+            details: { status: res.statusCode, body: snippet },
+          })
+        }
+        attempt = 0
+        await pumpSse(res.body, {
+          onevent: (event) => {
+            lastEventId = event.id
+            if (event.event === 'message') deliverJson(event.data, this.onmessage, this.log, { url: safeUrl(base) })
+          },
+          onretry: (ms) => {
+            retryMs = ms
+          },
+          onoversize: (chars) => this.log.warn({ url: safeUrl(base), chars }, 'upstream SSE event too large; dropped'),
+        })
+        this.log.debug({ url: safeUrl(base) }, 'upstream ended the GET stream; reconnecting')
+      } catch (err) {
+        if (this.state !== 'open') return
+        this.log.warn({ url: safeUrl(base), err: describeError(err) }, 'upstream GET stream failed; reconnecting')
+      }
+      attempt++
+      const delay = retryMs ?? backoffDelay(attempt, this.backoff)
+      retryMs = undefined
+      if (!(await sleep(delay, this.closer.signal))) return
+    }
+  }
+
+  // 404 on a session: the upstream forgot us; the caller re-initializes on a new transport (protocol.md §4.8).
+  private expire(reason: GatewayError): void {
+    if (this.state === 'closed') return
+    this.sessionExpired = true
+    this.log.warn({ url: this.base ? safeUrl(this.base) : undefined }, 'upstream session expired')
+    this.closePromise ??= this.shutdown(reason)
+  }
+
+  private async shutdown(reason: GatewayError | undefined): Promise<void> {
+    this.closeReason = reason
+    const wasOpen = this.state === 'open'
+    this.state = 'closed'
+    this.closer.abort()
+    if (wasOpen && this.session && !this.sessionExpired) await this.deleteSession(this.base!, this.session)
+    const agent = this.agent
+    this.agent = undefined
+    if (agent) await agent.destroy().catch((err: unknown) => this.log.debug({ err }, 'agent destroy failed'))
+    if (this.closeReported) return
+    this.closeReported = true
+    this.onclose?.(reason)
+  }
+
+  private async deleteSession(base: URL, session: string): Promise<void> {
+    const headers: Record<string, string> = { ...this.headers, 'mcp-session-id': session }
+    if (this.protocolVersion) headers['mcp-protocol-version'] = this.protocolVersion
+    try {
+      const res = await request(base, {
+        method: 'DELETE',
+        headers,
+        signal: AbortSignal.timeout(this.deleteTimeoutMs),
+        dispatcher: this.agent,
+      })
+      await res.body.dump()
+      // 404 (already gone) and 405 (the server does not let clients end sessions) are both fine.
+      if (res.statusCode >= 300 && res.statusCode !== 404 && res.statusCode !== 405) {
+        this.log.debug({ url: safeUrl(base), status: res.statusCode }, 'upstream refused the session DELETE')
+      }
+    } catch (err) {
+      this.log.debug({ url: safeUrl(base), err: describeError(err) }, 'session DELETE failed')
+    }
+  }
+}
+
+function sessionExpired(): GatewayError {
+  return new GatewayError('MCPO_ERR_UPSTREAM_CLOSED', 'upstream session expired', { details: { status: 404 } })
+}

@@ -1,0 +1,112 @@
+// The byte-level contract between the connection layer and an upstream MCP server: whole JSON-RPC messages as strings.
+// Ids, handshakes, request tables and timeouts live above this layer; transports only move and frame messages.
+
+/**
+ * One upstream connection. Create it, set the callbacks, `start()`, then `send()` messages.
+ * @example
+ *   const t = new StdioTransport({ command: 'node', args: ['server.js'] })
+ *   t.onmessage = (text) => route(text)
+ *   t.onclose = (reason) => { if (reason) supervisor.restart() }
+ *   await t.start()
+ *   t.send('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{…}}')
+ */
+export interface UpstreamTransport {
+  readonly kind: 'stdio' | 'sse' | 'streamable-http'
+  /** Connects/spawns. Rejects with a GatewayError if it cannot start. */
+  start(): Promise<void>
+  /**
+   * Sends one serialized JSON-RPC message (object, never a batch). Never throws for I/O failures: they arrive through
+   * `onsendfailure` (this message could not be delivered) or `onerror`/`onclose` (the connection is in trouble).
+   */
+  send(message: string): void
+  /** One whole JSON-RPC message (a single object's text) from the upstream. */
+  onmessage?: (message: string) => void
+  /** Something went wrong that does not by itself end the connection. */
+  onerror?: (err: Error) => void
+  /** This message did not reach the upstream, or its answer never will (a failed POST, a full write queue). */
+  onsendfailure?: (message: string, err: Error) => void
+  /**
+   * The connection is gone; the caller creates a new transport. Fires at most once, and nothing fires after it: the
+   * caller fails whatever is still in flight. `reason` is undefined when `close()` caused it, and a GatewayError
+   * (usually `MCPO_ERR_UPSTREAM_CLOSED`) otherwise; later `send()`s report that same reason through `onsendfailure`.
+   */
+  onclose?: (reason?: Error) => void
+  /** Graceful stop; resolves once everything (process group, sockets) is gone. Idempotent. */
+  close(): Promise<void>
+}
+
+/** The pino-compatible subset transports log through (structurally a subset of the plugin contract's `Logger`). */
+export interface TransportLogger {
+  debug(obj: unknown, msg?: string): void
+  info(obj: unknown, msg?: string): void
+  warn(obj: unknown, msg?: string): void
+  error(obj: unknown, msg?: string): void
+}
+
+const noop = (): void => {}
+export const silentLogger: TransportLogger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop })
+
+/** Reconnect schedule: attempt n (1-based) waits `min(maxMs, initialMs * factor^(n-1))`. No jitter: no hidden randomness. */
+export interface BackoffOptions {
+  initialMs?: number
+  maxMs?: number
+  factor?: number
+}
+
+export function backoffDelay(attempt: number, options: Required<BackoffOptions>): number {
+  return Math.min(options.maxMs, options.initialMs * options.factor ** Math.max(0, attempt - 1))
+}
+
+/** One JSON-RPC message from an upstream: its text (what gets delivered) and the parsed object (for a cheap look). */
+export interface JsonMessage {
+  text: string
+  value: Record<string, unknown>
+}
+
+/**
+ * Splits one upstream payload into deliverable messages: an object is passed through as its original text (no
+ * re-serialization), each object of an array is re-serialized, anything else yields null so the caller can drop it.
+ */
+export function parseJsonMessages(text: string): JsonMessage[] | null {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return null
+  }
+  if (isPlainObject(value)) return [{ text, value }]
+  if (Array.isArray(value) && value.length > 0 && value.every(isPlainObject)) {
+    return value.map((v) => ({ text: JSON.stringify(v), value: v }))
+  }
+  return null
+}
+
+/** A JSON-RPC response (as opposed to a request or notification). */
+export function isResponse(value: Record<string, unknown>): boolean {
+  return 'id' in value && !('method' in value) && ('result' in value || 'error' in value)
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * Hands one message to the caller. A throwing handler is the caller's bug: logged, and kept from tearing down the
+ * stream it was read from (or, on stdio, from becoming an uncaught exception in a 'data' listener).
+ */
+export function deliverSafely(
+  onmessage: ((message: string) => void) | undefined,
+  message: string,
+  log: TransportLogger,
+): void {
+  try {
+    onmessage?.(message)
+  } catch (err) {
+    log.error({ err, message: truncateForLog(message) }, 'onmessage handler threw')
+  }
+}
+
+/** Cuts long upstream text before it goes into a log line. */
+export function truncateForLog(text: string, max = 200): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} chars)`
+}

@@ -1,0 +1,124 @@
+// The plugin contract: what a plugin may implement and what the host hands it. Nothing here imports the gateway.
+import type { Store } from './storage/port.ts'
+
+/** A pino-compatible logger subset, so plugins never depend on the logging library. */
+export interface Logger {
+  trace(obj: unknown, msg?: string): void
+  debug(obj: unknown, msg?: string): void
+  info(obj: unknown, msg?: string): void
+  warn(obj: unknown, msg?: string): void
+  error(obj: unknown, msg?: string): void
+  fatal(obj: unknown, msg?: string): void
+  child(bindings: Record<string, unknown>): Logger
+}
+
+/** Injected so tests can control time. */
+export interface Clock {
+  now(): number
+}
+
+/** Who is making a request, once a plugin's `authenticate` recognised them. */
+export interface Principal {
+  kind: 'api-key' | 'user' | 'node'
+  /** Stable id: the key id, the user id or the node id. */
+  id: string
+  /** A project API key only works on its own project. */
+  projectId?: string
+  userId?: string
+  isAdmin?: boolean
+  /** Name for logs and activity (never a secret). */
+  label?: string
+}
+
+/** What is being attempted, as `authorize` sees it. */
+export interface McpTarget {
+  projectId: string
+  /** `null` on the unified endpoint before a tool is resolved. */
+  serverName: string | null
+  method: string
+  toolName?: string
+}
+
+export type Decision = { allow: true } | { allow: false; reason: string; status?: 401 | 403 | 404 }
+
+/** One record of the audit trail. */
+export interface AuditEvent {
+  action: string
+  at: number
+  projectId?: string | null
+  teamId?: string | null
+  actor?: { type: Principal['kind'] | 'system'; id: string } | null
+  target?: { type: string; id: string } | null
+  before?: unknown
+  after?: unknown
+  ip?: string | null
+  userAgent?: string | null
+  requestId?: string | null
+}
+
+/** The request as plugins see it: plain data, never a socket. Every field is set at construction. */
+export interface Exchange {
+  readonly requestId: string
+  readonly method: string
+  readonly path: string
+  readonly query: string
+  /** Lower-case header names. */
+  readonly headers: Readonly<Record<string, string>>
+  readonly ip: string
+  readonly params: Readonly<Record<string, string>>
+  principal: Principal | null
+  /** Per-request values plugins share through slots (see `defineSlot`). */
+  readonly state: Map<symbol, unknown>
+}
+
+/** A typed key into `Exchange.state`. */
+export interface Slot<T> {
+  get(ex: Exchange): T | undefined
+  set(ex: Exchange, value: T): void
+}
+
+export interface PluginContext {
+  logger: Logger
+  /** The options the factory was called with, as given. */
+  options: unknown
+  storage: Store
+  clock: Clock
+  defineSlot<T>(name: string): Slot<T>
+}
+
+/** A JSON-RPC tool call as hooks see it. */
+export interface ToolCall {
+  projectId: string
+  serverName: string
+  toolName: string
+  principal: Principal | null
+}
+export type ToolCallHook = (ex: Exchange, call: ToolCall) => void | Promise<void>
+export type ToolFilter = (call: ToolCall) => boolean
+
+/**
+ * A plugin: what a factory such as `rbac(options)` returns. Only `name` is required; a hook nobody
+ * implements costs nothing on a request.
+ * @example
+ * export function requestLog(): McpoPlugin {
+ *   let log: Logger
+ *   return { name: 'acme:request-log', setup(ctx) { log = ctx.logger }, onRequest(ex) { log.info({ path: ex.path }) } }
+ * }
+ */
+export interface McpoPlugin {
+  name: string
+  enforce?: 'pre' | 'post'
+  dependsOn?: string[]
+  /** Options kept for the context; factories pass what they were given. */
+  options?: unknown
+  setup?(ctx: PluginContext): void | Promise<void>
+  onRequest?(ex: Exchange): void | Promise<void>
+  authenticate?(ex: Exchange): Principal | null | Promise<Principal | null>
+  authorize?(ex: Exchange, target: McpTarget): Decision | Promise<Decision>
+  onToolCall?: ToolCallHook | { filter: ToolFilter; handler: ToolCallHook }
+  audit?(event: AuditEvent): void
+  close?(): Promise<void>
+}
+
+export const HookNames = ['onRequest', 'authenticate', 'authorize', 'onToolCall', 'audit'] as const
+export type HookName = (typeof HookNames)[number]

@@ -1,0 +1,144 @@
+// The embedded adapter: PGlite (Postgres in WebAssembly) with its data in a directory. One
+// connection, so transactions and queries are serialised by PGlite's own mutex.
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { PGlite, type Transaction } from '@electric-sql/pglite'
+import { GatewayError, isGatewayError } from '../../gateway/errors.ts'
+import type { StorageLogger, Store } from './port.ts'
+import type { Driver, Row } from './sql.ts'
+import { createStore } from './store.ts'
+
+export interface EmbeddedStoreOptions {
+  /** Data directory; created if missing. */
+  dir: string
+  /**
+   * Give up opening after this long. Default 15000, or 60000 when the directory holds no database
+   * yet: initdb in WebAssembly takes 5-15 s on a small, busy machine.
+   */
+  openTimeoutMs?: number
+  logger?: StorageLogger
+}
+
+/**
+ * Opens (and on first use initialises) the embedded database. Call `migrate()` next.
+ * Committed writes are on disk when the transaction returns: PGlite writes through to the
+ * directory, so a kill -9 after a commit loses nothing; `close()` shuts Postgres down cleanly.
+ */
+export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<Store> {
+  const dir = resolve(options.dir)
+  const logger = options.logger
+  try {
+    await mkdir(dir, { recursive: true })
+  } catch (err) {
+    throw new GatewayError('MCPO_ERR_STORAGE_UNAVAILABLE', `cannot create the data directory ${dir}`, { cause: err })
+  }
+  const fresh = !existsSync(join(dir, 'PG_VERSION'))
+  if (fresh) logger?.info({ dir }, 'storage: creating the embedded database (first start takes a few seconds)')
+  const timeoutMs = options.openTimeoutMs ?? (fresh ? 60_000 : 15_000)
+  const pg = new PGlite(dir)
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new GatewayError(
+          'MCPO_ERR_STORAGE_TIMEOUT',
+          `opening the embedded database in ${dir} took longer than ${timeoutMs}ms; ` +
+            'check that no other mcpo process uses this directory and that the disk responds',
+        ),
+      )
+    }, timeoutMs)
+  })
+  try {
+    await Promise.race([pg.waitReady, timeout])
+  } catch (err) {
+    // PGlite cannot be cancelled mid-start: let it finish, then shut it down so it releases the directory.
+    pg.waitReady
+      .then(() => pg.close())
+      .catch((lateErr: unknown) => logger?.warn({ err: lateErr, dir }, 'storage: abandoned embedded start failed'))
+    if (isGatewayError(err)) throw err
+    throw new GatewayError('MCPO_ERR_STORAGE_UNAVAILABLE', `cannot open the embedded database in ${dir}`, {
+      cause: err,
+    })
+  } finally {
+    clearTimeout(timer)
+  }
+  logger?.debug({ dir }, 'storage: embedded database open')
+  return createStore({
+    kind: 'embedded',
+    driver: pgliteDriver(pg),
+    where: dir,
+    logger,
+    async release() {
+      await pg.close()
+      logger?.debug({ dir }, 'storage: embedded database closed')
+    },
+  })
+}
+
+interface TxState {
+  active: boolean
+}
+
+function pgliteDriver(pg: PGlite): Driver {
+  // PGlite wants $1..$n text; a template's strings array is the same object on every call from
+  // one call site, so the text is built once per statement.
+  const texts = new WeakMap<TemplateStringsArray, string>()
+  const textOf = (strings: TemplateStringsArray): string => {
+    let text = texts.get(strings)
+    if (text === undefined) {
+      text = strings.reduce((acc, part, i) => `${acc}$${i}${part}`)
+      texts.set(strings, text)
+    }
+    return text
+  }
+
+  // A query on the root store from inside a transaction callback would wait for the one
+  // connection that the transaction holds, forever. Fail loudly instead.
+  const scope = new AsyncLocalStorage<TxState>()
+  const guard = () => {
+    if (scope.getStore()?.active) {
+      throw new GatewayError(
+        'MCPO_ERR_INTERNAL',
+        'a query used the store inside store.transaction(); use the tx passed to the callback',
+      )
+    }
+  }
+
+  const txDriver = (tx: Transaction): Driver => ({
+    inTransaction: true,
+    async query(strings, values) {
+      return (await tx.query<Row>(textOf(strings), values)).rows
+    },
+    async unsafe(text) {
+      await tx.exec(text)
+    },
+    begin() {
+      throw new GatewayError('MCPO_ERR_INTERNAL', 'begin() inside a transaction; use a savepoint')
+    },
+  })
+
+  return {
+    inTransaction: false,
+    async query(strings, values) {
+      guard()
+      return (await pg.query<Row>(textOf(strings), values)).rows
+    },
+    async unsafe(text) {
+      guard()
+      await pg.exec(text)
+    },
+    async begin(fn) {
+      guard()
+      return pg.transaction((tx) => {
+        const state: TxState = { active: true }
+        return scope
+          .run(state, () => fn(txDriver(tx)))
+          .finally(() => {
+            state.active = false
+          })
+      })
+    },
+  }
+}

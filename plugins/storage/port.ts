@@ -1,0 +1,307 @@
+// The storage port: the only way the rest of mcpo reads and writes its data. Both adapters
+// (PGlite, PostgreSQL) implement it with the same SQL; the contract suite is store-tests.ts.
+import type {
+  ApiKey,
+  ApiKeyPatch,
+  AuditEvent,
+  AuditFilter,
+  ClientSession,
+  ClientSessionInput,
+  ConfigApiKey,
+  Favorite,
+  GatewayNode,
+  Invitation,
+  InvitationPatch,
+  NewApiKey,
+  NewAuditEvent,
+  NewInvitation,
+  NewProject,
+  NewProjectMember,
+  NewServer,
+  NewTeam,
+  NewTemplate,
+  NewToolCall,
+  NewToolPolicy,
+  NewUser,
+  NodeInput,
+  Project,
+  ProjectForUser,
+  ProjectMember,
+  ProjectMemberWithUser,
+  ProjectPatch,
+  Role,
+  Server,
+  ServerPatch,
+  Team,
+  TeamMember,
+  TeamMembership,
+  TeamMemberWithUser,
+  TeamPatch,
+  Template,
+  TemplatePatch,
+  ToolCall,
+  ToolCallFilter,
+  ToolCallStats,
+  ToolPolicy,
+  ToolPolicyPatch,
+  User,
+  UserPatch,
+} from './rows.ts'
+
+export type * from './rows.ts'
+
+// Conventions for every repository: get* → row | null; update/setRole/revoke → the new row, or
+// null when it does not exist; delete/remove → whether a row went. Unique violations throw
+// MCPO_ERR_CONFLICT, a missing parent MCPO_ERR_NOT_FOUND, a bad value MCPO_ERR_VALIDATION, an
+// unreachable database MCPO_ERR_STORAGE_UNAVAILABLE. Patches change only the keys present;
+// a key set to null clears the column.
+
+/** Accounts: password users and SSO users. Emails compare case-insensitively. */
+export interface UsersRepo {
+  create(user: NewUser): Promise<User>
+  get(id: string): Promise<User | null>
+  getByEmail(email: string): Promise<User | null>
+  getByOidc(issuer: string, subject: string): Promise<User | null>
+  /** Ordered by email. `search` matches email or name, case-insensitively. */
+  list(filter?: { search?: string; limit?: number; offset?: number }): Promise<User[]>
+  count(filter?: { isAdmin?: boolean }): Promise<number>
+  update(id: string, patch: UserPatch): Promise<User | null>
+  delete(id: string): Promise<boolean>
+}
+
+/** Teams (organizations). */
+export interface TeamsRepo {
+  create(team: NewTeam): Promise<Team>
+  get(id: string): Promise<Team | null>
+  getBySlug(slug: string): Promise<Team | null>
+  /** Ordered by name. */
+  list(): Promise<Team[]>
+  update(id: string, patch: TeamPatch): Promise<Team | null>
+  delete(id: string): Promise<boolean>
+  /** Config apply at boot: creates the team or updates its name and description. */
+  upsertBySlug(team: NewTeam): Promise<Team>
+  /** Takes a row lock until the transaction ends (serialises last-owner checks). */
+  lock(id: string): Promise<boolean>
+}
+
+/** Team membership with a role. */
+export interface TeamMembersRepo {
+  add(member: { teamId: string; userId: string; role: Role }): Promise<TeamMember>
+  get(teamId: string, userId: string): Promise<TeamMember | null>
+  /** Ordered by email. */
+  list(teamId: string): Promise<TeamMemberWithUser[]>
+  listForUser(userId: string): Promise<TeamMembership[]>
+  setRole(teamId: string, userId: string, role: Role): Promise<TeamMember | null>
+  remove(teamId: string, userId: string): Promise<boolean>
+  countOwners(teamId: string): Promise<number>
+}
+
+/** Projects: the unit of isolation. */
+export interface ProjectsRepo {
+  create(project: NewProject): Promise<Project>
+  get(id: string): Promise<Project | null>
+  /** Ordered by name; archived projects only with includeArchived. */
+  list(filter?: { teamId?: string; includeArchived?: boolean }): Promise<Project[]>
+  /** Projects the user is a member of, directly or through the owning team. */
+  listForUser(userId: string, filter?: { includeArchived?: boolean }): Promise<ProjectForUser[]>
+  update(id: string, patch: ProjectPatch): Promise<Project | null>
+  archive(id: string, at?: Date): Promise<Project | null>
+  restore(id: string): Promise<Project | null>
+  /** Cascades to members, servers, keys, policies, invitations and favorites. */
+  delete(id: string): Promise<boolean>
+  /** Config apply at boot: creates the project or updates name, description and team (settings are kept). */
+  upsert(project: NewProject): Promise<Project>
+  /** Takes a row lock until the transaction ends (serialises last-owner checks, settings read-modify-write). */
+  lock(id: string): Promise<boolean>
+}
+
+/** Project membership with role and how the member came in. */
+export interface ProjectMembersRepo {
+  add(member: NewProjectMember): Promise<ProjectMember>
+  /** Adds every member of a team (skipping existing members); returns how many were added. */
+  addTeam(input: { projectId: string; teamId: string; role: Role; addedBy?: string | null }): Promise<number>
+  get(projectId: string, userId: string): Promise<ProjectMember | null>
+  /** Ordered by email. */
+  list(projectId: string): Promise<ProjectMemberWithUser[]>
+  setRole(projectId: string, userId: string, role: Role): Promise<ProjectMember | null>
+  remove(projectId: string, userId: string): Promise<boolean>
+  countOwners(projectId: string): Promise<number>
+}
+
+/** Pending and past invitations into teams and projects. */
+export interface InvitationsRepo {
+  create(invitation: NewInvitation): Promise<Invitation>
+  get(id: string): Promise<Invitation | null>
+  getByTokenHash(tokenHash: string): Promise<Invitation | null>
+  /** Status 'pending' and not expired at `now` (default: the database clock); newest first. */
+  listPending(filter?: { projectId?: string; teamId?: string; email?: string; now?: Date }): Promise<Invitation[]>
+  update(id: string, patch: InvitationPatch): Promise<Invitation | null>
+  /** Marks pending invitations past their expiry as 'expired'; returns how many. */
+  expireDue(now: Date): Promise<number>
+  delete(id: string): Promise<boolean>
+}
+
+/** MCP server definitions, unique by (projectId, name). */
+export interface ServersRepo {
+  create(server: NewServer): Promise<Server>
+  get(projectId: string, name: string): Promise<Server | null>
+  getById(id: string): Promise<Server | null>
+  /** Ordered by name. */
+  list(projectId: string): Promise<Server[]>
+  /** Every server of every project, for warming the data-plane cache. */
+  listAll(): Promise<Server[]>
+  /** A patch may rename the server. */
+  update(projectId: string, name: string, patch: ServerPatch): Promise<Server | null>
+  delete(projectId: string, name: string): Promise<boolean>
+  /**
+   * Config apply at boot: creates the server or rewrites its definition. `enabled` and
+   * `toolToggles` of an existing server are kept: they are run-time state owned by the UI.
+   */
+  upsert(server: NewServer): Promise<Server>
+}
+
+/** Project API keys, stored as SHA-256 hashes. */
+export interface ApiKeysRepo {
+  create(key: NewApiKey): Promise<ApiKey>
+  get(id: string): Promise<ApiKey | null>
+  getByHash(keyHash: string): Promise<ApiKey | null>
+  /** Newest first, revoked and expired included. */
+  list(projectId: string): Promise<ApiKey[]>
+  /** Not revoked and not expired at `now` (default: the database clock), for the auth cache. */
+  listActive(now?: Date): Promise<ApiKey[]>
+  update(id: string, patch: ApiKeyPatch): Promise<ApiKey | null>
+  /** Sets revokedAt once; revoking again keeps the first time. */
+  revoke(id: string, at?: Date): Promise<ApiKey | null>
+  /** One batched UPDATE; a time never moves lastUsedAt backwards. Returns rows updated. */
+  touchLastUsed(entries: { id: string; at: Date }[]): Promise<number>
+  delete(id: string): Promise<boolean>
+  /** Config apply at boot: the key named `name` in the project gets this hash and is un-revoked. */
+  upsertConfigKey(key: ConfigApiKey): Promise<ApiKey>
+}
+
+/** Allow/deny rules per project, evaluated in priority order. */
+export interface ToolPoliciesRepo {
+  create(policy: NewToolPolicy): Promise<ToolPolicy>
+  get(id: string): Promise<ToolPolicy | null>
+  /** Ordered by priority, then creation. */
+  list(projectId: string): Promise<ToolPolicy[]>
+  update(id: string, patch: ToolPolicyPatch): Promise<ToolPolicy | null>
+  delete(id: string): Promise<boolean>
+}
+
+/** The admin-approved server catalog. */
+export interface TemplatesRepo {
+  create(template: NewTemplate): Promise<Template>
+  get(id: string): Promise<Template | null>
+  getByName(name: string): Promise<Template | null>
+  /** Ordered by name. */
+  list(filter?: { approved?: boolean }): Promise<Template[]>
+  update(id: string, patch: TemplatePatch): Promise<Template | null>
+  delete(id: string): Promise<boolean>
+}
+
+/** The append-only audit trail (hash-chained by the audit plugin). */
+export interface AuditRepo {
+  /** One batched INSERT; ids follow the array order. Returns the stored events. */
+  append(events: NewAuditEvent[]): Promise<AuditEvent[]>
+  /** Newest first. */
+  list(filter?: AuditFilter): Promise<AuditEvent[]>
+  /** The newest event of a project's chain (null: the global chain of events without a project). */
+  last(projectId: string | null): Promise<AuditEvent | null>
+  /** Retention: deletes events created before `before`; returns how many. */
+  prune(before: Date): Promise<number>
+}
+
+/** The tool-call log. */
+export interface ToolCallsRepo {
+  /** One batched INSERT; returns how many rows were stored. */
+  append(rows: NewToolCall[]): Promise<number>
+  /** Newest first. */
+  list(filter?: ToolCallFilter): Promise<ToolCall[]>
+  /** Success rate and latency percentiles over the same filter (limit and beforeId ignored). */
+  stats(filter?: ToolCallFilter): Promise<ToolCallStats>
+  prune(before: Date): Promise<number>
+}
+
+/** Client sessions seen by the data plane, flushed in batches. */
+export interface ClientSessionsRepo {
+  /** One batched upsert by id; counters and timestamps are replaced by the given values. */
+  upsert(sessions: ClientSessionInput[]): Promise<number>
+  /** Most recently seen first. */
+  list(filter: { projectId: string; serverName?: string; activeSince?: Date; limit?: number }): Promise<ClientSession[]>
+  delete(id: string): Promise<boolean>
+  prune(before: Date): Promise<number>
+}
+
+/** Gateway nodes sharing one database, with heartbeats. */
+export interface NodesRepo {
+  /** Registers the node or records a heartbeat. */
+  upsert(node: NodeInput): Promise<GatewayNode>
+  /** Ordered by id; only nodes whose heartbeat is at or after `aliveSince` when given. */
+  list(filter?: { aliveSince?: Date }): Promise<GatewayNode[]>
+  delete(id: string): Promise<boolean>
+}
+
+/** A user's favorite projects. */
+export interface FavoritesRepo {
+  /** Idempotent. */
+  add(userId: string, projectId: string): Promise<void>
+  /** Newest first. */
+  list(userId: string): Promise<Favorite[]>
+  remove(userId: string, projectId: string): Promise<boolean>
+}
+
+export interface Repositories {
+  readonly users: UsersRepo
+  readonly teams: TeamsRepo
+  readonly teamMembers: TeamMembersRepo
+  readonly projects: ProjectsRepo
+  readonly projectMembers: ProjectMembersRepo
+  readonly invitations: InvitationsRepo
+  readonly servers: ServersRepo
+  readonly apiKeys: ApiKeysRepo
+  readonly toolPolicies: ToolPoliciesRepo
+  readonly templates: TemplatesRepo
+  readonly audit: AuditRepo
+  readonly toolCalls: ToolCallsRepo
+  readonly clientSessions: ClientSessionsRepo
+  readonly nodes: NodesRepo
+  readonly favorites: FavoritesRepo
+}
+
+/**
+ * The storage port. Open one with `embeddedStorage()` or `postgresStorage()` (index.ts).
+ * @example
+ * const store = await openEmbeddedStore({ dir: './data' })
+ * await store.migrate()
+ * await store.transaction(async (tx) => {
+ *   const p = await tx.projects.create({ id: 'demo', name: 'Demo' })
+ *   await tx.projectMembers.add({ projectId: p.id, userId, role: 'owner' })
+ * })
+ */
+export interface Store extends Repositories {
+  readonly kind: 'embedded' | 'postgres'
+  /** Throws MCPO_ERR_STORAGE_UNAVAILABLE when the database cannot answer. */
+  ping(): Promise<void>
+  /** Applies pending sql/NNN_*.sql files once, even with several nodes starting together. */
+  migrate(): Promise<{ applied: string[] }>
+  /** True when every migration file is applied. */
+  isMigrated(): Promise<boolean>
+  /** Waits for running work, then releases the database (embedded: a clean shutdown to disk). Idempotent. */
+  close(): Promise<void>
+  /**
+   * Runs fn in a transaction: it commits when fn resolves and rolls back when fn throws. Inside fn
+   * use only `tx` (the embedded database has one connection: the outer store would wait for the
+   * transaction forever, so it throws MCPO_ERR_INTERNAL instead). Calling `tx.transaction` nests
+   * with a savepoint; run nested transactions one after another, not in parallel.
+   */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>
+}
+
+/** A minimal structural logger; a pino logger fits. */
+export interface StorageLogger {
+  debug(obj: object, msg?: string): void
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}

@@ -1,0 +1,98 @@
+// SQL for project API keys. Only SHA-256 hashes are stored; lookups are by hash.
+import type { ApiKeysRepo } from './port.ts'
+import type { ApiKey } from './rows.ts'
+import { isUuid, json, type Sql } from './sql.ts'
+
+export function apiKeysRepo(sql: Sql): ApiKeysRepo {
+  return {
+    async create(k) {
+      const [row] = await sql<ApiKey>`
+        INSERT INTO api_keys (id, project_id, name, description, key_hash, prefix, suffix, created_by, expires_at,
+                              rate_limit, source)
+        VALUES (coalesce(${k.id}::uuid, gen_random_uuid()), ${k.projectId}, ${k.name}, ${k.description ?? ''},
+                ${k.keyHash}, ${k.prefix}, ${k.suffix ?? ''}, ${k.createdBy}::uuid, ${k.expiresAt}::timestamptz,
+                ${json(k.rateLimit)}::text::jsonb, ${k.source ?? 'ui'})
+        RETURNING *`
+      return row
+    },
+    async get(id) {
+      if (!isUuid(id)) return null
+      const [row] = await sql<ApiKey>`SELECT * FROM api_keys WHERE id = ${id}::uuid`
+      return row ?? null
+    },
+    async getByHash(keyHash) {
+      const [row] = await sql<ApiKey>`SELECT * FROM api_keys WHERE key_hash = ${keyHash}::text`
+      return row ?? null
+    },
+    list(projectId) {
+      return sql<ApiKey>`
+        SELECT * FROM api_keys WHERE project_id = ${projectId}::text ORDER BY created_at DESC, id`
+    },
+    listActive(now) {
+      return sql<ApiKey>`
+        SELECT * FROM api_keys
+        WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > coalesce(${now}::timestamptz, now()))
+        ORDER BY project_id, created_at, id`
+    },
+    async update(id, patch) {
+      if (!isUuid(id)) return null
+      const [row] = await sql<ApiKey>`
+        WITH p AS (SELECT ${json(patch)}::text::jsonb AS v)
+        UPDATE api_keys k SET
+          name = CASE WHEN p.v ? 'name' THEN p.v->>'name' ELSE k.name END,
+          description = CASE WHEN p.v ? 'description' THEN p.v->>'description' ELSE k.description END,
+          expires_at = CASE WHEN p.v ? 'expiresAt' THEN (p.v->>'expiresAt')::timestamptz ELSE k.expires_at END,
+          rate_limit = CASE WHEN p.v ? 'rateLimit' THEN nullif(p.v->'rateLimit', 'null') ELSE k.rate_limit END,
+          updated_at = now()
+        FROM p WHERE k.id = ${id}::uuid
+        RETURNING k.*`
+      return row ?? null
+    },
+    async revoke(id, at) {
+      if (!isUuid(id)) return null
+      const [row] = await sql<ApiKey>`
+        UPDATE api_keys SET revoked_at = coalesce(revoked_at, ${at}::timestamptz, now()), updated_at = now()
+        WHERE id = ${id}::uuid
+        RETURNING *`
+      return row ?? null
+    },
+    async touchLastUsed(entries) {
+      const valid = entries.filter((e) => isUuid(e.id))
+      if (valid.length === 0) return 0
+      // Several nodes flush concurrently: greatest() keeps the newest time whatever the order.
+      const rows = await sql`
+        UPDATE api_keys k SET last_used_at = greatest(k.last_used_at, v.at)
+        FROM (
+          SELECT (e->>'id')::uuid AS id, max((e->>'at')::timestamptz) AS at
+          FROM jsonb_array_elements(${json(valid)}::text::jsonb) AS e
+          GROUP BY 1
+        ) v
+        WHERE k.id = v.id
+        RETURNING k.id`
+      return rows.length
+    },
+    async delete(id) {
+      if (!isUuid(id)) return false
+      const rows = await sql`DELETE FROM api_keys WHERE id = ${id}::uuid RETURNING id`
+      return rows.length > 0
+    },
+    async upsertConfigKey(k) {
+      // A revoked config key stays revoked until the config gives it a new value.
+      const [row] = await sql<ApiKey>`
+        INSERT INTO api_keys (project_id, name, description, key_hash, prefix, suffix, expires_at, rate_limit, source)
+        VALUES (${k.projectId}, ${k.name}, ${k.description ?? ''}, ${k.keyHash}, ${k.prefix}, ${k.suffix ?? ''},
+                ${k.expiresAt}::timestamptz, ${json(k.rateLimit)}::text::jsonb, 'config')
+        ON CONFLICT (project_id, name) WHERE source = 'config' DO UPDATE SET
+          description = excluded.description,
+          key_hash = excluded.key_hash,
+          prefix = excluded.prefix,
+          suffix = excluded.suffix,
+          expires_at = excluded.expires_at,
+          rate_limit = excluded.rate_limit,
+          revoked_at = CASE WHEN api_keys.key_hash = excluded.key_hash THEN api_keys.revoked_at END,
+          updated_at = now()
+        RETURNING *`
+      return row
+    },
+  }
+}

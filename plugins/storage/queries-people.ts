@@ -1,0 +1,200 @@
+// SQL for people: users, teams, team members and favorites.
+import type { FavoritesRepo, TeamMembersRepo, TeamsRepo, UsersRepo } from './port.ts'
+import type { Favorite, Team, TeamMember, TeamMembership, TeamMemberWithUser, User } from './rows.ts'
+import { isUuid, json, limitOf, type Sql } from './sql.ts'
+
+export function usersRepo(sql: Sql): UsersRepo {
+  return {
+    async create(u) {
+      const [row] = await sql<User>`
+        INSERT INTO users (id, email, name, password_hash, is_admin, disabled, oidc_issuer, oidc_subject)
+        VALUES (coalesce(${u.id}::uuid, gen_random_uuid()), ${u.email}, ${u.name ?? ''}, ${u.passwordHash},
+                ${u.isAdmin ?? false}, ${u.disabled ?? false}, ${u.oidcIssuer}, ${u.oidcSubject})
+        RETURNING *`
+      return row
+    },
+    async get(id) {
+      if (!isUuid(id)) return null
+      const [row] = await sql<User>`SELECT * FROM users WHERE id = ${id}::uuid`
+      return row ?? null
+    },
+    async getByEmail(email) {
+      const [row] = await sql<User>`SELECT * FROM users WHERE lower(email) = lower(${email}::text)`
+      return row ?? null
+    },
+    async getByOidc(issuer, subject) {
+      const [row] = await sql<User>`
+        SELECT * FROM users WHERE oidc_issuer = ${issuer}::text AND oidc_subject = ${subject}::text`
+      return row ?? null
+    },
+    async list(filter = {}) {
+      const search = filter.search ? filter.search.toLowerCase() : null
+      return sql<User>`
+        SELECT * FROM users
+        WHERE ${search}::text IS NULL
+           OR strpos(lower(email), ${search}::text) > 0 OR strpos(lower(name), ${search}::text) > 0
+        ORDER BY lower(email)
+        LIMIT ${limitOf(filter.limit)}::int OFFSET ${Math.max(filter.offset ?? 0, 0)}::int`
+    },
+    async count(filter = {}) {
+      const [row] = await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM users
+        WHERE ${filter.isAdmin}::boolean IS NULL OR is_admin = ${filter.isAdmin}::boolean`
+      return row.n
+    },
+    async update(id, patch) {
+      if (!isUuid(id)) return null
+      const [row] = await sql<User>`
+        WITH p AS (SELECT ${json(patch)}::text::jsonb AS v)
+        UPDATE users u SET
+          email = CASE WHEN p.v ? 'email' THEN p.v->>'email' ELSE u.email END,
+          name = CASE WHEN p.v ? 'name' THEN p.v->>'name' ELSE u.name END,
+          password_hash = CASE WHEN p.v ? 'passwordHash' THEN p.v->>'passwordHash' ELSE u.password_hash END,
+          is_admin = CASE WHEN p.v ? 'isAdmin' THEN (p.v->>'isAdmin')::boolean ELSE u.is_admin END,
+          disabled = CASE WHEN p.v ? 'disabled' THEN (p.v->>'disabled')::boolean ELSE u.disabled END,
+          oidc_issuer = CASE WHEN p.v ? 'oidcIssuer' THEN p.v->>'oidcIssuer' ELSE u.oidc_issuer END,
+          oidc_subject = CASE WHEN p.v ? 'oidcSubject' THEN p.v->>'oidcSubject' ELSE u.oidc_subject END,
+          last_login_at = CASE WHEN p.v ? 'lastLoginAt' THEN (p.v->>'lastLoginAt')::timestamptz
+                          ELSE u.last_login_at END,
+          updated_at = now()
+        FROM p WHERE u.id = ${id}::uuid
+        RETURNING u.*`
+      return row ?? null
+    },
+    async delete(id) {
+      if (!isUuid(id)) return false
+      const rows = await sql`DELETE FROM users WHERE id = ${id}::uuid RETURNING id`
+      return rows.length > 0
+    },
+  }
+}
+
+export function teamsRepo(sql: Sql): TeamsRepo {
+  return {
+    async create(t) {
+      const [row] = await sql<Team>`
+        INSERT INTO teams (id, slug, name, description)
+        VALUES (coalesce(${t.id}::uuid, gen_random_uuid()), ${t.slug}, ${t.name}, ${t.description ?? ''})
+        RETURNING *`
+      return row
+    },
+    async get(id) {
+      if (!isUuid(id)) return null
+      const [row] = await sql<Team>`SELECT * FROM teams WHERE id = ${id}::uuid`
+      return row ?? null
+    },
+    async getBySlug(slug) {
+      const [row] = await sql<Team>`SELECT * FROM teams WHERE slug = ${slug}::text`
+      return row ?? null
+    },
+    list() {
+      return sql<Team>`SELECT * FROM teams ORDER BY lower(name), slug`
+    },
+    async update(id, patch) {
+      if (!isUuid(id)) return null
+      const [row] = await sql<Team>`
+        WITH p AS (SELECT ${json(patch)}::text::jsonb AS v)
+        UPDATE teams t SET
+          slug = CASE WHEN p.v ? 'slug' THEN p.v->>'slug' ELSE t.slug END,
+          name = CASE WHEN p.v ? 'name' THEN p.v->>'name' ELSE t.name END,
+          description = CASE WHEN p.v ? 'description' THEN p.v->>'description' ELSE t.description END,
+          updated_at = now()
+        FROM p WHERE t.id = ${id}::uuid
+        RETURNING t.*`
+      return row ?? null
+    },
+    async delete(id) {
+      if (!isUuid(id)) return false
+      const rows = await sql`DELETE FROM teams WHERE id = ${id}::uuid RETURNING id`
+      return rows.length > 0
+    },
+    async upsertBySlug(t) {
+      const [row] = await sql<Team>`
+        INSERT INTO teams (slug, name, description)
+        VALUES (${t.slug}, ${t.name}, coalesce(${t.description}::text, ''))
+        ON CONFLICT ON CONSTRAINT teams_slug_key DO UPDATE SET
+          name = excluded.name,
+          description = coalesce(${t.description}::text, teams.description),
+          updated_at = now()
+        RETURNING *`
+      return row
+    },
+    async lock(id) {
+      if (!isUuid(id)) return false
+      const rows = await sql`SELECT id FROM teams WHERE id = ${id}::uuid FOR UPDATE`
+      return rows.length > 0
+    },
+  }
+}
+
+export function teamMembersRepo(sql: Sql): TeamMembersRepo {
+  return {
+    async add(m) {
+      const [row] = await sql<TeamMember>`
+        INSERT INTO team_members (team_id, user_id, role) VALUES (${m.teamId}::uuid, ${m.userId}::uuid, ${m.role})
+        RETURNING *`
+      return row
+    },
+    async get(teamId, userId) {
+      if (!isUuid(teamId) || !isUuid(userId)) return null
+      const [row] = await sql<TeamMember>`
+        SELECT * FROM team_members WHERE team_id = ${teamId}::uuid AND user_id = ${userId}::uuid`
+      return row ?? null
+    },
+    async list(teamId) {
+      if (!isUuid(teamId)) return []
+      return sql<TeamMemberWithUser>`
+        SELECT m.*, u.email, u.name FROM team_members m JOIN users u ON u.id = m.user_id
+        WHERE m.team_id = ${teamId}::uuid
+        ORDER BY lower(u.email)`
+    },
+    async listForUser(userId) {
+      if (!isUuid(userId)) return []
+      return sql<TeamMembership>`
+        SELECT m.*, t.slug AS team_slug, t.name AS team_name FROM team_members m JOIN teams t ON t.id = m.team_id
+        WHERE m.user_id = ${userId}::uuid
+        ORDER BY lower(t.name), t.slug`
+    },
+    async setRole(teamId, userId, role) {
+      if (!isUuid(teamId) || !isUuid(userId)) return null
+      const [row] = await sql<TeamMember>`
+        UPDATE team_members SET role = ${role}, updated_at = now()
+        WHERE team_id = ${teamId}::uuid AND user_id = ${userId}::uuid
+        RETURNING *`
+      return row ?? null
+    },
+    async remove(teamId, userId) {
+      if (!isUuid(teamId) || !isUuid(userId)) return false
+      const rows = await sql`
+        DELETE FROM team_members WHERE team_id = ${teamId}::uuid AND user_id = ${userId}::uuid RETURNING user_id`
+      return rows.length > 0
+    },
+    async countOwners(teamId) {
+      if (!isUuid(teamId)) return 0
+      const [row] = await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM team_members WHERE team_id = ${teamId}::uuid AND role = 'owner'`
+      return row.n
+    },
+  }
+}
+
+export function favoritesRepo(sql: Sql): FavoritesRepo {
+  return {
+    async add(userId, projectId) {
+      await sql`
+        INSERT INTO favorites (user_id, project_id) VALUES (${userId}::uuid, ${projectId})
+        ON CONFLICT ON CONSTRAINT favorites_pkey DO NOTHING`
+    },
+    async list(userId) {
+      if (!isUuid(userId)) return []
+      return sql<Favorite>`
+        SELECT * FROM favorites WHERE user_id = ${userId}::uuid ORDER BY created_at DESC, project_id`
+    },
+    async remove(userId, projectId) {
+      if (!isUuid(userId)) return false
+      const rows = await sql`
+        DELETE FROM favorites WHERE user_id = ${userId}::uuid AND project_id = ${projectId}::text RETURNING user_id`
+      return rows.length > 0
+    },
+  }
+}

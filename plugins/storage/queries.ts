@@ -1,0 +1,34 @@
+// All of mcpo's SQL, written once as tagged templates and run by both adapters. The statements
+// live in queries-*.ts by concern; this module binds them to one Sql (a pool or a transaction).
+import type { Repositories } from './port.ts'
+import { apiKeysRepo } from './queries-keys.ts'
+import { auditRepo, clientSessionsRepo, nodesRepo, toolCallsRepo } from './queries-logs.ts'
+import { favoritesRepo, teamMembersRepo, teamsRepo, usersRepo } from './queries-people.ts'
+import { invitationsRepo, projectMembersRepo, projectsRepo } from './queries-projects.ts'
+import { serversRepo, templatesRepo, toolPoliciesRepo } from './queries-servers.ts'
+import type { Sql } from './sql.ts'
+
+export function createRepositories(sql: Sql): Repositories {
+  return {
+    users: usersRepo(sql),
+    teams: teamsRepo(sql),
+    teamMembers: teamMembersRepo(sql),
+    projects: projectsRepo(sql),
+    projectMembers: projectMembersRepo(sql),
+    invitations: invitationsRepo(sql),
+    servers: serversRepo(sql),
+    apiKeys: apiKeysRepo(sql),
+    toolPolicies: toolPoliciesRepo(sql),
+    templates: templatesRepo(sql),
+    audit: auditRepo(sql),
+    toolCalls: toolCallsRepo(sql),
+    clientSessions: clientSessionsRepo(sql),
+    nodes: nodesRepo(sql),
+    favorites: favoritesRepo(sql),
+  }
+}
+
+/** Cheap liveness probe shared by both adapters. */
+export async function selectOne(sql: Sql): Promise<void> {
+  await sql`SELECT 1 AS ok`
+}

@@ -1,0 +1,214 @@
+// The SQL abstraction both adapters implement: a tagged template with `${value}` parameters that
+// resolves to camelCase rows, with database errors turned into GatewayErrors once, here.
+import { GatewayError } from '../../gateway/errors.ts'
+
+export type Row = Record<string, unknown>
+
+/**
+ * Runs one statement; every `${value}` becomes a bind parameter, never text.
+ * @example const rows = await sql<User>`SELECT * FROM users WHERE id = ${id}::uuid`
+ */
+export type Sql = <T = Row>(strings: TemplateStringsArray, ...values: unknown[]) => Promise<T[]>
+
+/** What an adapter supplies. Everything above it (queries, migrations, transactions) is shared. */
+export interface Driver {
+  /** One parameterised statement; rows come back with the driver's snake_case column names. */
+  query(strings: TemplateStringsArray, values: unknown[]): Promise<Row[]>
+  /** Multi-statement SQL without parameters. Only the migration runner may call it. */
+  unsafe(text: string): Promise<void>
+  /** Runs fn in a new transaction; only called on a driver that is not in one. */
+  begin<T>(fn: (tx: Driver) => Promise<T>): Promise<T>
+  readonly inTransaction: boolean
+}
+
+/**
+ * A jsonb parameter, written `${json(v)}::text::jsonb`. The `::text` matters: with a bare `::jsonb`
+ * postgres.js learns the parameter is jsonb and JSON-encodes the string a second time.
+ */
+export function json(value: unknown): string | null {
+  return value === undefined || value === null ? null : JSON.stringify(value)
+}
+
+export function createSql(driver: Driver): Sql {
+  return async <T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]> => {
+    // postgres.js rejects undefined; PGlite sends it as NULL. Make both send NULL.
+    for (let i = 0; i < values.length; i++) if (values[i] === undefined) values[i] = null
+    let rows: Row[]
+    try {
+      rows = await driver.query(strings, values)
+    } catch (err) {
+      throw toStorageError(err)
+    }
+    return rows.map(camelRow) as T[]
+  }
+}
+
+function camelRow(row: Row): Row {
+  const out: Row = {}
+  for (const key in row) out[key.includes('_') ? key.replace(/_([a-z0-9])/g, camelChar) : key] = row[key]
+  return out
+}
+
+function camelChar(_: string, c: string): string {
+  return c.toUpperCase()
+}
+
+/** Page sizes: a default, clamped to [1, max]. */
+export function limitOf(limit: number | undefined, fallback = 100, max = 1000): number {
+  const n = limit !== undefined && Number.isFinite(limit) ? Math.trunc(limit) : fallback
+  return Math.min(Math.max(n, 1), max)
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** Ids arrive from URLs: a malformed uuid is simply not found, not a database error. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value)
+}
+
+// Keyed by constraint name (named explicitly in sql/001_init.sql). Messages name the field, never the value.
+const uniqueMessages: Record<string, [field: string, message: string]> = {
+  users_email_key: ['email', 'a user with this email already exists'],
+  users_oidc_key: ['oidcSubject', 'a user with this OIDC subject already exists'],
+  teams_slug_key: ['slug', 'a team with this slug already exists'],
+  team_members_pkey: ['userId', 'the user is already a member of this team'],
+  projects_pkey: ['id', 'a project with this id already exists'],
+  project_members_pkey: ['userId', 'the user is already a member of this project'],
+  invitations_token_hash_key: ['tokenHash', 'an invitation with this token already exists'],
+  servers_project_name_key: ['name', 'a server with this name already exists in the project'],
+  api_keys_key_hash_key: ['keyHash', 'an API key with this value already exists'],
+  api_keys_config_name_key: ['name', 'a config API key with this name already exists in the project'],
+  templates_name_key: ['name', 'a template with this name already exists'],
+  favorites_pkey: ['projectId', 'the project is already a favorite'],
+  nodes_pkey: ['id', 'a node with this id already exists'],
+  client_sessions_pkey: ['id', 'a client session with this id already exists'],
+}
+
+const checkMessages: Record<string, [field: string, message: string]> = {
+  projects_id_format: ['id', 'project id must be 1-100 letters, digits, "-" or "_", starting with a letter or digit'],
+  teams_slug_format: ['slug', 'team slug must be 1-63 lower-case letters, digits or "-"'],
+  servers_name_format: ['name', 'server name must be 1-63 lower-case letters, digits or "-"'],
+  servers_transport_fields: [
+    'transport',
+    'a stdio server needs a command; an sse or streamable-http server needs a url',
+  ],
+  invitations_target: ['projectId', 'an invitation needs a project or a team'],
+}
+
+// Which entity a foreign-key column points at, for "not found" messages.
+const referencedEntity: Record<string, string> = {
+  project_id: 'project',
+  team_id: 'team',
+  source_team_id: 'team',
+  user_id: 'user',
+  created_by: 'user',
+  added_by: 'user',
+  invited_by: 'user',
+  accepted_by: 'user',
+}
+
+const unavailableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  '53300', // too many connections
+  '57P01', // admin shutdown
+  '57P02', // crash shutdown
+  '57P03', // cannot connect now
+  '3D000', // database does not exist
+  '28000', // invalid authorization
+  '28P01', // invalid password
+])
+
+interface DbErrorFields {
+  code?: string
+  constraint?: string
+  table?: string
+  column?: string
+  message: string
+}
+
+// PGlite and postgres.js spell the fields differently.
+function fields(err: Record<string, unknown>): DbErrorFields {
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined)
+  return {
+    code: str(err.code),
+    constraint: str(err.constraint) ?? str(err.constraint_name),
+    table: str(err.table) ?? str(err.table_name),
+    column: str(err.column) ?? str(err.column_name),
+    message: typeof err.message === 'string' ? err.message : '',
+  }
+}
+
+/** Maps a driver error to a GatewayError; anything it does not recognise is returned unchanged. */
+export function toStorageError(err: unknown): unknown {
+  if (err instanceof GatewayError || typeof err !== 'object' || err === null) return err
+  const raw = err as Record<string, unknown>
+  // PGlite attaches the bind parameters to its errors; keep them out of logs that serialise the cause.
+  for (const key of ['params', 'parameters']) {
+    if (key in raw) Object.defineProperty(raw, key, { enumerable: false })
+  }
+  const f = fields(raw)
+  const cause = err
+  if (f.code === '23505') {
+    const [field, message] = uniqueMessages[f.constraint ?? ''] ?? [
+      '',
+      `a ${singular(f.table)} with these values already exists`,
+    ]
+    return new GatewayError('MCPO_ERR_CONFLICT', message, { cause, details: field ? { field } : undefined })
+  }
+  if (f.code === '23503') {
+    const column = f.constraint && f.table ? f.constraint.slice(f.table.length + 1, -'_fkey'.length) : ''
+    // Insert/update of the referencing row names a parent that does not exist.
+    if (f.message.startsWith('insert or update')) {
+      const entity = referencedEntity[column] ?? 'referenced row'
+      return new GatewayError('MCPO_ERR_NOT_FOUND', `${entity} not found`, { cause, details: { field: camel(column) } })
+    }
+    return new GatewayError('MCPO_ERR_VALIDATION', `still referenced by ${f.table ?? 'another table'}`, { cause })
+  }
+  if (f.code === '23514') {
+    const known = checkMessages[f.constraint ?? '']
+    if (known) return new GatewayError('MCPO_ERR_VALIDATION', known[1], { cause, details: { field: known[0] } })
+    const column = f.constraint && f.table ? f.constraint.slice(f.table.length + 1).replace(/_check$/, '') : ''
+    return new GatewayError('MCPO_ERR_VALIDATION', `invalid ${column ? column.replace(/_/g, ' ') : 'value'}`, {
+      cause,
+      details: column ? { field: camel(column) } : undefined,
+    })
+  }
+  if (f.code === '23502') {
+    const column = f.column ?? ''
+    return new GatewayError('MCPO_ERR_VALIDATION', `${column.replace(/_/g, ' ') || 'a value'} is required`, {
+      cause,
+      details: column ? { field: camel(column) } : undefined,
+    })
+  }
+  if (f.code === '22P02' || f.code === '22007' || f.code === '22008' || f.code === '22003') {
+    return new GatewayError('MCPO_ERR_VALIDATION', 'a value has the wrong format', { cause })
+  }
+  if (f.code === '40001' || f.code === '40P01') {
+    return new GatewayError('MCPO_ERR_CONFLICT', 'a concurrent change got in the way; retry', { cause })
+  }
+  if ((f.code && (unavailableCodes.has(f.code) || f.code.startsWith('08'))) || /PGlite is clos/.test(f.message)) {
+    return new GatewayError('MCPO_ERR_STORAGE_UNAVAILABLE', `the database is unavailable (${f.code ?? 'closed'})`, {
+      cause,
+    })
+  }
+  return err
+}
+
+function camel(snake: string): string {
+  return snake.replace(/_([a-z0-9])/g, camelChar)
+}
+
+function singular(table: string | undefined): string {
+  return table ? table.replace(/_/g, ' ').replace(/s$/, '') : 'row'
+}

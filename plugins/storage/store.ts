@@ -1,0 +1,83 @@
+// Builds a Store from an adapter's Driver: repositories, migrations, transactions and savepoints
+// are the same for both adapters; only connecting and closing differ.
+import { GatewayError, isGatewayError } from '../../gateway/errors.ts'
+import { loadMigrations, type Migration, pendingMigrations, runMigrations } from './migrate.ts'
+import type { StorageLogger, Store } from './port.ts'
+import { createRepositories, selectOne } from './queries.ts'
+import { createSql, type Driver, type Sql, toStorageError } from './sql.ts'
+
+export interface Backend {
+  readonly kind: Store['kind']
+  /** The root (non-transaction) driver. */
+  readonly driver: Driver
+  /** Names where the database is, for messages: a directory or host:port/db, never credentials. */
+  readonly where: string
+  readonly logger?: StorageLogger
+  /** Releases the database; called once. */
+  release(): Promise<void>
+}
+
+export function createStore(backend: Backend): Store {
+  let migrations: Promise<Migration[]> | undefined
+  const loaded = () => {
+    migrations ??= loadMigrations()
+    return migrations
+  }
+  let closing: Promise<void> | undefined
+  return build(backend.driver)
+
+  function build(driver: Driver): Store {
+    const sql = createSql(driver)
+    const root = driver === backend.driver
+    const store: Store = {
+      kind: backend.kind,
+      ...createRepositories(sql),
+      async ping() {
+        try {
+          await selectOne(sql)
+        } catch (err) {
+          if (isGatewayError(err, 'MCPO_ERR_STORAGE_UNAVAILABLE') || isGatewayError(err, 'MCPO_ERR_INTERNAL')) throw err
+          throw new GatewayError('MCPO_ERR_STORAGE_UNAVAILABLE', `the database at ${backend.where} does not answer`, {
+            cause: err,
+          })
+        }
+      },
+      async migrate() {
+        if (!root) throw new GatewayError('MCPO_ERR_INTERNAL', 'migrate() runs on the store, not inside a transaction')
+        return runMigrations(driver, await loaded(), backend.logger)
+      },
+      async isMigrated() {
+        return (await pendingMigrations(driver, await loaded())).length === 0
+      },
+      async close() {
+        if (!root) throw new GatewayError('MCPO_ERR_INTERNAL', 'close() the store, not a transaction')
+        closing ??= backend.release()
+        return closing
+      },
+      async transaction(fn) {
+        if (driver.inTransaction) return savepoint(sql, () => fn(store))
+        try {
+          return await driver.begin((tx) => fn(build(tx)))
+        } catch (err) {
+          throw toStorageError(err)
+        }
+      },
+    }
+    return store
+  }
+}
+
+// Savepoints share one name: nested calls release or roll back the most recent one first.
+async function savepoint<T>(sql: Sql, run: () => Promise<T>): Promise<T> {
+  await sql`SAVEPOINT mcpo_nested`
+  let result: T
+  try {
+    result = await run()
+  } catch (err) {
+    await sql`ROLLBACK TO SAVEPOINT mcpo_nested`
+    await sql`RELEASE SAVEPOINT mcpo_nested`
+    throw err
+  }
+  await sql`RELEASE SAVEPOINT mcpo_nested`
+  return result
+}

@@ -1,0 +1,105 @@
+// Starts a real gateway in this process for cross-module tests: temp data dir, port 0, a project key, silent logs.
+import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import type { UserConfig } from '../config/define-config.ts'
+import { resolveConfig } from '../config/resolve.ts'
+import { createGateway, type Gateway } from '../gateway/gateway.ts'
+import { createLogger } from '../gateway/logger.ts'
+import { apiKeys } from '../plugins/api-keys/index.ts'
+import { openEmbeddedStore } from '../plugins/storage/embedded.ts'
+
+const require = createRequire(import.meta.url)
+const root = join(import.meta.dirname, '..')
+
+export const TEST_KEY = 'mcp_proj_testkeyAAAAAAAAAAAAAAAAAAAAAAAAAAAA01'
+export const OTHER_KEY = 'mcp_proj_testkeyBBBBBBBBBBBBBBBBBBBBBBBBBBBB02'
+export const OTHER_PROJECT_KEY = 'mcp_proj_testkeyCCCCCCCCCCCCCCCCCCCCCCCCCCCC03'
+
+/** server-everything over stdio, the reference upstream. */
+export function everythingServer(name = 'everything') {
+  return {
+    name,
+    transport: 'stdio' as const,
+    command: process.execPath,
+    args: [require.resolve('@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'],
+  }
+}
+
+/** The test fixture (echo, slow, fail, crash, hang, …) over stdio. */
+export function fixtureServer(name = 'fixture', extraArgs: string[] = []) {
+  return {
+    name,
+    transport: 'stdio' as const,
+    command: process.execPath,
+    args: ['--import', 'tsx', join(root, 'test/fixtures/fixture-server.ts'), ...extraArgs],
+    cwd: root,
+  }
+}
+
+export interface TestGateway {
+  gateway: Gateway
+  url: string
+  port: number
+  dataDir: string
+  /** Authorization header of the demo project's key. */
+  auth: Record<string, string>
+  close(): Promise<void>
+}
+
+/**
+ * A migrated empty database, made once per machine and copied for each gateway: creating a PGlite cluster takes
+ * seconds, copying one takes milliseconds.
+ */
+export async function templateDataDir(): Promise<string> {
+  const dir = join(tmpdir(), `mcpo-test-template-${process.getuid?.() ?? 0}`, 'v1')
+  if (existsSync(join(dir, 'ready'))) return dir
+  mkdirSync(dirname(dir), { recursive: true })
+  const building = mkdtempSync(join(dirname(dir), 'building-'))
+  const store = await openEmbeddedStore({ dir: building })
+  await store.migrate()
+  await store.close()
+  mkdirSync(join(building, 'ready'))
+  try {
+    renameSync(building, dir)
+  } catch {
+    // Another test file won the race; its template is as good as ours.
+    rmSync(building, { recursive: true, force: true })
+  }
+  return dir
+}
+
+export async function startTestGateway(user: UserConfig = {}): Promise<TestGateway> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mcpo-gw-'))
+  cpSync(await templateDataDir(), dataDir, { recursive: true })
+  const config = resolveConfig(
+    {
+      listen: { host: '127.0.0.1', port: 0 },
+      dataDir,
+      logLevel: 'silent',
+      plugins: [apiKeys()],
+      ...user,
+      limits: { shutdownGraceMs: 1000, ...(user.limits ?? {}) },
+      projects: user.projects ?? [
+        { id: 'demo', name: 'Demo', servers: [everythingServer()], apiKeys: [{ name: 'test', key: TEST_KEY }] },
+      ],
+    },
+    { env: { MCPO_SECRET_KEY: 'a'.repeat(64) }, cwd: root },
+  )
+  const logger = createLogger((process.env.MCPO_TEST_LOG as 'debug') ?? 'silent')
+  const gateway = await createGateway(config, { logger })
+  const { port } = await gateway.listen()
+  const url = `http://127.0.0.1:${port}`
+  return {
+    gateway,
+    url,
+    port,
+    dataDir,
+    auth: { Authorization: `Bearer ${TEST_KEY}` },
+    async close() {
+      await gateway.close()
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
