@@ -2,6 +2,9 @@
 import { loadConfig } from '../config/resolve.ts'
 import { isGatewayError } from './errors.ts'
 import { createGateway, type Gateway } from './gateway.ts'
+import { sendJson } from './http.ts'
+import { createLogger } from './logger.ts'
+import { startServer } from './server.ts'
 import { killAllProcessGroupsSync } from './upstream/stdio.ts'
 
 // Whatever happens to this process, no upstream child may outlive it.
@@ -11,7 +14,32 @@ async function main(): Promise<void> {
   let gateway: Gateway
   try {
     const config = await loadConfig()
-    gateway = await createGateway(config)
+    // Liveness comes first: the first start creates the embedded database, which takes seconds, so a booting
+    // listener answers /healthz at once and 503 elsewhere until the gateway takes the port over.
+    const logger = createLogger(config.logLevel)
+    const boot = await startServer({
+      host: config.listen.host,
+      port: config.listen.port,
+      handler: (req, res) =>
+        req.path === '/healthz'
+          ? sendJson(res, 200, { status: 'ok' })
+          : sendJson(res, 503, { status: 'starting' }, { 'retry-after': '1' }),
+      maxBodyBytes: 1024,
+      outboundBufferBytes: 1024,
+      logger,
+      closeConnections: true,
+    })
+    const shown = config.listen.host === '0.0.0.0' || config.listen.host === '::' ? '127.0.0.1' : config.listen.host
+    logger.info({ url: `http://${shown}:${boot.port}` }, `mcpo starting on http://${shown}:${boot.port}`)
+    try {
+      gateway = await createGateway(
+        Object.freeze({ ...config, listen: Object.freeze({ ...config.listen, port: boot.port }) }),
+        { logger },
+      )
+    } finally {
+      boot.stopListening()
+      boot.closeAll()
+    }
   } catch (err) {
     // Config and boot problems are the operator's to fix: print them plainly, without a stack trace.
     if (isGatewayError(err)) {

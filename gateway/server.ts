@@ -19,6 +19,8 @@ export interface ServerOptions {
   /** Bytes a streamed response may hold for a slow client before it is closed. */
   outboundBufferBytes: number
   logger: Logger
+  /** Close each connection after its response (the booting listener must not keep clients on sockets it abandons). */
+  closeConnections?: boolean
 }
 
 export interface RunningServer {
@@ -74,8 +76,8 @@ class UwsResponder implements Responder {
     res.cork(() => {
       res.writeStatus(statusLine(status))
       if (headers) for (const k in headers) res.writeHeader(k, headers[k])
-      if (body === undefined) res.end()
-      else res.end(body)
+      if (body === undefined) res.end(undefined, this.server.closeConnections)
+      else res.end(body, this.server.closeConnections)
     })
     this.finish()
   }
@@ -171,6 +173,7 @@ class UwsStream implements ResponseStream {
 }
 
 interface Edge {
+  closeConnections: boolean
   open: Set<UwsResponder>
   streams: Set<UwsStream>
   outboundBufferBytes: number
@@ -180,6 +183,7 @@ interface Edge {
 export function startServer(options: ServerOptions): Promise<RunningServer> {
   const app = uWS.App()
   const edge: Edge = {
+    closeConnections: options.closeConnections ?? false,
     open: new Set(),
     streams: new Set(),
     outboundBufferBytes: options.outboundBufferBytes,

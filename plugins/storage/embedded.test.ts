@@ -43,6 +43,26 @@ storeTests('embedded (PGlite)', async () => {
 })
 
 describe('embedded adapter', () => {
+  it('refuses a data directory another live process holds, and takes over one a dead process left', async () => {
+    const { writeFileSync } = await import('node:fs')
+    const dir = await freshDir('locked')
+    const holder = spawn('sleep', ['30'], { stdio: 'ignore' })
+    try {
+      writeFileSync(join(dir, 'mcpo.lock'), String(holder.pid))
+      await assert.rejects(openEmbeddedStore({ dir }), (err: Error) => {
+        assert.ok(isGatewayError(err, 'MCPO_ERR_STORAGE_UNAVAILABLE'))
+        assert.match(err.message, new RegExp(`in use by another mcpo process \\(pid ${holder.pid}\\)`))
+        return true
+      })
+    } finally {
+      holder.kill('SIGKILL')
+      await new Promise((r) => holder.once('exit', r))
+    }
+    // The holder is dead now: its lock is stale and the directory opens.
+    const store = await openEmbeddedStore({ dir })
+    await store.close()
+  })
+
   it('reopens one data directory 20 times without hanging and keeps every write', { timeout: 60_000 }, async () => {
     const dir = await freshDir('reopen')
     for (let i = 0; i < 20; i++) {

@@ -1,7 +1,7 @@
 // The embedded adapter: PGlite (Postgres in WebAssembly) with its data in a directory. One
 // connection, so transactions and queries are serialised by PGlite's own mutex.
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
@@ -34,6 +34,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   } catch (err) {
     throw new GatewayError('MCPO_ERR_STORAGE_UNAVAILABLE', `cannot create the data directory ${dir}`, { cause: err })
   }
+  const lock = acquireDirLock(dir)
   const fresh = !existsSync(join(dir, 'PG_VERSION'))
   if (fresh) logger?.info({ dir }, 'storage: creating the embedded database (first start takes a few seconds)')
   const timeoutMs = options.openTimeoutMs ?? (fresh ? 60_000 : 15_000)
@@ -57,6 +58,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     pg.waitReady
       .then(() => pg.close())
       .catch((lateErr: unknown) => logger?.warn({ err: lateErr, dir }, 'storage: abandoned embedded start failed'))
+    lock.release()
     if (isGatewayError(err)) throw err
     throw new GatewayError('MCPO_ERR_STORAGE_UNAVAILABLE', `cannot open the embedded database in ${dir}`, {
       cause: err,
@@ -72,9 +74,54 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     logger,
     async release() {
       await pg.close()
+      lock.release()
       logger?.debug({ dir }, 'storage: embedded database closed')
     },
   })
+}
+
+/**
+ * One process per data directory: PGlite lets two processes open the same files and corrupt them (two `npm start`s).
+ * The lock file holds the owner's pid; a lock left by a process that died (kill -9) is taken over.
+ */
+function acquireDirLock(dir: string): { release(): void } {
+  const path = join(dir, 'mcpo.lock')
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx', mode: 0o600 })
+      return {
+        release: () => {
+          try {
+            if (readFileSync(path, 'utf8') === String(process.pid)) unlinkSync(path)
+          } catch {
+            // Already gone: nothing to release.
+          }
+        },
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new GatewayError('MCPO_ERR_STORAGE_UNAVAILABLE', `cannot lock the data directory ${dir}`, { cause: err })
+      }
+    }
+    const owner = Number.parseInt(readFileSync(path, 'utf8'), 10)
+    if (Number.isInteger(owner) && owner !== process.pid && processAlive(owner)) {
+      throw new GatewayError(
+        'MCPO_ERR_STORAGE_UNAVAILABLE',
+        `the embedded database in ${dir} is in use by another mcpo process (pid ${owner}); stop it or set another MCPO_DATA_DIR`,
+      )
+    }
+    unlinkSync(path)
+  }
+  throw new GatewayError('MCPO_ERR_STORAGE_UNAVAILABLE', `cannot lock the data directory ${dir}`)
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
 
 interface TxState {
