@@ -84,6 +84,8 @@ export class UpstreamConnection {
   readonly sessions = new Set<Session>()
   /** Called once when the connection ends for any reason other than `close()`. */
   onclose: ((reason: Error) => void) | null = null
+  /** Called once when the connection is closed by any path (crash or `close()`), e.g. to release a process slot. */
+  ondisposed: (() => void) | null = null
   /** list_changed arrived: the supervisor tells every attached session. */
   onlistchanged: ((method: string) => void) | null = null
   lastActivity = Date.now()
@@ -295,6 +297,7 @@ export class UpstreamConnection {
     this.onclose = null
     this.failAll(new UpstreamError(RpcCodes.SHUTTING_DOWN, 'upstream connection closed'))
     this.state = 'closed'
+    this.dispose()
     await this.transport.close()
     this.markClosed()
   }
@@ -310,6 +313,12 @@ export class UpstreamConnection {
     this.onclose = null
     cb?.(reason)
     this.markClosed()
+  }
+
+  private dispose(): void {
+    const cb = this.ondisposed
+    this.ondisposed = null
+    cb?.()
   }
 
   private failAll(err: UpstreamError): void {

@@ -204,10 +204,10 @@ export class ServerRuntime {
         : undefined,
     })
     const startedAt = Date.now()
+    if (isStdio) conn.ondisposed = () => this.caps.release(spec.projectId)
     try {
       await conn.start()
     } catch (err) {
-      if (isStdio) this.caps.release(spec.projectId)
       this.captureStderr(transport)
       await conn.close().catch(() => {})
       this.recordFailure(err)
@@ -218,7 +218,6 @@ export class ServerRuntime {
     this.retryAt = null
     conn.onlistchanged = (method) => this.onlistchanged?.(method, conn.sessions)
     conn.onclose = (reason) => {
-      if (isStdio) this.caps.release(spec.projectId)
       this.captureStderr(transport)
       this.lastError = reason.message
       const lived = Date.now() - startedAt
