@@ -2,5 +2,6 @@
 
 export { apiKeys } from '../plugins/api-keys/index.ts'
 export type { McpoPlugin, PluginContext } from '../plugins/contract.ts'
+export { sessions } from '../plugins/sessions/index.ts'
 export { embeddedStorage, postgresStorage } from '../plugins/storage/index.ts'
 export { defineConfig, type ResolvedConfig, type UserConfig } from './define-config.ts'

@@ -1,11 +1,17 @@
 // The composition root: opens storage, sets up plugins, builds the routes, and shuts everything down in order.
 import { randomUUID } from 'node:crypto'
 import type { ResolvedConfig } from '../config/define-config.ts'
+import { API_KEYS_PLUGIN, type ApiKeysPlugin } from '../plugins/api-keys/index.ts'
 import type { Logger } from '../plugins/contract.ts'
 import { PluginHost } from '../plugins/host.ts'
 import { loadOrCreateSecretKey } from '../plugins/secrets/key-file.ts'
-import type { Keyring } from '../plugins/secrets/keyring.ts'
+import { deriveKey, type Keyring } from '../plugins/secrets/keyring.ts'
 import type { Store } from '../plugins/storage/port.ts'
+import { authRoutes } from './api/auth-routes.ts'
+import type { ApiServices, RouteDef } from './api/define.ts'
+import { mountRoutes } from './api/mount.ts'
+import { openApiRoute } from './api/openapi.ts'
+import { bootstrapAdmin, hashSetupToken } from './bootstrap-admin.ts'
 import { applyConfig } from './config-sync.ts'
 import { withTimeout } from './deadline.ts'
 import { GatewayError } from './errors.ts'
@@ -14,14 +20,16 @@ import { type InjectRequest, inject } from './inject.ts'
 import { createLogger } from './logger.ts'
 import { Relay } from './mcp/relay.ts'
 import { addMcpRoutes } from './mcp/routes.ts'
-import { loadAllServers } from './mcp/server-specs.ts'
+import { loadAllServers, toSpec } from './mcp/server-specs.ts'
 import { SessionRegistry } from './mcp/sessions.ts'
 import { KeepaliveTicker } from './mcp/sse.ts'
 import { addOpsRoutes } from './ops.ts'
 import { Router } from './router.ts'
 import { type RunningServer, startServer } from './server.ts'
 
-export const GATEWAY_VERSION = '0.1.0'
+import { GATEWAY_VERSION } from './version.ts'
+
+export { GATEWAY_VERSION }
 
 export interface GatewayOptions {
   logger?: Logger
@@ -36,6 +44,8 @@ export interface Gateway {
   readonly nodeId: string
   readonly relay: Relay
   readonly sessions: SessionRegistry
+  /** The one-time first-run set-up token while no admin exists (printed as a link at start). */
+  readonly setupToken: string | null
   /** The routed handler; `inject` drives it without sockets. */
   readonly handler: HttpHandler
   inject(request: InjectRequest): ReturnType<typeof inject>
@@ -61,7 +71,12 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     const { applied } = await store.migrate()
     if (applied.length) logger.info({ applied }, 'database migrated')
     await applyConfig(config, store, secret.keyring, logger)
-    host = new PluginHost({ plugins: config.plugins, logger, storage: store })
+    host = new PluginHost({
+      plugins: config.plugins,
+      logger,
+      storage: store,
+      deriveKey: (purpose) => deriveKey(secret.keyring, purpose),
+    })
     await host.setup()
   } catch (err) {
     await host?.close()
@@ -69,6 +84,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     throw err
   }
   const plugins = host
+  const setupToken = await bootstrapAdmin(config, store, logger)
 
   let closing = false
   let server: RunningServer | null = null
@@ -101,6 +117,37 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     publicBase: config.listen.publicBaseUrl ? config.listen.publicBaseUrl.replace(/\/$/, '') : '',
   })
 
+  const apiKeysPlugin = plugins.plugins.find((p) => p.name === API_KEYS_PLUGIN) as ApiKeysPlugin | undefined
+  // A revoked or expired key loses its open sessions too, not only its next request.
+  apiKeysPlugin?.onRefresh((active) => {
+    for (const s of sessions.all()) {
+      if (s.principalKind === 'api-key' && !active.has(s.principalId)) s.close('key revoked or expired')
+    }
+  })
+  const services: ApiServices = {
+    config,
+    store,
+    plugins,
+    relay,
+    sessions,
+    keyring: secret.keyring,
+    logger,
+    async reloadProject(projectId) {
+      const project = await store.projects.get(projectId)
+      const rows = project && !project.archivedAt ? await store.servers.list(projectId) : []
+      await relay.setServers(
+        projectId,
+        rows.map((r) => toSpec(r, secret.keyring)),
+      )
+    },
+    async reloadKeys() {
+      await apiKeysPlugin?.refresh?.()
+    },
+  }
+  const routes: RouteDef[] = [...authRoutes({ setupTokenHash: setupToken ? hashSetupToken(setupToken) : null })]
+  routes.push(openApiRoute(() => routes))
+  mountRoutes(router, routes, services)
+
   const handler = router.handler(
     (_req, res) => sendError(res, 404, 'MCPO_ERR_NOT_FOUND', 'no such route'),
     (_req, res, allowed) =>
@@ -117,6 +164,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     nodeId,
     relay,
     sessions,
+    setupToken,
     handler,
     inject: (request) => inject(handler, request),
     get closing() {

@@ -14,7 +14,8 @@ export interface IncomingRequest {
   readonly body: Buffer | null
 }
 
-export type HeaderMap = Readonly<Record<string, string>>
+/** Response headers; an array sends the header once per value (Set-Cookie). */
+export type HeaderMap = Readonly<Record<string, string | readonly string[]>>
 
 /** A server-sent events (or any long-lived) response. */
 export interface ResponseStream {

@@ -12,7 +12,7 @@ export interface InjectRequest {
 
 export interface InjectedResponse {
   status: number
-  headers: Record<string, string>
+  headers: Record<string, string | readonly string[]>
   body: string
   json<T = unknown>(): T
 }
@@ -20,7 +20,7 @@ export interface InjectedResponse {
 /** A streamed response seen by a test: chunks arrive as they are written. */
 export interface InjectedStream {
   status: number
-  headers: Record<string, string>
+  headers: Record<string, string | readonly string[]>
   chunks: string[]
   /** Resolves with all text once the stream has produced text matching `until`. */
   waitFor(until: RegExp, timeoutMs?: number): Promise<string>

@@ -53,6 +53,12 @@ async function main(): Promise<void> {
     { url, admin: `${url}/admin`, storage: gateway.config.storage.kind, config: gateway.config.configPath },
     `mcpo listening on ${url}`,
   )
+  if (gateway.setupToken) {
+    // The one way in on a fresh install without MCPO_ADMIN_EMAIL: shown once, on the operator's console.
+    process.stdout.write(
+      `\nFirst-run set-up: open ${url}/admin/setup#token=${gateway.setupToken} to create the admin account.\n\n`,
+    )
+  }
 
   let stopping = false
   const stop = (signal: string) => {

@@ -75,7 +75,7 @@ class UwsResponder implements Responder {
     const res = this.res
     res.cork(() => {
       res.writeStatus(statusLine(status))
-      if (headers) for (const k in headers) res.writeHeader(k, headers[k])
+      if (headers) writeHeaders(res, headers)
       if (body === undefined) res.end(undefined, this.server.closeConnections)
       else res.end(body, this.server.closeConnections)
     })
@@ -91,7 +91,7 @@ class UwsResponder implements Responder {
     if (!this.aborted) {
       res.cork(() => {
         res.writeStatus(statusLine(status))
-        for (const k in headers) res.writeHeader(k, headers[k])
+        writeHeaders(res, headers)
       })
     } else s.closedByPeer()
     return s
@@ -294,4 +294,12 @@ function tooLarge(r: UwsResponder, limit: number): void {
     )
   })
   r.finish()
+}
+
+function writeHeaders(res: uWS.HttpResponse, headers: HeaderMap): void {
+  for (const k in headers) {
+    const v = headers[k]
+    if (typeof v === 'string') res.writeHeader(k, v)
+    else for (const one of v) res.writeHeader(k, one)
+  }
 }

@@ -84,6 +84,8 @@ export interface PluginContext {
   storage: Store
   clock: Clock
   defineSlot<T>(name: string): Slot<T>
+  /** A 32-byte key for one purpose, derived from the gateway's secret key; the secret itself never reaches plugins. */
+  deriveKey(purpose: string): Uint8Array
 }
 
 /** A JSON-RPC tool call as hooks see it. */

@@ -21,6 +21,7 @@ export interface PluginHostOptions {
   storage: Store
   clock?: Clock
   setupTimeoutMs?: number
+  deriveKey?: (purpose: string) => Uint8Array
 }
 
 type AuthenticateFn = NonNullable<McpoPlugin['authenticate']>
@@ -110,6 +111,11 @@ export class PluginHost {
           storage: this.options.storage,
           clock,
           defineSlot: <T>(name: string) => defineSlot<T>(`${plugin.name}:${name}`),
+          deriveKey:
+            this.options.deriveKey ??
+            (() => {
+              throw new Error('no secret key is configured for derived keys')
+            }),
         }
         try {
           await withTimeout(

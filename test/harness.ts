@@ -8,6 +8,7 @@ import { resolveConfig } from '../config/resolve.ts'
 import { createGateway, type Gateway } from '../gateway/gateway.ts'
 import { createLogger } from '../gateway/logger.ts'
 import { apiKeys } from '../plugins/api-keys/index.ts'
+import { sessions } from '../plugins/sessions/index.ts'
 import { openEmbeddedStore } from '../plugins/storage/embedded.ts'
 
 const require = createRequire(import.meta.url)
@@ -78,7 +79,7 @@ export async function startTestGateway(user: UserConfig = {}): Promise<TestGatew
       listen: { host: '127.0.0.1', port: 0 },
       dataDir,
       logLevel: 'silent',
-      plugins: [apiKeys()],
+      plugins: [sessions(), apiKeys()],
       ...user,
       limits: { shutdownGraceMs: 1000, ...(user.limits ?? {}) },
       projects: user.projects ?? [

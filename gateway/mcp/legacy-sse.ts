@@ -34,6 +34,7 @@ export async function openLegacyStream(
       projectId: params.projectId,
       serverName: params.serverName ?? null,
       principalId: g.principal.id,
+      principalKind: g.principal.kind,
       transport: 'legacy',
       // A reconnecting SDK client never re-sends initialize: its version header is all there is (protocol.md §2.6).
       protocolVersion: version && isSupportedVersion(version) ? version : DEFAULT_NEGOTIATED_VERSION,

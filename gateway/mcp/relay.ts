@@ -106,6 +106,8 @@ export class Relay {
 
   private async dispatch(session: Session, msg: Request, raw: string, sink: ClientSink, ex: Exchange): Promise<void> {
     const params = msg.params ?? {}
+    // A reconnected legacy client never re-sends initialize: any other request shows it is past the handshake.
+    if (!session.initialized && msg.method !== 'initialize') session.initialized = true
     switch (msg.method) {
       case 'initialize':
         return this.initialize(session, msg, sink)

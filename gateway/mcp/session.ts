@@ -25,6 +25,8 @@ export interface SessionInit {
   serverName: string | null
   /** The key (or user) that opened the session; every later request must come from the same one. */
   principalId: string
+  /** `api-key` or `user`: with the id, what a revocation is matched against. */
+  principalKind?: string
   transport: Transport
   protocolVersion: string
   now: number
@@ -35,6 +37,7 @@ export class Session {
   readonly projectId: string
   readonly serverName: string | null
   readonly principalId: string
+  readonly principalKind: string
   readonly transport: Transport
   protocolVersion: string
   initialized = false
@@ -57,6 +60,7 @@ export class Session {
     this.projectId = init.projectId
     this.serverName = init.serverName
     this.principalId = init.principalId
+    this.principalKind = init.principalKind ?? 'api-key'
     this.transport = init.transport
     this.protocolVersion = init.protocolVersion
     this.lastActivity = init.now
@@ -70,7 +74,8 @@ export class Session {
 
   /** Queues a `list_changed` notice; bursts within one tick become one message. */
   noticeListChanged(method: string): void {
-    if (this.closed) return
+    // Before `initialize` the server may send only pings and logs (protocol.md §1); the client lists afterwards anyway.
+    if (this.closed || !this.initialized) return
     if (this.pendingNotices === null) {
       this.pendingNotices = new Set()
       setTimeout(() => {

@@ -109,6 +109,7 @@ export async function postStreamable(
         projectId: params.projectId,
         serverName: params.serverName ?? null,
         principalId: g.principal.id,
+        principalKind: g.principal.kind,
         transport: 'streamable',
         protocolVersion: DEFAULT_NEGOTIATED_VERSION,
       })
@@ -182,6 +183,7 @@ function streamResponses(
       if (!channel.closed) channel.send(json)
     },
     respond: (json) => {
+      // As for JSON answers: the end of a long request restarts the idle clock.
       session.lastActivity = Date.now()
       if (channel.closed) return
       channel.send(json)

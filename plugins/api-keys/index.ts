@@ -14,20 +14,31 @@ export interface ApiKeysOptions {
 export interface ApiKeysPlugin extends McpoPlugin {
   /** Reloads the cache now (after a key is created or revoked). */
   refresh(): Promise<void>
+  /** Called after each reload with the ids of the keys that still work, so open sessions of dead keys can close. */
+  onRefresh(listener: (activeIds: ReadonlySet<string>) => void): void
 }
 
+export const API_KEYS_PLUGIN = 'mcpo:api-keys'
+
 export function apiKeys(options: ApiKeysOptions = {}): ApiKeysPlugin {
-  const refreshMs = options.refreshMs ?? 5000
+  // Revocation must reach open sessions within a second (protocol.md §9 item 6); the query is one indexed scan.
+  const refreshMs = options.refreshMs ?? 500
   const touchFlushMs = options.touchFlushMs ?? 10_000
   let byHash = new Map<string, ApiKey>()
   const touched = new Map<string, Date>()
   let storage: Store
   let log: Logger
   let timers: NodeJS.Timeout[] = []
+  const listeners: ((activeIds: ReadonlySet<string>) => void)[] = []
 
   async function refresh(): Promise<void> {
     const keys = await storage.apiKeys.listActive()
     byHash = new Map(keys.map((k) => [k.keyHash, k]))
+    if (listeners.length) {
+      const now = Date.now()
+      const active = new Set(keys.filter((k) => k.expiresAt === null || k.expiresAt.getTime() > now).map((k) => k.id))
+      for (const l of listeners) l(active)
+    }
   }
 
   async function flushTouches(): Promise<void> {
@@ -43,7 +54,7 @@ export function apiKeys(options: ApiKeysOptions = {}): ApiKeysPlugin {
   }
 
   return {
-    name: 'mcpo:api-keys',
+    name: API_KEYS_PLUGIN,
     options,
     async setup(ctx) {
       storage = ctx.storage
@@ -76,6 +87,9 @@ export function apiKeys(options: ApiKeysOptions = {}): ApiKeysPlugin {
       }
     },
     refresh,
+    onRefresh(listener) {
+      listeners.push(listener)
+    },
     async close() {
       for (const t of timers) clearInterval(t)
       await flushTouches()

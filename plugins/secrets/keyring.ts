@@ -1,7 +1,7 @@
 // The keyring for secrets at rest: one active 256-bit key that encrypts, plus old keys kept only to decrypt.
 // It parses the MCPO_SECRET_KEY setting; no message it raises ever contains key material.
 
-import { createHash, createSecretKey, type KeyObject, randomBytes } from 'node:crypto'
+import { createHash, createSecretKey, hkdfSync, type KeyObject, randomBytes } from 'node:crypto'
 import { inspect } from 'node:util'
 import { GatewayError } from '../../gateway/errors.ts'
 
@@ -149,4 +149,14 @@ function describe(encoded: string): string {
   if (/^[0-9a-fA-F]+$/.test(encoded)) return `${encoded.length} hex characters`
   if (/^[A-Za-z0-9+/_-]+=*$/.test(encoded)) return `${encoded.length} base64 characters`
   return `${encoded.length} characters, some outside hex and base64`
+}
+
+/**
+ * A 32-byte key for one purpose (e.g. signing session tokens), derived from the active key with HKDF-SHA256, so
+ * plugins never hold the master key. Rotating the master key changes every derived key.
+ */
+export function deriveKey(keyring: Keyring, purpose: string): Uint8Array {
+  const master = keyring.key(keyring.activeKid)
+  if (!master) throw new Error('the keyring has no active key')
+  return new Uint8Array(hkdfSync('sha256', master.export(), 'mcpo', purpose, 32))
 }

@@ -1,0 +1,179 @@
+// /api/auth: first-run admin set-up, sign in and out, the current user, password change.
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { z } from 'zod'
+import type { SessionsPlugin } from '../../plugins/sessions/index.ts'
+import { SESSIONS_PLUGIN } from '../../plugins/sessions/index.ts'
+import type { User } from '../../plugins/storage/port.ts'
+import {
+  dummyHash,
+  hashPassword,
+  MIN_PASSWORD_LENGTH,
+  passwordProblem,
+  verifyPassword,
+} from '../../plugins/users/password.ts'
+import { SignInThrottle } from '../../plugins/users/throttle.ts'
+import { GatewayError } from '../errors.ts'
+import { type ApiServices, reply, route } from './define.ts'
+import { newCsrfToken } from './mount.ts'
+
+export const userSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  isAdmin: z.boolean(),
+  disabled: z.boolean(),
+  lastLoginAt: z.string().nullable(),
+  createdAt: z.string(),
+})
+
+/** A user as the API shows it: never the password hash. */
+export function publicUser(u: User): z.infer<typeof userSchema> {
+  return {
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    isAdmin: u.isAdmin,
+    disabled: u.disabled,
+    lastLoginAt: u.lastLoginAt?.toISOString() ?? null,
+    createdAt: u.createdAt.toISOString(),
+  }
+}
+
+const password = z.string().min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`).max(1024)
+
+export interface AuthState {
+  /** SHA-256 of the one-time first-run token, while no admin exists. */
+  setupTokenHash: string | null
+}
+
+function sessionsPlugin(services: ApiServices): SessionsPlugin {
+  const p = services.plugins.plugins.find((x) => x.name === SESSIONS_PLUGIN)
+  if (!p) throw new GatewayError('MCPO_ERR_CONFIG', 'sign-in needs the sessions() plugin in mcpo.config.ts')
+  return p as SessionsPlugin
+}
+
+async function signedIn(services: ApiServices, user: User) {
+  const sessions = sessionsPlugin(services)
+  const { token, expiresAt } = await sessions.issue(user)
+  const cookies = sessions.cookies(token, newCsrfToken(), sessions.ttlSeconds)
+  return reply(
+    200,
+    { token, expiresAt: expiresAt.toISOString(), user: publicUser(user) },
+    { 'set-cookie': cookies as unknown as string },
+  )
+}
+
+export function authRoutes(state: AuthState) {
+  const throttle = new SignInThrottle()
+  return [
+    route({
+      method: 'GET',
+      path: '/api/auth/setup',
+      tag: 'auth',
+      summary: 'Whether the first-run admin set-up is still open',
+      auth: 'public',
+      response: z.object({ needed: z.boolean() }),
+      handler: () => ({ needed: state.setupTokenHash !== null }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/auth/setup',
+      tag: 'auth',
+      summary: 'Create the first admin with the one-time token printed at start',
+      auth: 'public',
+      body: z.object({ token: z.string().min(1), email: z.email(), name: z.string().max(200).default(''), password }),
+      handler: async ({ body, services, audit }) => {
+        const expected = state.setupTokenHash
+        const given = createHash('sha256').update(body.token).digest()
+        if (expected === null || !timingSafeEqual(given, Buffer.from(expected, 'hex'))) {
+          throw new GatewayError('MCPO_ERR_FORBIDDEN', 'the set-up link is invalid or was already used')
+        }
+        state.setupTokenHash = null
+        const user = await services.store.users.create({
+          email: body.email,
+          name: body.name,
+          passwordHash: await hashPassword(body.password),
+          isAdmin: true,
+        })
+        audit({ action: 'user.admin_created', target: { type: 'user', id: user.id }, after: publicUser(user) })
+        return signedIn(services, user)
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/auth/login',
+      tag: 'auth',
+      summary: 'Sign in with email and password; answers a token and sets the session cookie',
+      auth: 'public',
+      body: z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1024) }),
+      handler: async ({ body, req, services, audit }) => {
+        const account = body.email.toLowerCase()
+        const wait = throttle.retryAfter(account, req.ip)
+        if (wait > 0) {
+          throw new GatewayError('MCPO_ERR_RATE_LIMITED', `too many failed sign-ins; try again in ${wait} s`, {
+            details: { retryAfterS: wait },
+          })
+        }
+        const user = await services.store.users.getByEmail(account)
+        const ok = user?.passwordHash
+          ? await verifyPassword(user.passwordHash, body.password)
+          : (await verifyPassword(await dummyHash(), body.password)) && false
+        if (!user || !ok || user.disabled) {
+          throttle.fail(account, req.ip)
+          audit({ action: 'auth.sign_in_failed', target: { type: 'email', id: account } })
+          throw new GatewayError('MCPO_ERR_UNAUTHENTICATED', 'wrong email or password')
+        }
+        throttle.succeed(account)
+        const updated = (await services.store.users.update(user.id, { lastLoginAt: new Date() })) ?? user
+        audit({ action: 'auth.sign_in', target: { type: 'user', id: user.id } })
+        return signedIn(services, updated)
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/auth/logout',
+      tag: 'auth',
+      summary: 'Sign out: clears the session cookies',
+      auth: 'public',
+      handler: () =>
+        reply(204, undefined, {
+          'set-cookie': [
+            'mcpo_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0',
+            'mcpo_csrf=; Path=/; SameSite=Strict; Max-Age=0',
+          ] as unknown as string,
+        }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/auth/me',
+      tag: 'auth',
+      summary: 'The signed-in user',
+      auth: 'user',
+      response: userSchema,
+      handler: async ({ principal, services }) => {
+        const user = principal?.userId ? await services.store.users.get(principal.userId) : null
+        if (!user) throw new GatewayError('MCPO_ERR_UNAUTHENTICATED', 'sign in as a user')
+        return publicUser(user)
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/auth/password',
+      tag: 'auth',
+      summary: 'Change the signed-in user’s password',
+      auth: 'user',
+      body: z.object({ currentPassword: z.string().min(1), newPassword: password }),
+      handler: async ({ body, principal, services, audit }) => {
+        const user = principal?.userId ? await services.store.users.get(principal.userId) : null
+        if (!user?.passwordHash || !(await verifyPassword(user.passwordHash, body.currentPassword))) {
+          throw new GatewayError('MCPO_ERR_FORBIDDEN', 'the current password is wrong')
+        }
+        const problem = passwordProblem(body.newPassword)
+        if (problem) throw new GatewayError('MCPO_ERR_VALIDATION', `newPassword: ${problem}`)
+        await services.store.users.update(user.id, { passwordHash: await hashPassword(body.newPassword) })
+        audit({ action: 'user.password_changed', target: { type: 'user', id: user.id } })
+        return undefined
+      },
+    }),
+  ]
+}

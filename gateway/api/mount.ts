@@ -1,0 +1,131 @@
+// Runs control-plane routes: validation with field errors, authentication through the plugins, CSRF for cookie
+// sessions, error mapping (storage down → 503), and the audit hook. Handlers return plain values.
+import { randomUUID } from 'node:crypto'
+import type { z } from 'zod'
+import { errorBody, GatewayError, isGatewayError } from '../errors.ts'
+import { type IncomingRequest, type Responder, sendJson } from '../http.ts'
+import { makeExchange } from '../mcp/guard.ts'
+import type { Router } from '../router.ts'
+import { type ApiContext, type ApiServices, isReply, type RouteDef } from './define.ts'
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+export const SESSION_COOKIE = 'mcpo_session'
+export const CSRF_COOKIE = 'mcpo_csrf'
+export const CSRF_HEADER = 'x-csrf-token'
+
+export function parseCookies(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!header) return out
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq === -1) continue
+    const k = part.slice(0, eq).trim()
+    if (k) out[k] = decodeURIComponent(part.slice(eq + 1).trim())
+  }
+  return out
+}
+
+export function mountRoutes(router: Router, routes: readonly RouteDef[], services: ApiServices): void {
+  for (const def of routes) {
+    router.add(def.method, def.path, (req, res, params) => run(def, services, req, res, params))
+  }
+}
+
+async function run(
+  def: RouteDef,
+  services: ApiServices,
+  req: IncomingRequest,
+  res: Responder,
+  params: Record<string, string>,
+) {
+  const ex = makeExchange(req, params)
+  try {
+    const query = def.query
+      ? validate(def.query, Object.fromEntries(new URLSearchParams(req.query)), 'query')
+      : undefined
+    let body: unknown
+    if (def.body) {
+      if (!(req.headers['content-type'] ?? '').includes('application/json')) {
+        throw new GatewayError('MCPO_ERR_UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json')
+      }
+      let raw: unknown
+      try {
+        raw = JSON.parse(req.body?.toString('utf8') || 'null')
+      } catch {
+        throw new GatewayError('MCPO_ERR_PARSE', 'the body is not valid JSON')
+      }
+      body = validate(def.body, raw, 'body')
+    }
+    await services.plugins.onRequest(ex)
+    const principal = await services.plugins.authenticate(ex)
+    ex.principal = principal
+    if (def.auth !== 'public') {
+      if (!principal) throw new GatewayError('MCPO_ERR_UNAUTHENTICATED', 'sign in first')
+      if (def.auth === 'admin' && !principal.isAdmin)
+        throw new GatewayError('MCPO_ERR_FORBIDDEN', 'only administrators may do this')
+      checkCsrf(req)
+    }
+    const ctx: ApiContext = {
+      req,
+      ex,
+      params,
+      query,
+      body,
+      principal,
+      services,
+      audit: (event) =>
+        services.plugins.audit({
+          ...event,
+          at: Date.now(),
+          actor: principal ? { type: principal.kind, id: principal.id } : null,
+          ip: req.ip,
+          userAgent: req.headers['user-agent'] ?? null,
+          requestId: ex.requestId,
+        }),
+    }
+    const result = await def.handler(ctx)
+    if (res.aborted) return
+    if (isReply(result)) {
+      if (result.body === undefined) res.send(result.status, result.headers ?? null)
+      else sendJson(res, result.status, result.body, result.headers)
+    } else if (result === undefined) res.send(def.status ?? 204, null)
+    else sendJson(res, def.status ?? 200, result)
+  } catch (err) {
+    if (res.aborted) return
+    if (!isGatewayError(err)) services.logger.error({ err, route: `${def.method} ${def.path}` }, 'API request failed')
+    const { status, body } = errorBody(err)
+    const headers: Record<string, string> = { 'content-type': 'application/json' }
+    if (isGatewayError(err) && typeof err.details?.retryAfterS === 'number')
+      headers['retry-after'] = String(err.details.retryAfterS)
+    if (status === 503) headers['retry-after'] ??= '5'
+    res.send(status, headers, body)
+  }
+}
+
+/** Double-submit CSRF: a cookie session must send the CSRF cookie's value in a header; bearer tokens need not. */
+function checkCsrf(req: IncomingRequest): void {
+  if (!STATE_CHANGING.has(req.method)) return
+  const cookies = parseCookies(req.headers.cookie)
+  if (!cookies[SESSION_COOKIE]) return
+  const header = req.headers[CSRF_HEADER]
+  if (!header || !cookies[CSRF_COOKIE] || header !== cookies[CSRF_COOKIE]) {
+    throw new GatewayError('MCPO_ERR_FORBIDDEN', `missing or wrong ${CSRF_HEADER} header`)
+  }
+}
+
+function validate<T>(schema: z.ZodType<T>, value: unknown, where: 'body' | 'query'): T {
+  const parsed = schema.safeParse(value)
+  if (parsed.success) return parsed.data
+  const fields = parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || where, message: i.message }))
+  throw new GatewayError(
+    'MCPO_ERR_VALIDATION',
+    `invalid ${where}: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`,
+    {
+      details: { fields },
+    },
+  )
+}
+
+export function newCsrfToken(): string {
+  return randomUUID()
+}
