@@ -7,10 +7,9 @@ import { PluginHost } from '../plugins/host.ts'
 import { loadOrCreateSecretKey } from '../plugins/secrets/key-file.ts'
 import { deriveKey, type Keyring } from '../plugins/secrets/keyring.ts'
 import type { Store } from '../plugins/storage/port.ts'
-import { authRoutes } from './api/auth-routes.ts'
-import type { ApiServices, RouteDef } from './api/define.ts'
+import type { ApiServices } from './api/define.ts'
+import { apiRoutes } from './api/index.ts'
 import { mountRoutes } from './api/mount.ts'
-import { openApiRoute } from './api/openapi.ts'
 import { bootstrapAdmin, hashSetupToken } from './bootstrap-admin.ts'
 import { applyConfig } from './config-sync.ts'
 import { withTimeout } from './deadline.ts'
@@ -144,9 +143,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
       await apiKeysPlugin?.refresh?.()
     },
   }
-  const routes: RouteDef[] = [...authRoutes({ setupTokenHash: setupToken ? hashSetupToken(setupToken) : null })]
-  routes.push(openApiRoute(() => routes))
-  mountRoutes(router, routes, services)
+  mountRoutes(router, apiRoutes({ setupTokenHash: setupToken ? hashSetupToken(setupToken) : null }), services)
 
   const handler = router.handler(
     (_req, res) => sendError(res, 404, 'MCPO_ERR_NOT_FOUND', 'no such route'),
