@@ -63,7 +63,7 @@ describe('embedded adapter', () => {
     await store.close()
   })
 
-  it('reopens one data directory 20 times without hanging and keeps every write', { timeout: 60_000 }, async () => {
+  it('reopens one data directory 20 times without hanging and keeps every write', { timeout: 180_000 }, async () => {
     const dir = await freshDir('reopen')
     for (let i = 0; i < 20; i++) {
       const store = await openEmbeddedStore({ dir, openTimeoutMs: 15_000 })

@@ -317,7 +317,7 @@ describe('conformance L: legacy HTTP+SSE (protocol.md §2)', () => {
       assert.deepEqual(result.content, [{ type: 'text', text: 'Echo: after reconnect' }])
       const fresh = gw.gateway.sessions.get(newId)
       assert.ok(fresh, 'the new session is live')
-      assert.equal(fresh.initialized, false, 'the client did not re-send initialize, and mcpo served it anyway')
+      assert.equal(fresh.clientInfo, null, 'the client did not re-send initialize, and mcpo served it anyway')
       const stale = await fetch(first, {
         method: 'POST',
         headers: { ...auth, 'content-type': 'application/json' },

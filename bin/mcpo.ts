@@ -1,0 +1,32 @@
+#!/usr/bin/env -S node --import tsx
+// The mcpo command line: `serve`, `config check`, `key generate`, `secret generate`.
+import { loadConfig } from '../config/resolve.ts'
+import { isGatewayError } from '../gateway/errors.ts'
+import { generateApiKey } from '../plugins/api-keys/keys.ts'
+import { generateSecretKey } from '../plugins/secrets/keyring.ts'
+
+const usage = `usage: mcpo <command>
+  serve              start the gateway (same as npm start)
+  config check       validate mcpo.config.ts (or MCPO_CONFIG) and print every problem
+  key generate       print a new project API key (mcp_proj_…) for the config file's apiKeys
+  secret generate    print a new value for MCPO_SECRET_KEY`
+
+const [cmd, sub] = process.argv.slice(2)
+try {
+  if (cmd === 'serve') await import('../gateway/main.ts')
+  else if (cmd === 'config' && sub === 'check') {
+    const config = await loadConfig()
+    const servers = config.projects.reduce((n, p) => n + p.servers.length, 0)
+    process.stdout.write(
+      `${config.configPath ?? 'built-in defaults'}: valid (${config.projects.length} projects, ${servers} servers, ${config.plugins.length} plugins, storage ${config.storage.kind})\n`,
+    )
+  } else if (cmd === 'key' && sub === 'generate') process.stdout.write(`${generateApiKey()}\n`)
+  else if (cmd === 'secret' && sub === 'generate') process.stdout.write(`${generateSecretKey()}\n`)
+  else {
+    process.stderr.write(`${usage}\n`)
+    process.exitCode = 2
+  }
+} catch (err) {
+  process.stderr.write(`mcpo: ${isGatewayError(err) ? err.message : String(err)}\n`)
+  process.exitCode = 1
+}
