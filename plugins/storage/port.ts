@@ -167,7 +167,10 @@ export interface ApiKeysRepo {
   getByHash(keyHash: string): Promise<ApiKey | null>
   /** Newest first, revoked and expired included. */
   list(projectId: string): Promise<ApiKey[]>
-  /** Not revoked and not expired at `now` (default: the database clock), for the auth cache. */
+  /**
+   * Keys that work now, for the auth cache: not revoked, not expired at `now` (default: the database clock), in a
+   * project that is not archived, and made by the config file or by a user who is enabled and still has access.
+   */
   listActive(now?: Date): Promise<ApiKey[]>
   update(id: string, patch: ApiKeyPatch): Promise<ApiKey | null>
   /** Sets revokedAt once; revoking again keeps the first time. */

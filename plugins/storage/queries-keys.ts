@@ -29,10 +29,19 @@ export function apiKeysRepo(sql: Sql): ApiKeysRepo {
         SELECT * FROM api_keys WHERE project_id = ${projectId}::text ORDER BY created_at DESC, id`
     },
     listActive(now) {
+      // A key dies with its project's archiving and with its creator's access (product.md §2).
       return sql<ApiKey>`
-        SELECT * FROM api_keys
-        WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > coalesce(${now}::timestamptz, now()))
-        ORDER BY project_id, created_at, id`
+        SELECT k.* FROM api_keys k
+        JOIN projects p ON p.id = k.project_id
+        LEFT JOIN users u ON u.id = k.created_by
+        WHERE k.revoked_at IS NULL
+          AND (k.expires_at IS NULL OR k.expires_at > coalesce(${now}::timestamptz, now()))
+          AND p.archived_at IS NULL
+          AND (k.created_by IS NULL OR (NOT u.disabled AND (
+            u.is_admin
+            OR EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = k.project_id AND pm.user_id = k.created_by)
+            OR EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = p.team_id AND tm.user_id = k.created_by))))
+        ORDER BY k.project_id, k.created_at, k.id`
     },
     async update(id, patch) {
       if (!isUuid(id)) return null

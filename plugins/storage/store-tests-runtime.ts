@@ -175,6 +175,46 @@ export function runtimeTests(get: GetStore): void {
       assert.ok(later.has(live.id) && !later.has(future.id))
     })
 
+    it('listActive leaves out keys of archived projects and of creators who lost access', async () => {
+      const s = get()
+      const team = await s.teams.create({ slug: `kt-${uid()}`, name: 'Key team' })
+      const pid = (await s.projects.create({ id: `keys-${uid()}`, name: 'keys', teamId: team.id })).id
+      const user = async (extra: { isAdmin?: boolean } = {}) =>
+        s.users.create({ email: `${uid()}@example.com`, ...extra })
+      const [member, teamMate, admin, leaver, disabled] = [
+        await user(),
+        await user(),
+        await user({ isAdmin: true }),
+        await user(),
+        await user(),
+      ]
+      await s.projectMembers.add({ projectId: pid, userId: member.id, role: 'developer' })
+      await s.teamMembers.add({ teamId: team.id, userId: teamMate.id, role: 'reporter' })
+      await s.projectMembers.add({ projectId: pid, userId: leaver.id, role: 'owner' })
+      await s.projectMembers.add({ projectId: pid, userId: disabled.id, role: 'owner' })
+      const keys = {
+        config: await newKey(pid),
+        member: await newKey(pid, { createdBy: member.id }),
+        teamMate: await newKey(pid, { createdBy: teamMate.id }),
+        admin: await newKey(pid, { createdBy: admin.id }),
+        leaver: await newKey(pid, { createdBy: leaver.id }),
+        disabled: await newKey(pid, { createdBy: disabled.id }),
+      }
+      await s.projectMembers.remove(pid, leaver.id)
+      await s.users.update(disabled.id, { disabled: true })
+      const active = async () => new Set((await s.apiKeys.listActive()).map((k) => k.id))
+      const ids = await active()
+      for (const k of [keys.config, keys.member, keys.teamMate, keys.admin]) assert.ok(ids.has(k.id))
+      assert.ok(!ids.has(keys.leaver.id), 'a key stops working when its creator leaves the project')
+      assert.ok(!ids.has(keys.disabled.id), 'a key stops working when its creator is disabled')
+      await s.projects.archive(pid)
+      const afterArchive = await active()
+      assert.ok(
+        Object.values(keys).every((k) => !afterArchive.has(k.id)),
+        'an archived project serves no key',
+      )
+    })
+
     it('touchLastUsed updates many keys in one batch and never moves a time backwards', async () => {
       const s = get()
       const pid = await project('touch')
