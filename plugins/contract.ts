@@ -37,9 +37,13 @@ export interface McpTarget {
   serverName: string | null
   method: string
   toolName?: string
+  /** True when the check only filters a list (`tools/list`): nothing is being called, so nothing is consumed. */
+  listing?: boolean
 }
 
-export type Decision = { allow: true } | { allow: false; reason: string; status?: 401 | 403 | 404 }
+export type Decision =
+  | { allow: true }
+  | { allow: false; reason: string; status?: 401 | 403 | 404 | 429; retryAfterMs?: number }
 
 /** One record of the audit trail. */
 export interface AuditEvent {

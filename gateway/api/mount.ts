@@ -59,6 +59,20 @@ async function run(
     await services.plugins.onRequest(ex)
     const principal = await services.plugins.authenticate(ex)
     ex.principal = principal
+    // Rate limits and other plugin rules see every API request, by route class.
+    const decision = await services.plugins.authorize(ex, {
+      projectId: params.id ?? params.projectId ?? '',
+      serverName: null,
+      method: def.tag === 'auth' ? 'api:auth' : `api:${def.method.toLowerCase()}`,
+    })
+    if (!decision.allow) {
+      if (decision.status === 429) {
+        throw new GatewayError('MCPO_ERR_RATE_LIMITED', decision.reason, {
+          details: { retryAfterS: Math.max(1, Math.ceil((decision.retryAfterMs ?? 1000) / 1000)) },
+        })
+      }
+      throw new GatewayError(decision.status === 404 ? 'MCPO_ERR_NOT_FOUND' : 'MCPO_ERR_FORBIDDEN', decision.reason)
+    }
     if (def.auth !== 'public') {
       if (!principal) throw new GatewayError('MCPO_ERR_UNAUTHENTICATED', 'sign in first')
       if (def.auth === 'admin' && !principal.isAdmin)

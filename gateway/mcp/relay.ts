@@ -146,6 +146,13 @@ export class Relay {
         toolName,
       })
       if (!decision.allow) {
+        if (decision.status === 429) {
+          return sink.respond(
+            errorMessage(msg.id, RpcCodes.LIMIT_REACHED, `Rate limited: ${decision.reason}`, {
+              retryAfterMs: decision.retryAfterMs ?? 1000,
+            }),
+          )
+        }
         return sink.respond(
           errorMessage(msg.id, RpcCodes.INVALID_PARAMS, `Tool ${toolName} is not available: ${decision.reason}`),
         )
@@ -229,6 +236,7 @@ export class Relay {
         serverName,
         method: 'tools/call',
         toolName,
+        listing: true,
       })
       if (d.allow) allowed.push(tool)
     }
