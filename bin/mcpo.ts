@@ -1,15 +1,20 @@
 #!/usr/bin/env -S node --import tsx
 // The mcpo command line: `serve`, `config check`, `key generate`, `secret generate`.
 import { loadConfig } from '../config/resolve.ts'
+import { rotateServerSecrets } from '../gateway/config-sync.ts'
 import { isGatewayError } from '../gateway/errors.ts'
+import { createLogger } from '../gateway/logger.ts'
 import { generateApiKey } from '../plugins/api-keys/keys.ts'
+import { loadOrCreateSecretKey } from '../plugins/secrets/key-file.ts'
 import { generateSecretKey } from '../plugins/secrets/keyring.ts'
 
 const usage = `usage: mcpo <command>
   serve              start the gateway (same as npm start)
   config check       validate mcpo.config.ts (or MCPO_CONFIG) and print every problem
   key generate       print a new project API key (mcp_proj_…) for the config file's apiKeys
-  secret generate    print a new value for MCPO_SECRET_KEY`
+  secret generate    print a new value for MCPO_SECRET_KEY
+  secrets rotate     re-encrypt every stored secret under the active key (the first of MCPO_SECRET_KEY);
+                     stop the gateway first when it uses the embedded store`
 
 const [cmd, sub] = process.argv.slice(2)
 try {
@@ -22,7 +27,18 @@ try {
     )
   } else if (cmd === 'key' && sub === 'generate') process.stdout.write(`${generateApiKey()}\n`)
   else if (cmd === 'secret' && sub === 'generate') process.stdout.write(`${generateSecretKey()}\n`)
-  else {
+  else if (cmd === 'secrets' && sub === 'rotate') {
+    const config = await loadConfig()
+    const logger = createLogger('warn')
+    const { keyring } = await loadOrCreateSecretKey({ envValue: config.secretKey, dataDir: config.dataDir, logger })
+    const store = await config.storage.open({ logger, dataDir: config.dataDir })
+    try {
+      const changed = await rotateServerSecrets(store, keyring)
+      process.stdout.write(`re-encrypted the secrets of ${changed} servers under key ${keyring.activeKid}\n`)
+    } finally {
+      await store.close()
+    }
+  } else {
     process.stderr.write(`${usage}\n`)
     process.exitCode = 2
   }
