@@ -1,0 +1,117 @@
+// /api/auth/providers and the OpenID Connect sign-in: login (redirect to the provider) and callback (code → ID token
+// → user → the same session cookies as a password sign-in, then /admin). The protocol work is in plugins/oidc.
+import { z } from 'zod'
+import { FLOW_COOKIE, OIDC_PLUGIN, type OidcIdentity, type OidcPlugin } from '../../plugins/oidc/index.ts'
+import { SESSIONS_PLUGIN, type SessionsPlugin } from '../../plugins/sessions/index.ts'
+import { GatewayError, isGatewayError } from '../errors.ts'
+import type { IncomingRequest } from '../http.ts'
+import { type ApiServices, reply, route } from './define.ts'
+import { newCsrfToken, parseCookies } from './mount.ts'
+
+export const OIDC_LOGIN_PATH = '/api/auth/oidc/login'
+const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
+
+function oidcPlugin(services: ApiServices): OidcPlugin | null {
+  return (services.plugins.plugins.find((p) => p.name === OIDC_PLUGIN) as OidcPlugin | undefined) ?? null
+}
+
+function requireOidc(services: ApiServices): OidcPlugin {
+  const p = oidcPlugin(services)
+  if (!p) throw new GatewayError('MCPO_ERR_NOT_FOUND', 'single sign-on is not configured (add oidc() to the plugins)')
+  return p
+}
+
+/** mcpo's origin as the browser sees it: `listen.publicBaseUrl`, else the Host header (the provider only redirects to registered URIs). */
+function baseUrl(services: ApiServices, req: IncomingRequest): string {
+  const configured = services.config.listen.publicBaseUrl
+  if (configured) return configured.replace(/\/+$/, '')
+  const host = req.headers.host
+  if (!host || !HOST.test(host)) {
+    throw new GatewayError('MCPO_ERR_BAD_REQUEST', 'a valid Host header is needed (or set listen.publicBaseUrl)')
+  }
+  return `${req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http'}://${host}`
+}
+
+const callbackQuery = z.object({
+  code: z.string().max(4096).optional(),
+  state: z.string().max(512).optional(),
+  error: z.string().max(256).optional(),
+  error_description: z.string().max(2048).optional(),
+  iss: z.string().max(2048).optional(),
+})
+
+const noStore = { 'cache-control': 'no-store' }
+
+export function oidcRoutes() {
+  return [
+    route({
+      method: 'GET',
+      path: '/api/auth/providers',
+      tag: 'auth',
+      summary: 'How users can sign in: password always; single sign-on when oidc() is configured',
+      auth: 'public',
+      response: z.object({
+        password: z.boolean(),
+        oidc: z.object({ label: z.string(), loginUrl: z.string() }).nullable(),
+      }),
+      handler: ({ services }) => {
+        const p = oidcPlugin(services)
+        return { password: true, oidc: p ? { label: p.label, loginUrl: OIDC_LOGIN_PATH } : null }
+      },
+    }),
+    route({
+      method: 'GET',
+      path: OIDC_LOGIN_PATH,
+      tag: 'auth',
+      summary: 'Start single sign-on: redirects to the OpenID provider (authorization code with PKCE)',
+      auth: 'public',
+      handler: async ({ req, services }) => {
+        const { location, setCookie } = await requireOidc(services).begin(baseUrl(services, req))
+        return reply(302, undefined, { location, 'set-cookie': setCookie, ...noStore })
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/auth/oidc/callback',
+      tag: 'auth',
+      summary: 'Where the OpenID provider returns: signs the user in (session cookies) and redirects to /admin',
+      auth: 'public',
+      query: callbackQuery,
+      handler: async ({ req, query, services, audit }) => {
+        const p = requireOidc(services)
+        const base = baseUrl(services, req)
+        // The flow cookie is for one callback, whatever its outcome.
+        const clear = p.clearCookie(base)
+        let identity: OidcIdentity | null = null
+        try {
+          identity = await p.complete(query, parseCookies(req.headers.cookie)[FLOW_COOKIE])
+          const { user, events } = await p.signIn(identity)
+          for (const event of events) audit(event)
+          audit({ action: 'auth.sign_in', target: { type: 'user', id: user.id }, after: { via: 'oidc' } })
+          const sessions = sessionsPlugin(services)
+          const { token } = await sessions.issue(user)
+          const cookies = [...sessions.cookies(token, newCsrfToken(), sessions.ttlSeconds), clear]
+          const home = services.config.listen.publicBaseUrl ? `${base}/admin` : '/admin'
+          return reply(302, undefined, { location: home, 'set-cookie': cookies as unknown as string, ...noStore })
+        } catch (err) {
+          if (!isGatewayError(err)) throw err
+          if (err.httpStatus >= 500) services.logger.warn({ err: err.message }, 'single sign-on failed')
+          if (err.httpStatus === 401 || err.httpStatus === 403) {
+            audit({
+              action: 'auth.sign_in_failed',
+              target: identity?.email ? { type: 'email', id: identity.email } : { type: 'oidc', id: 'unknown' },
+              after: { via: 'oidc', reason: err.message },
+            })
+          }
+          return reply(err.httpStatus, { error: { code: err.code, message: err.message } }, { 'set-cookie': clear })
+        }
+      },
+    }),
+  ]
+}
+
+function sessionsPlugin(services: ApiServices): SessionsPlugin {
+  const p = services.plugins.plugins.find((x) => x.name === SESSIONS_PLUGIN)
+  if (!p) throw new GatewayError('MCPO_ERR_CONFIG', 'sign-in needs the sessions() plugin in mcpo.config.ts')
+  return p as SessionsPlugin
+}
