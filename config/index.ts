@@ -2,6 +2,10 @@
 
 export { apiKeys } from '../plugins/api-keys/index.ts'
 export type { McpoPlugin, PluginContext } from '../plugins/contract.ts'
+export { type NextAuthJwtOptions, nextAuthJwt } from '../plugins/next-auth/index.ts'
+export { type OidcOptions, oidc } from '../plugins/oidc/index.ts'
+export { rateLimits } from '../plugins/rate-limit/index.ts'
+export { toolPolicies } from '../plugins/rbac/policies.ts'
 export { sessions } from '../plugins/sessions/index.ts'
 export { embeddedStorage, postgresStorage } from '../plugins/storage/index.ts'
 export { defineConfig, type ResolvedConfig, type UserConfig } from './define-config.ts'

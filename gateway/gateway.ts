@@ -133,11 +133,21 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     logger,
     async reloadProject(projectId) {
       const project = await store.projects.get(projectId)
-      const rows = project && !project.archivedAt ? await store.servers.list(projectId) : []
+      if (!project || project.archivedAt) {
+        await relay.removeProject(projectId)
+        for (const s of sessions.all()) if (s.projectId === projectId) s.close('project archived or deleted')
+        return
+      }
+      const rows = await store.servers.list(projectId)
       await relay.setServers(
         projectId,
         rows.map((r) => toSpec(r, secret.keyring)),
       )
+      // Servers, toggles or policies changed: open sessions re-list (design.md §4, "Notifications").
+      for (const s of sessions.all()) {
+        if (s.projectId !== projectId) continue
+        for (const m of LIST_CHANGED) s.noticeListChanged(m)
+      }
     },
     async reloadKeys() {
       await apiKeysPlugin?.refresh?.()
@@ -207,6 +217,12 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
 
   return gateway
 }
+
+const LIST_CHANGED = [
+  'notifications/tools/list_changed',
+  'notifications/prompts/list_changed',
+  'notifications/resources/list_changed',
+]
 
 async function openStore(config: ResolvedConfig, logger: Logger): Promise<Store> {
   const ms = config.limits.storageOpenTimeoutMs

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { Store } from '../plugins/storage/port.ts'
-import { inject, type InjectedResponse } from './inject.ts'
+import { type InjectedResponse, inject } from './inject.ts'
 import { addOpsRoutes } from './ops.ts'
 import { Router } from './router.ts'
 
@@ -24,7 +24,10 @@ describe('health and readiness', () => {
   })
 
   it('is live but not ready when storage is unreachable, slow or not migrated', async () => {
-    const down = await get(app({ ping: async () => Promise.reject(new Error('ECONNREFUSED')), isMigrated: async () => true }), '/readyz')
+    const down = await get(
+      app({ ping: async () => Promise.reject(new Error('ECONNREFUSED')), isMigrated: async () => true }),
+      '/readyz',
+    )
     assert.equal(down.status, 503)
     assert.deepEqual(down.json(), { status: 'unavailable', reason: 'storage unreachable' })
     const pending = await get(app({ ping: async () => {}, isMigrated: async () => false }), '/readyz')

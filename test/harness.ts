@@ -8,6 +8,7 @@ import { resolveConfig } from '../config/resolve.ts'
 import { createGateway, type Gateway } from '../gateway/gateway.ts'
 import { createLogger } from '../gateway/logger.ts'
 import { apiKeys } from '../plugins/api-keys/index.ts'
+import { toolPolicies } from '../plugins/rbac/policies.ts'
 import { sessions } from '../plugins/sessions/index.ts'
 import { openEmbeddedStore } from '../plugins/storage/embedded.ts'
 
@@ -79,7 +80,7 @@ export async function startTestGateway(user: UserConfig = {}): Promise<TestGatew
       listen: { host: '127.0.0.1', port: 0 },
       dataDir,
       logLevel: 'silent',
-      plugins: [sessions(), apiKeys()],
+      plugins: [sessions(), apiKeys(), toolPolicies()],
       ...user,
       limits: { shutdownGraceMs: 1000, ...(user.limits ?? {}) },
       projects: user.projects ?? [

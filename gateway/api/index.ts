@@ -1,12 +1,45 @@
 // Every control-plane route, in one list: mounted on the router and documented in /api/openapi.json.
+
+import { activityRoutes } from './activity.ts'
+import { apiKeyRoutes } from './api-keys.ts'
 import { type AuthState, authRoutes } from './auth-routes.ts'
+import { clientConfigRoutes } from './client-config.ts'
 import type { RouteDef } from './define.ts'
+import { favoriteRoutes } from './favorites.ts'
+import { invitationRoutes } from './invitations.ts'
+import { memberRoutes } from './members.ts'
+import { oidcRoutes } from './oidc-routes.ts'
 import { openApiRoute } from './openapi.ts'
+import { policyRoutes } from './policies.ts'
+import { projectRoutes } from './projects.ts'
+import { serverImportRoutes } from './server-import.ts'
+import { serverRoutes } from './servers.ts'
+import { teamMemberRoutes } from './team-members.ts'
+import { teamRoutes } from './teams.ts'
+import { templateRoutes } from './templates.ts'
+import { toolRoutes } from './tools.ts'
+import { userRoutes } from './users.ts'
 
 export function apiRoutes(auth: AuthState): RouteDef[] {
   const routes: RouteDef[] = [
     ...authRoutes(auth),
+    ...oidcRoutes(),
     // Resource route modules are added here, one line each.
+    ...teamRoutes(),
+    ...teamMemberRoutes(),
+    ...projectRoutes(),
+    ...memberRoutes(),
+    ...invitationRoutes(),
+    ...userRoutes(),
+    ...favoriteRoutes(),
+    ...serverImportRoutes(),
+    ...serverRoutes(),
+    ...toolRoutes(),
+    ...policyRoutes(),
+    ...apiKeyRoutes(),
+    ...activityRoutes(),
+    ...clientConfigRoutes(),
+    ...templateRoutes(),
   ]
   routes.push(openApiRoute(() => routes))
   return routes

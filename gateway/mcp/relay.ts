@@ -87,6 +87,14 @@ export class Relay {
     return [...m.values()].filter((r) => r.spec.enabled).sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1))
   }
 
+  /** A deleted or archived project: its upstreams stop and its endpoints answer 404. */
+  async removeProject(projectId: string): Promise<void> {
+    const runtimes = this.projects.get(projectId)
+    this.projects.delete(projectId)
+    this.unified.projectChanged(projectId)
+    if (runtimes) await Promise.all([...runtimes.values()].map((rt) => rt.stop()))
+  }
+
   hasProject(projectId: string): boolean {
     return this.projects.has(projectId)
   }

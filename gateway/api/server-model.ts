@@ -1,0 +1,250 @@
+// What the server routes share: the masked view of a server, sealing and opening its secrets, the stdio rule,
+// a live tool listing through the relay, and the after-change step (policy snapshot + relay reload + list_changed).
+import { randomUUID } from 'node:crypto'
+import { z } from 'zod'
+import { serverSchema } from '../../config/schema.ts'
+import type { Principal } from '../../plugins/contract.ts'
+import { type Actor, canInProject } from '../../plugins/rbac/matrix.ts'
+import { TOOL_POLICIES_PLUGIN, type ToolPoliciesPlugin } from '../../plugins/rbac/policies.ts'
+import { decryptRecord, encryptRecord, MASK, maskRecord } from '../../plugins/secrets/cipher.ts'
+import type { Keyring } from '../../plugins/secrets/keyring.ts'
+import type { NewServer, Server } from '../../plugins/storage/port.ts'
+import { serverAad } from '../config-sync.ts'
+import { GatewayError } from '../errors.ts'
+import { UpstreamError } from '../mcp/connection.ts'
+import { Session } from '../mcp/session.ts'
+import type { ServerStatus } from '../mcp/supervisor.ts'
+import { LATEST_VERSION } from '../mcp/versions.ts'
+import type { ApiServices } from './define.ts'
+
+/** A server definition in clear, as validated by the config schema (secrets included: never sent out). */
+export type ServerInput = z.output<typeof serverSchema>
+
+export const serverViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  transport: z.enum(['stdio', 'sse', 'streamable-http']),
+  command: z.string().nullable(),
+  args: z.array(z.string()),
+  env: z.record(z.string(), z.string()).describe(`values are always "${MASK}"`),
+  cwd: z.string().nullable(),
+  url: z.string().nullable(),
+  headers: z.record(z.string(), z.string()).describe(`values are always "${MASK}"`),
+  timeoutMs: z.number(),
+  isolation: z.enum(['shared', 'per-session']).nullable(),
+  enabled: z.boolean(),
+  autoStart: z.boolean(),
+  toolToggles: z.record(z.string(), z.boolean()),
+  source: z.enum(['ui', 'config']),
+  status: z.object({
+    state: z.string(),
+    pid: z.number().nullable(),
+    restarts: z.number(),
+    lastError: z.string().nullable(),
+  }),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+})
+
+/** A server as every API response shows it: env and header values masked, status from the relay. */
+export function serverView(row: Server, status: ServerStatus | undefined, secrets: readonly string[] = []) {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    transport: row.transport,
+    command: row.command,
+    args: row.args,
+    env: maskRecord(row.env),
+    cwd: row.cwd,
+    url: row.url,
+    headers: maskRecord(row.headers),
+    timeoutMs: row.timeoutMs,
+    isolation: row.isolation,
+    enabled: row.enabled,
+    autoStart: row.autoStart,
+    toolToggles: row.toolToggles,
+    source: row.source,
+    status: {
+      state: status?.state ?? 'stopped',
+      pid: status?.pid ?? null,
+      restarts: status?.restarts ?? 0,
+      lastError: status?.lastError ? redact(status.lastError, secrets) : null,
+    },
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  }
+}
+
+/** The stored row in clear: what a PUT merges into and a MASK refers to. */
+export function openServer(keyring: Keyring, row: Server): ServerInput {
+  return {
+    name: row.name,
+    description: row.description,
+    transport: row.transport,
+    command: row.command ?? undefined,
+    args: row.args,
+    env: decryptRecord(keyring, row.env, serverAad(row.projectId, row.name, 'env')),
+    cwd: row.cwd ?? undefined,
+    url: row.url ?? undefined,
+    headers: decryptRecord(keyring, row.headers, serverAad(row.projectId, row.name, 'headers')),
+    timeoutMs: row.timeoutMs,
+    isolation: row.isolation ?? undefined,
+    enabled: row.enabled,
+    autoStart: row.autoStart,
+  }
+}
+
+/** The row to store: secrets encrypted and bound to project, server name and field. */
+export function sealServer(keyring: Keyring, projectId: string, s: ServerInput): Omit<NewServer, 'source'> {
+  return {
+    projectId,
+    name: s.name,
+    description: s.description ?? '',
+    transport: s.transport,
+    command: s.transport === 'stdio' ? (s.command ?? null) : null,
+    args: s.transport === 'stdio' ? s.args : [],
+    env: encryptRecord(keyring, s.transport === 'stdio' ? s.env : {}, serverAad(projectId, s.name, 'env')),
+    cwd: s.transport === 'stdio' ? (s.cwd ?? null) : null,
+    url: s.transport === 'stdio' ? null : (s.url ?? null),
+    headers: encryptRecord(keyring, s.transport === 'stdio' ? {} : s.headers, serverAad(projectId, s.name, 'headers')),
+    timeoutMs: s.timeoutMs,
+    isolation: s.isolation ?? null,
+    enabled: s.enabled,
+    autoStart: s.autoStart,
+  }
+}
+
+/** Replaces each secret value that occurs in `text` (stderr lines, error messages) with the mask. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text
+  for (const s of secrets) if (s.length >= 4) out = out.split(s).join(MASK)
+  return out
+}
+
+export function secretValues(keyring: Keyring, row: Server): string[] {
+  const open = openServer(keyring, row)
+  return [...Object.values(open.env), ...Object.values(open.headers)]
+}
+
+/**
+ * Resolves the mask in a map sent back by a client: `MASK` keeps the stored value of that key. A mask for a key
+ * that has no stored value is a field error.
+ */
+export function unmask(
+  sent: Readonly<Record<string, string>>,
+  stored: Readonly<Record<string, string>>,
+  field: 'env' | 'headers',
+): Record<string, string> {
+  const out: Record<string, string> = {}
+  const missing: string[] = []
+  for (const [k, v] of Object.entries(sent)) {
+    if (v !== MASK) out[k] = v
+    else if (Object.hasOwn(stored, k)) out[k] = stored[k]
+    else missing.push(k)
+  }
+  if (missing.length) {
+    throw new GatewayError('MCPO_ERR_VALIDATION', `${field}: ${missing.join(', ')} has no stored value to keep`, {
+      details: { fields: missing.map((k) => ({ field: `${field}.${k}`, message: 'has no stored value to keep' })) },
+    })
+  }
+  return out
+}
+
+/** Validates a merged definition with the config schema, so the API and the config file accept the same servers. */
+export function validateServer(input: unknown): ServerInput {
+  const parsed = serverSchema.safeParse(input)
+  if (parsed.success) return parsed.data
+  const fields = parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || 'body', message: i.message }))
+  throw new GatewayError(
+    'MCPO_ERR_VALIDATION',
+    `invalid server: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`,
+    { details: { fields } },
+  )
+}
+
+/** Stdio servers run commands on the gateway host: only global admins may define or change what runs. */
+export function requireStdioRight(actor: Actor, before: ServerInput | null, after: ServerInput): void {
+  if (after.transport !== 'stdio' || canInProject(actor, 'servers.defineStdio')) return
+  const changesCommand =
+    before === null ||
+    before.transport !== 'stdio' ||
+    before.command !== after.command ||
+    before.cwd !== after.cwd ||
+    JSON.stringify(before.args) !== JSON.stringify(after.args) ||
+    JSON.stringify(Object.keys(before.env).sort()) !== JSON.stringify(Object.keys(after.env).sort())
+  if (changesCommand) {
+    throw new GatewayError(
+      'MCPO_ERR_FORBIDDEN',
+      'only global administrators may define stdio commands; add a remote server, or a stdio server from the catalog ' +
+        '(POST /api/projects/:id/servers/from-template)',
+    )
+  }
+}
+
+export async function requireServer(services: ApiServices, projectId: string, name: string): Promise<Server> {
+  const row = await services.store.servers.get(projectId, name)
+  if (!row) throw new GatewayError('MCPO_ERR_NOT_FOUND', `server "${name}" not found`)
+  return row
+}
+
+/** Servers from mcpo.config.ts are rewritten at every boot, so the API may not edit or delete them. */
+export function requireEditable(row: Server): void {
+  if (row.source === 'config') {
+    throw new GatewayError(
+      'MCPO_ERR_CONFLICT',
+      `server "${row.name}" is defined in the config file; change it there (enable, disable and tool toggles still work here)`,
+    )
+  }
+}
+
+export function policiesPlugin(services: ApiServices): ToolPoliciesPlugin | undefined {
+  return services.plugins.plugins.find((p) => p.name === TOOL_POLICIES_PLUGIN) as ToolPoliciesPlugin | undefined
+}
+
+/** After any change to servers, toggles or policies: new snapshot, relay reload, list_changed to open sessions. */
+export async function projectChanged(services: ApiServices, projectId: string): Promise<void> {
+  await policiesPlugin(services)?.refresh(projectId)
+  await services.reloadProject(projectId)
+}
+
+/** The actor id used for audit `createdBy` columns: a user, or the user behind an API key. */
+export function userIdOf(principal: Principal | null): string | null {
+  return principal?.userId ?? null
+}
+
+/** A server's tools as its upstream lists them now, through the relay's runtime (started if needed). */
+export async function liveTools(services: ApiServices, projectId: string, name: string): Promise<unknown[]> {
+  const rt = services.relay.runtime(projectId, name)
+  if (!rt?.spec.enabled) throw new GatewayError('MCPO_ERR_CONFLICT', `server "${name}" is disabled`)
+  // A throwaway session: the relay attaches connections to sessions, and closing it releases what it started.
+  const session = new Session({
+    id: `api-${randomUUID()}`,
+    projectId,
+    serverName: name,
+    principalId: 'mcpo:api',
+    principalKind: 'system',
+    transport: 'streamable',
+    protocolVersion: LATEST_VERSION,
+    now: Date.now(),
+  })
+  session.initialized = true
+  try {
+    const conn = await rt.acquire(session)
+    return await conn.list('tools/list')
+  } catch (err) {
+    throw upstreamFailure(name, err)
+  } finally {
+    session.close('listing done')
+  }
+}
+
+export function upstreamFailure(name: string, err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err
+  const message = err instanceof Error ? err.message : String(err)
+  return new GatewayError('MCPO_ERR_UPSTREAM_UNAVAILABLE', `server "${name}": ${message}`, {
+    cause: err,
+    details: err instanceof UpstreamError ? { rpcCode: err.rpcCode } : undefined,
+  })
+}

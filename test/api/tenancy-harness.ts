@@ -1,0 +1,83 @@
+// A real gateway with a signed-in admin, and helpers to make signed-in users and call the API as them, for the
+// team, project, member, invitation and user API tests.
+import type { UserConfig } from '../../config/define-config.ts'
+import type { AuditEvent } from '../../plugins/contract.ts'
+import { hashPassword } from '../../plugins/users/password.ts'
+import { startTestGateway, type TestGateway } from '../harness.ts'
+
+export const PASSWORD = 'correct horse battery staple'
+
+export interface Who {
+  id: string
+  email: string
+  token: string
+}
+
+export interface Reply {
+  status: number
+  // biome-ignore lint/suspicious/noExplicitAny: test assertions read arbitrary JSON
+  body: any
+}
+
+export interface ApiHarness {
+  gw: TestGateway
+  admin: Who
+  /** Audit events recorded so far. */
+  audits: AuditEvent[]
+  /** Creates a user in storage and signs them in. */
+  user(name: string, options?: { isAdmin?: boolean }): Promise<Who>
+  call(as: Who | null, method: string, path: string, body?: unknown): Promise<Reply>
+  close(): Promise<void>
+}
+
+export function fieldsOf(reply: Reply): string[] {
+  return (reply.body?.error?.details?.fields ?? []).map((f: { field: string }) => f.field)
+}
+
+export async function startApi(config: UserConfig = {}): Promise<ApiHarness> {
+  const gw = await startTestGateway({ projects: [], ...config })
+  // Records what the routes audit, keeping the harness's own plugins (and whatever they do with the events).
+  const audits: AuditEvent[] = []
+  const host = gw.gateway.plugins
+  const forward = host.audit.bind(host)
+  host.audit = (event: AuditEvent) => {
+    audits.push(event)
+    forward(event)
+  }
+  async function call(as: Who | null, method: string, path: string, body?: unknown): Promise<Reply> {
+    const headers: Record<string, string> = {}
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    if (as) headers.authorization = `Bearer ${as.token}`
+    const res = await fetch(gw.url + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await res.text()
+    return { status: res.status, body: text ? JSON.parse(text) : null }
+  }
+  const setup = await call(null, 'POST', '/api/auth/setup', {
+    token: gw.gateway.setupToken,
+    email: 'admin@example.com',
+    name: 'Admin',
+    password: PASSWORD,
+  })
+  if (setup.status !== 200) throw new Error(`admin set-up failed: ${JSON.stringify(setup.body)}`)
+  const admin: Who = { id: setup.body.user.id, email: 'admin@example.com', token: setup.body.token }
+  // One hash for every test user: argon2 costs ~20 ms per hash, and the salt is not what these tests check.
+  const passwordHash = await hashPassword(PASSWORD)
+  return {
+    gw,
+    admin,
+    audits,
+    call,
+    async user(name, options = {}) {
+      const email = `${name}@example.com`
+      const u = await gw.gateway.store.users.create({ email, name, passwordHash, isAdmin: options.isAdmin ?? false })
+      const login = await call(null, 'POST', '/api/auth/login', { email, password: PASSWORD })
+      if (login.status !== 200) throw new Error(`sign-in failed for ${email}: ${JSON.stringify(login.body)}`)
+      return { id: u.id, email, token: login.body.token }
+    },
+    close: () => gw.close(),
+  }
+}
