@@ -17,7 +17,7 @@ before(async () => {
 after(() => api?.close())
 
 describe('client configs', () => {
-  it('Cline: explicit type, timeout in 1–3600 s, the key from ${env:…}', async () => {
+  it('72 C: Cline: explicit type, a valid url whose suffix matches the transport, timeout in 1–3600 s, the key from ${env:…}', async () => {
     const r = await api.call(api.rep, 'GET', `${C}?client=cline`)
     assert.equal(r.status, 200, r.text)
     const entry = r.body.config.mcpServers.everything

@@ -1,7 +1,7 @@
 // Conformance items 66–73 (protocol.md §9, real clients end to end) and the Cline item: SDK 1.32.2 clients
 // on both transports, a Cline-shaped client, the Inspector CLI and mcp-remote as child processes, and SSE keepalives
 // against a short undici body timeout.
-// Expected failures: 72 (no client config generator yet); 71 only if no v2 client (@modelcontextprotocol/client) is present.
+// Expected failure: 71 only if no v2 client (@modelcontextprotocol/client) is present. Item 72 is in test/api.
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
@@ -367,9 +367,7 @@ describe('real clients end to end (protocol.md §9 items 66–73)', () => {
     assert.equal(init?.params?.protocolVersion, '2025-11-25')
   })
 
-  it.todo(
-    '72 C: every generated client config parses; the Cline entry has explicit type, a valid url, timeout in 1–3600 — expected failure: the client config generator comes with the REST API issue',
-  )
+  // 72 C (generated client configs) is tested where the generator lives: test/api/configs-activity.test.ts.
 
   it('73 C: an SDK SSE client behind an undici Agent({ bodyTimeout: 2000 }) stays connected with 1 s keepalives and a later call succeeds', async () => {
     const agent = new Agent({ bodyTimeout: 2000 })
