@@ -65,18 +65,13 @@ export async function postLegacyMessage(
   const sessionId = queryParam(req.query, 'sessionId')
   if (!sessionId)
     return sendJson(res, 400, { error: { code: 'MCPO_ERR_BAD_REQUEST', message: 'sessionId is required' } })
-  const session = deps.sessions.get(sessionId)
-  if (
-    !session ||
-    session.closed ||
-    session.transport !== 'legacy' ||
-    session.projectId !== params.projectId ||
-    session.serverName !== (params.serverName ?? null) ||
-    // A session id is a routing key, not a credential: it only works with the key that opened it.
-    session.principalId !== g.principal.id
-  ) {
-    return notFound(res)
-  }
+  const session = deps.sessions.owned(sessionId, {
+    projectId: params.projectId,
+    serverName: params.serverName ?? null,
+    principalId: g.principal.id,
+    transport: 'legacy',
+  })
+  if (!session) return notFound(res)
   const body = readJsonBody(req, res)
   if (!body.ok) return
   if (Array.isArray(body.value))

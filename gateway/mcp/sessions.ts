@@ -44,6 +44,28 @@ export class SessionRegistry {
     return this.byId.get(id)
   }
 
+  /**
+   * The session `id` if it is live and belongs to this endpoint, transport and principal. A session id is a routing
+   * key, not a credential: it only works with the key that opened it (protocol.md §2.2), elsewhere it does not exist.
+   */
+  owned(
+    id: string,
+    expected: { projectId: string; serverName: string | null; principalId: string; transport: Session['transport'] },
+  ): Session | undefined {
+    const s = this.byId.get(id)
+    if (
+      !s ||
+      s.closed ||
+      s.transport !== expected.transport ||
+      s.projectId !== expected.projectId ||
+      s.serverName !== expected.serverName ||
+      s.principalId !== expected.principalId
+    ) {
+      return undefined
+    }
+    return s
+  }
+
   all(): IterableIterator<Session> {
     return this.byId.values()
   }

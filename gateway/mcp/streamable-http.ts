@@ -54,19 +54,14 @@ function findSession(
     rpcHttpError(res, 400, RpcCodes.BAD_REQUEST, 'Bad Request: Mcp-Session-Id header is required')
     return null
   }
-  const s = deps.sessions.get(id)
-  if (
-    !s ||
-    s.closed ||
-    s.transport !== 'streamable' ||
-    s.projectId !== params.projectId ||
-    s.serverName !== (params.serverName ?? null) ||
-    s.principalId !== principalId
-  ) {
-    sessionNotFound(res)
-    return null
-  }
-  return s
+  const s = deps.sessions.owned(id, {
+    projectId: params.projectId,
+    serverName: params.serverName ?? null,
+    principalId,
+    transport: 'streamable',
+  })
+  if (!s) sessionNotFound(res)
+  return s ?? null
 }
 
 export async function postStreamable(
