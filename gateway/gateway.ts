@@ -22,6 +22,7 @@ import { addMcpRoutes } from './mcp/routes.ts'
 import { loadAllServers, toSpec } from './mcp/server-specs.ts'
 import { SessionRegistry } from './mcp/sessions.ts'
 import { KeepaliveTicker } from './mcp/sse.ts'
+import { addMetricsRoute, findMetricsPlugin, instrumentHandler } from './metrics-route.ts'
 import { addOpsRoutes } from './ops.ts'
 import { Router } from './router.ts'
 import { type RunningServer, startServer } from './server.ts'
@@ -155,11 +156,15 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   }
   mountRoutes(router, apiRoutes({ setupTokenHash: setupToken ? hashSetupToken(setupToken) : null }), services)
 
-  const handler = router.handler(
+  const metrics = findMetricsPlugin(plugins)
+  if (metrics) addMetricsRoute(router, metrics, { plugins, relay, sessions, projectIds: () => relay.projectIds() })
+
+  const routed = router.handler(
     (_req, res) => sendError(res, 404, 'MCPO_ERR_NOT_FOUND', 'no such route'),
     (_req, res, allowed) =>
       sendError(res, 405, 'MCPO_ERR_METHOD_NOT_ALLOWED', `use ${allowed.join(', ')}`, { allow: allowed.join(', ') }),
   )
+  const handler = metrics ? instrumentHandler(routed, metrics) : routed
 
   let closed: Promise<void> | null = null
   const gateway: Gateway = {

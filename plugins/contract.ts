@@ -100,6 +100,32 @@ export interface ToolCall {
   principal: Principal | null
 }
 export type ToolCallHook = (ex: Exchange, call: ToolCall) => void | Promise<void>
+
+/**
+ * The outcome of one `tools/call`, reported after the response went to the client (or it was refused).
+ * Never carries arguments or results: only their size. Hooks must not block; buffer and write later.
+ * @example
+ * { projectId: 'demo', serverName: 'github', toolName: 'search', status: 'ok', durationMs: 42, argsSize: 17, ... }
+ */
+export interface ToolCallRecord {
+  projectId: string
+  serverName: string
+  toolName: string
+  principalKind: Principal['kind'] | null
+  principalId: string | null
+  /** The API key's id when the caller used one. */
+  keyId: string | null
+  sessionId: string | null
+  clientName: string | null
+  status: 'ok' | 'error' | 'denied' | 'timeout' | 'cancelled'
+  /** The JSON-RPC error code as text, or null. */
+  errorCode: string | null
+  errorMessage: string | null
+  durationMs: number
+  /** Bytes of the JSON arguments; the arguments themselves are never captured. */
+  argsSize: number
+  at: number
+}
 export type ToolFilter = (call: ToolCall) => boolean
 
 /**
@@ -123,8 +149,10 @@ export interface McpoPlugin {
   authorize?(ex: Exchange, target: McpTarget): Decision | Promise<Decision>
   onToolCall?: ToolCallHook | { filter: ToolFilter; handler: ToolCallHook }
   audit?(event: AuditEvent): void
+  /** After every `tools/call`; like `audit`, buffered by the plugin and never blocking a reply. */
+  onToolResult?(record: ToolCallRecord): void
   close?(): Promise<void>
 }
 
-export const HookNames = ['onRequest', 'authenticate', 'authorize', 'onToolCall', 'audit'] as const
+export const HookNames = ['onRequest', 'authenticate', 'authorize', 'onToolCall', 'audit', 'onToolResult'] as const
 export type HookName = (typeof HookNames)[number]

@@ -12,6 +12,7 @@ import type {
   Principal,
   Slot,
   ToolCall,
+  ToolCallRecord,
 } from './contract.ts'
 import type { Store } from './storage/port.ts'
 
@@ -28,6 +29,7 @@ type AuthenticateFn = NonNullable<McpoPlugin['authenticate']>
 type AuthorizeFn = NonNullable<McpoPlugin['authorize']>
 type RequestFn = NonNullable<McpoPlugin['onRequest']>
 type AuditFn = NonNullable<McpoPlugin['audit']>
+type ToolResultFn = NonNullable<McpoPlugin['onToolResult']>
 interface BoundToolCallHook {
   filter: ((call: ToolCall) => boolean) | null
   handler: (ex: Exchange, call: ToolCall) => void | Promise<void>
@@ -40,6 +42,7 @@ export interface HookTable {
   authorize: AuthorizeFn[] | null
   onToolCall: BoundToolCallHook[] | null
   audit: AuditFn[] | null
+  onToolResult: ToolResultFn[] | null
 }
 
 const ALLOW: Decision = Object.freeze({ allow: true })
@@ -183,6 +186,20 @@ export class PluginHost {
     }
   }
 
+  /** Tool-call outcomes; like audit hooks, a throwing one is counted and logged and never blocks a reply. */
+  toolResult(record: ToolCallRecord): void {
+    const fns = this.hooks.onToolResult
+    if (fns === null) return
+    for (const fn of fns) {
+      try {
+        fn(record)
+      } catch (err) {
+        this.auditFailures++
+        this.options.logger.error({ err, tool: record.toolName }, 'tool result hook failed')
+      }
+    }
+  }
+
   /** Closes in reverse order; one failure does not stop the others. */
   async close(): Promise<void> {
     while (this.setUp.length) {
@@ -211,6 +228,7 @@ function buildHooks(plugins: readonly McpoPlugin[]): HookTable {
     authenticate: collect((p) => p.authenticate?.bind(p)),
     authorize: collect((p) => p.authorize?.bind(p)),
     audit: collect((p) => p.audit?.bind(p)),
+    onToolResult: collect((p) => p.onToolResult?.bind(p)),
     onToolCall: collect((p): BoundToolCallHook | undefined => {
       const h = p.onToolCall
       if (!h) return undefined

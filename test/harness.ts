@@ -8,6 +8,7 @@ import { resolveConfig } from '../config/resolve.ts'
 import { createGateway, type Gateway } from '../gateway/gateway.ts'
 import { createLogger } from '../gateway/logger.ts'
 import { apiKeys } from '../plugins/api-keys/index.ts'
+import type { Logger } from '../plugins/contract.ts'
 import { toolPolicies } from '../plugins/rbac/policies.ts'
 import { sessions } from '../plugins/sessions/index.ts'
 import { openEmbeddedStore } from '../plugins/storage/embedded.ts'
@@ -72,7 +73,8 @@ export async function templateDataDir(): Promise<string> {
   return dir
 }
 
-export async function startTestGateway(user: UserConfig = {}): Promise<TestGateway> {
+/** `logger` replaces the silent one, e.g. to capture log lines. */
+export async function startTestGateway(user: UserConfig = {}, opts: { logger?: Logger } = {}): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mcpo-gw-'))
   cpSync(await templateDataDir(), dataDir, { recursive: true })
   const config = resolveConfig(
@@ -89,7 +91,7 @@ export async function startTestGateway(user: UserConfig = {}): Promise<TestGatew
     },
     { env: { MCPO_SECRET_KEY: 'a'.repeat(64) }, cwd: root },
   )
-  const logger = createLogger((process.env.MCPO_TEST_LOG as 'debug') ?? 'silent')
+  const logger = opts.logger ?? createLogger((process.env.MCPO_TEST_LOG as 'debug') ?? 'silent')
   const gateway = await createGateway(config, { logger })
   const { port } = await gateway.listen()
   const url = `http://127.0.0.1:${port}`

@@ -1,6 +1,6 @@
 // The relay: answers what mcpo answers itself (initialize, ping, lists from cache) and forwards the rest to the
 // right upstream connection. Transports hand it parsed messages and a sink; it never touches HTTP.
-import type { Exchange, Logger } from '../../plugins/contract.ts'
+import type { Exchange, Logger, ToolCallRecord } from '../../plugins/contract.ts'
 import type { PluginHost } from '../../plugins/host.ts'
 import { type UpstreamConnection, UpstreamError } from './connection.ts'
 import { errorMessage, idKey, RpcCodes, type RpcId, type RpcMessage, resultMessage } from './json-rpc.ts'
@@ -95,6 +95,11 @@ export class Relay {
     if (runtimes) await Promise.all([...runtimes.values()].map((rt) => rt.stop()))
   }
 
+  /** Ids of the projects with loaded servers. */
+  projectIds(): IterableIterator<string> {
+    return this.projects.keys()
+  }
+
   hasProject(projectId: string): boolean {
     return this.projects.has(projectId)
   }
@@ -147,6 +152,10 @@ export class Relay {
     const method = msg.method
     if (method === 'tools/call') {
       const toolName = typeof params.name === 'string' ? params.name : ''
+      // Only wrap when someone listens: the outcome hook costs nothing otherwise.
+      if (this.opts.plugins.hooks.onToolResult !== null) {
+        sink = this.observeToolCall(rt, session, msg, sink, ex, toolName)
+      }
       const decision = await this.opts.plugins.authorize(ex, {
         projectId: session.projectId,
         serverName: rt.spec.name,
@@ -154,6 +163,7 @@ export class Relay {
         toolName,
       })
       if (!decision.allow) {
+        if ('settled' in sink) (sink as ObservedSink).denied = true
         if (decision.status === 429) {
           return sink.respond(
             errorMessage(msg.id, RpcCodes.LIMIT_REACHED, `Rate limited: ${decision.reason}`, {
@@ -166,7 +176,14 @@ export class Relay {
         )
       }
     }
-    const conn = await rt.acquire(session)
+    let conn: UpstreamConnection
+    try {
+      conn = await rt.acquire(session)
+    } catch (err) {
+      // request() would answer on the caller's sink; an observed tool call answers on its own so the outcome is seen.
+      if (!(err instanceof UpstreamError) || !('settled' in sink)) throw err
+      return sink.respond(errorMessage(msg.id, err.rpcCode, err.message, err.data))
+    }
     const listKey = LIST_METHODS[method]
     if (listKey) {
       if (params.cursor !== undefined)
@@ -224,6 +241,56 @@ export class Relay {
         return sink.closed
       },
     }
+  }
+
+  /**
+   * Wraps a tools/call sink so its outcome reaches `onToolResult` hooks once: status from the response (a JSON-RPC
+   * error, -32011 a timeout, `result.isError`), or `denied` when authorize refused it. Arguments: size only.
+   */
+  private observeToolCall(
+    rt: ServerRuntime,
+    session: Session,
+    msg: Request,
+    sink: ClientSink,
+    ex: Exchange,
+    toolName: string,
+  ): ObservedSink {
+    const started = performance.now()
+    const plugins = this.opts.plugins
+    const args = (msg.params as { arguments?: unknown } | undefined)?.arguments
+    const observed: ObservedSink = {
+      denied: false,
+      settled: false,
+      send: (json) => sink.send(json),
+      respond: (json) => {
+        if (observed.settled) return
+        observed.settled = true
+        sink.respond(json)
+        const p = ex.principal
+        const record: ToolCallRecord = {
+          projectId: session.projectId,
+          serverName: rt.spec.name,
+          toolName,
+          principalKind: p?.kind ?? null,
+          principalId: p?.id ?? session.principalId,
+          keyId: p?.kind === 'api-key' ? p.id : null,
+          sessionId: session.id,
+          clientName: session.clientInfo?.name ?? null,
+          status: 'ok',
+          errorCode: null,
+          errorMessage: null,
+          durationMs: Math.round(performance.now() - started),
+          argsSize: args === undefined ? 0 : Buffer.byteLength(JSON.stringify(args)),
+          at: Date.now(),
+        }
+        classifyToolResponse(json, record, observed.denied)
+        plugins.toolResult(record)
+      },
+      get closed() {
+        return sink.closed
+      },
+    }
+    return observed
   }
 
   /** A server's list; tools nobody may call are left out, by the same decision that guards `tools/call`. */
@@ -350,6 +417,30 @@ export class Relay {
     const stops: Promise<void>[] = []
     for (const runtimes of this.projects.values()) for (const rt of runtimes.values()) stops.push(rt.stop())
     await Promise.all(stops)
+  }
+}
+
+interface ObservedSink extends ClientSink {
+  denied: boolean
+  settled: boolean
+}
+
+/** Sets status and error fields of a tool-call record from the JSON-RPC response text. */
+export function classifyToolResponse(json: string, record: ToolCallRecord, denied: boolean): void {
+  let msg: { error?: { code?: unknown; message?: unknown }; result?: { isError?: unknown } }
+  try {
+    msg = JSON.parse(json)
+  } catch {
+    record.status = 'error'
+    return
+  }
+  if (msg.error) {
+    const code = typeof msg.error.code === 'number' ? msg.error.code : null
+    record.status = denied ? 'denied' : code === RpcCodes.UPSTREAM_TIMEOUT ? 'timeout' : 'error'
+    record.errorCode = code === null ? null : String(code)
+    record.errorMessage = typeof msg.error.message === 'string' ? msg.error.message.slice(0, 500) : null
+  } else if (msg.result?.isError === true) {
+    record.status = 'error'
   }
 }
 

@@ -1,0 +1,157 @@
+// `GET /metrics` and the gauges only the gateway can read (sessions, upstream processes, audit queue), plus the
+// HTTP instrumentation wrapped around the routed handler. Present only when the metrics plugin is configured.
+import { timingSafeEqual } from 'node:crypto'
+import { Gauge } from 'prom-client'
+import { AUDIT_PLUGIN, type AuditPlugin } from '../plugins/audit/index.ts'
+import type { PluginHost } from '../plugins/host.ts'
+import { METRICS_PLUGIN, type MetricsPlugin, type RouteClass } from '../plugins/metrics/index.ts'
+import type { HttpHandler, Responder } from './http.ts'
+import { sendError } from './http.ts'
+import type { Relay } from './mcp/relay.ts'
+import type { SessionRegistry } from './mcp/sessions.ts'
+import type { Router } from './router.ts'
+
+export interface MetricsDeps {
+  plugins: PluginHost
+  relay: Relay
+  sessions: SessionRegistry
+  /** Projects whose upstreams are counted. */
+  projectIds(): Iterable<string>
+}
+
+/** The configured metrics plugin, or null: then no route, no gauges and no per-request wrapping. */
+export function findMetricsPlugin(plugins: PluginHost): MetricsPlugin | null {
+  return (plugins.plugins.find((p) => p.name === METRICS_PLUGIN) as MetricsPlugin | undefined) ?? null
+}
+
+export function addMetricsRoute(router: Router, m: MetricsPlugin, deps: MetricsDeps): void {
+  const { registry, prefix } = m
+  const auditPlugin = deps.plugins.plugins.find((p) => p.name === AUDIT_PLUGIN) as AuditPlugin | undefined
+
+  new Gauge({
+    name: `${prefix}sessions_open`,
+    help: 'Open MCP client sessions by transport',
+    labelNames: ['transport'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const [transport, n] of Object.entries(deps.sessions.countByTransport())) this.set({ transport }, n)
+    },
+  })
+  new Gauge({
+    name: `${prefix}upstream_servers`,
+    help: 'Configured upstream servers by state (stopped, starting, running, …)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      const byState = new Map<string, number>()
+      for (const id of deps.projectIds())
+        for (const s of Object.values(deps.relay.status(id))) byState.set(s.state, (byState.get(s.state) ?? 0) + 1)
+      for (const [state, n] of byState) this.set({ state }, n)
+    },
+  })
+  new Gauge({
+    name: `${prefix}upstream_processes`,
+    help: 'Live upstream child processes (stdio servers)',
+    registers: [registry],
+    collect() {
+      let n = 0
+      for (const id of deps.projectIds()) for (const s of Object.values(deps.relay.status(id))) n += s.pids.length
+      this.set(n)
+    },
+  })
+  // A gauge of a monotonic count that lives in the supervisor: Prometheus' rate() works on it like on a counter.
+  new Gauge({
+    name: `${prefix}upstream_restarts`,
+    help: 'Upstream restarts since start, by project and server',
+    labelNames: ['project', 'server'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const id of deps.projectIds())
+        for (const [server, s] of Object.entries(deps.relay.status(id))) this.set({ project: id, server }, s.restarts)
+    },
+  })
+  new Gauge({
+    name: `${prefix}plugin_hook_failures`,
+    help: 'Audit and tool-result hooks that threw',
+    registers: [registry],
+    collect() {
+      this.set(deps.plugins.auditFailures)
+    },
+  })
+  if (auditPlugin) {
+    const auditGauge = (name: string, help: string, pick: (s: ReturnType<AuditPlugin['stats']>) => number) =>
+      new Gauge({
+        name: `${prefix}${name}`,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(pick(auditPlugin.stats()))
+        },
+      })
+    auditGauge('audit_queue_depth', 'Audit events and tool calls waiting to be written', (s) => s.queued)
+    auditGauge(
+      'audit_dropped_events',
+      'Audit events and tool calls dropped because the queue was full',
+      (s) => s.dropped,
+    )
+    auditGauge(
+      'audit_write_failures',
+      'Failed batch writes of audit events or tool calls (retried)',
+      (s) => s.writeFailures,
+    )
+    auditGauge('audit_written_events', 'Audit events and tool calls written', (s) => s.written)
+  }
+
+  const expected = m.bearerToken === null ? null : Buffer.from(`Bearer ${m.bearerToken}`)
+  router.add('GET', '/metrics', async (req, res) => {
+    if (expected !== null) {
+      const given = Buffer.from(req.headers.authorization ?? '')
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        return sendError(res, 401, 'MCPO_ERR_UNAUTHORIZED', 'metrics need the configured bearer token', {
+          'www-authenticate': 'Bearer',
+        })
+      }
+    }
+    const text = await registry.metrics()
+    if (!res.aborted) res.send(200, { 'content-type': registry.contentType }, text)
+  })
+}
+
+/** Counts every response by route class and status; the class comes from the path, so labels stay bounded. */
+export function instrumentHandler(handler: HttpHandler, m: MetricsPlugin): HttpHandler {
+  return (req, res) => {
+    const started = performance.now()
+    const routeClass = classify(req.path)
+    let seen = false
+    const observe = (status: number) => {
+      if (seen) return
+      seen = true
+      m.observeHttp(routeClass, status, (performance.now() - started) / 1000)
+    }
+    const wrapped: Responder = {
+      get aborted() {
+        return res.aborted
+      },
+      onAbort: (cb) => res.onAbort(cb),
+      send(status, headers, body) {
+        observe(status)
+        res.send(status, headers, body)
+      },
+      stream(status, headers) {
+        observe(status)
+        return res.stream(status, headers)
+      },
+    }
+    return handler(req, wrapped)
+  }
+}
+
+function classify(path: string): RouteClass {
+  if (path.startsWith('/projects/') || path === '/register' || path === '/token' || path === '/authorize') return 'mcp'
+  if (path.startsWith('/api/')) return 'api'
+  if (path === '/healthz' || path === '/readyz' || path === '/metrics') return 'ops'
+  return 'other'
+}

@@ -1,0 +1,218 @@
+// The audit plugin: buffers audit events and tool-call outcomes, writes them in batches off the hot path, hash-chains
+// audit events per project, and purges both past the retention window.
+import type { AuditEvent, Logger, McpoPlugin, PluginContext, ToolCallRecord } from '../contract.ts'
+import type { NewAuditEvent, NewToolCall, Store } from '../storage/port.ts'
+import { eventHash } from './chain.ts'
+import { redact } from './redact.ts'
+
+export { verifyAuditChain } from './chain.ts'
+
+export const AUDIT_PLUGIN = 'mcpo:audit'
+
+export interface AuditOptions {
+  /** Longest time an event waits in memory before it is written. Default 1000. */
+  batchMs?: number
+  /** Events per INSERT; a full batch is written at once. Default 200. */
+  batchSize?: number
+  /** Events held in memory at most (audit and tool calls each); beyond it new ones are dropped, counted and logged. */
+  queueLimit?: number
+  /** Audit events and tool calls older than this are purged (checked hourly). Default 90; 0 keeps everything. */
+  retentionDays?: number
+  /** Record tool-call outcomes in `tool_calls` (arguments never, only their size). Default true. */
+  toolCalls?: boolean
+}
+
+/** Counters for metrics and tests. */
+export interface AuditStats {
+  /** Audit events plus tool calls waiting to be written. */
+  queued: number
+  dropped: number
+  written: number
+  writeFailures: number
+}
+
+export interface AuditPlugin extends McpoPlugin {
+  stats(): AuditStats
+  /** Writes everything queued now (tests, shutdown). */
+  flush(): Promise<void>
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const DAY = 86_400_000
+
+export function audit(options: AuditOptions = {}): AuditPlugin {
+  const batchMs = options.batchMs ?? 1000
+  const batchSize = options.batchSize ?? 200
+  const queueLimit = options.queueLimit ?? 10_000
+  const retentionDays = options.retentionDays ?? 90
+  const recordTools = options.toolCalls ?? true
+  for (const [field, v] of Object.entries({ batchMs, batchSize, queueLimit, retentionDays })) {
+    if (!Number.isInteger(v) || v < (field === 'retentionDays' ? 0 : 1)) {
+      throw new Error(`${AUDIT_PLUGIN}: ${field} must be a positive integer (got ${String(v)})`)
+    }
+  }
+
+  let store: Store
+  let log: Logger
+  const events: NewAuditEvent[] = []
+  const calls: NewToolCall[] = []
+  /** Last hash of each chain this process wrote; a missing entry is read from the store before the next write. */
+  const heads = new Map<string | null, string | null>()
+  const stats = { dropped: 0, written: 0, writeFailures: 0 }
+  let timer: NodeJS.Timeout | null = null
+  let purger: NodeJS.Timeout | null = null
+  let firstPurge: NodeJS.Timeout | null = null
+  /** One writer at a time: chains are extended in order and never fork within this process. */
+  let writing: Promise<void> = Promise.resolve()
+  let failuresInRow = 0
+  let closed = false
+  let lastDropLog = 0
+
+  const drop = (what: string) => {
+    stats.dropped++
+    // Logged at most once a second so a flood cannot turn into a log flood; the counter has the exact number.
+    const now = Date.now()
+    if (now - lastDropLog > 1000) {
+      lastDropLog = now
+      log.warn({ dropped: stats.dropped, queueLimit, what }, 'audit queue full: dropping events')
+    }
+  }
+
+  const schedule = (delay = batchMs) => {
+    if (timer !== null || closed) return
+    timer = setTimeout(() => {
+      timer = null
+      void flush()
+    }, delay)
+    timer.unref()
+  }
+
+  const flush = (): Promise<void> => {
+    writing = writing.then(drain)
+    return writing
+  }
+
+  async function drain(): Promise<void> {
+    while (events.length || calls.length) {
+      try {
+        if (events.length) await writeEvents(events.slice(0, batchSize))
+        if (calls.length) {
+          const batch = calls.slice(0, batchSize)
+          await store.toolCalls.append(batch)
+          calls.splice(0, batch.length)
+          stats.written += batch.length
+        }
+        failuresInRow = 0
+      } catch (err) {
+        stats.writeFailures++
+        failuresInRow++
+        // The write may have committed before failing: read each chain's head again before the retry.
+        heads.clear()
+        log.error({ err, failures: stats.writeFailures, queued: events.length + calls.length }, 'audit write failed')
+        if (!closed) schedule(Math.min(batchMs * 2 ** failuresInRow, 30_000))
+        return
+      }
+    }
+  }
+
+  async function writeEvents(batch: NewAuditEvent[]): Promise<void> {
+    const chained: NewAuditEvent[] = []
+    const next = new Map<string | null, string | null>()
+    for (const e of batch) {
+      const chain = e.projectId ?? null
+      let prev = next.has(chain) ? next.get(chain)! : heads.get(chain)
+      if (prev === undefined) prev = (await store.audit.last(chain))?.hash ?? null
+      const hash = eventHash(e, prev)
+      chained.push({ ...e, prevHash: prev, hash })
+      next.set(chain, hash)
+    }
+    await store.audit.append(chained)
+    // Heads advance only once the batch is stored, so a failed write is retried from the same links.
+    for (const [chain, hash] of next) heads.set(chain, hash)
+    events.splice(0, batch.length)
+    stats.written += batch.length
+  }
+
+  async function purge(): Promise<void> {
+    if (retentionDays === 0) return
+    const before = new Date(Date.now() - retentionDays * DAY)
+    try {
+      const [a, t] = [await store.audit.prune(before), await store.toolCalls.prune(before)]
+      if (a || t) log.info({ auditEvents: a, toolCalls: t, before }, 'purged activity past retention')
+    } catch (err) {
+      log.error({ err }, 'activity purge failed')
+    }
+  }
+
+  const plugin: AuditPlugin = {
+    name: AUDIT_PLUGIN,
+    options,
+    setup(ctx: PluginContext) {
+      store = ctx.storage
+      log = ctx.logger
+      if (retentionDays > 0) {
+        purger = setInterval(() => void purge(), 3_600_000)
+        purger.unref()
+        firstPurge = setTimeout(() => void purge(), 10_000)
+        firstPurge.unref()
+      }
+    },
+    audit(e: AuditEvent) {
+      if (closed || events.length >= queueLimit) return drop('audit')
+      events.push({
+        projectId: e.projectId ?? null,
+        teamId: e.teamId ?? null,
+        actorType: e.actor?.type ?? 'system',
+        actorId: e.actor?.id ?? null,
+        action: e.action,
+        targetType: e.target?.type ?? null,
+        targetId: e.target?.id ?? null,
+        before: e.before === undefined ? null : redact(e.before),
+        after: e.after === undefined ? null : redact(e.after),
+        ip: e.ip ?? null,
+        userAgent: e.userAgent ?? null,
+        requestId: e.requestId ?? null,
+        createdAt: new Date(e.at),
+      })
+      if (events.length >= batchSize) void flush()
+      else schedule()
+    },
+    close: async () => {
+      closed = true
+      if (timer) clearTimeout(timer)
+      if (purger) clearInterval(purger)
+      if (firstPurge) clearTimeout(firstPurge)
+      await flush()
+      // One more try for what a failed write left behind; after that it is logged as lost, never silently.
+      if (events.length || calls.length) await flush()
+      if (events.length || calls.length) {
+        log.error({ auditEvents: events.length, toolCalls: calls.length }, 'audit events lost at shutdown')
+      }
+    },
+    stats: () => ({ queued: events.length + calls.length, ...stats }),
+    flush,
+  }
+  if (recordTools) {
+    plugin.onToolResult = (r: ToolCallRecord) => {
+      if (closed || calls.length >= queueLimit) return drop('tool-call')
+      calls.push({
+        projectId: r.projectId,
+        serverName: r.serverName,
+        toolName: r.toolName,
+        principalId: r.principalId,
+        keyId: r.keyId !== null && UUID.test(r.keyId) ? r.keyId : null,
+        sessionId: r.sessionId,
+        clientName: r.clientName,
+        status: r.status,
+        errorCode: r.errorCode,
+        errorMessage: r.errorMessage,
+        durationMs: r.durationMs,
+        argsSize: r.argsSize,
+        createdAt: new Date(r.at),
+      })
+      if (calls.length >= batchSize) void flush()
+      else schedule()
+    }
+  }
+  return plugin
+}

@@ -1,0 +1,94 @@
+// The metrics plugin: a prom-client registry of its own (never the global default one) with tool-call counters and
+// latency from `onToolResult`; the gateway adds HTTP, session, upstream and audit gauges and serves `GET /metrics`.
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import type { McpoPlugin, ToolCallRecord } from '../contract.ts'
+
+export const METRICS_PLUGIN = 'mcpo:metrics'
+
+export interface MetricsOptions {
+  /** Prefix of every metric name. Default 'mcpo_'. */
+  prefix?: string
+  /** Adds a `tool` label to tool-call metrics. Off by default: tool names are unbounded label values. */
+  toolNames?: boolean
+  /** When set, `/metrics` needs `Authorization: Bearer <token>`; unauthenticated otherwise. */
+  bearerToken?: string
+  /** prom-client's process metrics (event-loop lag, memory, CPU, handles). Default true. */
+  processMetrics?: boolean
+  /** Latency buckets in seconds. */
+  buckets?: number[]
+}
+
+export type RouteClass = 'mcp' | 'api' | 'ops' | 'other'
+
+export interface MetricsPlugin extends McpoPlugin {
+  readonly registry: Registry
+  readonly prefix: string
+  readonly bearerToken: string | null
+  /** One finished (or started, for streams) HTTP response. */
+  observeHttp(routeClass: RouteClass, status: number, seconds: number): void
+}
+
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+
+export function metrics(options: MetricsOptions = {}): MetricsPlugin {
+  const prefix = options.prefix ?? 'mcpo_'
+  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) {
+    throw new Error(`${METRICS_PLUGIN}: prefix must be a valid Prometheus name prefix (got ${JSON.stringify(prefix)})`)
+  }
+  const withTool = options.toolNames === true
+  const buckets = options.buckets ?? BUCKETS
+  const registry = new Registry()
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix })
+
+  const httpRequests = new Counter({
+    name: `${prefix}http_requests_total`,
+    help: 'HTTP responses by route class (mcp, api, ops, other) and status code',
+    labelNames: ['class', 'status'] as const,
+    registers: [registry],
+  })
+  const httpLatency = new Histogram({
+    name: `${prefix}http_request_duration_seconds`,
+    help: 'Time to the response status (streams: to their start), by route class',
+    labelNames: ['class'] as const,
+    buckets,
+    registers: [registry],
+  })
+  const toolLabels = withTool
+    ? (['project', 'server', 'tool', 'outcome'] as const)
+    : (['project', 'server', 'outcome'] as const)
+  const toolCalls = new Counter<string>({
+    name: `${prefix}tool_calls_total`,
+    help: 'MCP tools/call requests by project, server and outcome (ok, error, denied, timeout, cancelled)',
+    labelNames: [...toolLabels],
+    registers: [registry],
+  })
+  const toolLatency = new Histogram<string>({
+    name: `${prefix}tool_call_duration_seconds`,
+    help: 'MCP tools/call latency through the gateway, by project and server',
+    labelNames: withTool ? ['project', 'server', 'tool'] : ['project', 'server'],
+    buckets,
+    registers: [registry],
+  })
+
+  return {
+    name: METRICS_PLUGIN,
+    options,
+    registry,
+    prefix,
+    bearerToken: options.bearerToken ?? null,
+    observeHttp(routeClass, status, seconds) {
+      httpRequests.inc({ class: routeClass, status: String(status) })
+      httpLatency.observe({ class: routeClass }, seconds)
+    },
+    onToolResult(r: ToolCallRecord) {
+      const labels: Record<string, string> = { project: r.projectId, server: r.serverName }
+      if (withTool) labels.tool = r.toolName
+      toolLatency.observe(labels, r.durationMs / 1000)
+      labels.outcome = r.status
+      toolCalls.inc(labels)
+    },
+    async close() {
+      registry.clear()
+    },
+  }
+}
