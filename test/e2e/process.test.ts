@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { findProcesses, waitFor } from '../fixtures/processes.ts'
+import { findProcesses, listDescendants, pidAlive, waitFor } from '../fixtures/processes.ts'
 import { ensureStopped, type GatewayProcess, prepareDir, spawnGateway } from './spawn.ts'
 
 const KEY = 'mcp_proj_processTestKey000000000000000000001'
@@ -74,7 +74,10 @@ describe('gateway process', () => {
         requestInit: { headers: { Authorization: `Bearer ${KEY}` } },
       }),
     )
-    const pids = findProcesses('fixture-server.ts').map((x) => x.pid)
+    const mine = new Set(listDescendants(p.child.pid ?? -1))
+    const pids = findProcesses('fixture-server.ts')
+      .map((x) => x.pid)
+      .filter((pid) => mine.has(pid))
     assert.ok(pids.length >= 1)
     const call = client.callTool({ name: 'slow', arguments: { steps: 5, ms: 200 } })
     await new Promise((r) => setTimeout(r, 200))
@@ -83,7 +86,7 @@ describe('gateway process', () => {
     assert.deepEqual(result.content, [{ type: 'text', text: 'done' }])
     const { code } = await p.exited
     assert.equal(code, 0)
-    assert.ok(await waitFor(() => findProcesses('fixture-server.ts').every((x) => !pids.includes(x.pid)), 3000))
+    assert.ok(await waitFor(() => pids.every((pid) => !pidAlive(pid)), 3000))
     await client.close().catch(() => {})
   })
 

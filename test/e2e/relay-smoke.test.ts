@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { findProcesses } from '../fixtures/processes.ts'
+import { findProcesses, listDescendants, pidAlive } from '../fixtures/processes.ts'
 import { startTestGateway, type TestGateway } from '../harness.ts'
 
 let gw: TestGateway
@@ -63,10 +63,16 @@ describe('SDK clients through mcpo to server-everything', () => {
   }
 
   it('leaves no upstream process behind once the gateway stops', async () => {
-    const pids = findProcesses('server-everything').map((p) => p.pid)
+    // Only this process's children: other test files run their own server-everything at the same time.
+    const mine = new Set(listDescendants(process.pid))
+    const pids = findProcesses('server-everything')
+      .map((p) => p.pid)
+      .filter((pid) => mine.has(pid))
     assert.ok(pids.length >= 1, 'server-everything should be running while sessions were open')
     await gw.close()
-    const left = findProcesses('server-everything').filter((p) => pids.includes(p.pid))
-    assert.deepEqual(left, [])
+    assert.deepEqual(
+      pids.filter((pid) => pidAlive(pid)),
+      [],
+    )
   })
 })
