@@ -2,6 +2,8 @@
 // sessions, error mapping (storage down → 503), and the audit hook. Handlers return plain values.
 import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
+import type { Exchange } from '../../plugins/contract.ts'
+import { SESSIONS_PLUGIN, type SessionsPlugin } from '../../plugins/sessions/index.ts'
 import { errorBody, GatewayError, isGatewayError } from '../errors.ts'
 import { type IncomingRequest, type Responder, sendJson } from '../http.ts'
 import { makeExchange } from '../mcp/guard.ts'
@@ -99,11 +101,13 @@ async function run(
     }
     const result = await def.handler(ctx)
     if (res.aborted) return
+    const renewed = await renewal(services, ex, req)
     if (isReply(result)) {
-      if (result.body === undefined) res.send(result.status, result.headers ?? null)
-      else sendJson(res, result.status, result.body, result.headers)
-    } else if (result === undefined) res.send(def.status ?? 204, null)
-    else sendJson(res, def.status ?? 200, result)
+      const headers = result.headers?.['set-cookie'] || !renewed ? result.headers : { ...result.headers, ...renewed }
+      if (result.body === undefined) res.send(result.status, headers ?? null)
+      else sendJson(res, result.status, result.body, headers)
+    } else if (result === undefined) res.send(def.status ?? 204, renewed)
+    else sendJson(res, def.status ?? 200, result, renewed ?? undefined)
   } catch (err) {
     if (res.aborted) return
     if (!isGatewayError(err)) services.logger.error({ err, route: `${def.method} ${def.path}` }, 'API request failed')
@@ -114,6 +118,26 @@ async function run(
     if (status === 503) headers['retry-after'] ??= '5'
     res.send(status, headers, body)
   }
+}
+
+/**
+ * Sessions are short-lived: past half their life, an active user gets a fresh token (a new cookie, or in
+ * `x-mcpo-token` for bearer clients) so they stay signed in while they work.
+ */
+async function renewal(
+  services: ApiServices,
+  ex: Exchange,
+  req: IncomingRequest,
+): Promise<Record<string, string> | null> {
+  if (ex.principal?.kind !== 'user') return null
+  const sessions = services.plugins.plugins.find((p) => p.name === SESSIONS_PLUGIN) as SessionsPlugin | undefined
+  const token = await sessions?.renewal(ex)
+  if (!token || !sessions) return null
+  if (parseCookies(req.headers.cookie)[SESSION_COOKIE]) {
+    const [cookie] = sessions.cookies(token, '', sessions.ttlSeconds)
+    return { 'set-cookie': cookie }
+  }
+  return { 'x-mcpo-token': token }
 }
 
 /** Double-submit CSRF: a cookie session must send the CSRF cookie's value in a header; bearer tokens need not. */
