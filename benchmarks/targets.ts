@@ -174,7 +174,7 @@ export async function startMcpo(
     `import { apiKeys, defineConfig, sessions, toolPolicies } from ${JSON.stringify(join(ROOT, 'config/index.ts'))}
 export default defineConfig({
   listen: { host: '127.0.0.1', port: 0 },
-  // The plugins of the default deployment (mcpo.config.ts).
+  // The auth and policy plugins of the default deployment; rate limits would throttle the one key every session uses.
   plugins: [sessions(), apiKeys(), toolPolicies()],
   // The defaults (200 sessions per key, 2000 per project) are below what the scenarios open.
   limits: { sessionsPerKey: 100000, sessionsPerProject: 100000, sessionsTotal: 100000 },
