@@ -16,6 +16,18 @@ export const LIST_METHODS: Record<string, string> = {
   'resources/templates/list': 'resourceTemplates',
 }
 
+/** Which call each list guards, and the field of a list item that call names. */
+const LIST_GUARDS: Record<string, { method: string; field: string }> = {
+  'tools/list': { method: 'tools/call', field: 'name' },
+  'prompts/list': { method: 'prompts/get', field: 'name' },
+  'resources/list': { method: 'resources/read', field: 'uri' },
+}
+const CALL_TARGETS: Record<string, { param: string; what: string }> = {
+  'tools/call': { param: 'name', what: 'Tool' },
+  'prompts/get': { param: 'name', what: 'Prompt' },
+  'resources/read': { param: 'uri', what: 'Resource' },
+}
+
 export interface RelayOptions {
   logger: Logger
   plugins: PluginHost
@@ -150,10 +162,11 @@ export class Relay {
   ): Promise<void> {
     const params = msg.params ?? {}
     const method = msg.method
-    if (method === 'tools/call') {
-      const toolName = typeof params.name === 'string' ? params.name : ''
+    const guarded = CALL_TARGETS[method]
+    if (guarded) {
+      const toolName = typeof params[guarded.param] === 'string' ? (params[guarded.param] as string) : ''
       // Only wrap when someone listens: the outcome hook costs nothing otherwise.
-      if (this.opts.plugins.hooks.onToolResult !== null) {
+      if (method === 'tools/call' && this.opts.plugins.hooks.onToolResult !== null) {
         sink = this.observeToolCall(rt, session, msg, sink, ex, toolName)
       }
       const decision = await this.opts.plugins.authorize(ex, {
@@ -172,7 +185,11 @@ export class Relay {
           )
         }
         return sink.respond(
-          errorMessage(msg.id, RpcCodes.INVALID_PARAMS, `Tool ${toolName} is not available: ${decision.reason}`),
+          errorMessage(
+            msg.id,
+            RpcCodes.INVALID_PARAMS,
+            `${guarded.what} ${toolName} is not available: ${decision.reason}`,
+          ),
         )
       }
     }
@@ -293,7 +310,10 @@ export class Relay {
     return observed
   }
 
-  /** A server's list; tools nobody may call are left out, by the same decision that guards `tools/call`. */
+  /**
+   * A server's list; tools, prompts and resources nobody may use are left out, by the same decision that guards
+   * `tools/call`, `prompts/get` and `resources/read`.
+   */
   async listFor(
     conn: UpstreamConnection,
     method: string,
@@ -302,18 +322,19 @@ export class Relay {
     serverName: string,
   ): Promise<unknown[]> {
     const items = await conn.list(method)
-    if (method !== 'tools/list' || this.opts.plugins.hooks.authorize === null) return items
+    const guarded = LIST_GUARDS[method]
+    if (!guarded || this.opts.plugins.hooks.authorize === null) return items
     const allowed: unknown[] = []
-    for (const tool of items) {
-      const toolName = (tool as { name?: string }).name ?? ''
+    for (const item of items) {
+      const name = (item as Record<string, unknown>)[guarded.field]
       const d = await this.opts.plugins.authorize(ex, {
         projectId: session.projectId,
         serverName,
-        method: 'tools/call',
-        toolName,
+        method: guarded.method,
+        toolName: typeof name === 'string' ? name : '',
         listing: true,
       })
-      if (d.allow) allowed.push(tool)
+      if (d.allow) allowed.push(item)
     }
     return allowed
   }

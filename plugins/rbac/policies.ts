@@ -276,6 +276,9 @@ export function toolPolicies(options: ToolPoliciesOptions = {}): ToolPoliciesPlu
     return decide(snap, server, tool, { role, keyId })
   }
 
+  const GUARDED = new Set(['tools/call', 'prompts/get', 'resources/read'])
+  const NO_TOGGLES: Snapshot['toggles'] = new Map()
+
   function toDecision(v: Verdict): Decision {
     return v.allowed ? ALLOW : { allow: false, reason: v.reason, status: 403 }
   }
@@ -295,11 +298,14 @@ export function toolPolicies(options: ToolPoliciesOptions = {}): ToolPoliciesPlu
       })().catch((err) => log.warn({ err: (err as Error).message }, 'could not warm the policy snapshots'))
     },
     authorize(ex: Exchange, t: McpTarget): Decision | Promise<Decision> {
-      if (t.method !== 'tools/call' || t.serverName === null || t.toolName === undefined) return ALLOW
+      if (!GUARDED.has(t.method) || t.serverName === null || t.toolName === undefined) return ALLOW
       const server = t.serverName
       const tool = t.toolName
+      // Policies match prompt names and resource URIs with the same patterns; toggles are for tools only.
+      const toolsOnly = t.method === 'tools/call'
       const snap = snapshotOf(t.projectId)
-      const run = (s: Snapshot) => {
+      const run = (full: Snapshot) => {
+        const s = toolsOnly || full.toggles.size === 0 ? full : { ...full, toggles: NO_TOGGLES }
         if (s.rules.length === 0 && !s.toggles.has(server)) return ALLOW
         const v = verdictFor(s, ex.principal, server, tool)
         return v instanceof Promise ? v.then(toDecision) : toDecision(v)
