@@ -1,9 +1,9 @@
 #!/usr/bin/env -S node --import tsx
 // The mcpo command line: `serve`, `config check`, `key generate`, `secret generate`, `audit verify`.
 import { loadConfig } from '../config/resolve.ts'
-import { rotateServerSecrets } from '../gateway/config-sync.ts'
 import { isGatewayError } from '../gateway/errors.ts'
 import { createLogger } from '../gateway/logger.ts'
+import { rotateServerSecrets } from '../gateway/server-secrets.ts'
 import { generateApiKey } from '../plugins/api-keys/keys.ts'
 import { verifyAuditChain } from '../plugins/audit/chain.ts'
 import { loadOrCreateSecretKey } from '../plugins/secrets/key-file.ts'

@@ -3,13 +3,9 @@
 import type { ResolvedConfig } from '../config/define-config.ts'
 import { displayParts, hashApiKey } from '../plugins/api-keys/keys.ts'
 import type { Logger } from '../plugins/contract.ts'
-import { encryptRecord, rotateRecord } from '../plugins/secrets/cipher.ts'
 import type { Keyring } from '../plugins/secrets/keyring.ts'
 import type { Store } from '../plugins/storage/port.ts'
-
-export function serverAad(projectId: string, name: string, field: 'env' | 'headers'): string {
-  return `server:${projectId}:${name}:${field}`
-}
+import { sealServerSecrets } from './server-secrets.ts'
 
 export async function applyConfig(
   config: ResolvedConfig,
@@ -40,10 +36,9 @@ export async function applyConfig(
           transport: s.transport,
           command: s.command ?? null,
           args: [...s.args],
-          env: encryptRecord(keyring, s.env, serverAad(p.id, s.name, 'env')),
+          ...sealServerSecrets(keyring, { projectId: p.id, name: s.name }, s),
           cwd: s.cwd ?? null,
           url: s.url ?? null,
-          headers: encryptRecord(keyring, s.headers, serverAad(p.id, s.name, 'headers')),
           timeoutMs: s.timeoutMs,
           isolation: s.isolation ?? null,
           enabled: s.enabled,
@@ -66,20 +61,4 @@ export async function applyConfig(
     { teams: config.teams.length, projects: config.projects.length },
     'applied the projects declared in the config file',
   )
-}
-
-/** Re-encrypts every server's env and headers under the keyring's active key; returns how many servers changed. */
-export async function rotateServerSecrets(store: Store, keyring: Keyring): Promise<number> {
-  let changed = 0
-  await store.transaction(async (tx) => {
-    for (const s of await tx.servers.listAll()) {
-      const env = rotateRecord(keyring, s.env, serverAad(s.projectId, s.name, 'env'))
-      const headers = rotateRecord(keyring, s.headers, serverAad(s.projectId, s.name, 'headers'))
-      if (JSON.stringify(env) === JSON.stringify(s.env) && JSON.stringify(headers) === JSON.stringify(s.headers))
-        continue
-      await tx.servers.update(s.projectId, s.name, { env, headers })
-      changed++
-    }
-  })
-  return changed
 }

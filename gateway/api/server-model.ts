@@ -6,15 +6,15 @@ import { serverSchema } from '../../config/schema.ts'
 import type { Principal } from '../../plugins/contract.ts'
 import { type Actor, canInProject } from '../../plugins/rbac/matrix.ts'
 import { TOOL_POLICIES_PLUGIN, type ToolPoliciesPlugin } from '../../plugins/rbac/policies.ts'
-import { decryptRecord, encryptRecord, MASK, maskRecord } from '../../plugins/secrets/cipher.ts'
+import { MASK, maskRecord } from '../../plugins/secrets/cipher.ts'
 import type { Keyring } from '../../plugins/secrets/keyring.ts'
 import type { NewServer, Server } from '../../plugins/storage/port.ts'
-import { serverAad } from '../config-sync.ts'
 import { GatewayError } from '../errors.ts'
 import { UpstreamError } from '../mcp/connection.ts'
 import { Session } from '../mcp/session.ts'
 import type { ServerStatus } from '../mcp/supervisor.ts'
 import { LATEST_VERSION } from '../mcp/versions.ts'
+import { openServerSecrets, sealServerSecrets } from '../server-secrets.ts'
 import type { ApiServices } from './define.ts'
 
 /** A server definition in clear, as validated by the config schema (secrets included: never sent out). */
@@ -79,16 +79,17 @@ export function serverView(row: Server, status: ServerStatus | undefined, secret
 
 /** The stored row in clear: what a PUT merges into and a MASK refers to. */
 export function openServer(keyring: Keyring, row: Server): ServerInput {
+  const { env, headers } = openServerSecrets(keyring, row)
   return {
     name: row.name,
     description: row.description,
     transport: row.transport,
     command: row.command ?? undefined,
     args: row.args,
-    env: decryptRecord(keyring, row.env, serverAad(row.projectId, row.name, 'env')),
+    env,
     cwd: row.cwd ?? undefined,
     url: row.url ?? undefined,
-    headers: decryptRecord(keyring, row.headers, serverAad(row.projectId, row.name, 'headers')),
+    headers,
     timeoutMs: row.timeoutMs,
     isolation: row.isolation ?? undefined,
     enabled: row.enabled,
@@ -105,10 +106,13 @@ export function sealServer(keyring: Keyring, projectId: string, s: ServerInput):
     transport: s.transport,
     command: s.transport === 'stdio' ? (s.command ?? null) : null,
     args: s.transport === 'stdio' ? s.args : [],
-    env: encryptRecord(keyring, s.transport === 'stdio' ? s.env : {}, serverAad(projectId, s.name, 'env')),
+    ...sealServerSecrets(
+      keyring,
+      { projectId, name: s.name },
+      { env: s.transport === 'stdio' ? s.env : {}, headers: s.transport === 'stdio' ? {} : s.headers },
+    ),
     cwd: s.transport === 'stdio' ? (s.cwd ?? null) : null,
     url: s.transport === 'stdio' ? null : (s.url ?? null),
-    headers: encryptRecord(keyring, s.transport === 'stdio' ? {} : s.headers, serverAad(projectId, s.name, 'headers')),
     timeoutMs: s.timeoutMs,
     isolation: s.isolation ?? null,
     enabled: s.enabled,

@@ -1,23 +1,23 @@
 // Loads servers from storage into the relay, decrypting their secrets only in memory.
 
-import { decryptRecord } from '../../plugins/secrets/cipher.ts'
 import type { Keyring } from '../../plugins/secrets/keyring.ts'
 import type { Server, Store } from '../../plugins/storage/port.ts'
-import { serverAad } from '../config-sync.ts'
+import { openServerSecrets } from '../server-secrets.ts'
 import type { Relay } from './relay.ts'
 import type { ServerSpec } from './supervisor.ts'
 
 export function toSpec(row: Server, keyring: Keyring): ServerSpec {
+  const { env, headers } = openServerSecrets(keyring, row)
   return {
     projectId: row.projectId,
     name: row.name,
     transport: row.transport,
     command: row.command,
     args: row.args,
-    env: decryptRecord(keyring, row.env, serverAad(row.projectId, row.name, 'env')),
+    env,
     cwd: row.cwd,
     url: row.url,
-    headers: decryptRecord(keyring, row.headers, serverAad(row.projectId, row.name, 'headers')),
+    headers,
     timeoutMs: row.timeoutMs,
     isolation: row.isolation,
     enabled: row.enabled,
