@@ -113,7 +113,7 @@ export class UpstreamConnection {
     this.whenClosed = new Promise((resolve) => {
       this.markClosed = resolve
     })
-    opts.transport.onmessage = (text) => this.onMessage(text)
+    opts.transport.onmessage = (text, parsed) => this.onMessage(text, parsed)
     opts.transport.onsendfailure = (text, err) => this.onSendFailure(text, err)
     opts.transport.onerror = (err) => this.log.warn({ err: err.message }, 'upstream transport error')
     opts.transport.onclose = (reason) =>
@@ -374,13 +374,15 @@ export class UpstreamConnection {
       )
   }
 
-  private onMessage(text: string): void {
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch {
-      this.log.warn({ server: this.serverName }, 'dropped a malformed message from upstream')
-      return
+  private onMessage(text: string, parsed?: unknown): void {
+    let value = parsed
+    if (value === undefined) {
+      try {
+        value = JSON.parse(text)
+      } catch {
+        this.log.warn({ server: this.serverName }, 'dropped a malformed message from upstream')
+        return
+      }
     }
     this.lastActivity = Date.now()
     const c = classify(value)

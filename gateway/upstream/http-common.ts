@@ -102,7 +102,7 @@ export async function bodySnippet(body: Dispatcher.ResponseData['body'], max = 5
  */
 export function deliverJson(
   text: string,
-  onmessage: ((message: string) => void) | undefined,
+  onmessage: ((message: string, parsed?: unknown) => void) | undefined,
   log: TransportLogger,
   where: Record<string, unknown>,
 ): number | null {
@@ -115,7 +115,7 @@ export function deliverJson(
   let responses = 0
   for (const message of messages) {
     if (isResponse(message.value)) responses++
-    deliverSafely(onmessage, message.text, log)
+    deliverSafely(onmessage, message.text, log, message.value)
   }
   return responses
 }

@@ -56,7 +56,7 @@ const PIPE_DRAIN_MS = 1000
 
 export class StdioTransport implements UpstreamTransport {
   readonly kind = 'stdio' as const
-  onmessage?: (message: string) => void
+  onmessage?: (message: string, parsed?: unknown) => void
   onerror?: (err: Error) => void
   onsendfailure?: (message: string, err: Error) => void
   onclose?: (reason?: Error) => void
@@ -225,7 +225,7 @@ export class StdioTransport implements UpstreamTransport {
       )
       return
     }
-    for (const message of messages) deliverSafely(this.onmessage, message.text, this.log)
+    for (const message of messages) deliverSafely(this.onmessage, message.text, this.log, message.value)
   }
 
   private handleExit(pid: number, code: number | null, signal: NodeJS.Signals | null): void {

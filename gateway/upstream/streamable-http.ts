@@ -40,7 +40,7 @@ export interface StreamableHttpTransportOptions {
 
 export class StreamableHttpTransport implements UpstreamTransport {
   readonly kind = 'streamable-http' as const
-  onmessage?: (message: string) => void
+  onmessage?: (message: string, parsed?: unknown) => void
   onerror?: (err: Error) => void
   onsendfailure?: (message: string, err: Error) => void
   onclose?: (reason?: Error) => void

@@ -19,8 +19,11 @@ export interface UpstreamTransport {
    * `onsendfailure` (this message could not be delivered) or `onerror`/`onclose` (the connection is in trouble).
    */
   send(message: string): void
-  /** One whole JSON-RPC message (a single object's text) from the upstream. */
-  onmessage?: (message: string) => void
+  /**
+   * One whole JSON-RPC message (a single object's text) from the upstream, with the value the transport already
+   * parsed to validate it, so the layer above need not parse it again.
+   */
+  onmessage?: (message: string, parsed?: unknown) => void
   /** Something went wrong that does not by itself end the connection. */
   onerror?: (err: Error) => void
   /** This message did not reach the upstream, or its answer never will (a failed POST, a full write queue). */
@@ -95,12 +98,13 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * stream it was read from (or, on stdio, from becoming an uncaught exception in a 'data' listener).
  */
 export function deliverSafely(
-  onmessage: ((message: string) => void) | undefined,
+  onmessage: ((message: string, parsed?: unknown) => void) | undefined,
   message: string,
   log: TransportLogger,
+  parsed?: unknown,
 ): void {
   try {
-    onmessage?.(message)
+    onmessage?.(message, parsed)
   } catch (err) {
     log.error({ err, message: truncateForLog(message) }, 'onmessage handler threw')
   }
