@@ -1,13 +1,13 @@
-// The embedded adapter: PGlite (Postgres in WebAssembly) with its data in a directory. One
-// connection, so transactions and queries are serialised by PGlite's own mutex.
+// The embedded adapter: PGlite (Postgres in WebAssembly) with its data in a directory, run in its own thread
+// (pglite-thread.ts). One connection, so transactions and queries are serialised by PGlite's own mutex.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { PGlite, type Transaction } from '@electric-sql/pglite'
 import { GatewayError, isGatewayError } from '../../gateway/errors.ts'
+import { PgliteThread, threadDriver } from './pglite-thread.ts'
 import type { StorageLogger, Store } from './port.ts'
-import type { Driver, Row } from './sql.ts'
+import type { Driver } from './sql.ts'
 import { createStore } from './store.ts'
 
 export interface EmbeddedStoreOptions {
@@ -38,7 +38,13 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   const fresh = !existsSync(join(dir, 'PG_VERSION'))
   if (fresh) logger?.info({ dir }, 'storage: creating the embedded database (first start takes a few seconds)')
   const timeoutMs = options.openTimeoutMs ?? (fresh ? 60_000 : 15_000)
-  const pg = new PGlite(dir)
+  let pg: PgliteThread
+  try {
+    pg = await PgliteThread.start(dir)
+  } catch (err) {
+    lock.release()
+    throw new GatewayError('MCPO_ERR_STORAGE_UNAVAILABLE', 'cannot load the embedded database engine', { cause: err })
+  }
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -52,10 +58,10 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     }, timeoutMs)
   })
   try {
-    await Promise.race([pg.waitReady, timeout])
+    await Promise.race([pg.ready, timeout])
   } catch (err) {
     // PGlite cannot be cancelled mid-start: let it finish, then shut it down so it releases the directory.
-    pg.waitReady
+    pg.ready
       .then(() => pg.close())
       .catch((lateErr: unknown) => logger?.warn({ err: lateErr, dir }, 'storage: abandoned embedded start failed'))
     lock.release()
@@ -128,7 +134,7 @@ interface TxState {
   active: boolean
 }
 
-function pgliteDriver(pg: PGlite): Driver {
+function pgliteDriver(pg: PgliteThread): Driver {
   // PGlite wants $1..$n text; a template's strings array is the same object on every call from
   // one call site, so the text is built once per statement.
   const texts = new WeakMap<TemplateStringsArray, string>()
@@ -153,35 +159,23 @@ function pgliteDriver(pg: PGlite): Driver {
     }
   }
 
-  const txDriver = (tx: Transaction): Driver => ({
-    inTransaction: true,
-    async query(strings, values) {
-      return (await tx.query<Row>(textOf(strings), values)).rows
-    },
-    async unsafe(text) {
-      await tx.exec(text)
-    },
-    begin() {
-      throw new GatewayError('MCPO_ERR_INTERNAL', 'begin() inside a transaction; use a savepoint')
-    },
-  })
-
+  const root = threadDriver(pg, textOf)
   return {
     inTransaction: false,
     async query(strings, values) {
       guard()
-      return (await pg.query<Row>(textOf(strings), values)).rows
+      return root.query(strings, values)
     },
     async unsafe(text) {
       guard()
-      await pg.exec(text)
+      await root.unsafe(text)
     },
     async begin(fn) {
       guard()
-      return pg.transaction((tx) => {
+      return root.begin((tx) => {
         const state: TxState = { active: true }
         return scope
-          .run(state, () => fn(txDriver(tx)))
+          .run(state, () => fn(tx))
           .finally(() => {
             state.active = false
           })

@@ -1,0 +1,27 @@
+// The messages between the gateway's thread and the embedded database's thread (pglite-worker.mjs).
+
+/** Main thread → worker. `tx` names an open transaction; without it the statement runs on its own. */
+export type WorkerRequest =
+  | { op: 'query'; id: number; text: string; values: unknown[]; tx?: number }
+  | { op: 'exec'; id: number; text: string; tx?: number }
+  | { op: 'begin'; id: number }
+  | { op: 'end'; id: number; tx: number; commit: boolean }
+  | { op: 'close'; id: number }
+
+/** The fields of a database error that storage error mapping reads (sql.ts `toStorageError`). */
+export interface WireError {
+  message: string
+  name?: string
+  code?: string
+  constraint?: string
+  table?: string
+  column?: string
+  detail?: string
+}
+
+/** Worker → main thread: the answer to request `id`, or the start-up outcome (`id` 0). */
+export type WorkerReply =
+  | { id: number; rows: Record<string, unknown>[] }
+  | { id: number; tx: number }
+  | { id: number; done: true }
+  | { id: number; error: WireError }

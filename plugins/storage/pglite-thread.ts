@@ -1,0 +1,132 @@
+// The main thread's side of the embedded database: a Driver whose statements run in pglite-worker.mjs. Requests are
+// numbered; the worker answers each once. The worker keeps the process alive only while a request is in flight, so
+// an idle store never holds a CLI or a test open.
+import { readFile } from 'node:fs/promises'
+import { Worker } from 'node:worker_threads'
+import { GatewayError } from '../../gateway/errors.ts'
+import type { WireError, WorkerReply, WorkerRequest } from './pglite-protocol.ts'
+import type { Driver, Row } from './sql.ts'
+
+type Pending = { resolve(reply: WorkerReply): void; reject(err: unknown): void }
+// Distributive, so each request keeps its own fields once `id` is taken off.
+type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never
+
+/** Rebuilds a worker-side database error with the fields sql.ts maps to GatewayErrors. */
+function revive(e: WireError): Error {
+  const err = new Error(e.message) as Error & Omit<WireError, 'message'>
+  if (e.name) err.name = e.name
+  for (const key of ['code', 'constraint', 'table', 'column', 'detail'] as const) if (e[key]) err[key] = e[key]
+  return err
+}
+
+// Compiling PGlite's 9 MB of WebAssembly takes about a second; every store of the process shares one compiled module
+// (a WebAssembly.Module crosses to a worker without being recompiled).
+let compiled: Promise<WebAssembly.Module> | null = null
+function pgliteModule(): Promise<WebAssembly.Module> {
+  compiled ??= readFile(new URL('pglite.wasm', import.meta.resolve('@electric-sql/pglite'))).then((bytes) =>
+    WebAssembly.compile(bytes),
+  )
+  return compiled
+}
+
+export class PgliteThread {
+  /** Settles when the database is open (initdb done on first start), or fails with its error. */
+  readonly ready: Promise<void>
+  private readonly worker: Worker
+  private readonly pending = new Map<number, Pending>()
+  private nextId = 1
+  private dead: Error | null = null
+
+  /** Starts the thread; `open` resolves once it runs (the compiled module is ready). */
+  static async start(dir: string): Promise<PgliteThread> {
+    return new PgliteThread(dir, await pgliteModule())
+  }
+
+  private constructor(dir: string, wasm: WebAssembly.Module) {
+    // No inherited flags: the worker is plain JavaScript, and flags such as --input-type would stop it loading.
+    this.worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), {
+      workerData: { dir, wasm },
+      execArgv: [],
+    })
+    // Request 0 is the start-up: the worker stays referenced until it answers.
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.pending.set(0, { resolve: () => resolve(), reject })
+    })
+    this.worker.on('message', (reply: WorkerReply) => this.answer(reply))
+    this.worker.on('error', (err) => this.fail(err))
+    this.worker.on('exit', (code) => this.fail(new Error(`the embedded database thread exited (code ${code})`)))
+  }
+
+  request(msg: Request): Promise<WorkerReply> {
+    if (this.dead) {
+      return Promise.reject(
+        new GatewayError('MCPO_ERR_STORAGE_UNAVAILABLE', 'the embedded database is closed', { cause: this.dead }),
+      )
+    }
+    const id = this.nextId++
+    return new Promise<WorkerReply>((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref()
+      this.pending.set(id, { resolve, reject })
+      this.worker.postMessage({ ...msg, id })
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.dead) return
+    try {
+      await this.request({ op: 'close' })
+    } finally {
+      this.dead ??= new Error('closed')
+      await this.worker.terminate()
+    }
+  }
+
+  private answer(reply: WorkerReply): void {
+    const waiting = this.pending.get(reply.id)
+    if (!waiting) return
+    this.pending.delete(reply.id)
+    if (this.pending.size === 0) this.worker.unref()
+    if ('error' in reply) waiting.reject(revive(reply.error))
+    else waiting.resolve(reply)
+  }
+
+  private fail(err: Error): void {
+    this.dead ??= err
+    for (const [id, waiting] of this.pending) {
+      this.pending.delete(id)
+      waiting.reject(
+        new GatewayError('MCPO_ERR_STORAGE_UNAVAILABLE', 'the embedded database is unavailable', { cause: err }),
+      )
+    }
+    this.worker.unref()
+  }
+}
+
+/** A Driver over the worker; `tx` set means every statement runs inside that open transaction. */
+export function threadDriver(thread: PgliteThread, textOf: (s: TemplateStringsArray) => string, tx?: number): Driver {
+  return {
+    inTransaction: tx !== undefined,
+    async query(strings, values) {
+      const reply = await thread.request({ op: 'query', text: textOf(strings), values, tx })
+      return (reply as { rows: Row[] }).rows
+    },
+    async unsafe(text) {
+      await thread.request({ op: 'exec', text, tx })
+    },
+    async begin(fn) {
+      if (tx !== undefined) throw new GatewayError('MCPO_ERR_INTERNAL', 'begin() inside a transaction; use a savepoint')
+      const started = (await thread.request({ op: 'begin' })) as { tx: number }
+      let result: Awaited<ReturnType<typeof fn>>
+      try {
+        result = await fn(threadDriver(thread, textOf, started.tx))
+      } catch (err) {
+        await thread.request({ op: 'end', tx: started.tx, commit: false }).catch(() => {
+          // The rollback's own failure (database gone) adds nothing to the error being thrown.
+        })
+        throw err
+      }
+      await thread.request({ op: 'end', tx: started.tx, commit: true })
+      return result
+    },
+  }
+}
