@@ -36,6 +36,7 @@ export interface LoadOptions {
 export interface Percentiles {
   p50: number
   p90: number
+  p95: number
   p99: number
   max: number
   mean: number
@@ -76,12 +77,12 @@ export interface LoadResult {
 }
 
 export function percentiles(values: number[]): Percentiles {
-  if (values.length === 0) return { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 }
+  if (values.length === 0) return { p50: 0, p90: 0, p95: 0, p99: 0, max: 0, mean: 0 }
   const v = Float64Array.from(values).sort()
   const at = (q: number) => v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))]
   let sum = 0
   for (const x of v) sum += x
-  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: v[v.length - 1], mean: sum / v.length }
+  return { p50: at(0.5), p90: at(0.9), p95: at(0.95), p99: at(0.99), max: v[v.length - 1], mean: sum / v.length }
 }
 
 /** Runs `fn` over `items` with at most `limit` at once. */

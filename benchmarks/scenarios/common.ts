@@ -22,6 +22,7 @@ export interface BenchOptions {
   /** autocannon per endpoint and target (f). */
   restDurationMs: number
   restConnections: number
+  restRate: number
   /** Servers in the unified project (e); and whether to try the same with server-everything. */
   unifiedServers: number
   unifiedEverything: boolean
@@ -39,6 +40,7 @@ const HELP = `Options (flags, or the BENCH_* environment variable in brackets):
   --idle-hold S           seconds each idle level is held (default 60)                        [BENCH_IDLE_HOLD]
   --rest-duration S       autocannon seconds per endpoint and target in f (default 4)         [BENCH_REST_DURATION]
   --rest-connections N    autocannon connections in f (default 1000)                          [BENCH_REST_CONNECTIONS]
+  --rest-rate R           offered req/s over those connections for REST latency (default 500)  [BENCH_REST_RATE]
   --unified-servers N     servers behind the unified endpoint in e (default 100)              [BENCH_UNIFIED_SERVERS]
   --no-everything-100     skip e's attempt with server-everything as every upstream           [BENCH_NO_EVERYTHING_100=1]`
 
@@ -78,6 +80,7 @@ export function parseOptions(argv: string[] = process.argv.slice(2), env = proce
     idleHoldMs: num('idle-hold', 'BENCH_IDLE_HOLD', quick ? 5 : 60) * 1000,
     restDurationMs: num('rest-duration', 'BENCH_REST_DURATION', quick ? 2 : 4) * 1000,
     restConnections: num('rest-connections', 'BENCH_REST_CONNECTIONS', quick ? 200 : 1000),
+    restRate: num('rest-rate', 'BENCH_REST_RATE', 500),
     unifiedServers: num('unified-servers', 'BENCH_UNIFIED_SERVERS', quick ? 20 : 100),
     unifiedEverything: !(argv.includes('--no-everything-100') || env.BENCH_NO_EVERYTHING_100 === '1' || quick),
     only: only ? only.split(',').map((s) => s.trim().toLowerCase()) : null,

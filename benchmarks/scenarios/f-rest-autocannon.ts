@@ -5,6 +5,7 @@
 import autocannon from 'autocannon'
 import { type Percentiles, percentiles, UsageSampler } from '../load.ts'
 import { callEcho, StreamableSession } from '../mcp-client.ts'
+import { type PacedResult, paced } from '../paced.ts'
 import type { Row, ScenarioResult } from '../report.ts'
 import { MCPO_ADMIN, TARGETS, type TargetKind } from '../targets.ts'
 import { type Context, standalone } from './common.ts'
@@ -73,7 +74,7 @@ function check(label: string, shot: Shot, durationMs: number, problems: string[]
 }
 
 const API_PATHS = ['/api/projects', '/api/projects/bench/servers', '/api/projects/bench/activity']
-type ApiShot = { path: string; shot?: Shot; pending?: string }
+type ApiShot = { path: string; shot?: Shot; open?: PacedResult; pending?: string }
 /** Latency of one sequential MCP session on mcpo: idle, under /healthz load, under REST API load. */
 type Stalls = { idle?: Percentiles; health?: Percentiles; api?: Percentiles }
 
@@ -83,7 +84,7 @@ type Stalls = { idle?: Percentiles; health?: Percentiles; api?: Percentiles }
  */
 async function apiShots(ctx: Context, problems: string[], stalls: Stalls): Promise<ApiShot[]> {
   const target = await ctx.target('mcpo', 'fast')
-  const { restConnections: connections, restDurationMs } = ctx.opts
+  const { restConnections: connections, restDurationMs, restRate } = ctx.opts
   let token: string
   try {
     const res = await fetch(`${target.origin}/api/auth/login`, {
@@ -127,7 +128,24 @@ async function apiShots(ctx: Context, problems: string[], stalls: Stalls): Promi
     )
     ctx.log(`  ${shot.reqPerSec.toFixed(0)} req/s, p50 ${shot.p50} ms, p99 ${shot.p99} ms, non-2xx ${shot.non2xx}`)
     check(`mcpo REST GET ${path}`, shot, restDurationMs, problems)
-    out.push({ path, shot })
+    ctx.log(
+      `f: mcpo REST GET ${path}: ${restRate} req/s offered over ${connections} connections, ${restDurationMs / 1000} s`,
+    )
+    const open = await paced({
+      origin: target.origin,
+      path,
+      headers,
+      connections,
+      rate: restRate,
+      durationMs: restDurationMs,
+    })
+    const l = open.latency
+    ctx.log(
+      `  answered ${open.answeredPerSec.toFixed(0)} req/s, p50 ${l.p50.toFixed(1)} ms, p95 ${l.p95.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms`,
+    )
+    if (open.non2xx || open.errors)
+      problems.push(`mcpo REST GET ${path} (open loop): ${open.non2xx} non-2xx, ${open.errors} errors`)
+    out.push({ path, shot, open })
   }
   if (out[0]?.shot) {
     // PGlite runs in the gateway's own thread (design.md §7): does REST load stall the data plane? One MCP session
@@ -243,7 +261,7 @@ export async function rest(ctx: Context): Promise<ScenarioResult> {
   }
   const stalls: Stalls = {}
   const api = await apiShots(ctx, problems, stalls)
-  for (const { path, shot, pending } of api) {
+  for (const { path, shot, open, pending } of api) {
     const row = (metric: string, v: number | string | null, digits = 1): Row => ({
       metric: `REST GET ${path}${metric}`,
       baseline: 'n/a',
@@ -263,6 +281,15 @@ export async function rest(ctx: Context): Promise<ScenarioResult> {
       row(': non-2xx / errors (timeouts)', `${shot.non2xx} / ${shot.errors} (${shot.timeouts})`),
       row(': server CPU %', shot.cpuPercent, 0),
     )
+    if (open) {
+      const at = `, ${open.offeredPerSec} req/s offered over ${connections} connections (open loop)`
+      rows.push(
+        row(`${at}: answered req/s`, open.answeredPerSec, 0),
+        row(`${at}: latency p50 ms`, open.latency.p50),
+        row(`${at}: latency p95 ms`, open.latency.p95),
+        row(`${at}: latency p99 ms`, open.latency.p99),
+      )
+    }
   }
   for (const [key, label] of [
     ['idle', 'while the gateway is otherwise idle'],
@@ -285,13 +312,14 @@ export async function rest(ctx: Context): Promise<ScenarioResult> {
     id: 'f',
     title: `HTTP endpoints under autocannon, ${connections} connections`,
     command: 'tsx benchmarks/scenarios/f-rest-autocannon.ts',
-    params: { connections, durationS: restDurationMs / 1000 },
+    params: { connections, durationS: restDurationMs / 1000, restRate: ctx.opts.restRate },
     tables: [{ title: `f · autocannon, ${connections} connections, ${restDurationMs / 1000} s per endpoint`, rows }],
     notes: [
       'The baseline answers /healthz and /readyz with a constant from plain node:http (the floor of a Node HTTP server); mcp-proxy has /ping and no readiness endpoint.',
       'MCP ping: every connection posts to one initialized session; each server answers ping itself (no upstream involved), after authenticating the key (mcpo: Bearer, mcp-proxy: X-API-Key, baseline: none).',
       'REST rows, mcpo only (the baseline and mcp-proxy have no management API): the benchmark signs in as the configured admin (POST /api/auth/login) and loads GET /api/projects, /api/projects/bench/servers and /api/projects/bench/activity with the token; "pending" says what the gateway answered when an endpoint is not there (yet).',
-      "Data plane under REST load (mcpo only): PGlite runs in the gateway's own thread (design.md §7), so one MCP session calls echo sequentially while the gateway is idle, while /healthz takes the same autocannon load (the control: same client-side load, no database), and while GET /api/projects does. The difference between the last two is what database work on the event loop costs the data plane.",
+      "REST closed loop vs open loop: autocannon keeps every connection busy, so its latency is connections ÷ throughput (Little's law: at 1000 connections even a constant /healthz answer waits tens of ms). The open-loop rows (benchmarks/paced.ts) hold the same connections open and offer a fixed rate (--rest-rate), counting latency from each request's scheduled time: how fast a request is served while 1000 clients are connected.",
+      'Data plane under REST load (mcpo only): the embedded database runs in its own worker thread (design.md §7), so one MCP session calls echo sequentially while the gateway is idle, while /healthz takes the same autocannon load (the control: same client-side load, no database), and while GET /api/projects does. The difference between the last two is what REST work costs the data plane.',
       'Each endpoint gets a 1 s warm-up first; autocannon runs inside the benchmark process and shares the 2 cores with the server it measures.',
     ],
     problems,

@@ -261,6 +261,8 @@ export function projectRoutes() {
         if (!project.archivedAt) return projectView(project, role)
         const restored = (await store.projects.restore(project.id)) ?? project
         await services.reloadProject(project.id)
+        // Its keys authenticate again at once, not at the next periodic key reload.
+        await services.reloadKeys()
         audit({
           action: 'project.restored',
           projectId: project.id,

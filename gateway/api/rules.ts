@@ -146,5 +146,7 @@ export async function revokeKeysOfLeaver(store: Store, project: Project, userId:
 /** Archived or deleted: its servers are unloaded and its open MCP sessions end now, not at their next request. */
 export async function stopServing(services: ApiServices, projectId: string, reason: string): Promise<void> {
   await services.reloadProject(projectId)
+  // The project's keys stop authenticating now, not at the next periodic key reload.
+  await services.reloadKeys()
   for (const s of [...services.sessions.all()]) if (s.projectId === projectId) s.close(reason)
 }

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path'
 import { GatewayError, isGatewayError } from '../../gateway/errors.ts'
 import { PgliteThread, threadDriver } from './pglite-thread.ts'
 import type { StorageLogger, Store } from './port.ts'
+import { ReadCache } from './read-cache.ts'
 import type { Driver } from './sql.ts'
 import { createStore } from './store.ts'
 
@@ -77,6 +78,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     kind: 'embedded',
     driver: pgliteDriver(pg),
     where: dir,
+    cache: new ReadCache(),
     logger,
     async release() {
       await pg.close()

@@ -137,7 +137,7 @@ export function teamMembersRepo(sql: Sql): TeamMembersRepo {
     },
     async get(teamId, userId) {
       if (!isUuid(teamId) || !isUuid(userId)) return null
-      const [row] = await sql<TeamMember>`
+      const [row] = await sql.cached('team_members')<TeamMember>`
         SELECT * FROM team_members WHERE team_id = ${teamId}::uuid AND user_id = ${userId}::uuid`
       return row ?? null
     },

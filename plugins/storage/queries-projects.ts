@@ -14,7 +14,7 @@ export function projectsRepo(sql: Sql): ProjectsRepo {
       return row
     },
     async get(id) {
-      const [row] = await sql<Project>`SELECT * FROM projects WHERE id = ${id}::text`
+      const [row] = await sql.cached('projects')<Project>`SELECT * FROM projects WHERE id = ${id}::text`
       return row ?? null
     },
     async list(filter = {}) {
@@ -110,7 +110,7 @@ export function projectMembersRepo(sql: Sql): ProjectMembersRepo {
     },
     async get(projectId, userId) {
       if (!isUuid(userId)) return null
-      const [row] = await sql<ProjectMember>`
+      const [row] = await sql.cached('project_members')<ProjectMember>`
         SELECT * FROM project_members WHERE project_id = ${projectId}::text AND user_id = ${userId}::uuid`
       return row ?? null
     },

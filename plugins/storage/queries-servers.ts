@@ -18,7 +18,7 @@ export function serversRepo(sql: Sql): ServersRepo {
       return row
     },
     async get(projectId, name) {
-      const [row] = await sql<Server>`
+      const [row] = await sql.cached('servers')<Server>`
         SELECT * FROM servers WHERE project_id = ${projectId}::text AND name = ${name}::text`
       return row ?? null
     },
@@ -28,7 +28,7 @@ export function serversRepo(sql: Sql): ServersRepo {
       return row ?? null
     },
     list(projectId) {
-      return sql<Server>`SELECT * FROM servers WHERE project_id = ${projectId}::text ORDER BY name`
+      return sql.cached('servers')<Server>`SELECT * FROM servers WHERE project_id = ${projectId}::text ORDER BY name`
     },
     listAll() {
       return sql<Server>`SELECT * FROM servers ORDER BY project_id, name`

@@ -2,13 +2,24 @@
 // resolves to camelCase rows, with database errors turned into GatewayErrors once, here.
 import { GatewayError } from '../../gateway/errors.ts'
 
+import type { ReadCache } from './read-cache.ts'
+
 export type Row = Record<string, unknown>
 
 /**
  * Runs one statement; every `${value}` becomes a bind parameter, never text.
  * @example const rows = await sql<User>`SELECT * FROM users WHERE id = ${id}::uuid`
  */
-export type Sql = <T = Row>(strings: TemplateStringsArray, ...values: unknown[]) => Promise<T[]>
+export type SqlTag = <T = Row>(strings: TemplateStringsArray, ...values: unknown[]) => Promise<T[]>
+
+export type Sql = SqlTag & {
+  /**
+   * The same tag for a read that may be answered from the store's read cache while none of `tables` changed
+   * (the embedded store has one; elsewhere, and inside transactions, it is the plain tag).
+   * @example const [row] = await sql.cached('projects')<Project>`SELECT * FROM projects WHERE id = ${id}::text`
+   */
+  cached(...tables: string[]): SqlTag
+}
 
 /** What an adapter supplies. Everything above it (queries, migrations, transactions) is shared. */
 export interface Driver {
@@ -29,8 +40,8 @@ export function json(value: unknown): string | null {
   return value === undefined || value === null ? null : JSON.stringify(value)
 }
 
-export function createSql(driver: Driver): Sql {
-  return async <T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]> => {
+export function createSql(driver: Driver, cache?: ReadCache): Sql {
+  const run = async (strings: TemplateStringsArray, values: unknown[]): Promise<Row[]> => {
     // postgres.js rejects undefined; PGlite sends it as NULL. Make both send NULL.
     for (let i = 0; i < values.length; i++) if (values[i] === undefined) values[i] = null
     let rows: Row[]
@@ -39,8 +50,36 @@ export function createSql(driver: Driver): Sql {
     } catch (err) {
       throw toStorageError(err)
     }
-    return rows.map(camelRow) as T[]
+    return rows.map(camelRow)
   }
+  const plain = (<T>(strings: TemplateStringsArray, ...values: unknown[]) =>
+    run(strings, values) as Promise<T[]>) as Sql
+  if (!cache) {
+    plain.cached = () => plain
+    return plain
+  }
+  // Invalidate before (readers from now on miss) and after (a read that overlapped the write is not kept).
+  const sql = (async <T>(strings: TemplateStringsArray, ...values: unknown[]) => {
+    cache.wrote(strings[0])
+    try {
+      return (await run(strings, values)) as T[]
+    } finally {
+      cache.wrote(strings[0])
+    }
+  }) as Sql
+  // A statement's strings array is one object per call site: number it once to key its cache entries.
+  const ids = new WeakMap<TemplateStringsArray, number>()
+  let nextId = 1
+  sql.cached = (...tables) => {
+    // Inside a transaction the cache could keep what a rollback takes back: read the database.
+    if (driver.inTransaction) return sql
+    return (<T>(strings: TemplateStringsArray, ...values: unknown[]) => {
+      let id = ids.get(strings)
+      if (id === undefined) ids.set(strings, (id = nextId++))
+      return cache.read(tables, `${id}:${JSON.stringify(values)}`, () => run(strings, values)) as Promise<T[]>
+    }) as SqlTag
+  }
+  return sql
 }
 
 function camelRow(row: Row): Row {

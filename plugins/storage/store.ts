@@ -4,6 +4,7 @@ import { GatewayError, isGatewayError } from '../../gateway/errors.ts'
 import { loadMigrations, type Migration, pendingMigrations, runMigrations } from './migrate.ts'
 import type { StorageLogger, Store } from './port.ts'
 import { createRepositories, selectOne } from './queries.ts'
+import type { ReadCache } from './read-cache.ts'
 import { createSql, type Driver, type Sql, toStorageError } from './sql.ts'
 
 export interface Backend {
@@ -15,6 +16,8 @@ export interface Backend {
   readonly logger?: StorageLogger
   /** Releases the database; called once. */
   release(): Promise<void>
+  /** Only for a database this process alone writes to (read-cache.ts says why). */
+  readonly cache?: ReadCache
 }
 
 export function createStore(backend: Backend): Store {
@@ -27,7 +30,7 @@ export function createStore(backend: Backend): Store {
   return build(backend.driver)
 
   function build(driver: Driver): Store {
-    const sql = createSql(driver)
+    const sql = createSql(driver, backend.cache)
     const root = driver === backend.driver
     const store: Store = {
       kind: backend.kind,
@@ -44,7 +47,11 @@ export function createStore(backend: Backend): Store {
       },
       async migrate() {
         if (!root) throw new GatewayError('MCPO_ERR_INTERNAL', 'migrate() runs on the store, not inside a transaction')
-        return runMigrations(driver, await loaded(), backend.logger)
+        try {
+          return await runMigrations(driver, await loaded(), backend.logger)
+        } finally {
+          backend.cache?.clear()
+        }
       },
       async isMigrated() {
         return (await pendingMigrations(driver, await loaded())).length === 0
@@ -60,6 +67,8 @@ export function createStore(backend: Backend): Store {
           return await driver.begin((tx) => fn(build(tx)))
         } catch (err) {
           throw toStorageError(err)
+        } finally {
+          backend.cache?.clear()
         }
       },
     }
