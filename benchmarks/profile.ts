@@ -1,15 +1,21 @@
-// Profiles the gateway under REST load: starts mcpo with --cpu-prof, loads one API path with autocannon, stops it
-// (SIGTERM writes the profile) and prints the top frames by self time, grouped by package.
-// Run: tsx benchmarks/profile-rest.ts [--path /api/projects] [--connections 100] [--duration 10] [--out DIR]
+// Profiles the gateway under load: starts mcpo with --cpu-prof, loads it (one REST path with autocannon, or MCP echo
+// calls over legacy SSE or Streamable HTTP with the load generator), stops it (SIGTERM writes the profile) and prints
+// the top frames by self time, grouped by package. This is how the hot paths in benchmarks/README.md were found.
+// Run: tsx benchmarks/profile.ts [--load rest|sse|streamable] [--path /api/projects] [--connections 100]
+//      [--sessions 50] [--upstream fast|everything] [--duration 10] [--out DIR]
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
-import { MCPO_ADMIN, startMcpo, Workspace } from './targets.ts'
+import { runLoad } from './load.ts'
+import { MCPO_ADMIN, startMcpo, type UpstreamKind, Workspace } from './targets.ts'
 
 const { values } = parseArgs({
   options: {
+    load: { type: 'string', default: 'rest' },
     path: { type: 'string', default: '/api/projects' },
+    sessions: { type: 'string', default: '50' },
+    upstream: { type: 'string', default: 'fast' },
     connections: { type: 'string', default: '100' },
     duration: { type: 'string', default: '10' },
     out: { type: 'string' },
@@ -56,8 +62,29 @@ export function topFrames(file: string, n = 25): { byPackage: [string, number][]
 
 const ws = new Workspace()
 const profDir = values.out ?? ws.newDir('prof')
-const target = await startMcpo(ws, { servers: [], nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] })
+const upstream = values.upstream as UpstreamKind
+const mcp = values.load === 'sse' || values.load === 'streamable'
+const target = await startMcpo(ws, {
+  servers: mcp ? [{ name: upstream, upstream }] : [],
+  nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+})
 try {
+  if (mcp) {
+    const r = await runLoad({
+      endpoint: target.endpoint(),
+      transport: values.load as 'sse' | 'streamable',
+      sessions: Number(values.sessions),
+      durationMs: Number(values.duration) * 1000,
+    })
+    console.log(
+      `${values.load}: ${JSON.stringify({ callsPerSec: r.callsPerSec, p50: r.latencyMs.p50, misrouted: r.misrouted })}`,
+    )
+  } else await rest()
+} finally {
+  await target.stop()
+}
+
+async function rest() {
   const login = await fetch(`${target.origin}/api/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -74,8 +101,6 @@ try {
   console.log(
     `${values.path}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non2xx ${r.non2xx}`,
   )
-} finally {
-  await target.stop()
 }
 const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))
 if (!file) throw new Error(`no profile written in ${profDir}`)
