@@ -1,2 +1,5 @@
-// UI-2's elements (tools and activity tabs, server detail, admin pages, embeddable views) register here.
-export {}
+// UI-2's elements register here: the Tools and Activity tabs, the server detail modal with its test runner, server
+// import and the catalog picker, the admin pages, the favorite star. The app shell imports this file once.
+import './mcpo-tools-tab.ts'
+import './mcpo-activity-tab.ts'
+import './mcpo-server-detail.ts'
