@@ -210,7 +210,7 @@ export const base = css`
     display: flex;
     flex-direction: column;
   }
-  .field .hint {
+  .hint {
     color: var(--muted);
     font-size: 0.75rem;
     margin-top: 4px;
@@ -253,7 +253,7 @@ export const base = css`
   }
   .grid {
     display: grid;
-    grid-template-columns: repeat(auto-fill, minmax(260px, 1fr));
+    grid-template-columns: repeat(auto-fill, minmax(min(260px, 100%), 1fr));
     gap: var(--gap);
   }
 

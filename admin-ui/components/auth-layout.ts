@@ -43,6 +43,9 @@ export const authLayout = css`
     margin-bottom: 20px;
     font-size: 0.875rem;
   }
+  .card > .alert {
+    margin-bottom: 16px;
+  }
   form {
     display: flex;
     flex-direction: column;

@@ -2,7 +2,7 @@
 // signed-out visitors on the public pages, routes links without reloads, and shows the page of the current route.
 import { ContextProvider } from '@lit/context'
 import { css, html, LitElement, nothing, type TemplateResult } from 'lit'
-import { ApiClient, isApiError } from '../api-client.ts'
+import { ApiClient, csrfFromCookie, isApiError } from '../api-client.ts'
 import type { User } from '../api-types.ts'
 import { apiContext, routerContext, userContext } from '../contexts.ts'
 import { browserHistory, hrefOf, isRouterClick, PUBLIC_ROUTES, type Route, Router } from '../router.ts'
@@ -11,12 +11,12 @@ import { loading } from './parts.ts'
 import './mcpo-top-bar.ts'
 import './mcpo-sign-in.ts'
 import './mcpo-setup.ts'
-// import './mcpo-invite-accept.ts'
-// import './mcpo-profile.ts'
-// import './mcpo-projects-page.ts'
-// import './mcpo-teams-page.ts'
-// import './mcpo-team-page.ts'
-// import './mcpo-project-page.ts'
+import './mcpo-invite-accept.ts'
+import './mcpo-profile.ts'
+import './mcpo-projects-page.ts'
+import './mcpo-teams-page.ts'
+import './mcpo-team-page.ts'
+import './mcpo-project-page.ts'
 import './index-ui2.ts'
 
 /** Events any page may send up to the app. */
@@ -25,10 +25,6 @@ export interface AppEvents {
   'mcpo-signed-out': Event
   /** A short notice at the bottom of the screen ("Copied", "Server restarted"). */
   'mcpo-toast': CustomEvent<string>
-}
-
-export function toast(from: Element, message: string): void {
-  from.dispatchEvent(new CustomEvent('mcpo-toast', { detail: message, bubbles: true, composed: true }))
 }
 
 export class McpoApp extends LitElement {
@@ -114,6 +110,12 @@ export class McpoApp extends LitElement {
   }
 
   private async loadUser(): Promise<void> {
+    // No CSRF cookie means no session: skip the request rather than provoke a 401 on every signed-out visit.
+    if (!csrfFromCookie(document.cookie)) {
+      this.setUser(null)
+      this.checked = true
+      return
+    }
     try {
       this.setUser(await this.api.get<User>('/api/auth/me'))
     } catch (err) {

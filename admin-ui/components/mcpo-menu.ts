@@ -16,6 +16,7 @@ export class McpoMenu extends LitElement {
       :host {
         position: relative;
         display: inline-block;
+        color: inherit;
       }
       .trigger {
         background: transparent;

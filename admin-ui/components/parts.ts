@@ -66,3 +66,8 @@ export function relativeTime(iso: string | null, now = Date.now()): string {
 export function time(iso: string | null): TemplateResult {
   return html`<time datetime=${iso ?? ''} title=${iso ? new Date(iso).toLocaleString() : ''}>${relativeTime(iso)}</time>`
 }
+
+/** Shows a short notice at the bottom of the screen (the app listens for `mcpo-toast`). */
+export function toast(from: Element, message: string): void {
+  from.dispatchEvent(new CustomEvent('mcpo-toast', { detail: message, bubbles: true, composed: true }))
+}

@@ -49,6 +49,25 @@ export class Action implements ReactiveController {
     return displayed ? null : this.error.message
   }
 
+  /**
+   * Shows problems found before any request (a required field left empty) the same way as the API's field errors.
+   * Answers true when there were any, so a submit handler can stop: `if (action.invalid({ name: ... })) return`.
+   */
+  invalid(problems: Record<string, string | null | false>): boolean {
+    const fields = Object.entries(problems)
+      .filter((e): e is [string, string] => typeof e[1] === 'string')
+      .map(([field, message]) => ({ field, message }))
+    if (!fields.length) return false
+    this.error = new ApiError(
+      400,
+      'MCPO_ERR_VALIDATION',
+      fields.map((f) => `${f.field}: ${f.message}`).join('; '),
+      fields,
+    )
+    this.host.requestUpdate()
+    return true
+  }
+
   clear(): void {
     this.error = null
     this.host.requestUpdate()
