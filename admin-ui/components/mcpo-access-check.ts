@@ -40,6 +40,9 @@ export class McpoAccessCheck extends LitElement {
     base,
     shared,
     css`
+      form > p {
+        margin: 4px 0 14px;
+      }
       .verdict {
         margin-top: 14px;
         display: flex;

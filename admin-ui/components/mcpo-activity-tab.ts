@@ -24,7 +24,7 @@ import {
 } from '../lib/activity.ts'
 import { base } from '../styles.ts'
 import { empty, errorAlert, fieldError, loading, time } from './parts.ts'
-import { consumeApi, download, shared } from './ui2-shared.ts'
+import { consumeApi, consumeUser, download, shared } from './ui2-shared.ts'
 
 interface Stats {
   total: number
@@ -55,6 +55,7 @@ export class McpoActivityTab extends LitElement {
     filters: { state: true },
     applied: { state: true },
     items: { state: true },
+    itemsKind: { state: true },
     cursor: { state: true },
     more: { state: true },
     errors: { state: true },
@@ -65,10 +66,6 @@ export class McpoActivityTab extends LitElement {
     css`
       :host {
         display: block;
-      }
-      .layout {
-        display: grid;
-        gap: var(--gap);
       }
       details summary {
         cursor: pointer;
@@ -95,11 +92,14 @@ export class McpoActivityTab extends LitElement {
   /** The filters of the list on screen (the form may hold unsent edits). */
   declare applied: ActivityFilters
   declare items: (ToolCallItem | AuditItem)[]
+  /** What `items` hold: switching kinds keeps the old rows until the new ones arrive. */
+  declare itemsKind: ActivityKind
   declare cursor: string | null
   declare more: boolean
   declare errors: Record<string, string>
 
   private readonly apiC = consumeApi(this)
+  private readonly userC = consumeUser(this)
   private readonly p = () => `/api/projects/${encodeURIComponent(this.projectId)}`
 
   private readonly page = new Resource<ActivityPage<ToolCallItem | AuditItem>>(this, {
@@ -145,6 +145,7 @@ export class McpoActivityTab extends LitElement {
     this.filters = defaultFilters('tools')
     this.applied = this.filters
     this.items = []
+    this.itemsKind = 'tools'
     this.cursor = null
     this.more = false
     this.errors = {}
@@ -161,9 +162,8 @@ export class McpoActivityTab extends LitElement {
       query: { ...q.query, limit: PAGE, cursor: cursor ?? undefined },
       signal,
     })
-    if (!cursor) {
-      this.items = page.items
-    } else this.items = [...this.items, ...page.items]
+    this.itemsKind = f.kind
+    this.items = cursor ? [...this.items, ...page.items] : page.items
     this.cursor = page.nextCursor
     return page
   }
@@ -202,7 +202,7 @@ export class McpoActivityTab extends LitElement {
   }
 
   private exportFile(ext: 'csv' | 'json') {
-    const kind = this.applied.kind
+    const kind = this.itemsKind
     const name = exportName(this.projectId, kind, ext, Date.now())
     if (ext === 'csv') download(name, toCsv(kind, this.items), 'text/csv;charset=utf-8')
     else download(name, `${JSON.stringify(this.items, null, 2)}\n`, 'application/json')
@@ -210,7 +210,7 @@ export class McpoActivityTab extends LitElement {
 
   override render() {
     const f = this.filters
-    const kind = this.applied.kind
+    const kind = this.itemsKind
     return html`<div class="layout">
       <div class="row">
         <div class="segmented" role="group" aria-label="What to show">
@@ -326,8 +326,16 @@ export class McpoActivityTab extends LitElement {
     </div>`
   }
 
+  /** Member emails by user id, and the signed-in user (an administrator need not be a member). */
+  private names(): Map<string, string> {
+    const names = new Map(this.context.value?.names ?? [])
+    const me = this.userC.value
+    if (me) names.set(me.id, `${me.email} (you)`)
+    return names
+  }
+
   private renderCalls(items: ToolCallItem[]) {
-    const names = this.context.value?.names ?? new Map<string, string>()
+    const names = this.names()
     return html`<div class="table-wrap">
       <table>
         <thead>
@@ -356,7 +364,7 @@ export class McpoActivityTab extends LitElement {
   }
 
   private renderAudit(items: AuditItem[]) {
-    const names = this.context.value?.names ?? new Map<string, string>()
+    const names = this.names()
     return html`<div class="table-wrap">
       <table>
         <thead>

@@ -46,10 +46,6 @@ export class McpoAdminCatalog extends LitElement {
       :host {
         display: block;
       }
-      .layout {
-        display: grid;
-        gap: var(--gap);
-      }
       textarea {
         min-height: 64px;
       }

@@ -62,10 +62,6 @@ export class McpoAdminStatus extends LitElement {
       :host {
         display: block;
       }
-      .layout {
-        display: grid;
-        gap: var(--gap);
-      }
     `,
   ]
   private readonly apiC = consumeApi(this)

@@ -35,10 +35,6 @@ export class McpoAdminUsers extends LitElement {
       :host {
         display: block;
       }
-      .layout {
-        display: grid;
-        gap: var(--gap);
-      }
     `,
   ]
   declare search: string

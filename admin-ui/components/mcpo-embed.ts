@@ -71,10 +71,11 @@ abstract class EmbedBase extends LitElement {
     deps: () => [this.projectId, this.api],
     enabled: () => Boolean(this.projectId),
   })
-  /** Only session tokens have a user; with an API key the views stay read-only. */
+  /** Only session tokens have a user; with an API key (or before configuration) the views stay read-only. */
   protected readonly me = new Resource<User | null>(this, {
     load: (signal) => this.api.get<User>('/api/auth/me', { signal }).catch(() => null),
-    deps: () => [this.api],
+    deps: () => [this.api, this.projectId],
+    enabled: () => Boolean(this.projectId) && !this.token.startsWith('mcp_proj_'),
   })
 
   constructor() {

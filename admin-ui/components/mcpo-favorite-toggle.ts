@@ -2,7 +2,6 @@
 // `favorite` when the page already knows (a list of favorites), else it asks the API. Event out:
 // `favorite-change` { projectId, favorite } after the API accepted the change.
 import { css, html, LitElement } from 'lit'
-import { isApiError } from '../api-client.ts'
 import { consumeApi, notify } from './ui2-shared.ts'
 
 export class McpoFavoriteToggle extends LitElement {
@@ -62,12 +61,13 @@ export class McpoFavoriteToggle extends LitElement {
     if (this.favorite !== undefined || !this.projectId || !this.apiC.value || this.askedFor === this.projectId) return
     this.askedFor = this.projectId
     const id = this.projectId
+    // The list, not GET /favorites/:id: that answers 404 for "no", which browsers log as an error.
     this.apiC.value
-      .get(`/api/me/favorites/${encodeURIComponent(id)}`)
+      .get<{ items: { projectId: string }[] }>('/api/me/favorites', { query: { limit: 200 } })
       .then(
-        () => true,
+        (page) => page.items.some((f) => f.projectId === id),
         (err) => {
-          if (!isApiError(err, 404)) console.warn('could not read the favorite flag', err)
+          console.warn('could not read the favorites', err)
           return false
         },
       )

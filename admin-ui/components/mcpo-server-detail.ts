@@ -43,6 +43,11 @@ export class McpoServerDetail extends LitElement {
       .tool + .tool {
         margin-top: 10px;
       }
+      .tool mcpo-tool-runner {
+        margin-top: 12px;
+        padding-top: 12px;
+        border-top: 1px solid var(--border);
+      }
       .configs {
         display: grid;
         gap: 14px;
@@ -265,8 +270,9 @@ export class McpoServerDetail extends LitElement {
       ${
         endpoints
           ? html`<div class="stack">
-            ${copyField('SSE endpoint', endpoints.sse, copy)} ${copyField('Streamable HTTP endpoint', endpoints.mcp, copy)}
-            ${unified ? copyField('unified endpoint', unified.mcp, copy) : nothing}
+            ${copyField('SSE endpoint', endpoints.sse, copy, 'SSE')}
+            ${copyField('Streamable HTTP endpoint', endpoints.mcp, copy, 'Streamable HTTP')}
+            ${unified ? copyField('unified endpoint', unified.mcp, copy, 'Unified (project)') : nothing}
           </div>`
           : this.configs.loading
             ? loading('Loading endpoints')

@@ -29,6 +29,7 @@ interface ToolsAnswer {
   servers: { name: string; enabled: boolean; toolCount: number; error: string | null }[]
 }
 
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`
 const key = (t: { server: string; name: string }) => `${t.server}\u0000${t.name}`
 
 export class McpoToolsTab extends LitElement {
@@ -47,12 +48,8 @@ export class McpoToolsTab extends LitElement {
       :host {
         display: block;
       }
-      .layout {
-        display: grid;
-        gap: var(--gap);
-      }
-      td.name {
-        min-width: 220px;
+      td.name .mono {
+        overflow-wrap: anywhere;
       }
       .desc {
         max-width: 440px;
@@ -163,12 +160,14 @@ export class McpoToolsTab extends LitElement {
 
   private async savePolicy(e: CustomEvent<{ id: string | null; body: PolicyBody }>) {
     const { id, body } = e.detail
+    // Read the target now: once dispatch ends, an event from inside a shadow root no longer names it.
+    const editor = e.target as McpoPolicyEditor
     const api = this.apiC.value!
     const ok = await this.action.run(() =>
       id ? api.put(`${this.p()}/policies/${id}`, body) : api.post(`${this.p()}/policies`, body),
     )
     if (ok !== undefined) {
-      ;(e.target as McpoPolicyEditor).done()
+      editor.done()
       notify(this, id ? 'Policy saved' : 'Policy added')
       await this.policies.reload(true)
     }
@@ -217,7 +216,7 @@ export class McpoToolsTab extends LitElement {
           <div>
             <h2>Tools</h2>
             <p class="muted small">
-              ${answer.tools.length} tools on ${answer.servers.filter((s) => s.enabled).length} enabled servers${
+              ${plural(answer.tools.length, 'tool')} on ${plural(answer.servers.filter((s) => s.enabled).length, 'enabled server')}${
                 disabledCount ? html`, <b>${disabledCount}</b> switched off` : nothing
               }. Names are what the unified endpoint shows.
             </p>

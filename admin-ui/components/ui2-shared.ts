@@ -68,8 +68,9 @@ export function download(name: string, text: string, type: string): void {
 }
 
 /** A value to copy, with its button; `label` names it for screen readers. */
-export function copyField(label: string, value: string, onCopy: (value: string) => void): TemplateResult {
+export function copyField(label: string, value: string, onCopy: (value: string) => void, shown = ''): TemplateResult {
   return html`<div class="copy-field">
+    ${shown ? html`<span class="copy-label small muted">${shown}</span>` : ''}
     <code class="mono" title=${value}>${value}</code>
     <button class="small" type="button" aria-label="Copy ${label}" @click=${() => onCopy(value)}>Copy</button>
   </div>`
@@ -101,6 +102,12 @@ export const shared = css`
     background: var(--surface);
     z-index: 1;
   }
+  /* minmax(0, 1fr): a wide table scrolls inside its card instead of widening the page. */
+  .layout {
+    display: grid;
+    grid-template-columns: minmax(0, 1fr);
+    gap: var(--gap);
+  }
   .card-head {
     display: flex;
     align-items: center;
@@ -120,6 +127,9 @@ export const shared = css`
     align-items: center;
     gap: 8px;
     min-width: 0;
+  }
+  .copy-label {
+    flex: 0 0 124px;
   }
   .copy-field code {
     flex: 1;
@@ -198,8 +208,20 @@ export const shared = css`
     white-space: nowrap;
   }
   @media (max-width: 640px) {
+    .copy-field {
+      flex-wrap: wrap;
+    }
+    .copy-label {
+      flex-basis: 100%;
+    }
     .modal-head,
-    .card-head {
+    /* minmax(0, 1fr): a wide table scrolls inside its card instead of widening the page. */
+  .layout {
+    display: grid;
+    grid-template-columns: minmax(0, 1fr);
+    gap: var(--gap);
+  }
+  .card-head {
     display: flex;
     align-items: center;
     gap: 10px;
