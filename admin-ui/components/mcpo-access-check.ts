@@ -92,16 +92,14 @@ export class McpoAccessCheck extends LitElement {
     this.dispatchEvent(new CustomEvent('explain', { detail }))
   }
 
+  /** One sentence on what decided, in words. */
   private rule(v: Verdict) {
     const r = v.rule
-    if (r.kind === 'toggle')
-      return html`the tool toggle of <b>${r.server}</b> switches <span class="mono">${r.tool}</span> off`
-    if (r.kind === 'policy') {
-      const p = r.policy
-      return html`the <b>${p.effect}</b> rule <span class="mono">${p.serverPattern} / ${p.toolPattern}</span> (priority
-        ${p.priority})`
-    }
-    return html`no rule matches, so the default (allow) applies`
+    if (r.kind === 'toggle') return html`The tool is switched off in this project (tool toggle of <b>${r.server}</b>).`
+    if (r.kind === 'default') return html`No rule matches, so it is allowed by default.`
+    const p = r.policy
+    return html`Decided by the <b>${p.effect}</b> rule <span class="mono">${p.serverPattern} / ${p.toolPattern}</span>
+      (priority ${p.priority})${v.allowed ? '' : html`: ${v.reason}`}.`
   }
 
   override render() {
@@ -162,10 +160,11 @@ export class McpoAccessCheck extends LitElement {
             <span class="badge ${this.verdict.allowed ? 'ok' : 'bad'}">${this.verdict.allowed ? 'allowed' : 'denied'}</span>
             <div>
               <div class="big">${this.verdict.allowed ? 'Can call this tool' : 'Cannot call this tool'}</div>
-              <div class="small">Decided by ${this.rule(this.verdict)}.</div>
+              <div class="small">${this.rule(this.verdict)}</div>
               <div class="small muted">
-                Evaluated as role ${this.verdict.subject.role ?? 'none'}${this.verdict.subject.keyId ? ', with the key' : ''}.
-                ${this.verdict.reason}
+                Checked as ${this.verdict.subject.role ? `a ${this.verdict.subject.role}` : 'someone without a role'}${
+                  this.verdict.subject.keyId ? ' using this key' : ''
+                }.
               </div>
             </div>
           </div>`

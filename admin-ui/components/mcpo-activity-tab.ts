@@ -52,6 +52,8 @@ export class McpoActivityTab extends LitElement {
     projectId: { attribute: 'project-id' },
     /** Narrows the tab to one server (the server detail view uses it). */
     server: {},
+    /** Offer the API link; off in embeds, whose bearer token a plain link cannot carry. */
+    apiLink: { type: Boolean, attribute: 'api-link' },
     filters: { state: true },
     applied: { state: true },
     items: { state: true },
@@ -88,6 +90,7 @@ export class McpoActivityTab extends LitElement {
   ]
   declare projectId: string
   declare server: string
+  declare apiLink: boolean
   declare filters: ActivityFilters
   /** The filters of the list on screen (the form may hold unsent edits). */
   declare applied: ActivityFilters
@@ -142,6 +145,7 @@ export class McpoActivityTab extends LitElement {
     super()
     this.projectId = ''
     this.server = ''
+    this.apiLink = true
     this.filters = defaultFilters('tools')
     this.applied = this.filters
     this.items = []
@@ -221,7 +225,11 @@ export class McpoActivityTab extends LitElement {
         <button class="small" type="button" @click=${() => this.page.reload()}>Refresh</button>
         <button class="small" type="button" ?disabled=${!this.items.length} @click=${() => this.exportFile('csv')}>Export CSV</button>
         <button class="small" type="button" ?disabled=${!this.items.length} @click=${() => this.exportFile('json')}>Export JSON</button>
-        <a class="btn small" href=${this.exportLink()} target="_blank" rel="noopener">API link (JSON, 1000 rows)</a>
+        ${
+          this.apiLink
+            ? html`<a class="btn small" href=${this.exportLink()} target="_blank" rel="noopener">API link (JSON, 1000 rows)</a>`
+            : nothing
+        }
       </div>
       ${this.renderFilters(f)} ${kind === 'tools' ? this.renderStats() : nothing}
       <div class="card flush">

@@ -62,6 +62,14 @@ export class McpoAdminStatus extends LitElement {
       :host {
         display: block;
       }
+      .pair {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(280px, 1fr));
+        gap: var(--gap);
+      }
+      .note {
+        padding: 14px 18px;
+      }
     `,
   ]
   private readonly apiC = consumeApi(this)
@@ -98,7 +106,7 @@ export class McpoAdminStatus extends LitElement {
       ${this.status.error ? errorAlert(`Showing the last answer: ${this.status.error.message}`) : nothing}
       ${failing.length ? html`<div class="alert warn" role="alert">${failing.length} server${failing.length === 1 ? ' is' : 's are'} failing: ${failing.map((f) => `${f.projectId}/${f.name}`).join(', ')}</div>` : nothing}
       <div class="stats">
-        ${stat('Uptime', formatUptime(s.node.uptimeS), html`since ${time(s.node.startedAt)}`)}
+        ${stat('Uptime', formatUptime(s.node.uptimeS), `since ${new Date(s.node.startedAt).toLocaleString()}`)}
         ${stat('Memory', formatBytes(s.node.rssBytes), `heap ${formatBytes(s.node.heapUsedBytes)}`)}
         ${stat(
           'Sessions',
@@ -110,7 +118,7 @@ export class McpoAdminStatus extends LitElement {
         ${stat('Processes', s.processes.running, `of ${s.processes.maxTotal} allowed (${s.processes.maxPerProject} per project)`)}
         ${stat('Servers', s.servers.length, `${s.servers.filter((x) => x.state === 'running').length} running`)}
       </div>
-      <div class="grid">
+      <div class="pair">
         <div class="card">
           <h2>This node</h2>
           <dl class="kv">
@@ -133,7 +141,7 @@ export class McpoAdminStatus extends LitElement {
         <header class="card-head"><h2>Cluster nodes</h2></header>
         ${
           s.nodes.length === 0
-            ? empty('One node', 'No other node has registered with this database: this gateway runs alone.')
+            ? html`<p class="note muted small">Only this node: no other gateway has registered with this database.</p>`
             : html`<div class="table-wrap"><table>
               <thead><tr><th>Node</th><th>Address</th><th>Started</th><th>Last heartbeat</th></tr></thead>
               <tbody>${s.nodes.map(

@@ -309,7 +309,10 @@ export class McpoEmbedKeys extends EmbedBase {
 
 export class McpoEmbedActivity extends EmbedBase {
   override render() {
-    return this.frame('Activity', html`<mcpo-activity-tab .projectId=${this.projectId}></mcpo-activity-tab>`)
+    return this.frame(
+      'Activity',
+      html`<mcpo-activity-tab .projectId=${this.projectId} .apiLink=${false}></mcpo-activity-tab>`,
+    )
   }
 }
 

@@ -108,6 +108,9 @@ export const shared = css`
     grid-template-columns: minmax(0, 1fr);
     gap: var(--gap);
   }
+  .card > header.card-head {
+    margin-bottom: 0;
+  }
   .card-head {
     display: flex;
     align-items: center;
@@ -220,6 +223,9 @@ export const shared = css`
     display: grid;
     grid-template-columns: minmax(0, 1fr);
     gap: var(--gap);
+  }
+  .card > header.card-head {
+    margin-bottom: 0;
   }
   .card-head {
     display: flex;

@@ -4,6 +4,7 @@
 // Screenshots go to test/ui/screenshots/.
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -51,6 +52,8 @@ async function api(method: string, path: string, body?: unknown) {
 }
 
 async function shot(name: string, fullPage = true) {
+  // The top bar is sticky: from the top, a full-page shot shows it once, where it belongs.
+  await page.evaluate(() => window.scrollTo(0, 0))
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage })
 }
 
@@ -112,13 +115,15 @@ describe('console views in Chromium', { skip }, () => {
       (await api('POST', '/api/projects/demo/members', { email: 'dev@example.com', role: 'developer' })).status,
       201,
     )
+    embedDir = mkdtempSync(join(tmpdir(), 'mcpo-ui2-'))
+    // A real catalog entry: the memory server from node_modules (npx would need the network).
     await api('POST', '/api/templates', {
       name: 'Memory',
       description: 'A knowledge-graph memory server, verified by the platform team.',
       transport: 'stdio',
-      command: 'npx',
-      args: ['-y', '@modelcontextprotocol/server-memory'],
-      envTemplate: { MEMORY_FILE_PATH: '/tmp/memory.json' },
+      command: process.execPath,
+      args: [createRequire(import.meta.url).resolve('@modelcontextprotocol/server-memory/dist/index.js')],
+      envTemplate: { MEMORY_FILE_PATH: join(embedDir, 'memory.json') },
     })
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
     context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
@@ -168,7 +173,7 @@ describe('console views in Chromium', { skip }, () => {
       await page.getByText('Cannot call this tool').waitFor()
       await page.locator('#ac-subject').selectOption('role:developer')
       await page.getByRole('button', { name: 'Check', exact: true }).click()
-      await page.getByText('no rule matches').waitFor()
+      await page.getByText('No rule matches, so it is allowed by default.').waitFor()
       await shot('tools-tab-policies')
     }),
   )
@@ -251,7 +256,40 @@ describe('console views in Chromium', { skip }, () => {
     'favorite star and catalog picker work inside the console',
     step('favorite', async () => {
       await page.goto(`${gw.url}/admin/projects/demo/servers`)
-      await page.locator('mcpo-project-page').waitFor({ timeout: 30_000 })
+      await page.getByRole('button', { name: 'Import JSON' }).click()
+      const imp = page.locator('mcpo-server-import dialog')
+      await imp.locator('#imp-json').fill('{"mcpServers": {')
+      await imp.getByText('not valid JSON').waitFor()
+      await imp.locator('#imp-json').fill(
+        JSON.stringify({
+          mcpServers: {
+            'Remote Docs': {
+              type: 'streamableHttp',
+              url: 'http://127.0.0.1:9/mcp',
+              headers: { Authorization: 'Bearer x' },
+              disabled: true,
+            },
+          },
+        }),
+      )
+      await imp.locator('td.mono', { hasText: 'remote-docs' }).waitFor()
+      await shot('server-import', false)
+      await imp.getByRole('button', { name: 'Import 1 server' }).click()
+      await imp.getByText('1 created').waitFor()
+      await imp.getByRole('button', { name: 'Done' }).click()
+      const names = async () =>
+        (await api('GET', '/api/projects/demo/servers')).body.map((x: { name: string }) => x.name)
+      assert.ok((await names()).includes('remote-docs'))
+
+      await page.getByRole('button', { name: 'From catalog' }).click()
+      const picker = page.locator('mcpo-catalog-picker dialog')
+      await picker.getByRole('button', { name: 'Add to project' }).click()
+      await picker.locator('#cat-name').waitFor()
+      await shot('catalog-picker', false)
+      await picker.getByRole('button', { name: 'Add server' }).click()
+      await picker.waitFor({ state: 'hidden' })
+      assert.ok((await names()).includes('memory'))
+
       // The star is not wired into a page here; mount it where the app's contexts reach it.
       const fav = await page.evaluateHandle(() => {
         const el = document.createElement('mcpo-favorite-toggle')
@@ -300,7 +338,7 @@ describe('console views in Chromium', { skip }, () => {
       const shown = (await portal.locator('mcpo-embed-keys .copy-field code').textContent()) ?? ''
       assert.match(shown, /^mcp_proj_/)
       await portal.screenshot({ path: join(SHOTS, 'embed-portal.png'), fullPage: true })
-      await portal.locator('mcpo-embed-servers').getByRole('button', { name: 'Details' }).click()
+      await portal.locator('mcpo-embed-servers tr', { hasText: 'everything' }).getByRole('button', { name: 'Details' }).click()
       await portal.locator('mcpo-embed-servers mcpo-server-detail dialog').getByText('Connection configs').waitFor()
       await portal.screenshot({ path: join(SHOTS, 'embed-server-detail.png') })
       await portal.close()
