@@ -212,9 +212,9 @@ export class McpoServerSettings extends LitElement {
             <div class="row form-actions">
               ${
                 s.enabled
-                  ? html`<button type="button" ?disabled=${this.busy} @click=${() => this.act('restart')}>Restart</button>
+                  ? html`<button class="small" type="button" ?disabled=${this.busy} @click=${() => this.act('restart')}>Restart</button>
                     <mcpo-confirm-button label="Disable" question="Disable? Clients lose its tools." @confirm=${() => this.act('disable')}></mcpo-confirm-button>`
-                  : html`<button class="primary" type="button" ?disabled=${this.busy} @click=${() => this.act('enable')}>Enable</button>`
+                  : html`<button class="primary small" type="button" ?disabled=${this.busy} @click=${() => this.act('enable')}>Enable</button>`
               }
               ${
                 s.source === 'config'
