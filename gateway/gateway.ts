@@ -7,6 +7,7 @@ import { PluginHost } from '../plugins/host.ts'
 import { loadOrCreateSecretKey } from '../plugins/secrets/key-file.ts'
 import { deriveKey, type Keyring } from '../plugins/secrets/keyring.ts'
 import type { Store } from '../plugins/storage/port.ts'
+import { addAdminUi } from './admin-static.ts'
 import type { ApiServices } from './api/define.ts'
 import { apiRoutes } from './api/index.ts'
 import { mountRoutes } from './api/mount.ts'
@@ -155,6 +156,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     },
   }
   mountRoutes(router, apiRoutes({ setupTokenHash: setupToken ? hashSetupToken(setupToken) : null }), services)
+  await addAdminUi(router, { logger })
 
   const metrics = findMetricsPlugin(plugins)
   if (metrics) addMetricsRoute(router, metrics, { plugins, relay, sessions, projectIds: () => relay.projectIds() })

@@ -14,9 +14,11 @@ import { policyRoutes } from './policies.ts'
 import { projectRoutes } from './projects.ts'
 import { serverImportRoutes } from './server-import.ts'
 import { serverRoutes } from './servers.ts'
+import { systemStatusRoutes } from './system-status.ts'
 import { teamMemberRoutes } from './team-members.ts'
 import { teamRoutes } from './teams.ts'
 import { templateRoutes } from './templates.ts'
+import { toolTestRoutes } from './tool-test.ts'
 import { toolRoutes } from './tools.ts'
 import { userRoutes } from './users.ts'
 
@@ -40,6 +42,8 @@ export function apiRoutes(auth: AuthState): RouteDef[] {
     ...activityRoutes(),
     ...clientConfigRoutes(),
     ...templateRoutes(),
+    ...toolTestRoutes(),
+    ...systemStatusRoutes(),
   ]
   routes.push(openApiRoute(() => routes))
   return routes

@@ -1,0 +1,193 @@
+// The shapes the REST API answers, as the UI reads them (gateway/api/views.ts and the route modules are the source;
+// /api/openapi.json documents the same). Only what the UI uses is declared.
+
+export type Role = 'owner' | 'developer' | 'reporter'
+export const ROLES: readonly Role[] = ['owner', 'developer', 'reporter']
+
+export interface Page<T> {
+  items: T[]
+  total: number | null
+  limit: number
+  offset: number
+  nextOffset: number | null
+}
+
+export interface User {
+  id: string
+  email: string
+  name: string
+  isAdmin: boolean
+  disabled: boolean
+  lastLoginAt: string | null
+  createdAt: string
+}
+
+export interface SignInAnswer {
+  token: string
+  expiresAt: string
+  user: User
+}
+
+export interface Providers {
+  password: boolean
+  oidc: { label: string; loginUrl: string } | null
+}
+
+export interface Team {
+  id: string
+  slug: string
+  name: string
+  description: string
+  role: Role | null
+  createdAt: string
+  updatedAt: string
+}
+
+export interface TeamMember {
+  userId: string
+  email: string
+  name: string
+  role: Role
+  createdAt: string
+  updatedAt: string
+}
+
+export interface Project {
+  id: string
+  name: string
+  description: string
+  teamId: string | null
+  archived: boolean
+  archivedAt: string | null
+  settings: Record<string, unknown>
+  source: 'ui' | 'config'
+  createdBy: string | null
+  role: Role | null
+  createdAt: string
+  updatedAt: string
+}
+
+export interface ProjectMember {
+  userId: string
+  email: string
+  name: string
+  role: Role | null
+  teamRole: Role | null
+  effectiveRole: Role
+  inviteSource: 'direct' | 'team' | 'invitation' | 'config'
+  sourceTeamId: string | null
+  addedBy: string | null
+  createdAt: string
+  updatedAt: string
+}
+
+export type InvitationKind = 'team' | 'individual' | 'external'
+
+export interface Invitation {
+  id: string
+  kind: InvitationKind
+  projectId: string | null
+  teamId: string | null
+  sourceTeamId: string | null
+  email: string | null
+  role: Role
+  status: 'pending' | 'accepted' | 'declined' | 'revoked' | 'expired'
+  invitedBy: string | null
+  expiresAt: string
+  createdAt: string
+}
+
+export interface MyInvitation extends Invitation {
+  project: { id: string; name: string } | null
+  inviter: { name: string; email: string } | null
+}
+
+export interface InvitationAnswer {
+  invitations: Invitation[]
+  skipped: number
+  link: string | null
+}
+
+export type Transport = 'stdio' | 'sse' | 'streamable-http'
+
+export interface Server {
+  id: string
+  name: string
+  description: string
+  transport: Transport
+  command: string | null
+  args: string[]
+  env: Record<string, string>
+  cwd: string | null
+  url: string | null
+  headers: Record<string, string>
+  timeoutMs: number
+  isolation: 'shared' | 'per-session' | null
+  enabled: boolean
+  autoStart: boolean
+  toolToggles: Record<string, boolean>
+  source: 'ui' | 'config'
+  status: { state: string; pid: number | null; restarts: number; lastError: string | null }
+  createdAt: string
+  updatedAt: string
+}
+
+export interface ApiKey {
+  id: string
+  projectId: string
+  name: string
+  description: string
+  preview: string
+  status: 'active' | 'expired' | 'revoked'
+  createdBy: string | null
+  expiresAt: string | null
+  revokedAt: string | null
+  lastUsedAt: string | null
+  source: 'ui' | 'config'
+  createdAt: string
+}
+
+export interface NewApiKey extends ApiKey {
+  /** The full key: in the create answer only. */
+  key: string
+}
+
+export type ClientName = 'cline' | 'claude-desktop' | 'cursor' | 'vscode' | 'claude-code'
+
+export interface ClientConfig {
+  client: ClientName
+  transport: 'sse' | 'streamable-http'
+  keyVariable: string
+  file: string
+  config: Record<string, unknown>
+  /** Claude Code: the `claude mcp add` command lines. */
+  command?: string
+  notes: string[]
+}
+
+export interface Discovery {
+  project: { id: string; name: string }
+  unified: { name: string; endpoints: Endpoints }
+  servers: { name: string; description: string; upstreamTransport: Transport; endpoints: Endpoints }[]
+}
+
+export interface Endpoints {
+  sse: string
+  messages: string
+  mcp: string
+}
+
+export interface ProjectTools {
+  tools: { server: string; name: string; exposedName: string; enabled: boolean }[]
+  servers: { name: string; enabled: boolean; toolCount: number; error: string | null }[]
+}
+
+export interface ToolCallStats {
+  total: number
+  ok: number
+  errors: number
+  successRate: number | null
+  p50Ms: number | null
+  p95Ms: number | null
+  callsPerMinute: number
+}

@@ -1,0 +1,87 @@
+// Profile: who you are signed in as, and the password change (current password, new one twice).
+import { ContextConsumer } from '@lit/context'
+import { html, LitElement } from 'lit'
+import type { User } from '../api-types.ts'
+import { apiContext } from '../contexts.ts'
+import { Action } from '../controllers/action.ts'
+import { base } from '../styles.ts'
+import { MIN_PASSWORD } from './mcpo-setup.ts'
+import { errorAlert, fieldError, time, toast } from './parts.ts'
+
+export class McpoProfile extends LitElement {
+  static override properties = { user: { attribute: false } }
+  static override styles = [base]
+
+  declare user: User
+
+  private readonly api = new ContextConsumer(this, { context: apiContext })
+  private readonly change = new Action(this)
+  private mismatch: string | null = null
+
+  private async onSubmit(e: SubmitEvent): Promise<void> {
+    e.preventDefault()
+    const form = e.target as HTMLFormElement
+    const data = new FormData(form)
+    const next = String(data.get('newPassword') ?? '')
+    this.mismatch = next === String(data.get('repeat') ?? '') ? null : 'the two passwords differ'
+    if (this.mismatch) return this.requestUpdate()
+    await this.change.run(() =>
+      this.api.value!.post('/api/auth/password', {
+        currentPassword: String(data.get('currentPassword') ?? ''),
+        newPassword: next,
+      }),
+    )
+    if (this.change.error) return
+    form.reset()
+    toast(this, 'Password changed')
+  }
+
+  override render() {
+    const u = this.user
+    const a = this.change
+    // A wrong current password is a 403 without a field: it belongs under that field all the same.
+    const current = a.field('currentPassword') ?? (a.error?.status === 403 ? a.error.message : null)
+    return html`<div class="page-head"><div><h1>Profile</h1><p class="muted">Your account on this gateway.</p></div></div>
+      <div class="stack">
+        <section class="card" aria-labelledby="me-title">
+          <h2 id="me-title">Account</h2>
+          <dl class="form-grid">
+            <div><dt class="muted small">Name</dt><dd>${u.name || '—'}</dd></div>
+            <div><dt class="muted small">Email</dt><dd>${u.email}</dd></div>
+            <div><dt class="muted small">Role</dt><dd>${u.isAdmin ? html`<span class="badge accent">administrator</span>` : 'user'}</dd></div>
+            <div><dt class="muted small">Last sign-in</dt><dd>${time(u.lastLoginAt)}</dd></div>
+          </dl>
+        </section>
+        <section class="card" aria-labelledby="pw-title">
+          <h2 id="pw-title">Change password</h2>
+          <form class="stack" @submit=${this.onSubmit} novalidate>
+            ${errorAlert(current ? null : a.general(['newPassword', 'currentPassword']))}
+            <div class="form-grid">
+              <div class="field wide">
+                <label for="pw-current">Current password</label>
+                <input id="pw-current" name="currentPassword" type="password" autocomplete="current-password" required
+                  aria-invalid=${current ? 'true' : 'false'} aria-describedby="pw-current-error" />
+                ${fieldError('pw-current', current)}
+              </div>
+              <div class="field">
+                <label for="pw-new">New password</label>
+                <input id="pw-new" name="newPassword" type="password" autocomplete="new-password" required minlength=${MIN_PASSWORD}
+                  aria-invalid=${a.field('newPassword') ? 'true' : 'false'} aria-describedby="pw-new-error pw-new-hint" />
+                <div class="hint" id="pw-new-hint">At least ${MIN_PASSWORD} characters.</div>
+                ${fieldError('pw-new', a.field('newPassword'))}
+              </div>
+              <div class="field">
+                <label for="pw-repeat">Repeat the new password</label>
+                <input id="pw-repeat" name="repeat" type="password" autocomplete="new-password" required
+                  aria-invalid=${this.mismatch ? 'true' : 'false'} aria-describedby="pw-repeat-error" />
+                ${fieldError('pw-repeat', this.mismatch)}
+              </div>
+            </div>
+            <div><button class="primary" type="submit" ?disabled=${a.busy}>${a.busy ? 'Changing…' : 'Change password'}</button></div>
+          </form>
+        </section>
+      </div>`
+  }
+}
+
+customElements.define('mcpo-profile', McpoProfile)

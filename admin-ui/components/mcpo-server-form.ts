@@ -1,0 +1,312 @@
+// Add or edit one server: transport-specific fields, env and header rows whose stored values stay masked, checks at
+// once next to each field (server-form.ts), the API's own field errors after submit, and "Test connection" before
+// saving. Sends `mcpo-server-saved` with the server, `mcpo-cancel` on Cancel.
+import { ContextConsumer } from '@lit/context'
+import { css, html, LitElement, nothing } from 'lit'
+import type { Server, Transport } from '../api-types.ts'
+import { apiContext } from '../contexts.ts'
+import { Action } from '../controllers/action.ts'
+import {
+  emptyServerForm,
+  type FormErrors,
+  formField,
+  type SecretRow,
+  type ServerFormState,
+  serverBody,
+  serverFormFrom,
+  validateServerForm,
+} from '../server-form.ts'
+import { base } from '../styles.ts'
+import { errorAlert, fieldError } from './parts.ts'
+
+interface TestAnswer {
+  ok: boolean
+  durationMs: number
+  toolCount?: number
+  serverInfo?: { name?: string; version?: string } | null
+  error?: string
+  stderr?: string[]
+}
+
+export class McpoServerForm extends LitElement {
+  static override properties = {
+    projectId: {},
+    server: { attribute: false },
+    canStdio: { type: Boolean },
+    state: { state: true },
+    errors: { state: true },
+    tested: { state: true },
+  }
+  static override styles = [
+    base,
+    css`
+      .rows {
+        display: flex;
+        flex-direction: column;
+        gap: 6px;
+      }
+      .secret {
+        display: grid;
+        grid-template-columns: minmax(0, 1fr) minmax(0, 1.4fr) auto;
+        gap: 6px;
+      }
+      .secret input:first-child {
+        font-family: var(--mono);
+      }
+      fieldset {
+        border: 0;
+        padding: 0;
+        margin: 0;
+      }
+      legend {
+        font-size: 0.8125rem;
+        font-weight: 500;
+        margin-bottom: 4px;
+        padding: 0;
+      }
+      .seg {
+        display: inline-flex;
+        border: 1px solid var(--border-strong);
+        border-radius: var(--radius);
+        overflow: hidden;
+      }
+      .seg label {
+        margin: 0;
+        padding: 6px 12px;
+        cursor: pointer;
+        font-weight: 400;
+        border-right: 1px solid var(--border-strong);
+      }
+      .seg label:last-child {
+        border-right: 0;
+      }
+      .seg input {
+        position: absolute;
+        opacity: 0;
+        pointer-events: none;
+      }
+      .seg label:has(input:checked) {
+        background: var(--accent-bg);
+        color: var(--accent);
+        font-weight: 500;
+      }
+      .seg label:has(input:focus-visible) {
+        outline: 2px solid var(--focus);
+      }
+      .test-result {
+        font-size: 0.875rem;
+      }
+    `,
+  ]
+
+  declare projectId: string
+  declare server: Server | null
+  declare canStdio: boolean
+  declare state: ServerFormState
+  declare errors: FormErrors
+  declare tested: TestAnswer | null
+
+  private readonly api = new ContextConsumer(this, { context: apiContext })
+  private readonly save = new Action(this)
+  private readonly test = new Action(this)
+  private touched = false
+
+  constructor() {
+    super()
+    this.projectId = ''
+    this.server = null
+    this.canStdio = false
+    this.state = emptyServerForm()
+    this.errors = {}
+    this.tested = null
+  }
+
+  protected override willUpdate(changed: Map<string, unknown>): void {
+    if (changed.has('server') || (changed.has('canStdio') && !this.server && !this.touched)) {
+      this.state = this.server
+        ? serverFormFrom(this.server)
+        : emptyServerForm(this.canStdio ? 'stdio' : 'streamable-http')
+      this.errors = {}
+    }
+  }
+
+  private get editing(): boolean {
+    return this.server !== null
+  }
+
+  private set(patch: Partial<ServerFormState>): void {
+    this.touched = true
+    this.state = { ...this.state, ...patch }
+    // Once the user submitted, keep the shown errors in step with what they type.
+    if (Object.keys(this.errors).length) this.errors = this.check()
+  }
+
+  private check(): FormErrors {
+    return validateServerForm(this.state, {
+      canStdio: this.canStdio || this.server?.transport === 'stdio',
+      editing: this.editing,
+    })
+  }
+
+  /** Client-side errors first; then the API's, mapped onto the form's rows. */
+  private error(field: string): string | null {
+    if (this.errors[field]) return this.errors[field]
+    const api = this.save.error ?? this.test.error
+    if (!api) return null
+    for (const [f, m] of Object.entries(api.fields)) if (formField(f, this.state) === field) return m
+    return null
+  }
+
+  private async onSubmit(e: SubmitEvent): Promise<void> {
+    e.preventDefault()
+    this.errors = this.check()
+    if (Object.keys(this.errors).length) return this.focusFirstError()
+    const path = `/api/projects/${encodeURIComponent(this.projectId)}/servers`
+    const body = serverBody(this.state, this.editing)
+    const saved = await this.save.run(() =>
+      this.editing
+        ? this.api.value!.put<Server>(`${path}/${encodeURIComponent(this.server!.name)}`, body)
+        : this.api.value!.post<Server>(path, body),
+    )
+    if (saved) this.dispatchEvent(new CustomEvent('mcpo-server-saved', { detail: saved }))
+    else this.focusFirstError()
+  }
+
+  private async onTest(): Promise<void> {
+    this.errors = this.check()
+    if (Object.keys(this.errors).length) return this.focusFirstError()
+    this.tested = null
+    const body = { ...serverBody(this.state, false), name: this.server?.name ?? (this.state.name || undefined) }
+    this.tested =
+      (await this.test.run(() =>
+        this.api.value!.post<TestAnswer>(`/api/projects/${encodeURIComponent(this.projectId)}/servers/test`, body),
+      )) ?? null
+  }
+
+  private async focusFirstError(): Promise<void> {
+    await this.updateComplete
+    this.renderRoot.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
+  }
+
+  private input(
+    field: keyof ServerFormState,
+    label: string,
+    opts: {
+      hint?: string
+      type?: string
+      wide?: boolean
+      mono?: boolean
+      placeholder?: string
+      errorField?: string
+    } = {},
+  ) {
+    const err = this.error(opts.errorField ?? field)
+    const id = `s-${field}`
+    return html`<div class="field ${opts.wide ? 'wide' : ''}">
+      <label for=${id}>${label}</label>
+      <input id=${id} type=${opts.type ?? 'text'} class=${opts.mono ? 'mono' : ''} placeholder=${opts.placeholder ?? ''}
+        .value=${String(this.state[field])} aria-invalid=${err ? 'true' : 'false'} aria-describedby="${id}-error ${id}-hint"
+        @input=${(e: Event) => this.set({ [field]: (e.target as HTMLInputElement).value })} />
+      ${opts.hint ? html`<div class="hint" id="${id}-hint">${opts.hint}</div>` : nothing}
+      ${fieldError(id, err)}
+    </div>`
+  }
+
+  private secrets(field: 'env' | 'headers', label: string, keyHint: string) {
+    const list = this.state[field]
+    const update = (i: number, patch: Partial<SecretRow>) =>
+      this.set({ [field]: list.map((r, j) => (j === i ? { ...r, ...patch } : r)) })
+    return html`<fieldset class="wide">
+      <legend>${label}</legend>
+      <div class="rows">
+        ${list.map((r, i) => {
+          const err = this.error(`${field}.${i}`)
+          return html`<div>
+            <div class="secret">
+              <input aria-label="${label} name ${i + 1}" placeholder=${keyHint} .value=${r.key} ?readonly=${r.stored}
+                aria-invalid=${err ? 'true' : 'false'} @input=${(e: Event) => update(i, { key: (e.target as HTMLInputElement).value })} />
+              <input aria-label="${label} value ${i + 1}" type="password" autocomplete="off" .value=${r.value}
+                placeholder=${r.stored ? 'stored · leave empty to keep' : 'value'}
+                @input=${(e: Event) => update(i, { value: (e.target as HTMLInputElement).value })} />
+              <button type="button" class="ghost small" aria-label="Remove ${r.key || `row ${i + 1}`}"
+                @click=${() => this.set({ [field]: list.filter((_, j) => j !== i) })}>✕</button>
+            </div>
+            ${fieldError(`${field}-${i}`, err)}
+          </div>`
+        })}
+        ${fieldError(field, this.error(field))}
+        <div><button type="button" class="small" @click=${() => this.set({ [field]: [...list, { key: '', value: '', stored: false }] })}>
+          Add ${field === 'env' ? 'variable' : 'header'}</button></div>
+        <div class="hint">Values are encrypted at rest and never shown again.</div>
+      </div>
+    </fieldset>`
+  }
+
+  override render() {
+    const s = this.state
+    const transports: [Transport, string][] = [
+      ['streamable-http', 'Streamable HTTP'],
+      ['sse', 'SSE'],
+    ]
+    if (this.canStdio || s.transport === 'stdio') transports.unshift(['stdio', 'stdio (local command)'])
+    const t = this.tested
+    return html`<form class="card stack" @submit=${this.onSubmit} novalidate aria-labelledby="server-form-title">
+      <h2 id="server-form-title">${this.editing ? `Edit ${this.server!.name}` : 'Add a server'}</h2>
+      ${errorAlert(this.save.general(['name', 'description', 'transport', 'command', 'args', 'cwd', 'env', 'url', 'headers', 'timeoutMs']))}
+      <div class="form-grid">
+        ${this.editing ? nothing : this.input('name', 'Name', { mono: true, placeholder: 'e.g. github', hint: 'Part of the endpoint URL; a-z, 0-9 and -.' })}
+        ${this.input('description', 'Description', { wide: this.editing })}
+        <fieldset class="wide">
+          <legend>Transport</legend>
+          <div class="seg" role="radiogroup" aria-label="Transport">
+            ${transports.map(
+              ([
+                value,
+                label,
+              ]) => html`<label><input type="radio" name="transport" .value=${value} .checked=${s.transport === value}
+                @change=${() => this.set({ transport: value })} />${label}</label>`,
+            )}
+          </div>
+          ${fieldError('s-transport', this.error('transport'))}
+        </fieldset>
+        ${
+          s.transport === 'stdio'
+            ? html`${this.input('command', 'Command', { mono: true, placeholder: 'e.g. npx or /usr/bin/node' })}
+                ${this.input('cwd', 'Working directory', { mono: true, placeholder: 'optional' })}
+                <div class="field wide">
+                  <label for="s-args">Arguments <span class="muted">(one per line)</span></label>
+                  <textarea id="s-args" .value=${s.args} rows="3"
+                    @input=${(e: Event) => this.set({ args: (e.target as HTMLTextAreaElement).value })}></textarea>
+                </div>
+                ${this.secrets('env', 'Environment variables', 'NAME')}`
+            : html`${this.input('url', 'URL', { wide: true, mono: true, type: 'url', placeholder: s.transport === 'sse' ? 'https://example.com/sse' : 'https://example.com/mcp' })}
+                ${this.secrets('headers', 'Headers', 'Authorization')}`
+        }
+        ${this.input('timeoutS', 'Timeout (seconds)', { type: 'number', errorField: 'timeoutMs', hint: 'How long one request may take upstream.' })}
+        <div class="field">
+          <span class="hint">&nbsp;</span>
+          <label class="check"><input type="checkbox" .checked=${s.enabled} @change=${(e: Event) => this.set({ enabled: (e.target as HTMLInputElement).checked })} />Enabled</label>
+          <label class="check"><input type="checkbox" .checked=${s.autoStart} @change=${(e: Event) => this.set({ autoStart: (e.target as HTMLInputElement).checked })} />Start with the gateway</label>
+        </div>
+      </div>
+      ${
+        t
+          ? html`<div class="alert ${t.ok ? 'info' : 'error'} test-result" role="status">
+              ${
+                t.ok
+                  ? html`Connected in ${t.durationMs} ms${t.serverInfo?.name ? html` to <strong>${t.serverInfo.name}</strong>` : nothing}: ${t.toolCount} tools.`
+                  : html`Connection failed: ${t.error}${t.stderr?.length ? html`<pre>${t.stderr.join('\n')}</pre>` : nothing}`
+              }
+            </div>`
+          : errorAlert(this.test.general(['name', 'url', 'command', 'env', 'headers', 'timeoutMs', 'transport']))
+      }
+      <div class="row">
+        <button class="primary" type="submit" ?disabled=${this.save.busy}>${this.save.busy ? 'Saving…' : this.editing ? 'Save changes' : 'Add server'}</button>
+        <button type="button" ?disabled=${this.test.busy} @click=${this.onTest}>${this.test.busy ? 'Testing…' : 'Test connection'}</button>
+        <button type="button" class="ghost" @click=${() => this.dispatchEvent(new Event('mcpo-cancel'))}>Cancel</button>
+      </div>
+    </form>`
+  }
+}
+
+customElements.define('mcpo-server-form', McpoServerForm)

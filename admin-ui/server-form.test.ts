@@ -1,0 +1,100 @@
+// The server form's logic: masked secrets stay masked (sent back as the mask, so the API keeps them), the checks
+// match the API's, and API field errors find their form row.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { serverNamePattern, serverSchema } from '../config/schema.ts'
+import { MASK as SERVER_MASK } from '../plugins/secrets/cipher.ts'
+import type { Server } from './api-types.ts'
+import {
+  emptyServerForm,
+  formField,
+  MASK,
+  SERVER_NAME,
+  serverBody,
+  serverFormFrom,
+  validateServerForm,
+} from './server-form.ts'
+
+const saved: Server = {
+  id: '1',
+  name: 'github',
+  description: 'GitHub',
+  transport: 'streamable-http',
+  command: null,
+  args: [],
+  env: {},
+  cwd: null,
+  url: 'https://mcp.example.com/mcp',
+  headers: { Authorization: SERVER_MASK, 'X-Team': SERVER_MASK },
+  timeoutMs: 60_000,
+  isolation: null,
+  enabled: true,
+  autoStart: false,
+  toolToggles: {},
+  source: 'ui',
+  status: { state: 'stopped', pid: null, restarts: 0, lastError: null },
+  createdAt: '',
+  updatedAt: '',
+}
+
+describe('server form', () => {
+  it('uses the gateway’s mask and name rule', () => {
+    assert.equal(MASK, SERVER_MASK)
+    assert.equal(SERVER_NAME.source, serverNamePattern.source)
+  })
+
+  it('an edit keeps stored secrets by sending the mask, replaces the ones typed, drops removed rows', () => {
+    const s = serverFormFrom(saved)
+    assert.deepEqual(
+      s.headers.map((h) => [h.key, h.value, h.stored]),
+      [
+        ['Authorization', '', true],
+        ['X-Team', '', true],
+      ],
+    )
+    s.headers[1].value = 'platform'
+    s.headers.push({ key: 'X-New', value: 'v', stored: false })
+    s.headers.splice(0, 1)
+    const body = serverBody(s, true)
+    assert.deepEqual(body.headers, { 'X-Team': 'platform', 'X-New': 'v' })
+    assert.equal(body.name, undefined, 'the name is in the URL of a PUT')
+    assert.equal(body.timeoutMs, 60_000)
+    s.headers.unshift({ key: 'Authorization', value: '', stored: true })
+    assert.equal((serverBody(s, true).headers as Record<string, string>).Authorization, MASK)
+  })
+
+  it('a new stdio server: args one per line, env, and a body the API schema accepts', () => {
+    const s = emptyServerForm('stdio')
+    Object.assign(s, { name: 'everything', command: 'node', args: 'dist/index.js\n\nstdio\n', timeoutS: '60' })
+    s.env.push({ key: 'API_TOKEN', value: 'secret value', stored: false })
+    assert.deepEqual(validateServerForm(s, { canStdio: true, editing: false }), {})
+    const body = serverBody(s, false)
+    assert.deepEqual(body.args, ['dist/index.js', 'stdio'])
+    assert.deepEqual(body.env, { API_TOKEN: 'secret value' })
+    assert.ok(serverSchema.safeParse(body).success, 'the API would accept it')
+  })
+
+  it('reports what the API would refuse, next to the field', () => {
+    const s = emptyServerForm('stdio')
+    Object.assign(s, { name: 'Bad Name', timeoutS: '0' })
+    s.env.push({ key: '1X', value: 'v', stored: false }, { key: 'OK', value: '', stored: false })
+    const errors = validateServerForm(s, { canStdio: false, editing: false })
+    assert.deepEqual(Object.keys(errors).sort(), ['command', 'env.0', 'env.1', 'name', 'timeoutMs', 'transport'])
+    const remote = emptyServerForm('sse')
+    Object.assign(remote, { name: 'r', url: 'ftp://x' })
+    assert.equal(
+      validateServerForm(remote, { canStdio: false, editing: false }).url,
+      'must be an http:// or https:// URL',
+    )
+    remote.url = 'http://127.0.0.1:9000/sse'
+    assert.deepEqual(validateServerForm(remote, { canStdio: false, editing: false }), {})
+    assert.ok(serverSchema.safeParse(serverBody(remote, false)).success)
+  })
+
+  it('maps API field paths onto form rows', () => {
+    const s = serverFormFrom(saved)
+    assert.equal(formField('headers.X-Team', s), 'headers.1')
+    assert.equal(formField('headers.Gone', s), 'headers')
+    assert.equal(formField('url', s), 'url')
+  })
+})

@@ -1,0 +1,159 @@
+// The add/edit server form without the DOM: its state from a server (secrets stay masked), the checks the API would
+// make (so errors show at once, next to their field), and the request body. Stored secret values never reach the
+// browser: a masked row left empty is sent as the mask, which tells the API to keep the stored value.
+import type { Server, Transport } from './api-types.ts'
+
+// The gateway's own values (plugins/secrets/cipher.ts, config/schema.ts); those modules need node:crypto and zod,
+// which have no place in the bundle, so server-form.test.ts checks these copies against them.
+/** What the API shows instead of a secret value, and takes back as "keep the stored one". */
+export const MASK = '••••••'
+export const SERVER_NAME = /^[a-z0-9][a-z0-9-]{0,47}$/
+
+/** One env variable or header: `stored` rows hold a secret the browser never sees. */
+export interface SecretRow {
+  key: string
+  value: string
+  stored: boolean
+}
+
+export interface ServerFormState {
+  name: string
+  description: string
+  transport: Transport
+  command: string
+  /** One argument per line: arguments may contain spaces. */
+  args: string
+  cwd: string
+  env: SecretRow[]
+  url: string
+  headers: SecretRow[]
+  timeoutS: string
+  enabled: boolean
+  autoStart: boolean
+}
+
+export type FormErrors = Record<string, string>
+
+export function emptyServerForm(transport: Transport = 'streamable-http'): ServerFormState {
+  return {
+    name: '',
+    description: '',
+    transport,
+    command: '',
+    args: '',
+    cwd: '',
+    env: [],
+    url: '',
+    headers: [],
+    timeoutS: '300',
+    enabled: true,
+    autoStart: false,
+  }
+}
+
+const rows = (r: Record<string, string>): SecretRow[] => Object.keys(r).map((key) => ({ key, value: '', stored: true }))
+
+export function serverFormFrom(s: Server): ServerFormState {
+  return {
+    name: s.name,
+    description: s.description,
+    transport: s.transport,
+    command: s.command ?? '',
+    args: s.args.join('\n'),
+    cwd: s.cwd ?? '',
+    env: rows(s.env),
+    url: s.url ?? '',
+    headers: rows(s.headers),
+    timeoutS: String(Math.round(s.timeoutMs / 1000)),
+    enabled: s.enabled,
+    autoStart: s.autoStart,
+  }
+}
+
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
+const HEADER_KEY = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+function checkRows(list: SecretRow[], field: 'env' | 'headers', errors: FormErrors): void {
+  const seen = new Set<string>()
+  list.forEach((r, i) => {
+    const key = r.key.trim()
+    if (!key && !r.value) return
+    const at = `${field}.${i}`
+    if (!key) errors[at] = 'needs a name'
+    else if (!(field === 'env' ? ENV_KEY : HEADER_KEY).test(key))
+      errors[at] = field === 'env' ? 'letters, digits and _, not starting with a digit' : 'not a valid header name'
+    else if (seen.has(key.toLowerCase())) errors[at] = 'is set twice'
+    else if (!r.value && !r.stored) errors[at] = 'needs a value'
+    seen.add(key.toLowerCase())
+  })
+}
+
+/** The checks the API makes (config/schema.ts serverSchema), keyed by the field the form shows them under. */
+export function validateServerForm(s: ServerFormState, options: { canStdio: boolean; editing: boolean }): FormErrors {
+  const errors: FormErrors = {}
+  if (!options.editing && !SERVER_NAME.test(s.name)) {
+    errors.name = s.name ? 'use 1-48 characters of a-z, 0-9 and -, starting with a letter or digit' : 'is required'
+  }
+  if (s.description.length > 2000) errors.description = 'at most 2000 characters'
+  if (s.transport === 'stdio') {
+    if (!options.canStdio) errors.transport = 'only administrators may run commands on the gateway host'
+    if (!s.command.trim()) errors.command = 'is required for stdio servers'
+    checkRows(s.env, 'env', errors)
+  } else {
+    let url: URL | null = null
+    try {
+      url = new URL(s.url.trim())
+    } catch {
+      url = null
+    }
+    if (!s.url.trim()) errors.url = `is required for ${s.transport} servers`
+    else if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      errors.url = 'must be an http:// or https:// URL'
+    checkRows(s.headers, 'headers', errors)
+  }
+  const t = Number(s.timeoutS)
+  if (!Number.isInteger(t) || t < 1 || t > 86_400) errors.timeoutMs = 'whole seconds from 1 to 86400'
+  return errors
+}
+
+function record(list: SecretRow[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const r of list) {
+    const key = r.key.trim()
+    if (!key) continue
+    out[key] = r.stored && !r.value ? MASK : r.value
+  }
+  return out
+}
+
+/** The POST (new) or PUT (edit) body. Fields of the other transport are left out: the API drops them anyway. */
+export function serverBody(s: ServerFormState, editing: boolean): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    description: s.description,
+    transport: s.transport,
+    timeoutMs: Number(s.timeoutS) * 1000,
+    enabled: s.enabled,
+    autoStart: s.autoStart,
+  }
+  if (!editing) body.name = s.name.trim()
+  if (s.transport === 'stdio') {
+    body.command = s.command.trim()
+    body.args = s.args.split('\n').filter((a) => a.trim() !== '')
+    body.env = record(s.env)
+    if (s.cwd.trim()) body.cwd = s.cwd.trim()
+    else if (editing) body.cwd = null
+  } else {
+    body.url = s.url.trim()
+    body.headers = record(s.headers)
+  }
+  return body
+}
+
+/** The API's field path ("env.TOKEN", "timeoutMs") to the form's ("env.2"), so its errors land on the right row. */
+export function formField(apiField: string, s: ServerFormState): string {
+  const m = /^(env|headers)\.(.+)$/.exec(apiField)
+  if (!m) return apiField
+  const list = m[1] === 'env' ? s.env : s.headers
+  const i = list.findIndex((r) => r.key.trim() === m[2])
+  return i === -1 ? m[1] : `${m[1]}.${i}`
+}

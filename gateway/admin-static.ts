@@ -1,0 +1,91 @@
+// Serves the admin UI at /admin: the bundle (built at boot when missing or stale, see admin-ui/build.ts) is read
+// into memory once; hashed assets are immutable, index.html is revalidated on every load and answers any UI path
+// (history routing); `/` redirects to /admin. The page runs under a strict CSP: no inline script or style exists.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { ASSET_PREFIX, DIST_DIR, ensureAdminUi } from '../admin-ui/build.ts'
+import type { Logger } from '../plugins/contract.ts'
+import { type HeaderMap, type IncomingRequest, type Responder, sendError } from './http.ts'
+import type { Router } from './router.ts'
+
+interface Asset {
+  body: Buffer
+  gzip: Buffer | null
+  type: string
+  etag: string
+}
+
+const TYPES: Record<string, string> = {
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  svg: 'image/svg+xml',
+  map: 'application/json',
+  html: 'text/html; charset=utf-8',
+}
+
+const SECURITY: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+}
+
+export const ADMIN_CSP =
+  "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+function load(dir: string, name: string, etag: string): Asset {
+  const body = readFileSync(join(dir, name))
+  const ext = name.slice(name.lastIndexOf('.') + 1)
+  // Text compresses several-fold; the bundle is read once at boot, so compress once too.
+  const gzip = ext === 'js' || ext === 'css' || ext === 'map' || ext === 'html' || ext === 'svg' ? gzipSync(body) : null
+  return { body, gzip, type: TYPES[ext] ?? 'application/octet-stream', etag: `"${etag}"` }
+}
+
+function send(req: IncomingRequest, res: Responder, asset: Asset, headers: Record<string, string>): void {
+  if (req.headers['if-none-match'] === asset.etag) {
+    res.send(304, { etag: asset.etag, ...headers })
+    return
+  }
+  const gz = asset.gzip && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')
+  const out: Record<string, string> = {
+    'content-type': asset.type,
+    etag: asset.etag,
+    vary: 'accept-encoding',
+    ...headers,
+  }
+  if (gz) out['content-encoding'] = 'gzip'
+  res.send(200, out as HeaderMap, req.method === 'HEAD' ? undefined : gz ? asset.gzip! : asset.body)
+}
+
+export interface AdminUiOptions {
+  logger: Logger
+  /** Where the bundle is; default admin-ui/dist. */
+  dist?: string
+}
+
+/** Builds the UI if needed and adds its routes. A failed build leaves the gateway up, with /admin answering 503. */
+export async function addAdminUi(router: Router, options: AdminUiOptions): Promise<void> {
+  const dist = options.dist ?? DIST_DIR
+  let index: Asset | null = null
+  const assets = new Map<string, Asset>()
+  try {
+    const manifest = await ensureAdminUi({ dist, logger: options.logger })
+    index = load(dist, 'index.html', manifest.sourceHash)
+    for (const name of manifest.assets) assets.set(name, load(join(dist, 'assets'), name, name))
+  } catch (err) {
+    options.logger.error({ err }, 'the admin UI could not be built; /admin is unavailable')
+  }
+
+  router.add('GET', '/', (_req, res) => res.send(302, { location: '/admin', 'cache-control': 'no-cache' }))
+  router.add('GET', '/admin/*', (req, res, params) => {
+    if (!index) return sendError(res, 503, 'MCPO_ERR_INTERNAL', 'the admin UI failed to build; see the gateway log')
+    const rest = params['*'] ?? ''
+    if (req.path.startsWith(ASSET_PREFIX)) {
+      const asset = assets.get(rest.slice(rest.indexOf('/') + 1))
+      if (!asset) return sendError(res, 404, 'MCPO_ERR_NOT_FOUND', 'no such asset')
+      // Names carry their content hash: a new build makes new names, so browsers may keep these forever.
+      return send(req, res, asset, { 'cache-control': 'public, max-age=31536000, immutable', ...SECURITY })
+    }
+    // Every other UI path is a client-side route: the same page, revalidated on each load so a new build shows.
+    send(req, res, index, { 'cache-control': 'no-cache', 'content-security-policy': ADMIN_CSP, ...SECURITY })
+  })
+}
