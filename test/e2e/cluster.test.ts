@@ -168,7 +168,7 @@ if (down && process.env.CI === 'true') {
       }
     })
 
-    it('a revoked key is refused by every node within a second (LISTEN/NOTIFY)', async () => {
+    it('a revoked key, a disabled server and a new policy take effect on every node within a second (LISTEN/NOTIFY)', async () => {
       const login = await fetch(`${nodes[0].url}/api/auth/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -176,54 +176,109 @@ if (down && process.env.CI === 'true') {
       })
       assert.equal(login.status, 200)
       const { token } = (await login.json()) as { token: string }
-      const api = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
-      const created = await fetch(`${nodes[0].url}/api/projects/demo/api-keys`, {
-        method: 'POST',
-        headers: api,
-        body: JSON.stringify({ name: 'short-lived' }),
-      })
+      const api = (method: string, path: string, body?: unknown) =>
+        fetch(`${nodes[0].url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        })
+      /** Changes something on n1, then polls n2 and n3 until each shows it; the worst delay in ms. */
+      const measure = async (
+        what: string,
+        change: () => Promise<void>,
+        shows: (n: GatewayProcess) => Promise<boolean>,
+      ) => {
+        const others = nodes.slice(1)
+        for (const n of others) assert.equal(await shows(n), false, `${n.id} shows "${what}" before the change`)
+        await change()
+        const t0 = performance.now()
+        const seen = await Promise.all(
+          others.map(async (n) => {
+            while (performance.now() - t0 < 3000) {
+              if (await shows(n)) return performance.now() - t0
+              await new Promise((r) => setTimeout(r, 10))
+            }
+            return Number.POSITIVE_INFINITY
+          }),
+        )
+        const worst = Math.max(...seen)
+        console.log(
+          `# ${what}: seen by every other node after ${worst.toFixed(0)} ms (${seen.map((x) => x.toFixed(0))})`,
+        )
+        assert.ok(worst < 1000, `${what} took ${worst} ms to reach some node`)
+      }
+
+      const created = await api('POST', '/api/projects/demo/api-keys', { name: 'short-lived' })
       assert.equal(created.status, 201, await created.clone().text())
       const { id, key } = (await created.json()) as { id: string; key: string }
-      // Without a session header a valid key gets 400 and a dead one 401: a probe that opens no session.
-      const probe = (node: GatewayProcess) =>
-        fetch(`${node.url}/projects/demo/servers/shared/mcp`, {
-          headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream' },
+      // Without a session header a usable key gets 400, a dead key 401, a disabled server 404: probes open nothing.
+      const probe = (n: GatewayProcess, k = key) =>
+        fetch(`${n.url}/projects/demo/servers/shared/mcp`, {
+          headers: { authorization: `Bearer ${k}`, accept: 'text/event-stream' },
         }).then((r) => r.status)
-      for (const n of nodes)
-        assert.equal(
-          await eventually(
-            `${n.id} knows the key`,
-            async () => {
-              const s = await probe(n)
-              if (s !== 400) throw new Error(`status ${s}`)
-              return s
-            },
-            3000,
-          ),
-          400,
+      for (const n of nodes) {
+        await eventually(`${n.id} knows the new key`, async () => assert.equal(await probe(n), 400), 3000)
+      }
+      await measure(
+        'key revoked',
+        async () => assert.equal((await api('DELETE', `/api/projects/demo/api-keys/${id}`)).status, 204),
+        async (n) => (await probe(n)) === 401,
+      )
+      await measure(
+        'server disabled',
+        async () => assert.equal((await api('POST', '/api/projects/demo/servers/shared/disable')).status, 200),
+        async (n) => (await probe(n, TEST_KEY)) === 404,
+      )
+      assert.equal((await api('POST', '/api/projects/demo/servers/shared/enable')).status, 200)
+      for (const n of nodes) {
+        await eventually(
+          `${n.id} serves the server again`,
+          async () => assert.equal(await probe(n, TEST_KEY), 400),
+          3000,
         )
+      }
 
-      const revoked = await fetch(`${nodes[0].url}/api/projects/demo/api-keys/${id}`, {
-        method: 'DELETE',
-        headers: api,
-      })
-      assert.equal(revoked.status, 204)
-      const t0 = performance.now()
-      const seen = await Promise.all(
+      // A policy is enforced on the client's node: one session pinned to each other node, calling echo.
+      const pinned = await Promise.all(
         nodes.slice(1).map(async (n) => {
-          while (performance.now() - t0 < 3000) {
-            if ((await probe(n)) === 401) return performance.now() - t0
-            await new Promise((r) => setTimeout(r, 10))
-          }
-          return Number.POSITIVE_INFINITY
+          const client = new Client({ name: 'pinned', version: '1.0.0' })
+          await client.connect(
+            new StreamableHTTPClientTransport(new URL(`${n.url}/projects/demo/servers/shared/mcp`), {
+              requestInit: { headers: auth },
+            }),
+          )
+          return { n, client }
         }),
       )
-      const worst = Math.max(...seen)
-      console.log(`# revocation seen by every node after ${worst.toFixed(0)} ms (${seen.map((s) => s.toFixed(0))})`)
-      assert.ok(worst < 1000, `revocation took ${worst} ms on some node`)
+      try {
+        const denied = async (n: GatewayProcess) => {
+          const { client } = pinned.find((p) => p.n === n)!
+          return echo(client, 'echo', 'policy?').then(
+            () => false,
+            (err: Error) => /not available/.test(err.message),
+          )
+        }
+        let policyId = ''
+        await measure(
+          'deny policy added',
+          async () => {
+            const r = await api('POST', '/api/projects/demo/policies', { effect: 'deny', toolPattern: 'echo' })
+            assert.equal(r.status, 201, await r.clone().text())
+            policyId = ((await r.json()) as { id: string }).id
+          },
+          denied,
+        )
+        assert.equal((await api('DELETE', `/api/projects/demo/policies/${policyId}`)).status, 204)
+      } finally {
+        await Promise.all(pinned.map((p) => p.client.close()))
+      }
     })
 
     it('kill -9 of the lease owner: its sessions fail fast, clients reconnect elsewhere, the rest go on, the lease moves', async () => {
+      // A call first, so the upstream runs (the previous test stopped it) and its lease names its node.
+      const first = await connect('streamable', '/projects/demo/servers/shared/mcp')
+      assert.equal(await echo(first.client, 'echo', 'warm'), 'Echo: warm')
+      await first.client.close()
       const victimId = await leaseOwner()
       assert.ok(victimId, 'a node holds the lease')
       const victim = nodes.find((n) => n.id === victimId)!
@@ -239,6 +294,9 @@ if (down && process.env.CI === 'true') {
         ) {
           const kind: Kind = i % 2 ? 'sse' : 'streamable'
           if (placed(kind, true) && placed(kind, false)) continue
+          // Each connect makes three requests: a probe in between moves the rotation, or every session of a kind
+          // would be born on the same node.
+          if (i % 3 === 0) await fetch(`${proxy!.url}/healthz`)
           clients.push(await connect(kind, `/projects/demo/servers/shared/${kind === 'sse' ? 'sse' : 'mcp'}`))
         }
         for (const k of ['sse', 'streamable'] as const) {
@@ -258,6 +316,7 @@ if (down && process.env.CI === 'true') {
           const t0 = performance.now()
           await assert.rejects(echo(c.client, 'echo', 'lost'))
           const ms = performance.now() - t0
+          console.log(`# a session of the killed node failed after ${ms.toFixed(0)} ms`)
           assert.ok(ms < 2000, `a dead session failed after ${ms} ms`)
         }
         // A new session through the balancer works at once (served by a live node, via the moved upstream).
