@@ -13,6 +13,7 @@ import { apiRoutes } from './api/index.ts'
 import { mountRoutes } from './api/mount.ts'
 import { bootstrapAdmin, hashSetupToken } from './bootstrap-admin.ts'
 import { Cluster, type Invalidation } from './cluster/index.ts'
+import { addClusterMetrics } from './cluster/metrics.ts'
 import { applyConfig } from './config-sync.ts'
 import { withTimeout } from './deadline.ts'
 import { GatewayError } from './errors.ts'
@@ -204,6 +205,12 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
 
   const metrics = findMetricsPlugin(plugins)
   if (metrics) addMetricsRoute(router, metrics, { plugins, relay, sessions, projectIds: () => relay.projectIds() })
+  if (metrics && cluster) {
+    addClusterMetrics(metrics.registry, metrics.prefix, cluster.stats, () => ({
+      nodes: cluster.liveNodes(),
+      leases: cluster.leasesHeld(),
+    }))
+  }
 
   const routedLocal = router.handler(
     (_req, res) => sendError(res, 404, 'MCPO_ERR_NOT_FOUND', 'no such route'),

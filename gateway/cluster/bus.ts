@@ -2,6 +2,7 @@
 // members publishes one small message; every other node reloads the same caches the single-node code reloads.
 import type postgres from 'postgres'
 import type { Logger } from '../../plugins/contract.ts'
+import type { ClusterStats } from './metrics.ts'
 
 /** `keys`: API keys changed; `members`: memberships of these projects; `project`: its servers, toggles or policies. */
 export type Invalidation =
@@ -20,6 +21,7 @@ export interface BusOptions {
   /** The channel name; one per schema so that test runs (or tenants) sharing a database do not hear each other. */
   channel: string
   logger: Logger
+  stats: ClusterStats
 }
 
 export class InvalidationBus {
@@ -55,6 +57,7 @@ export class InvalidationBus {
     const envelope: Envelope = { from: this.opts.nodeId, at: Date.now(), change }
     try {
       await this.sql.notify(this.opts.channel, JSON.stringify(envelope))
+      this.opts.stats.published++
     } catch (err) {
       this.opts.logger.warn({ err: (err as Error).message, change }, 'could not publish a cache invalidation')
     }
@@ -69,6 +72,7 @@ export class InvalidationBus {
       return
     }
     if (env.from === this.opts.nodeId || !env.change) return
+    this.opts.stats.received++
     this.onchange?.(env.change).catch((err) =>
       this.opts.logger.error({ err, change: env.change }, 'applying a cluster invalidation failed'),
     )

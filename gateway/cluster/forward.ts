@@ -4,6 +4,7 @@ import { Agent, request } from 'undici'
 import type { Logger } from '../../plugins/contract.ts'
 import type { HeaderMap, IncomingRequest, Responder } from '../http.ts'
 import type { NodeAuth } from './hmac.ts'
+import type { ClusterStats } from './metrics.ts'
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) and what undici sets itself; the signature headers are added per request.
 const DROP_REQUEST = new Set([
@@ -28,6 +29,7 @@ export interface ForwarderOptions {
   auth: NodeAuth
   connectTimeoutMs: number
   logger: Logger
+  stats: ClusterStats
 }
 
 /** What to answer when the owner cannot be reached: the transport's own "session not found". */
@@ -62,9 +64,11 @@ export class Forwarder {
     } catch (err) {
       if (res.aborted) return
       // Refused or timed out before any answer: the owner is gone, and with it the session (protocol.md §3: 404).
+      this.opts.stats.ownerUnreachable++
       this.opts.logger.warn({ err: (err as Error).message, owner: address }, 'session owner unreachable')
       return unreachable(res)
     }
+    this.opts.stats.forwarded++
     const out: Record<string, string | string[]> = {}
     for (const [k, v] of Object.entries(answer.headers)) {
       if (v === undefined || DROP_RESPONSE.has(k)) continue

@@ -12,6 +12,7 @@ import type { KeepaliveTicker } from '../mcp/sse.ts'
 import { InvalidationBus } from './bus.ts'
 import { Forwarder } from './forward.ts'
 import { NodeAuth, SIG_HEADER } from './hmac.ts'
+import { ClusterStats } from './metrics.ts'
 import { NodeRegistry } from './registry.ts'
 import { UPSTREAM_PREFIX, UpstreamRelay } from './upstream-relay.ts'
 
@@ -36,6 +37,7 @@ export class Cluster implements SessionRouter {
   readonly auth: NodeAuth
   readonly bus: InvalidationBus
   readonly upstreams: UpstreamRelay
+  readonly stats = new ClusterStats()
   private readonly registry: NodeRegistry
   private readonly forwarder: Forwarder
   private readonly fromNode = new WeakSet<IncomingRequest>()
@@ -76,8 +78,13 @@ export class Cluster implements SessionRouter {
     })
     this.auth = new NodeAuth(deriveKey(opts.keyring, 'mcpo:cluster:node-auth'), this.nodeId)
     // Notifications are database-wide; a channel per schema keeps separate deployments (or test runs) apart.
-    this.bus = new InvalidationBus(this.sql, { nodeId: this.nodeId, channel: `mcpo_${schema ?? 'public'}`, logger })
-    this.forwarder = new Forwarder({ auth: this.auth, connectTimeoutMs: c.connectTimeoutMs, logger })
+    this.bus = new InvalidationBus(this.sql, {
+      nodeId: this.nodeId,
+      channel: `mcpo_${schema ?? 'public'}`,
+      logger,
+      stats: this.stats,
+    })
+    this.forwarder = new Forwarder({ auth: this.auth, connectTimeoutMs: c.connectTimeoutMs, logger, stats: this.stats })
     this.registry = new NodeRegistry(this.sql, {
       nodeId: this.nodeId,
       address: c.internalUrl ?? '',
@@ -89,6 +96,12 @@ export class Cluster implements SessionRouter {
       this.liveCount = n
     }
     this.registry.ondead = (ids) => this.upstreams.nodesGone(ids)
+    this.registry.onleaselost = (projectId, serverName) => {
+      this.relay
+        ?.runtime(projectId, serverName)
+        ?.restart()
+        .catch((err) => logger.warn({ err: (err as Error).message }, 're-placing a shared upstream failed'))
+    }
     this.upstreams = new UpstreamRelay({
       registry: this.registry,
       auth: this.auth,
@@ -127,6 +140,11 @@ export class Cluster implements SessionRouter {
     return this.liveCount
   }
 
+  /** Shared upstreams this node runs under a lease. */
+  leasesHeld(): number {
+    return this.registry.leaseCount
+  }
+
   newSessionId(): string {
     return `${this.nodeId}.${randomUUID()}`
   }
@@ -139,7 +157,9 @@ export class Cluster implements SessionRouter {
     if (owner === null || owner === this.nodeId) return false
     const node = this.registry.node(owner)
     if (!node) {
-      // Its node is dead (or never existed): the session is gone, and 404 tells clients to start a new one.
+      // Its node never existed (or left a day ago): the session is gone, and 404 tells clients to start a new one.
+      // A node only suspected dead is still tried: a refused connection answers the same 404 in a moment.
+      this.stats.ownerGone++
       notFound(res)
       return true
     }
@@ -157,7 +177,10 @@ export class Cluster implements SessionRouter {
       if (!internal && req.headers[SIG_HEADER] === undefined) return handler(req, res)
       const path = req.query ? `${req.path}?${req.query}` : req.path
       const v = this.auth.verify(req.method, path, req.headers, req.body)
-      if (!v.ok) return sendError(res, 401, 'MCPO_ERR_UNAUTHENTICATED', `node request refused: ${v.reason}`)
+      if (!v.ok) {
+        this.stats.authRefused++
+        return sendError(res, 401, 'MCPO_ERR_UNAUTHENTICATED', `node request refused: ${v.reason}`)
+      }
       if (req.path.startsWith(`${UPSTREAM_PREFIX}/`)) {
         const [projectId, serverName] = req.path
           .slice(UPSTREAM_PREFIX.length + 1)

@@ -26,11 +26,16 @@ interface OwnedLease {
 export class NodeRegistry {
   /** Live nodes, this one included, as of the last heartbeat: the data plane reads this, never the database. */
   private live = new Map<string, LiveNode>()
+  /** Every node seen, dead ones included: a request for a suspected node's session is still tried there. */
+  private readonly known = new Map<string, LiveNode>()
+  private beats = 0
   private readonly owned = new Map<string, OwnedLease>()
   private timer: NodeJS.Timeout | null = null
   private beating: Promise<void> | null = null
   /** Called with the ids of nodes that were alive at the previous heartbeat and are not any more. */
   ondead: ((ids: string[]) => void) | null = null
+  /** Called when another node took over a lease this node held (it missed heartbeats). */
+  onleaselost: ((projectId: string, serverName: string) => void) | null = null
   /** Called after each heartbeat with the live node count (budgets are split by it). */
   onlive: ((count: number) => void) | null = null
 
@@ -51,8 +56,13 @@ export class NodeRegistry {
     return this.opts.nodeId
   }
 
+  /** A node by id if it was ever seen, alive or not. */
   node(id: string): LiveNode | undefined {
-    return this.live.get(id)
+    return this.live.get(id) ?? this.known.get(id)
+  }
+
+  isLive(id: string): boolean {
+    return this.live.has(id)
   }
 
   get liveCount(): number {
@@ -82,20 +92,38 @@ export class NodeRegistry {
 
   /** Records this node's heartbeat, renews its leases, and reloads the live set. */
   private async beat(): Promise<void> {
-    const ttl = this.opts.deadAfterMs
+    const ttl = this.opts.deadAfterMs / 1000
     await this.sql`UPDATE nodes SET heartbeat_at = now(), address = ${this.opts.address} WHERE id = ${this.opts.nodeId}`
     for (const [key, lease] of this.owned) {
       if (lease.alive()) continue
       this.owned.delete(key)
       await this.release(lease.projectId, lease.serverName)
     }
-    await this.sql`
-      UPDATE cluster_leases SET expires_at = now() + make_interval(secs => ${ttl / 1000}::float8)
-      WHERE node_id = ${this.opts.nodeId}`
-    const rows = await this.sql<{ id: string; address: string }[]>`
-      SELECT id, address FROM nodes
-      WHERE heartbeat_at > now() - make_interval(secs => ${ttl / 1000}::float8)`
-    const next = new Map(rows.map((r) => [r.id, { id: r.id, address: r.address }]))
+    const renewed = await this.sql<{ project_id: string; server_name: string }[]>`
+      UPDATE cluster_leases SET expires_at = now() + make_interval(secs => ${ttl}::float8)
+      WHERE node_id = ${this.opts.nodeId}
+      RETURNING project_id, server_name`
+    const kept = new Set(renewed.map((r) => `${r.project_id}\u0000${r.server_name}`))
+    for (const [key, lease] of this.owned) {
+      if (kept.has(key)) continue
+      // This node missed heartbeats long enough for another to take the lease over: one owner per upstream, so
+      // the local one goes and its users are re-placed on the new owner.
+      this.owned.delete(key)
+      this.opts.logger.warn(
+        { project: lease.projectId, server: lease.serverName },
+        'lost the lease of a shared upstream',
+      )
+      this.onleaselost?.(lease.projectId, lease.serverName)
+    }
+    // Dead nodes' rows are kept a day, so their sessions' addresses are still known (and answer 404 fast).
+    if (++this.beats % 500 === 1) await this.sql`DELETE FROM nodes WHERE heartbeat_at < now() - interval '1 day'`
+    const rows = await this.sql<{ id: string; address: string; alive: boolean }[]>`
+      SELECT id, address, heartbeat_at > now() - make_interval(secs => ${ttl}::float8) AS alive FROM nodes`
+    const next = new Map<string, LiveNode>()
+    for (const r of rows) {
+      this.known.set(r.id, { id: r.id, address: r.address })
+      if (r.alive) next.set(r.id, { id: r.id, address: r.address })
+    }
     next.set(this.opts.nodeId, { id: this.opts.nodeId, address: this.opts.address })
     const gone = [...this.live.keys()].filter((id) => !next.has(id))
     this.live = next
@@ -131,6 +159,10 @@ export class NodeRegistry {
   /** Keeps a lease renewed for as long as `alive()` holds; released at the first heartbeat after it stops. */
   adopt(projectId: string, serverName: string, alive: () => boolean): void {
     this.owned.set(`${projectId}\u0000${serverName}`, { projectId, serverName, alive })
+  }
+
+  get leaseCount(): number {
+    return this.owned.size
   }
 
   holds(projectId: string, serverName: string): boolean {

@@ -76,14 +76,17 @@ export class UpstreamRelay implements SharedPlacement {
 
   /**
    * Nodes that stopped sending heartbeats: transports to them close, so each runtime restarts and re-places (taking
-   * the lease over); their peer sessions here close, so an idle upstream can stop.
+   * the lease over once it expires); their streamless peer sessions here close, so an idle upstream can stop.
    */
   nodesGone(ids: string[]): void {
     for (const id of ids) {
       const set = this.remotes.get(id)
       this.remotes.delete(id)
       for (const t of set ?? []) void t.close().catch(() => {})
-      for (const s of [...this.peers.values()]) if (s.principalId === `node:${id}`) s.close('peer node is gone')
+      // A peer that still holds its stream open is alive whatever its heartbeat says: only streamless ones go.
+      for (const s of [...this.peers.values()]) {
+        if (s.principalId === `node:${id}` && (!s.channel || s.channel.closed)) s.close('peer node is gone')
+      }
     }
   }
 
@@ -108,6 +111,10 @@ export class UpstreamRelay implements SharedPlacement {
       s.channel?.end()
       s.channel = channel
       channel.raw(': stream open\n\n')
+      // The stream of a dead peer breaks with its socket; without a heartbeat either, the session is over.
+      channel.stream.onClose(() => {
+        if (!this.opts.registry.isLive(peer)) s.close('peer node is gone')
+      })
       return
     }
     let value: unknown

@@ -35,14 +35,14 @@ let proxy: RoundRobinProxy | undefined
 
 async function startNode(id: string) {
   const dir =
-    await prepareDir(`import { postgresStorage, sessions, toolPolicies } from ${JSON.stringify(join(root, 'config/index.ts'))}
+    await prepareDir(`import { metrics, postgresStorage, sessions, toolPolicies } from ${JSON.stringify(join(root, 'config/index.ts'))}
 export default defineConfig({
   listen: { host: '127.0.0.1' },
   logLevel: 'info',
   storage: postgresStorage({ url: ${JSON.stringify(url)}, schema: ${JSON.stringify(schema)} }),
   // A slow poll, so that only LISTEN/NOTIFY can bring a revocation to every node within a second.
-  plugins: [sessions(), apiKeys({ refreshMs: 60_000 }), toolPolicies()],
-  cluster: { nodeId: ${JSON.stringify(id)}, heartbeatMs: 200, deadAfterMs: 1500, connectTimeoutMs: 500 },
+  plugins: [sessions(), apiKeys({ refreshMs: 60_000 }), toolPolicies(), metrics()],
+  cluster: { nodeId: ${JSON.stringify(id)}, heartbeatMs: 200, deadAfterMs: 2000, connectTimeoutMs: 500 },
   upstreams: { restartInitialMs: 100, restartMaxMs: 500, maxConsecutiveFailures: 20 },
   limits: { shutdownGraceMs: 500 },
   projects: [{
@@ -163,6 +163,16 @@ if (down && process.env.CI === 'true') {
         for (const n of nodes) assert.ok((proxy!.served.get(n.url) ?? 0) > 0, `${n.id} served nothing`)
         // One node runs the shared stdio upstream; the lease names it.
         assert.ok(['n1', 'n2', 'n3'].includes(String(await leaseOwner())))
+        // Every node counts the cluster it sees and the requests it forwarded; the lease holder says it holds one.
+        const owner = await leaseOwner()
+        let forwarded = 0
+        for (const n of nodes) {
+          const text = await (await fetch(`${n.url}/metrics`)).text()
+          assert.match(text, /^mcpo_cluster_nodes_live 3$/m, `${n.id} metrics`)
+          assert.match(text, new RegExp(`^mcpo_cluster_leases_held ${n.id === owner ? 1 : 0}$`, 'm'))
+          forwarded += Number(/^mcpo_cluster_forwarded_requests_total\{outcome="forwarded"\} (\d+)$/m.exec(text)?.[1])
+        }
+        assert.ok(forwarded > 0, 'requests were forwarded between nodes')
       } finally {
         await Promise.all(clients.map((c) => c.client.close()))
       }
