@@ -18,6 +18,8 @@ export const ENV_VARS = [
   'MCPO_ADMIN_EMAIL',
   'MCPO_ADMIN_PASSWORD',
   'LOG_LEVEL',
+  'MCPO_CLUSTER_INTERNAL_URL',
+  'MCPO_NODE_ID',
 ] as const
 
 export type Env = Readonly<Partial<Record<string, string | undefined>>>
@@ -73,6 +75,14 @@ export function resolveConfig(
   if (env.MCPO_DATA_DIR) input.dataDir = env.MCPO_DATA_DIR
   if (env.LOG_LEVEL) input.logLevel = env.LOG_LEVEL
   if (env.MCPO_SECRET_KEY) input.secretKey = env.MCPO_SECRET_KEY
+  // Either variable turns cluster mode on, so a compose file needs no per-node config file.
+  if (env.MCPO_CLUSTER_INTERNAL_URL || env.MCPO_NODE_ID) {
+    input.cluster = {
+      ...(user.cluster ?? {}),
+      ...(env.MCPO_CLUSTER_INTERNAL_URL ? { internalUrl: env.MCPO_CLUSTER_INTERNAL_URL } : {}),
+      ...(env.MCPO_NODE_ID ? { nodeId: env.MCPO_NODE_ID } : {}),
+    }
+  }
   if (env.MCPO_ADMIN_EMAIL || env.MCPO_ADMIN_PASSWORD) {
     input.admin = {
       ...(user.admin ?? {}),

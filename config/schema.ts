@@ -166,6 +166,28 @@ export const configSchema = z
       )
       .default([]),
     projects: z.array(projectSchema).default([]),
+    /** Scale-out (README "Scale-out"): several nodes on one PostgreSQL. Absent: a single node, as before. */
+    cluster: z
+      .object({
+        /** Names this node in session ids and the node registry; random per start when absent. */
+        nodeId: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, _ or -')
+          .optional(),
+        /** How the other nodes reach this one (e.g. http://node1:8080); default http://127.0.0.1:<bound port>. */
+        internalUrl: z.url({ protocol: /^https?$/ }).optional(),
+        heartbeatMs: z.number().int().min(50).default(2000),
+        /** A node whose heartbeat is older than this is dead: its sessions 404 and its leases can be taken. */
+        deadAfterMs: z.number().int().min(200).default(10_000),
+        /** Connect timeout for node-to-node requests. */
+        connectTimeoutMs: z.number().int().min(50).default(2000),
+      })
+      .strict()
+      .refine((c) => c.deadAfterMs >= 2 * c.heartbeatMs, {
+        message: 'deadAfterMs must be at least twice heartbeatMs',
+        path: ['deadAfterMs'],
+      })
+      .optional(),
   })
   .strict()
 

@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../config/define-config.ts'
 import { API_KEYS_PLUGIN, type ApiKeysPlugin } from '../plugins/api-keys/index.ts'
 import type { Logger } from '../plugins/contract.ts'
 import { PluginHost } from '../plugins/host.ts'
+import { TOOL_POLICIES_PLUGIN, type ToolPoliciesPlugin } from '../plugins/rbac/policies.ts'
 import { loadOrCreateSecretKey } from '../plugins/secrets/key-file.ts'
 import { deriveKey, type Keyring } from '../plugins/secrets/keyring.ts'
 import type { Store } from '../plugins/storage/port.ts'
@@ -12,6 +13,8 @@ import type { ApiServices } from './api/define.ts'
 import { apiRoutes } from './api/index.ts'
 import { mountRoutes } from './api/mount.ts'
 import { bootstrapAdmin, hashSetupToken } from './bootstrap-admin.ts'
+import { Cluster, type Invalidation } from './cluster/index.ts'
+import { addClusterMetrics } from './cluster/metrics.ts'
 import { applyConfig } from './config-sync.ts'
 import { withTimeout } from './deadline.ts'
 import { GatewayError } from './errors.ts'
@@ -43,6 +46,8 @@ export interface Gateway {
   readonly plugins: PluginHost
   readonly keyring: Keyring
   readonly nodeId: string
+  /** Present in cluster mode (README "Scale-out"). */
+  readonly cluster: Cluster | null
   readonly relay: Relay
   readonly sessions: SessionRegistry
   /** The one-time first-run set-up token while no admin exists (printed as a link at start). */
@@ -59,13 +64,15 @@ export interface Gateway {
 
 export async function createGateway(config: ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.logLevel)
-  const nodeId = randomUUID()
 
   const secret = await loadOrCreateSecretKey({ envValue: config.secretKey, dataDir: config.dataDir, logger })
   if (secret.source !== 'env' && config.storage.kind === 'postgres') {
     logger.warn('MCPO_SECRET_KEY is not set: every node of a cluster needs the same key, so set it before adding nodes')
   }
 
+  // Checked before anything opens: cluster mode without PostgreSQL is a config error.
+  const cluster = Cluster.open({ config, keyring: secret.keyring, logger })
+  const nodeId = cluster?.nodeId ?? randomUUID()
   const store = await openStore(config, logger)
   let host: PluginHost | null = null
   try {
@@ -77,10 +84,12 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
       logger,
       storage: store,
       deriveKey: (purpose) => deriveKey(secret.keyring, purpose),
+      liveNodes: () => cluster?.liveNodes() ?? 1,
     })
     await host.setup()
   } catch (err) {
     await host?.close()
+    await cluster?.close().catch(() => {})
     await store.close().catch(() => {})
     throw err
   }
@@ -103,20 +112,29 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     limits: config.upstreams,
     unified: config.unified,
     version: GATEWAY_VERSION,
+    placement: cluster?.upstreams ?? null,
   })
-  const sessions = new SessionRegistry(config.limits)
+  const sessions = new SessionRegistry(
+    config.limits,
+    cluster ? { newId: () => cluster.newSessionId(), nodes: () => cluster.liveNodes() } : {},
+  )
   const ticker = new KeepaliveTicker(config.limits.sseKeepaliveMs)
+  await cluster?.start(relay, ticker)
   await loadAllServers(store, relay, secret.keyring)
-  addMcpRoutes(router, {
-    plugins,
-    relay,
-    sessions,
-    ticker,
-    logger,
-    allowedOrigins: config.listen.allowedOrigins,
-    isClosing: () => closing,
-    publicBase: config.listen.publicBaseUrl ? config.listen.publicBaseUrl.replace(/\/$/, '') : '',
-  })
+  addMcpRoutes(
+    router,
+    {
+      plugins,
+      relay,
+      sessions,
+      ticker,
+      logger,
+      allowedOrigins: config.listen.allowedOrigins,
+      isClosing: () => closing,
+      publicBase: config.listen.publicBaseUrl ? config.listen.publicBaseUrl.replace(/\/$/, '') : '',
+    },
+    cluster,
+  )
 
   const apiKeysPlugin = plugins.plugins.find((p) => p.name === API_KEYS_PLUGIN) as ApiKeysPlugin | undefined
   // A revoked or expired key loses its open sessions too, not only its next request.
@@ -125,6 +143,43 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
       if (s.principalKind === 'api-key' && !active.has(s.principalId)) s.close('key revoked or expired')
     }
   })
+  // The single-node reloads; in cluster mode each also runs on every other node through LISTEN/NOTIFY.
+  async function reloadProjectHere(projectId: string): Promise<void> {
+    const project = await store.projects.get(projectId)
+    if (!project || project.archivedAt) {
+      await relay.removeProject(projectId)
+      for (const s of sessions.all()) if (s.projectId === projectId) s.close('project archived or deleted')
+      return
+    }
+    const rows = await store.servers.list(projectId)
+    await relay.setServers(
+      projectId,
+      rows.map((r) => toSpec(r, secret.keyring)),
+    )
+    // Servers, toggles or policies changed: open sessions re-list (design.md §4, "Notifications").
+    for (const s of sessions.all()) {
+      if (s.projectId !== projectId) continue
+      for (const m of LIST_CHANGED) s.noticeListChanged(m)
+    }
+  }
+  const policies = () => plugins.plugins.find((p) => p.name === TOOL_POLICIES_PLUGIN) as ToolPoliciesPlugin | undefined
+  async function applyHere(change: Invalidation): Promise<void> {
+    if (change.kind === 'keys') return apiKeysPlugin?.refresh?.()
+    if (change.kind === 'members') {
+      // A member's role feeds tool policies; the keys they lost with it die in the same step.
+      for (const id of change.projectIds) await policies()?.refresh(id)
+      return apiKeysPlugin?.refresh?.()
+    }
+    await policies()?.refresh(change.projectId)
+    return reloadProjectHere(change.projectId)
+  }
+  if (cluster) {
+    cluster.bus.onchange = applyHere
+    cluster.bus.onresync = async () => {
+      await apiKeysPlugin?.refresh?.()
+      for (const id of [...relay.projectIds()]) await applyHere({ kind: 'project', projectId: id })
+    }
+  }
   const services: ApiServices = {
     config,
     store,
@@ -134,25 +189,17 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     keyring: secret.keyring,
     logger,
     async reloadProject(projectId) {
-      const project = await store.projects.get(projectId)
-      if (!project || project.archivedAt) {
-        await relay.removeProject(projectId)
-        for (const s of sessions.all()) if (s.projectId === projectId) s.close('project archived or deleted')
-        return
-      }
-      const rows = await store.servers.list(projectId)
-      await relay.setServers(
-        projectId,
-        rows.map((r) => toSpec(r, secret.keyring)),
-      )
-      // Servers, toggles or policies changed: open sessions re-list (design.md §4, "Notifications").
-      for (const s of sessions.all()) {
-        if (s.projectId !== projectId) continue
-        for (const m of LIST_CHANGED) s.noticeListChanged(m)
-      }
+      await reloadProjectHere(projectId)
+      // projectChanged() refreshed this node's policy snapshot first; the others refresh theirs on the notice.
+      await cluster?.bus.publish({ kind: 'project', projectId })
     },
     async reloadKeys() {
       await apiKeysPlugin?.refresh?.()
+      await cluster?.bus.publish({ kind: 'keys' })
+    },
+    async membersChanged(projectIds) {
+      await applyHere({ kind: 'members', projectIds })
+      await cluster?.bus.publish({ kind: 'members', projectIds })
     },
   }
   mountRoutes(router, apiRoutes({ setupTokenHash: setupToken ? hashSetupToken(setupToken) : null }), services)
@@ -160,12 +207,20 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
 
   const metrics = findMetricsPlugin(plugins)
   if (metrics) addMetricsRoute(router, metrics, { plugins, relay, sessions, projectIds: () => relay.projectIds() })
+  if (metrics && cluster) {
+    addClusterMetrics(metrics.registry, metrics.prefix, cluster.stats, () => ({
+      nodes: cluster.liveNodes(),
+      leases: cluster.leasesHeld(),
+    }))
+  }
 
-  const routed = router.handler(
+  const routedLocal = router.handler(
     (_req, res) => sendError(res, 404, 'MCPO_ERR_NOT_FOUND', 'no such route'),
     (_req, res, allowed) =>
       sendError(res, 405, 'MCPO_ERR_METHOD_NOT_ALLOWED', `use ${allowed.join(', ')}`, { allow: allowed.join(', ') }),
   )
+  // Node-to-node requests are verified before routing, so forwarded ones carry the client's address.
+  const routed = cluster ? cluster.wrap(routedLocal) : routedLocal
   const handler = metrics ? instrumentHandler(routed, metrics) : routed
 
   let closed: Promise<void> | null = null
@@ -176,6 +231,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     plugins,
     keyring: secret.keyring,
     nodeId,
+    cluster,
     relay,
     sessions,
     setupToken,
@@ -195,6 +251,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
       })
       const shownHost =
         config.listen.host === '0.0.0.0' || config.listen.host === '::' ? '127.0.0.1' : config.listen.host
+      await cluster?.join(server.port)
       return { port: server.port, url: `http://${shownHost}:${server.port}` }
     },
     close() {
@@ -216,6 +273,8 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     sessions.closeAll('gateway shutting down')
     server?.closeAll()
     ticker.stop()
+    // Leaving the registry first hands this node's leases over without waiting for them to expire.
+    await cluster?.close().catch((err) => logger.error({ err }, 'leaving the cluster failed'))
     await relay.close()
     await plugins.close()
     await store.close().catch((err) => logger.error({ err }, 'closing storage failed'))

@@ -28,6 +28,11 @@ export interface ResponseStream {
   /** Called once, when the stream ends for any reason (client gone, end(), destroy(), buffer overflow). */
   onClose(cb: () => void): void
   readonly closed: boolean
+  /**
+   * Resolves once the client has taken what `write` buffered (or the stream closed); a relay awaits it after a false
+   * `write` so that a slow client slows its source instead of filling memory. Absent: writes never wait.
+   */
+  drained?(): Promise<void>
 }
 
 export interface Responder {

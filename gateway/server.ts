@@ -103,6 +103,7 @@ class UwsStream implements ResponseStream {
   private pendingBytes = 0
   private waiting = false
   private closeHandlers: (() => void)[] | null = null
+  private drainWaiters: (() => void)[] | null = null
 
   constructor(
     private readonly owner: UwsResponder,
@@ -132,6 +133,7 @@ class UwsStream implements ResponseStream {
       res.onWritable(() => {
         this.waiting = false
         this.pendingBytes = 0
+        this.wake()
         return true
       })
     }
@@ -161,9 +163,21 @@ class UwsStream implements ResponseStream {
     else (this.closeHandlers ??= []).push(cb)
   }
 
+  drained(): Promise<void> {
+    if (this.closed || !this.waiting) return Promise.resolve()
+    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve))
+  }
+
+  private wake(): void {
+    const waiters = this.drainWaiters
+    this.drainWaiters = null
+    if (waiters) for (const w of waiters) w()
+  }
+
   closedByPeer(): void {
     if (this.closed) return
     this.closed = true
+    this.wake()
     this.owner.aborted = true
     this.owner.server.streams.delete(this)
     const handlers = this.closeHandlers

@@ -90,6 +90,8 @@ export interface PluginContext {
   defineSlot<T>(name: string): Slot<T>
   /** A 32-byte key for one purpose, derived from the gateway's secret key; the secret itself never reaches plugins. */
   deriveKey(purpose: string): Uint8Array
+  /** Gateway nodes alive now (1 without cluster mode): budgets meant for the whole cluster are split by it. */
+  liveNodes?(): number
 }
 
 /** A JSON-RPC tool call as hooks see it. */

@@ -23,6 +23,8 @@ export interface PluginHostOptions {
   clock?: Clock
   setupTimeoutMs?: number
   deriveKey?: (purpose: string) => Uint8Array
+  /** Live node count in cluster mode; 1 otherwise. */
+  liveNodes?: () => number
 }
 
 type AuthenticateFn = NonNullable<McpoPlugin['authenticate']>
@@ -119,6 +121,7 @@ export class PluginHost {
             (() => {
               throw new Error('no secret key is configured for derived keys')
             }),
+          liveNodes: this.options.liveNodes ?? (() => 1),
         }
         try {
           await withTimeout(

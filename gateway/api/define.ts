@@ -23,6 +23,8 @@ export interface ApiServices {
   reloadProject(projectId: string): Promise<void>
   /** Reloads the API key cache after keys change. */
   reloadKeys(): Promise<void>
+  /** After members left these projects: policy role snapshots and keys reload (on every node in a cluster). */
+  membersChanged?(projectIds: string[]): Promise<void>
 }
 
 export interface ApiContext<B = unknown, Q = unknown> {

@@ -184,7 +184,8 @@ export function memberRoutes() {
           await tx.projectMembers.remove(project.id, user.id)
           return { removed: current, keysRevoked: await revokeKeysOfLeaver(tx, project, user.id) }
         })
-        if (keysRevoked > 0) await services.reloadKeys()
+        if (services.membersChanged) await services.membersChanged([project.id])
+        else if (keysRevoked > 0) await services.reloadKeys()
         audit({
           action: self ? 'member.left' : 'member.removed',
           projectId: project.id,

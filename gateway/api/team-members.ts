@@ -88,19 +88,22 @@ export function teamMemberRoutes() {
         const { team } = await requireTeam(store, principal, params.id, self ? 'team.view' : 'team.manage')
         const user = await store.users.get(params.userId)
         if (!user) throw notMember()
-        const { removed, keysRevoked } = await store.transaction(async (tx) => {
+        const { removed, keysRevoked, projectIds } = await store.transaction(async (tx) => {
           await tx.teams.lock(team.id)
           const current = await tx.teamMembers.get(team.id, user.id)
           if (!current) throw notMember()
           await keepTeamOwner(tx, team.id, current.role, null, whoIs(self, user.email))
           await tx.teamMembers.remove(team.id, user.id)
           let keysRevoked = 0
+          const projectIds: string[] = []
           for (const p of await tx.projects.list({ teamId: team.id, includeArchived: true })) {
             keysRevoked += await revokeKeysOfLeaver(tx, p, user.id)
+            projectIds.push(p.id)
           }
-          return { removed: current, keysRevoked }
+          return { removed: current, keysRevoked, projectIds }
         })
-        if (keysRevoked > 0) await services.reloadKeys()
+        if (services.membersChanged) await services.membersChanged(projectIds)
+        else if (keysRevoked > 0) await services.reloadKeys()
         audit({
           action: self ? 'team.member_left' : 'team.member_removed',
           teamId: team.id,

@@ -5,7 +5,13 @@ import type { PluginHost } from '../../plugins/host.ts'
 import { type UpstreamConnection, UpstreamError } from './connection.ts'
 import { errorMessage, idKey, RpcCodes, type RpcId, type RpcMessage, resultMessage } from './json-rpc.ts'
 import type { ClientSink, Session } from './session.ts'
-import { ProcessCaps, ServerRuntime, type ServerSpec, type SupervisorLimits } from './supervisor.ts'
+import {
+  ProcessCaps,
+  ServerRuntime,
+  type ServerSpec,
+  type SharedPlacement,
+  type SupervisorLimits,
+} from './supervisor.ts'
 import { type UnifiedOptions, UnifiedRouter } from './unified.ts'
 import { negotiateVersion } from './versions.ts'
 
@@ -34,6 +40,8 @@ export interface RelayOptions {
   limits: SupervisorLimits
   unified: UnifiedOptions
   version: string
+  /** Cluster mode: shared stdio upstreams run on the node holding their lease. */
+  placement?: SharedPlacement | null
 }
 
 type Request = RpcMessage & { id: RpcId; method: string }
@@ -72,6 +80,7 @@ export class Relay {
         this.opts.limits,
         this.caps,
         this.opts.logger.child({ project: projectId, server: spec.name }),
+        this.opts.placement ?? null,
       )
       rt.onlistchanged = (method, sessions) => {
         for (const s of sessions) s.noticeListChanged(method)

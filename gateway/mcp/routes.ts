@@ -1,17 +1,59 @@
 // The MCP data plane's routes: per-server and unified endpoints over both transports, plus the OAuth probes that
 // clients send in API-key mode, answered fast so they fail with a clear message (protocol.md §7.1).
-import { sendJson } from '../http.ts'
-import type { Router } from '../router.ts'
+import type { SessionRouter } from '../cluster/index.ts'
+import { type IncomingRequest, queryParam, type Responder, sendJson } from '../http.ts'
+import type { RouteHandler, Router } from '../router.ts'
+import { rpcHttpError } from './body.ts'
+import { notFound } from './guard.ts'
+import { RpcCodes } from './json-rpc.ts'
 import { type LegacyDeps, openLegacyStream, postLegacyMessage } from './legacy-sse.ts'
 import { deleteStreamable, openStreamableGet, postStreamable } from './streamable-http.ts'
 
-export function addMcpRoutes(router: Router, deps: LegacyDeps): void {
+const legacySession = (req: IncomingRequest) => queryParam(req.query, 'sessionId')
+const streamableSession = (req: IncomingRequest) => req.headers['mcp-session-id'] ?? null
+const streamableNotFound = (res: Responder) => rpcHttpError(res, 404, RpcCodes.SESSION_NOT_FOUND, 'Session not found')
+
+/**
+ * In cluster mode a request naming a session owned by another node goes there (gateway/cluster); the GET that opens
+ * a legacy stream and the initialize POST name none, so sessions are born on whichever node the balancer picked.
+ */
+function viaOwner(
+  sessions: SessionRouter | null,
+  handler: RouteHandler,
+  sessionOf: (req: IncomingRequest) => string | null,
+  missing: (res: Responder) => void,
+): RouteHandler {
+  if (!sessions) return handler
+  return (req, res, p) => {
+    const id = sessionOf(req)
+    if (id && sessions.route(req, res, id, missing)) return
+    return handler(req, res, p)
+  }
+}
+
+export function addMcpRoutes(router: Router, deps: LegacyDeps, sessions: SessionRouter | null = null): void {
   for (const base of ['/projects/:projectId/servers/:serverName', '/projects/:projectId']) {
     router.add('GET', `${base}/sse`, (req, res, p) => openLegacyStream(deps, req, res, p))
-    router.add('POST', `${base}/messages`, (req, res, p) => postLegacyMessage(deps, req, res, p))
-    router.add('POST', `${base}/mcp`, (req, res, p) => postStreamable(deps, req, res, p))
-    router.add('GET', `${base}/mcp`, (req, res, p) => openStreamableGet(deps, req, res, p))
-    router.add('DELETE', `${base}/mcp`, (req, res, p) => deleteStreamable(deps, req, res, p))
+    router.add(
+      'POST',
+      `${base}/messages`,
+      viaOwner(sessions, (req, res, p) => postLegacyMessage(deps, req, res, p), legacySession, notFound),
+    )
+    router.add(
+      'POST',
+      `${base}/mcp`,
+      viaOwner(sessions, (req, res, p) => postStreamable(deps, req, res, p), streamableSession, streamableNotFound),
+    )
+    router.add(
+      'GET',
+      `${base}/mcp`,
+      viaOwner(sessions, (req, res, p) => openStreamableGet(deps, req, res, p), streamableSession, streamableNotFound),
+    )
+    router.add(
+      'DELETE',
+      `${base}/mcp`,
+      viaOwner(sessions, (req, res, p) => deleteStreamable(deps, req, res, p), streamableSession, streamableNotFound),
+    )
   }
   const noOAuth = {
     error: 'invalid_client_metadata',

@@ -11,13 +11,23 @@ export interface SessionLimits {
   sessionIdleTtlMs: number
 }
 
+export interface SessionRegistryOptions {
+  /** Cluster mode names the owning node in each id; default a bare random UUID. */
+  newId?: () => string
+  /** Live nodes: per-key and per-project caps are split between them (README "Scale-out"); default 1. */
+  nodes?: () => number
+}
+
 export class SessionRegistry {
   private readonly byId = new Map<string, Session>()
   private readonly perKey = new Map<string, number>()
   private readonly perProject = new Map<string, number>()
   private reaper: NodeJS.Timeout | null = null
 
-  constructor(private readonly limits: SessionLimits) {}
+  constructor(
+    private readonly limits: SessionLimits,
+    private readonly options: SessionRegistryOptions = {},
+  ) {}
 
   get size(): number {
     return this.byId.size
@@ -27,11 +37,16 @@ export class SessionRegistry {
   open(init: Omit<SessionInit, 'id' | 'now'>): Session {
     const keyCount = this.perKey.get(init.principalId) ?? 0
     const projectCount = this.perProject.get(init.projectId) ?? 0
-    if (keyCount >= this.limits.sessionsPerKey) throw limit(`this key already has ${keyCount} open sessions`)
-    if (projectCount >= this.limits.sessionsPerProject)
-      throw limit(`this project already has ${projectCount} open sessions`)
+    const nodes = this.options.nodes?.() ?? 1
+    // Round-robin balancing spreads a key's sessions evenly, so each node's share adds up to the configured cap.
+    if (keyCount >= Math.ceil(this.limits.sessionsPerKey / nodes))
+      throw limit(`this key already has ${keyCount * nodes} open sessions`)
+    if (projectCount >= Math.ceil(this.limits.sessionsPerProject / nodes))
+      throw limit(`this project already has ${projectCount * nodes} open sessions`)
+    // The total protects this node's memory, so it is not split.
     if (this.byId.size >= this.limits.sessionsTotal) throw limit('the gateway has reached its session limit')
-    const session = new Session({ ...init, id: randomUUID(), now: Date.now() })
+    const id = this.options.newId ? this.options.newId() : randomUUID()
+    const session = new Session({ ...init, id, now: Date.now() })
     this.byId.set(session.id, session)
     this.perKey.set(init.principalId, keyCount + 1)
     this.perProject.set(init.projectId, projectCount + 1)

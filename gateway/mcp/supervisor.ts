@@ -52,6 +52,17 @@ export interface ServerStatus {
   stderr: string[]
 }
 
+/**
+ * Where a shared stdio upstream runs when several nodes share the work (gateway/cluster): here, or on the node that
+ * holds its lease, reached through the returned transport. Absent (one node): always here.
+ */
+export interface SharedPlacement {
+  /** null: run it here; else a transport to the owner node. Throws when the owner is unknown for now. */
+  place(spec: ServerSpec): Promise<UpstreamTransport | null>
+  /** A local shared upstream is up: keep its lease for as long as it lives. */
+  adopt(spec: ServerSpec, conn: UpstreamConnection): void
+}
+
 /** Counts stdio children per project and in total, so one project cannot exhaust the host. */
 export class ProcessCaps {
   total = 0
@@ -109,6 +120,7 @@ export class ServerRuntime {
     private readonly limits: SupervisorLimits,
     private readonly caps: ProcessCaps,
     private readonly log: Logger,
+    private readonly placement: SharedPlacement | null = null,
   ) {
     this.spec = spec
     // Stdio children are shared (a process per client does not scale); remote servers keep their own sessions.
@@ -187,10 +199,20 @@ export class ServerRuntime {
 
   private async connect(session: Session | null): Promise<UpstreamConnection> {
     const spec = this.spec
-    const isStdio = spec.transport === 'stdio'
+    let remote: UpstreamTransport | null = null
+    if (spec.transport === 'stdio' && session === null && this.placement) {
+      try {
+        remote = await this.placement.place(spec)
+      } catch (err) {
+        this.recordFailure(err)
+        throw this.unavailable(null, err)
+      }
+    }
+    // A shared stdio upstream owned by another node runs no process here, so it takes no process slot.
+    const isStdio = spec.transport === 'stdio' && remote === null
     if (isStdio) this.caps.reserve(spec.projectId)
     if (!(this.state === 'running' && session)) this.state = 'starting'
-    const transport = this.makeTransport()
+    const transport = remote ?? this.makeTransport()
     const conn = new UpstreamConnection({
       serverName: spec.name,
       isolation: this.isolation,
@@ -216,6 +238,7 @@ export class ServerRuntime {
     this.state = 'running'
     this.lastError = null
     this.retryAt = null
+    if (isStdio && session === null) this.placement?.adopt(spec, conn)
     conn.onlistchanged = (method) => this.onlistchanged?.(method, conn.sessions)
     conn.onclose = (reason) => {
       this.captureStderr(transport)

@@ -36,6 +36,8 @@ export interface StreamableHttpTransportOptions {
   /** The DELETE sent by `close()` gives up after this long. Default 2000. */
   deleteTimeoutMs?: number
   logger?: TransportLogger
+  /** Wraps every request (the cluster signs node-to-node requests with it). */
+  interceptor?: Dispatcher.DispatcherComposeInterceptor
 }
 
 export class StreamableHttpTransport implements UpstreamTransport {
@@ -54,6 +56,8 @@ export class StreamableHttpTransport implements UpstreamTransport {
   private readonly closer = new AbortController()
   private base: URL | undefined
   private agent: Agent | undefined
+  private dispatcher: Dispatcher | undefined
+  private readonly interceptor: Dispatcher.DispatcherComposeInterceptor | undefined
   private state: 'new' | 'open' | 'closed' = 'new'
   private session: string | undefined
   private protocolVersion: string | undefined
@@ -72,6 +76,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
     const r = options.reconnect ?? {}
     this.backoff = { initialMs: r.initialMs ?? 1000, maxMs: r.maxMs ?? 30_000, factor: r.factor ?? 1.5 }
     this.log = options.logger ?? silentLogger
+    this.interceptor = options.interceptor
   }
 
   /** The `Mcp-Session-Id` the upstream assigned (on the initialize response), if any. */
@@ -95,6 +100,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
     }
     this.base = base
     this.agent = createAgent(this.connectTimeoutMs)
+    this.dispatcher = this.interceptor ? this.agent.compose(this.interceptor) : this.agent
     this.state = 'open'
   }
 
@@ -140,7 +146,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
         headers,
         body: message,
         signal: this.closer.signal,
-        dispatcher: this.agent,
+        dispatcher: this.dispatcher,
       })
       const assigned = headerValue(res.headers, 'mcp-session-id')
       if (assigned && !this.session) this.session = assigned
@@ -245,7 +251,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
           method: 'GET',
           headers,
           signal: this.closer.signal,
-          dispatcher: this.agent,
+          dispatcher: this.dispatcher,
           headersTimeout: this.connectTimeoutMs,
         })
         if (res.statusCode === 405) {
@@ -303,6 +309,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
     if (wasOpen && this.session && !this.sessionExpired) await this.deleteSession(this.base!, this.session)
     const agent = this.agent
     this.agent = undefined
+    this.dispatcher = undefined
     if (agent) await agent.destroy().catch((err: unknown) => this.log.debug({ err }, 'agent destroy failed'))
     if (this.closeReported) return
     this.closeReported = true
@@ -317,7 +324,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
         method: 'DELETE',
         headers,
         signal: AbortSignal.timeout(this.deleteTimeoutMs),
-        dispatcher: this.agent,
+        dispatcher: this.dispatcher,
       })
       await res.body.dump()
       // 404 (already gone) and 405 (the server does not let clients end sessions) are both fine.

@@ -76,4 +76,19 @@ describe('rateLimits()', () => {
     assert.equal((await from('1.1.1.1'))?.allow, false)
     assert.equal((await from('2.2.2.2'))?.allow, true)
   })
+
+  it('in a cluster, each node enforces its share: rate and burst divided by the live node count', async () => {
+    let nodes = 4
+    const plugin = rateLimits({ perKey: { tools: { rate: 4, burst: 8 } }, clock: () => 0 })
+    await plugin.setup?.({ liveNodes: () => nodes } as never)
+    const allowed = async () => {
+      let n = 0
+      while ((await plugin.authorize?.(ex({ ...key, id: `k-${nodes}` }), call))?.allow) n++
+      return n
+    }
+    assert.equal(await allowed(), 2, 'a burst of 8 over 4 nodes is 2 here')
+    nodes = 1
+    assert.equal(await allowed(), 8, 'alone again, the whole budget')
+    await plugin.close?.()
+  })
 })

@@ -1,6 +1,7 @@
 // The `rateLimits()` plugin: token buckets per API key, per user and per project. A call over the limit is refused
-// with 429 + Retry-After on the API and a JSON-RPC error on MCP. Buckets live in memory (one node's share; with
-// several nodes each enforces its own, see the README).
+// with 429 + Retry-After on the API and a JSON-RPC error on MCP. Buckets live in memory, so the data plane never
+// waits on storage; in cluster mode each node enforces its share (rate and burst divided by the live node count),
+// which a round-robin balancer turns into the configured budget for the whole cluster (README "Scale-out").
 import type { Decision, Exchange, McpoPlugin, McpTarget } from '../contract.ts'
 
 export interface Bucket {
@@ -79,11 +80,30 @@ export function rateLimits(options: RateLimitOptions = {}): McpoPlugin {
   }
   const buckets = new TokenBuckets(options.clock ?? Date.now)
   let sweeper: NodeJS.Timeout | null = null
+  let liveNodes = () => 1
+  // Scaled buckets are cached per node count: the hot path allocates nothing while membership is stable.
+  let scaledFor = 1
+  let scaled = new Map<Bucket, Bucket>()
+  const share = (b: Bucket): Bucket => {
+    const n = liveNodes()
+    if (n <= 1) return b
+    if (n !== scaledFor) {
+      scaledFor = n
+      scaled = new Map()
+    }
+    let s = scaled.get(b)
+    if (!s) {
+      s = { rate: b.rate / n, burst: Math.max(1, b.burst / n) }
+      scaled.set(b, s)
+    }
+    return s
+  }
   return {
     name: 'mcpo:rate-limits',
     enforce: 'pre',
     options,
-    setup() {
+    setup(ctx) {
+      if (ctx?.liveNodes) liveNodes = ctx.liveNodes
       sweeper = setInterval(() => buckets.sweep(10 * 60_000), 60_000)
       sweeper.unref()
     },
@@ -93,7 +113,7 @@ export function rateLimits(options: RateLimitOptions = {}): McpoPlugin {
       const p = ex.principal
       let wait = 0
       const check = (key: string, b: Bucket | undefined) => {
-        if (b) wait = Math.max(wait, buckets.take(key, b))
+        if (b) wait = Math.max(wait, buckets.take(key, share(b)))
       }
       if (p?.kind === 'api-key') check(`k:${p.id}:${cls}`, limits.perKey[cls])
       else if (p?.userId) check(`u:${p.userId}:${cls}`, limits.perUser[cls])

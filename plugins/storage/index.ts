@@ -27,6 +27,8 @@ export interface PostgresStorageOptions {
   max?: number
   /** Seconds to wait for a connection (default 5). */
   connectTimeoutS?: number
+  /** A schema of its own (created if missing) instead of the search_path default; tests isolate runs with it. */
+  schema?: string
 }
 
 /**
@@ -57,6 +59,7 @@ export function postgresStorage(options: PostgresStorageOptions): StorageFactory
         url: options.url,
         max: options.max,
         connectTimeoutS: options.connectTimeoutS,
+        schema: options.schema,
         logger: ctx.logger,
       }),
   }

@@ -1,0 +1,186 @@
+// The node registry and the upstream leases in PostgreSQL. Every time comparison uses the database clock (now()),
+// so nodes with skewed clocks still agree on who is alive and who holds a lease.
+import type postgres from 'postgres'
+import type { Logger } from '../../plugins/contract.ts'
+
+export interface LiveNode {
+  id: string
+  address: string
+}
+
+export interface RegistryOptions {
+  nodeId: string
+  address: string
+  heartbeatMs: number
+  deadAfterMs: number
+  logger: Logger
+}
+
+/** A shared upstream this node runs under a lease; `alive` says whether it still does. */
+interface OwnedLease {
+  projectId: string
+  serverName: string
+  alive: () => boolean
+}
+
+export class NodeRegistry {
+  /** Live nodes, this one included, as of the last heartbeat: the data plane reads this, never the database. */
+  private live = new Map<string, LiveNode>()
+  /** Every node seen, dead ones included: a request for a suspected node's session is still tried there. */
+  private readonly known = new Map<string, LiveNode>()
+  private beats = 0
+  private readonly owned = new Map<string, OwnedLease>()
+  private timer: NodeJS.Timeout | null = null
+  private beating: Promise<void> | null = null
+  /** Called with the ids of nodes that were alive at the previous heartbeat and are not any more. */
+  ondead: ((ids: string[]) => void) | null = null
+  /** Called when another node took over a lease this node held (it missed heartbeats). */
+  onleaselost: ((projectId: string, serverName: string) => void) | null = null
+  /** Called after each heartbeat with the live node count (budgets are split by it). */
+  onlive: ((count: number) => void) | null = null
+
+  constructor(
+    private readonly sql: postgres.Sql,
+    private readonly opts: RegistryOptions,
+  ) {
+    this.live.set(opts.nodeId, { id: opts.nodeId, address: opts.address })
+  }
+
+  /** The internal address is known once the port is bound. */
+  setAddress(address: string): void {
+    this.opts.address = address
+    this.live.set(this.opts.nodeId, { id: this.opts.nodeId, address })
+  }
+
+  get nodeId(): string {
+    return this.opts.nodeId
+  }
+
+  /** A node by id if it was ever seen, alive or not. */
+  node(id: string): LiveNode | undefined {
+    return this.live.get(id) ?? this.known.get(id)
+  }
+
+  isLive(id: string): boolean {
+    return this.live.has(id)
+  }
+
+  get liveCount(): number {
+    return Math.max(1, this.live.size)
+  }
+
+  liveNodes(): LiveNode[] {
+    return [...this.live.values()]
+  }
+
+  async start(): Promise<void> {
+    await this.sql`
+      INSERT INTO nodes (id, address, started_at, heartbeat_at) VALUES (${this.opts.nodeId}, ${this.opts.address}, now(), now())
+      ON CONFLICT (id) DO UPDATE SET address = excluded.address, started_at = now(), heartbeat_at = now()`
+    // A restarted node with a fixed id held leases in its previous life; those upstreams are gone.
+    await this.sql`DELETE FROM cluster_leases WHERE node_id = ${this.opts.nodeId}`
+    await this.beat()
+    this.timer = setInterval(() => {
+      this.beating ??= this.beat()
+        .catch((err) => this.opts.logger.warn({ err: (err as Error).message }, 'cluster heartbeat failed'))
+        .finally(() => {
+          this.beating = null
+        })
+    }, this.opts.heartbeatMs)
+    this.timer.unref()
+  }
+
+  /** Records this node's heartbeat, renews its leases, and reloads the live set. */
+  private async beat(): Promise<void> {
+    const ttl = this.opts.deadAfterMs / 1000
+    await this.sql`UPDATE nodes SET heartbeat_at = now(), address = ${this.opts.address} WHERE id = ${this.opts.nodeId}`
+    for (const [key, lease] of this.owned) {
+      if (lease.alive()) continue
+      this.owned.delete(key)
+      await this.release(lease.projectId, lease.serverName)
+    }
+    const renewed = await this.sql<{ project_id: string; server_name: string }[]>`
+      UPDATE cluster_leases SET expires_at = now() + make_interval(secs => ${ttl}::float8)
+      WHERE node_id = ${this.opts.nodeId}
+      RETURNING project_id, server_name`
+    const kept = new Set(renewed.map((r) => `${r.project_id}\u0000${r.server_name}`))
+    for (const [key, lease] of this.owned) {
+      if (kept.has(key)) continue
+      // This node missed heartbeats long enough for another to take the lease over: one owner per upstream, so
+      // the local one goes and its users are re-placed on the new owner.
+      this.owned.delete(key)
+      this.opts.logger.warn(
+        { project: lease.projectId, server: lease.serverName },
+        'lost the lease of a shared upstream',
+      )
+      this.onleaselost?.(lease.projectId, lease.serverName)
+    }
+    // Dead nodes' rows are kept a day, so their sessions' addresses are still known (and answer 404 fast).
+    if (++this.beats % 500 === 1) await this.sql`DELETE FROM nodes WHERE heartbeat_at < now() - interval '1 day'`
+    const rows = await this.sql<{ id: string; address: string; alive: boolean }[]>`
+      SELECT id, address, heartbeat_at > now() - make_interval(secs => ${ttl}::float8) AS alive FROM nodes`
+    const next = new Map<string, LiveNode>()
+    for (const r of rows) {
+      this.known.set(r.id, { id: r.id, address: r.address })
+      if (r.alive) next.set(r.id, { id: r.id, address: r.address })
+    }
+    next.set(this.opts.nodeId, { id: this.opts.nodeId, address: this.opts.address })
+    const gone = [...this.live.keys()].filter((id) => !next.has(id))
+    this.live = next
+    if (gone.length) {
+      this.opts.logger.warn({ nodes: gone }, 'cluster nodes stopped sending heartbeats')
+      this.ondead?.(gone)
+    }
+    this.onlive?.(this.live.size)
+  }
+
+  /**
+   * Takes the lease of a shared upstream, or tells who holds it. A lease is free when nobody holds it, when it has
+   * expired (its owner stopped renewing: dead), or when this node already holds it.
+   */
+  async acquire(projectId: string, serverName: string): Promise<{ owner: string; address: string | null }> {
+    const ttl = this.opts.deadAfterMs / 1000
+    const [row] = await this.sql<{ node_id: string }[]>`
+      INSERT INTO cluster_leases (project_id, server_name, node_id, expires_at)
+      VALUES (${projectId}, ${serverName}, ${this.opts.nodeId}, now() + make_interval(secs => ${ttl}::float8))
+      ON CONFLICT (project_id, server_name) DO UPDATE SET
+        node_id = excluded.node_id, acquired_at = now(), expires_at = excluded.expires_at
+      WHERE cluster_leases.expires_at < now() OR cluster_leases.node_id = excluded.node_id
+      RETURNING node_id`
+    if (row) return { owner: this.opts.nodeId, address: this.opts.address }
+    const [held] = await this.sql<{ node_id: string; address: string | null }[]>`
+      SELECT l.node_id, n.address FROM cluster_leases l LEFT JOIN nodes n ON n.id = l.node_id
+      WHERE l.project_id = ${projectId} AND l.server_name = ${serverName}`
+    // Released between the two statements: the caller retries through its restart backoff.
+    if (!held) return { owner: '', address: null }
+    return { owner: held.node_id, address: held.address }
+  }
+
+  /** Keeps a lease renewed for as long as `alive()` holds; released at the first heartbeat after it stops. */
+  adopt(projectId: string, serverName: string, alive: () => boolean): void {
+    this.owned.set(`${projectId}\u0000${serverName}`, { projectId, serverName, alive })
+  }
+
+  get leaseCount(): number {
+    return this.owned.size
+  }
+
+  holds(projectId: string, serverName: string): boolean {
+    return this.owned.has(`${projectId}\u0000${serverName}`)
+  }
+
+  private async release(projectId: string, serverName: string): Promise<void> {
+    await this.sql`
+      DELETE FROM cluster_leases
+      WHERE project_id = ${projectId} AND server_name = ${serverName} AND node_id = ${this.opts.nodeId}`
+  }
+
+  /** Leaves the cluster: leases and the node row go at once, so others take over without waiting for expiry. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+    await this.beating
+    await this.sql`DELETE FROM cluster_leases WHERE node_id = ${this.opts.nodeId}`
+    await this.sql`DELETE FROM nodes WHERE id = ${this.opts.nodeId}`
+  }
+}
