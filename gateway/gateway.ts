@@ -28,6 +28,7 @@ import { Router } from './router.ts'
 import { type RunningServer, startServer } from './server.ts'
 
 import { GATEWAY_VERSION } from './version.ts'
+import { securityHeaders, withCors } from './web-security.ts'
 
 export { GATEWAY_VERSION }
 
@@ -112,7 +113,8 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     sessions,
     ticker,
     logger,
-    allowedOrigins: config.listen.allowedOrigins,
+    // An origin allowed CORS must also pass the MCP endpoints' Origin check.
+    allowedOrigins: [...config.listen.allowedOrigins, ...config.security.corsOrigins],
     isClosing: () => closing,
     publicBase: config.listen.publicBaseUrl ? config.listen.publicBaseUrl.replace(/\/$/, '') : '',
   })
@@ -164,7 +166,8 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     (_req, res, allowed) =>
       sendError(res, 405, 'MCPO_ERR_METHOD_NOT_ALLOWED', `use ${allowed.join(', ')}`, { allow: allowed.join(', ') }),
   )
-  const handler = metrics ? instrumentHandler(routed, metrics) : routed
+  const handler = withCors(metrics ? instrumentHandler(routed, metrics) : routed, config.security.corsOrigins)
+  const secHeaders = securityHeaders(config.security)
 
   let closed: Promise<void> | null = null
   const gateway: Gateway = {
@@ -178,7 +181,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     sessions,
     setupToken,
     handler,
-    inject: (request) => inject(handler, request),
+    inject: (request) => inject(handler, request, secHeaders),
     get closing() {
       return closing
     },
@@ -188,6 +191,9 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
         port: config.listen.port,
         handler,
         maxBodyBytes: config.limits.maxBodyBytes,
+        maxHeaderBytes: config.limits.maxHeaderBytes,
+        trustProxy: config.security.trustProxy,
+        securityHeaders: secHeaders,
         outboundBufferBytes: config.limits.outboundBufferBytes,
         logger,
       })

@@ -118,6 +118,16 @@ export class Relay {
 
   /** A client request. Errors always come back as a JSON-RPC error on the sink, never as silence. */
   async request(session: Session, msg: Request, raw: string, sink: ClientSink, ex: Exchange): Promise<void> {
+    if (session.inflight.size >= session.maxInflight) {
+      return sink.respond(
+        errorMessage(
+          msg.id,
+          RpcCodes.LIMIT_REACHED,
+          `Too many requests in flight: this session already waits on ${session.inflight.size}`,
+          { retryAfterMs: 1000 },
+        ),
+      )
+    }
     try {
       await this.dispatch(session, msg, raw, sink, ex)
     } catch (err) {

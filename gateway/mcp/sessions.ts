@@ -9,6 +9,7 @@ export interface SessionLimits {
   sessionsPerProject: number
   sessionsTotal: number
   sessionIdleTtlMs: number
+  inFlightPerSession?: number
 }
 
 export class SessionRegistry {
@@ -31,7 +32,12 @@ export class SessionRegistry {
     if (projectCount >= this.limits.sessionsPerProject)
       throw limit(`this project already has ${projectCount} open sessions`)
     if (this.byId.size >= this.limits.sessionsTotal) throw limit('the gateway has reached its session limit')
-    const session = new Session({ ...init, id: randomUUID(), now: Date.now() })
+    const session = new Session({
+      ...init,
+      id: randomUUID(),
+      now: Date.now(),
+      maxInflight: this.limits.inFlightPerSession,
+    })
     this.byId.set(session.id, session)
     this.perKey.set(init.principalId, keyCount + 1)
     this.perProject.set(init.projectId, projectCount + 1)
