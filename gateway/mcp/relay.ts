@@ -118,16 +118,6 @@ export class Relay {
 
   /** A client request. Errors always come back as a JSON-RPC error on the sink, never as silence. */
   async request(session: Session, msg: Request, raw: string, sink: ClientSink, ex: Exchange): Promise<void> {
-    if (session.inflight.size >= session.maxInflight) {
-      return sink.respond(
-        errorMessage(
-          msg.id,
-          RpcCodes.LIMIT_REACHED,
-          `Too many requests in flight: this session already waits on ${session.inflight.size}`,
-          { retryAfterMs: 1000 },
-        ),
-      )
-    }
     try {
       await this.dispatch(session, msg, raw, sink, ex)
     } catch (err) {
@@ -170,6 +160,17 @@ export class Relay {
     sink: ClientSink,
     ex: Exchange,
   ): Promise<void> {
+    // Only requests that wait on an upstream count; what mcpo answers itself (ping, initialize) never does.
+    if (session.inflight.size >= session.maxInflight) {
+      return sink.respond(
+        errorMessage(
+          msg.id,
+          RpcCodes.LIMIT_REACHED,
+          `Too many requests in flight: this session already waits on ${session.inflight.size}`,
+          { retryAfterMs: 1000 },
+        ),
+      )
+    }
     const params = msg.params ?? {}
     const method = msg.method
     const guarded = CALL_TARGETS[method]
