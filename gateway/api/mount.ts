@@ -23,9 +23,18 @@ export function parseCookies(header: string | undefined): Record<string, string>
     const eq = part.indexOf('=')
     if (eq === -1) continue
     const k = part.slice(0, eq).trim()
-    if (k) out[k] = decodeURIComponent(part.slice(eq + 1).trim())
+    if (k) out[k] = safeDecode(part.slice(eq + 1).trim())
   }
   return out
+}
+
+/** Cookies are set by anyone (other apps on the domain, the client itself): a malformed escape is kept as is. */
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return value
+  }
 }
 
 export function mountRoutes(router: Router, routes: readonly RouteDef[], services: ApiServices): void {
