@@ -44,7 +44,9 @@ export class McpHttp {
       method: 'initialize',
       params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'faults', version: '1' } },
     })
-    if (reply.status === 200) await this.post({ jsonrpc: '2.0', method: 'notifications/initialized' })
+    // A failed initialize is a 200 with a JSON-RPC error, and the gateway drops that session at once.
+    if (reply.messages[0]?.error) this.sessionId = null
+    else if (reply.status === 200) await this.post({ jsonrpc: '2.0', method: 'notifications/initialized' })
     return reply
   }
 
