@@ -120,6 +120,12 @@ export const configSchema = z
           .min(16 * 1024)
           .default(4 * 1024 * 1024),
         inFlightPerSession: z.number().int().min(1).default(256),
+        /** Request line plus headers; larger requests get 431 (uWS itself drops a request past ~50 headers). */
+        maxHeaderBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(16 * 1024),
       })
       .strict()
       .prefault({}),
@@ -147,6 +153,20 @@ export const configSchema = z
           .regex(/^[A-Za-z0-9_-]{1,3}$/)
           .default('__'),
         maxNameLength: z.number().int().min(16).max(128).default(64),
+      })
+      .strict()
+      .prefault({}),
+    /** Browser-facing protections (SECURITY.md): headers, proxy trust, CORS. */
+    security: z
+      .object({
+        /** Honor X-Forwarded-Proto / X-Forwarded-For: only behind a proxy that sets them, or clients could forge them. */
+        trustProxy: z.boolean().default(false),
+        /** CSP `frame-ancestors` sources for HTML responses; `'none'` forbids framing (clickjacking). */
+        frameAncestors: z.array(z.string().min(1)).default(["'none'"]),
+        /** Origins (e.g. `https://app.example.com`) allowed cross-origin calls with a bearer token; CORS is off when empty. */
+        corsOrigins: z
+          .array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be an origin like https://app.example.com'))
+          .default([]),
       })
       .strict()
       .prefault({}),

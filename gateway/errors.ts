@@ -11,6 +11,7 @@ export const ErrorCodes = {
   MCPO_ERR_METHOD_NOT_ALLOWED: { http: 405, rpc: -32000 },
   MCPO_ERR_NOT_ACCEPTABLE: { http: 406, rpc: -32000 },
   MCPO_ERR_PAYLOAD_TOO_LARGE: { http: 413, rpc: -32600 },
+  MCPO_ERR_HEADERS_TOO_LARGE: { http: 431, rpc: -32600 },
   MCPO_ERR_UNSUPPORTED_MEDIA_TYPE: { http: 415, rpc: -32000 },
   MCPO_ERR_RATE_LIMITED: { http: 429, rpc: -32000 },
   MCPO_ERR_LIMIT_REACHED: { http: 429, rpc: -32000 },

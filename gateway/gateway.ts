@@ -32,6 +32,7 @@ import { Router } from './router.ts'
 import { type RunningServer, startServer } from './server.ts'
 
 import { GATEWAY_VERSION } from './version.ts'
+import { securityHeaders, withCors } from './web-security.ts'
 
 export { GATEWAY_VERSION }
 
@@ -129,7 +130,8 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
       sessions,
       ticker,
       logger,
-      allowedOrigins: config.listen.allowedOrigins,
+      // An origin allowed CORS must also pass the MCP endpoints' Origin check.
+      allowedOrigins: [...config.listen.allowedOrigins, ...config.security.corsOrigins],
       isClosing: () => closing,
       publicBase: config.listen.publicBaseUrl ? config.listen.publicBaseUrl.replace(/\/$/, '') : '',
     },
@@ -221,7 +223,8 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   )
   // Node-to-node requests are verified before routing, so forwarded ones carry the client's address.
   const routed = cluster ? cluster.wrap(routedLocal) : routedLocal
-  const handler = metrics ? instrumentHandler(routed, metrics) : routed
+  const handler = withCors(metrics ? instrumentHandler(routed, metrics) : routed, config.security.corsOrigins)
+  const secHeaders = securityHeaders(config.security)
 
   let closed: Promise<void> | null = null
   const gateway: Gateway = {
@@ -236,7 +239,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     sessions,
     setupToken,
     handler,
-    inject: (request) => inject(handler, request),
+    inject: (request) => inject(handler, request, secHeaders),
     get closing() {
       return closing
     },
@@ -246,6 +249,9 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
         port: config.listen.port,
         handler,
         maxBodyBytes: config.limits.maxBodyBytes,
+        maxHeaderBytes: config.limits.maxHeaderBytes,
+        trustProxy: config.security.trustProxy,
+        securityHeaders: secHeaders,
         outboundBufferBytes: config.limits.outboundBufferBytes,
         logger,
       })

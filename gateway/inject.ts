@@ -1,5 +1,6 @@
 // Calls a handler with an in-memory request and response, so tests exercise routing without sockets.
 import type { HeaderMap, HttpHandler, IncomingRequest, Responder, ResponseStream } from './http.ts'
+import { type SecurityHeaders, withSecurityHeaders } from './web-security.ts'
 
 export interface InjectRequest {
   method?: string
@@ -57,7 +58,13 @@ export function toIncoming(r: InjectRequest): IncomingRequest {
  * Runs one request. Resolves with the full response, or with an `InjectedStream` when the handler streams.
  * @example const res = await inject(gateway.handler, { url: '/healthz' })
  */
-export function inject(handler: HttpHandler, request: InjectRequest): Promise<InjectedResponse | InjectedStream> {
+export function inject(
+  handler: HttpHandler,
+  request: InjectRequest,
+  security?: SecurityHeaders,
+): Promise<InjectedResponse | InjectedStream> {
+  // The same headers the uWS edge adds, so tests see what a client sees.
+  const finalHeaders = (h: HeaderMap | null) => (security ? withSecurityHeaders(h, security) : (h ?? {}))
   return new Promise((resolve, reject) => {
     let aborted = false
     const abortHandlers: (() => void)[] = []
@@ -72,10 +79,10 @@ export function inject(handler: HttpHandler, request: InjectRequest): Promise<In
       send(status, headers, body) {
         if (aborted) return
         const text = body === undefined ? '' : typeof body === 'string' ? body : Buffer.from(body).toString()
-        resolve({ status, headers: { ...(headers ?? {}) }, body: text, json: () => JSON.parse(text) })
+        resolve({ status, headers: { ...finalHeaders(headers) }, body: text, json: () => JSON.parse(text) })
       },
       stream(status, headers) {
-        const s = memoryStream(status, headers, () => {
+        const s = memoryStream(status, finalHeaders(headers), () => {
           aborted = true
           for (const h of abortHandlers.splice(0)) h()
         })

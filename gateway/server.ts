@@ -10,12 +10,19 @@ import {
   type ResponseStream,
   statusLine,
 } from './http.ts'
+import { clientIp, missingSecurityHeaders, type SecurityHeaders } from './web-security.ts'
 
 export interface ServerOptions {
   host: string
   port: number
   handler: HttpHandler
   maxBodyBytes: number
+  /** Request line plus headers; past it the answer is 431. */
+  maxHeaderBytes?: number
+  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy?: boolean
+  /** Written on every response that does not set them itself. */
+  securityHeaders?: SecurityHeaders
   /** Bytes a streamed response may hold for a slow client before it is closed. */
   outboundBufferBytes: number
   logger: Logger
@@ -75,7 +82,7 @@ class UwsResponder implements Responder {
     const res = this.res
     res.cork(() => {
       res.writeStatus(statusLine(status))
-      if (headers) writeHeaders(res, headers)
+      writeHeaders(res, headers, this.server.securityHeaders)
       if (body === undefined) res.end(undefined, this.server.closeConnections)
       else res.end(body, this.server.closeConnections)
     })
@@ -91,7 +98,7 @@ class UwsResponder implements Responder {
     if (!this.aborted) {
       res.cork(() => {
         res.writeStatus(statusLine(status))
-        writeHeaders(res, headers)
+        writeHeaders(res, headers, this.server.securityHeaders)
       })
     } else s.closedByPeer()
     return s
@@ -192,6 +199,7 @@ interface Edge {
   streams: Set<UwsStream>
   outboundBufferBytes: number
   logger: Logger
+  securityHeaders: SecurityHeaders
 }
 
 export function startServer(options: ServerOptions): Promise<RunningServer> {
@@ -202,8 +210,11 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     streams: new Set(),
     outboundBufferBytes: options.outboundBufferBytes,
     logger: options.logger,
+    securityHeaders: options.securityHeaders ?? { common: [], html: [] },
   }
   const { handler, maxBodyBytes, logger } = options
+  const maxHeaderBytes = options.maxHeaderBytes ?? Number.POSITIVE_INFINITY
+  const trustProxy = options.trustProxy ?? false
 
   const dispatch = (request: IncomingRequest, r: UwsResponder) => {
     try {
@@ -230,13 +241,20 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     const path = req.getUrl()
     const query = req.getQuery() ?? ''
     const headers: Record<string, string> = {}
+    // Counted so that oversized headers get a clear 431 instead of costing memory in every later copy.
+    let headerBytes = method.length + path.length + query.length
     req.forEach((k, v) => {
+      headerBytes += k.length + v.length + 4
       headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`
     })
-    const ip = Buffer.from(res.getRemoteAddressAsText()).toString()
+    const ip = clientIp(Buffer.from(res.getRemoteAddressAsText()).toString(), headers['x-forwarded-for'], trustProxy)
     const r = new UwsResponder(res, edge)
     edge.open.add(r)
     res.onAborted(() => r.abort())
+    if (headerBytes > maxHeaderBytes) {
+      reject(r, 431, 'MCPO_ERR_HEADERS_TOO_LARGE', `request headers are larger than ${maxHeaderBytes} bytes`)
+      return
+    }
 
     const hasBody =
       BODY_METHODS.has(method) &&
@@ -295,25 +313,28 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
 }
 
 function tooLarge(r: UwsResponder, limit: number): void {
+  reject(r, 413, 'MCPO_ERR_PAYLOAD_TOO_LARGE', `request body is larger than ${limit} bytes`)
+}
+
+/** Answers before the handler runs and closes the connection: the rest of what the client sends is not read. */
+function reject(r: UwsResponder, status: number, code: string, message: string): void {
   if (r.done) return
   const res = r.res
   res.cork(() => {
-    res.writeStatus(statusLine(413))
-    res.writeHeader('content-type', 'application/json')
-    res.end(
-      JSON.stringify({
-        error: { code: 'MCPO_ERR_PAYLOAD_TOO_LARGE', message: `request body is larger than ${limit} bytes` },
-      }),
-      true,
-    )
+    res.writeStatus(statusLine(status))
+    writeHeaders(res, JSON_ONLY, r.server.securityHeaders)
+    res.end(JSON.stringify({ error: { code, message } }), true)
   })
   r.finish()
 }
 
-function writeHeaders(res: uWS.HttpResponse, headers: HeaderMap): void {
+const JSON_ONLY: HeaderMap = { 'content-type': 'application/json' }
+
+function writeHeaders(res: uWS.HttpResponse, headers: HeaderMap | null, sec: SecurityHeaders): void {
   for (const k in headers) {
     const v = headers[k]
     if (typeof v === 'string') res.writeHeader(k, v)
     else for (const one of v) res.writeHeader(k, one)
   }
+  for (const [k, v] of missingSecurityHeaders(headers, sec)) res.writeHeader(k, v)
 }

@@ -8,6 +8,7 @@ import { errorBody, GatewayError, isGatewayError } from '../errors.ts'
 import { type IncomingRequest, type Responder, sendJson } from '../http.ts'
 import { makeExchange } from '../mcp/guard.ts'
 import type { Router } from '../router.ts'
+import { isSecureRequest, ownOrigins, secureCookies, type WebSecurityOptions } from '../web-security.ts'
 import { type ApiContext, type ApiServices, isReply, type RouteDef } from './define.ts'
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -22,20 +23,34 @@ export function parseCookies(header: string | undefined): Record<string, string>
     const eq = part.indexOf('=')
     if (eq === -1) continue
     const k = part.slice(0, eq).trim()
-    if (k) out[k] = decodeURIComponent(part.slice(eq + 1).trim())
+    if (k) out[k] = safeDecode(part.slice(eq + 1).trim())
   }
   return out
 }
 
+/** Cookies are set by anyone (other apps on the domain, the client itself): a malformed escape is kept as is. */
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return value
+  }
+}
+
 export function mountRoutes(router: Router, routes: readonly RouteDef[], services: ApiServices): void {
+  const web: WebSecurityOptions = {
+    ...services.config.security,
+    publicBaseUrl: services.config.listen.publicBaseUrl,
+  }
   for (const def of routes) {
-    router.add(def.method, def.path, (req, res, params) => run(def, services, req, res, params))
+    router.add(def.method, def.path, (req, res, params) => run(def, services, web, req, res, params))
   }
 }
 
 async function run(
   def: RouteDef,
   services: ApiServices,
+  web: WebSecurityOptions,
   req: IncomingRequest,
   res: Responder,
   params: Record<string, string>,
@@ -79,7 +94,7 @@ async function run(
       if (!principal) throw new GatewayError('MCPO_ERR_UNAUTHENTICATED', 'sign in first')
       if (def.auth === 'admin' && !principal.isAdmin)
         throw new GatewayError('MCPO_ERR_FORBIDDEN', 'only administrators may do this')
-      checkCsrf(req)
+      checkCsrf(req, web)
     }
     const ctx: ApiContext = {
       req,
@@ -103,11 +118,15 @@ async function run(
     if (res.aborted) return
     const renewed = await renewal(services, ex, req)
     if (isReply(result)) {
-      const headers = result.headers?.['set-cookie'] || !renewed ? result.headers : { ...result.headers, ...renewed }
+      let headers = result.headers?.['set-cookie'] || !renewed ? result.headers : { ...result.headers, ...renewed }
+      if (isSecureRequest(req, web)) headers = secureCookies(headers)
       if (result.body === undefined) res.send(result.status, headers ?? null)
       else sendJson(res, result.status, result.body, headers)
-    } else if (result === undefined) res.send(def.status ?? 204, renewed)
-    else sendJson(res, def.status ?? 200, result, renewed ?? undefined)
+    } else {
+      const headers = renewed && isSecureRequest(req, web) ? secureCookies(renewed) : renewed
+      if (result === undefined) res.send(def.status ?? 204, headers ?? null)
+      else sendJson(res, def.status ?? 200, result, headers ?? undefined)
+    }
   } catch (err) {
     if (res.aborted) return
     if (!isGatewayError(err)) services.logger.error({ err, route: `${def.method} ${def.path}` }, 'API request failed')
@@ -140,15 +159,26 @@ async function renewal(
   return { 'x-mcpo-token': token }
 }
 
-/** Double-submit CSRF: a cookie session must send the CSRF cookie's value in a header; bearer tokens need not. */
-function checkCsrf(req: IncomingRequest): void {
+/**
+ * CSRF for cookie sessions on state changes (bearer tokens are never sent by a browser on its own, so they pass).
+ * Either proof works: the double-submit header (the CSRF cookie's value in `x-csrf-token`, which another site
+ * cannot read), or a browser's own statement that the request comes from this origin (`Sec-Fetch-Site:
+ * same-origin`, or without it an `Origin` equal to ours), which same-origin `fetch` from the admin UI sends.
+ */
+function checkCsrf(req: IncomingRequest, web: WebSecurityOptions): void {
   if (!STATE_CHANGING.has(req.method)) return
   const cookies = parseCookies(req.headers.cookie)
   if (!cookies[SESSION_COOKIE]) return
   const header = req.headers[CSRF_HEADER]
-  if (!header || !cookies[CSRF_COOKIE] || header !== cookies[CSRF_COOKIE]) {
-    throw new GatewayError('MCPO_ERR_FORBIDDEN', `missing or wrong ${CSRF_HEADER} header`)
-  }
+  if (header && cookies[CSRF_COOKIE] && header === cookies[CSRF_COOKIE]) return
+  const site = req.headers['sec-fetch-site']
+  if (site === 'same-origin') return
+  const origin = req.headers.origin
+  if (site === undefined && origin !== undefined && ownOrigins(req, web).includes(origin)) return
+  throw new GatewayError(
+    'MCPO_ERR_FORBIDDEN',
+    `cross-site request refused: send the ${CSRF_HEADER} header or call from the same origin`,
+  )
 }
 
 function validate<T>(schema: z.ZodType<T>, value: unknown, where: 'body' | 'query'): T {

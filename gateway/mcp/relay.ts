@@ -169,6 +169,17 @@ export class Relay {
     sink: ClientSink,
     ex: Exchange,
   ): Promise<void> {
+    // Only requests that wait on an upstream count; what mcpo answers itself (ping, initialize) never does.
+    if (session.inflight.size >= session.maxInflight) {
+      return sink.respond(
+        errorMessage(
+          msg.id,
+          RpcCodes.LIMIT_REACHED,
+          `Too many requests in flight: this session already waits on ${session.inflight.size}`,
+          { retryAfterMs: 1000 },
+        ),
+      )
+    }
     const params = msg.params ?? {}
     const method = msg.method
     const guarded = CALL_TARGETS[method]

@@ -30,6 +30,8 @@ export interface SessionInit {
   transport: Transport
   protocolVersion: string
   now: number
+  /** Requests this session may have waiting on upstreams at once; more get -32015 (one client cannot hog a server). */
+  maxInflight?: number
 }
 
 export class Session {
@@ -47,6 +49,7 @@ export class Session {
   /** The legacy stream, or the Streamable GET stream: where messages unrelated to a request go. */
   channel: SseChannel | null = null
   readonly inflight = new Map<string, InflightRequest>()
+  readonly maxInflight: number
   /** Server→client requests waiting for this client's answer, by the id the client saw. */
   readonly serverRequests = new Map<string, (response: { id: RpcId; raw: string; msg: unknown }) => void>()
   logLevel: string | null = null
@@ -64,6 +67,7 @@ export class Session {
     this.transport = init.transport
     this.protocolVersion = init.protocolVersion
     this.lastActivity = init.now
+    this.maxInflight = init.maxInflight ?? Number.POSITIVE_INFINITY
   }
 
   /** Sends a message that belongs to no request. Without a stream there is nowhere to put it, so it is dropped. */

@@ -9,6 +9,7 @@ export interface SessionLimits {
   sessionsPerProject: number
   sessionsTotal: number
   sessionIdleTtlMs: number
+  inFlightPerSession?: number
 }
 
 export interface SessionRegistryOptions {
@@ -45,8 +46,12 @@ export class SessionRegistry {
       throw limit(`this project already has ${projectCount * nodes} open sessions`)
     // The total protects this node's memory, so it is not split.
     if (this.byId.size >= this.limits.sessionsTotal) throw limit('the gateway has reached its session limit')
-    const id = this.options.newId ? this.options.newId() : randomUUID()
-    const session = new Session({ ...init, id, now: Date.now() })
+    const session = new Session({
+      ...init,
+      id: this.options.newId ? this.options.newId() : randomUUID(),
+      now: Date.now(),
+      maxInflight: this.limits.inFlightPerSession,
+    })
     this.byId.set(session.id, session)
     this.perKey.set(init.principalId, keyCount + 1)
     this.perProject.set(init.projectId, projectCount + 1)

@@ -47,7 +47,13 @@ export function sessions(options: SessionsOptions = {}): SessionsPlugin {
     const cookie = ex.headers.cookie
     if (!cookie) return null
     const m = /(?:^|;\s*)mcpo_session=([^;]+)/.exec(cookie)
-    return m ? decodeURIComponent(m[1]) : null
+    if (!m) return null
+    try {
+      return decodeURIComponent(m[1])
+    } catch {
+      // A malformed escape is no token of ours; the JWT check would refuse it anyway.
+      return null
+    }
   }
 
   return {

@@ -233,6 +233,12 @@ export function toStorageError(err: unknown): unknown {
   if (f.code === '22P02' || f.code === '22007' || f.code === '22008' || f.code === '22003') {
     return new GatewayError('MCPO_ERR_VALIDATION', 'a value has the wrong format', { cause })
   }
+  // Text Postgres cannot store (a NUL character, a broken encoding) came from a client: a bad value, not a crash.
+  if (f.code === '22021' || f.code === '22P05') {
+    return new GatewayError('MCPO_ERR_VALIDATION', 'a text value holds a character that cannot be stored (NUL?)', {
+      cause,
+    })
+  }
   if (f.code === '40001' || f.code === '40P01') {
     return new GatewayError('MCPO_ERR_CONFLICT', 'a concurrent change got in the way; retry', { cause })
   }

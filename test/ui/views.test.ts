@@ -338,7 +338,10 @@ describe('console views in Chromium', { skip }, () => {
       const shown = (await portal.locator('mcpo-embed-keys .copy-field code').textContent()) ?? ''
       assert.match(shown, /^mcp_proj_/)
       await portal.screenshot({ path: join(SHOTS, 'embed-portal.png'), fullPage: true })
-      await portal.locator('mcpo-embed-servers tr', { hasText: 'everything' }).getByRole('button', { name: 'Details' }).click()
+      await portal
+        .locator('mcpo-embed-servers tr', { hasText: 'everything' })
+        .getByRole('button', { name: 'Details' })
+        .click()
       await portal.locator('mcpo-embed-servers mcpo-server-detail dialog').getByText('Connection configs').waitFor()
       await portal.screenshot({ path: join(SHOTS, 'embed-server-detail.png') })
       await portal.close()

@@ -1,0 +1,166 @@
+// Browser-facing protections, decided once at boot: security headers on every response (CSP on HTML), proxy
+// trust (X-Forwarded-*), the request's own origin for CSRF checks, and CORS for origins allowed by name.
+import type { HeaderMap, HttpHandler, IncomingRequest, Responder, ResponseStream } from './http.ts'
+
+export interface WebSecurityOptions {
+  trustProxy: boolean
+  frameAncestors: readonly string[]
+  corsOrigins: readonly string[]
+  /** `listen.publicBaseUrl`, if set: its scheme decides whether the gateway is reached over TLS. */
+  publicBaseUrl?: string
+}
+
+/** Header pairs the edge writes on responses; names lower-case. */
+export interface SecurityHeaders {
+  /** On every response. */
+  readonly common: readonly (readonly [string, string])[]
+  /** Added to responses whose content type is text/html. */
+  readonly html: readonly (readonly [string, string])[]
+}
+
+export function securityHeaders(options: Pick<WebSecurityOptions, 'frameAncestors'>): SecurityHeaders {
+  // The admin UI loads only its own bundle (no inline scripts); styles from Lit are constructable stylesheets, and
+  // data: images cover inline SVG icons. Anything else is an injection.
+  const csp = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    `frame-ancestors ${options.frameAncestors.join(' ')}`,
+  ].join('; ')
+  const framing = options.frameAncestors.includes("'none'") ? 'DENY' : null
+  return {
+    common: [
+      ['x-content-type-options', 'nosniff'],
+      ['referrer-policy', 'no-referrer'],
+    ],
+    html: framing
+      ? [
+          ['content-security-policy', csp],
+          ['x-frame-options', framing],
+        ]
+      : [['content-security-policy', csp]],
+  }
+}
+
+function isHtml(headers: HeaderMap | null): boolean {
+  const type = headers?.['content-type']
+  return typeof type === 'string' && type.startsWith('text/html')
+}
+
+/** The security headers a response lacks, so a handler's own choice (e.g. a stricter CSP) wins. */
+export function missingSecurityHeaders(headers: HeaderMap | null, sec: SecurityHeaders): [string, string][] {
+  const out: [string, string][] = []
+  for (const [k, v] of sec.common) if (!headers || headers[k] === undefined) out.push([k, v])
+  if (isHtml(headers)) for (const [k, v] of sec.html) if (!headers || headers[k] === undefined) out.push([k, v])
+  return out
+}
+
+/** The same headers merged into a map, for the in-memory responder of `gateway.inject()`. */
+export function withSecurityHeaders(headers: HeaderMap | null, sec: SecurityHeaders): HeaderMap {
+  const extra = missingSecurityHeaders(headers, sec)
+  return extra.length === 0 ? (headers ?? {}) : { ...(headers ?? {}), ...Object.fromEntries(extra) }
+}
+
+/** The client address: the socket peer, or with a trusted proxy the last X-Forwarded-For hop (the one it added). */
+export function clientIp(peer: string, forwardedFor: string | undefined, trustProxy: boolean): string {
+  if (!trustProxy || !forwardedFor) return peer
+  const hops = forwardedFor.split(',')
+  const last = hops[hops.length - 1].trim()
+  return last || peer
+}
+
+/** True when the client reached mcpo over TLS: a trusted proxy said so, or the public URL is https. */
+export function isSecureRequest(req: IncomingRequest, options: WebSecurityOptions): boolean {
+  if (options.trustProxy) {
+    const proto = req.headers['x-forwarded-proto']
+    if (proto !== undefined) return proto.split(',')[0].trim().toLowerCase() === 'https'
+  }
+  return options.publicBaseUrl?.startsWith('https:') === true
+}
+
+/** The origin this request was addressed to (scheme + Host), what a same-origin browser sends as `Origin`. */
+export function ownOrigins(req: IncomingRequest, options: WebSecurityOptions): string[] {
+  const out: string[] = []
+  if (options.publicBaseUrl) out.push(new URL(options.publicBaseUrl).origin)
+  const host = (options.trustProxy && req.headers['x-forwarded-host']) || req.headers.host
+  if (host) out.push(`${isSecureRequest(req, options) ? 'https' : 'http'}://${host.split(',')[0].trim()}`)
+  return out
+}
+
+/** Adds `; Secure` to cookies set on a request that came over TLS: browsers then never send them in clear. */
+export function secureCookies(headers: Record<string, string> | undefined): Record<string, string> | undefined {
+  const set = headers?.['set-cookie'] as string | string[] | undefined
+  if (!headers || set === undefined) return headers
+  const mark = (c: string) => (/;\s*secure\b/i.test(c) ? c : `${c}; Secure`)
+  return { ...headers, 'set-cookie': (Array.isArray(set) ? set.map(mark) : mark(set)) as unknown as string }
+}
+
+const CORS_ALLOW_HEADERS =
+  'authorization, content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id, x-csrf-token'
+const CORS_EXPOSE_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate, retry-after, x-mcpo-token'
+
+/**
+ * CORS for origins allowed by name; with none configured it is the plain handler (no cost, no CORS headers).
+ * Credentials are not allowed cross-origin: those origins call with a bearer token, never with the session cookie.
+ */
+export function withCors(handler: HttpHandler, origins: readonly string[]): HttpHandler {
+  if (origins.length === 0) return handler
+  const allowed = new Set(origins)
+  return (req, res) => {
+    const origin = req.headers.origin
+    if (origin === undefined || !allowed.has(origin)) {
+      if (req.method === 'OPTIONS' && origin !== undefined && req.headers['access-control-request-method']) {
+        res.send(
+          403,
+          { 'content-type': 'application/json', vary: 'Origin' },
+          '{"error":{"code":"MCPO_ERR_FORBIDDEN","message":"origin not allowed"}}',
+        )
+        return
+      }
+      return handler(req, res)
+    }
+    if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
+      res.send(204, {
+        'access-control-allow-origin': origin,
+        'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE',
+        'access-control-allow-headers': CORS_ALLOW_HEADERS,
+        'access-control-max-age': '600',
+        vary: 'Origin',
+      })
+      return
+    }
+    return handler(req, new CorsResponder(res, origin))
+  }
+}
+
+class CorsResponder implements Responder {
+  constructor(
+    private readonly inner: Responder,
+    private readonly origin: string,
+  ) {}
+  get aborted() {
+    return this.inner.aborted
+  }
+  onAbort(cb: () => void): void {
+    this.inner.onAbort(cb)
+  }
+  private headers(h: HeaderMap | null): HeaderMap {
+    return {
+      ...(h ?? {}),
+      'access-control-allow-origin': this.origin,
+      'access-control-expose-headers': CORS_EXPOSE_HEADERS,
+      vary: 'Origin',
+    }
+  }
+  send(status: number, headers: HeaderMap | null, body?: string | Uint8Array): void {
+    this.inner.send(status, this.headers(headers), body)
+  }
+  stream(status: number, headers: HeaderMap): ResponseStream {
+    return this.inner.stream(status, this.headers(headers))
+  }
+}
