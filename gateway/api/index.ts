@@ -11,6 +11,7 @@ import { memberRoutes } from './members.ts'
 import { oidcRoutes } from './oidc-routes.ts'
 import { openApiRoute } from './openapi.ts'
 import { policyRoutes } from './policies.ts'
+import { projectTemplateRoutes } from './project-templates.ts'
 import { projectRoutes } from './projects.ts'
 import { serverImportRoutes } from './server-import.ts'
 import { serverRoutes } from './servers.ts'
@@ -40,6 +41,7 @@ export function apiRoutes(auth: AuthState): RouteDef[] {
     ...activityRoutes(),
     ...clientConfigRoutes(),
     ...templateRoutes(),
+    ...projectTemplateRoutes(),
   ]
   routes.push(openApiRoute(() => routes))
   return routes
