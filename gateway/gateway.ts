@@ -11,7 +11,7 @@ import type { ApiServices } from './api/define.ts'
 import { apiRoutes } from './api/index.ts'
 import { mountRoutes } from './api/mount.ts'
 import { bootstrapAdmin, hashSetupToken } from './bootstrap-admin.ts'
-import { applyConfig } from './config-sync.ts'
+import { applyConfig, configAppliedEvent } from './config-sync.ts'
 import { withTimeout } from './deadline.ts'
 import { GatewayError } from './errors.ts'
 import { type HttpHandler, sendError } from './http.ts'
@@ -70,7 +70,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   try {
     const { applied } = await store.migrate()
     if (applied.length) logger.info({ applied }, 'database migrated')
-    await applyConfig(config, store, secret.keyring, logger)
+    const plan = await applyConfig(config, store, secret.keyring, logger)
     host = new PluginHost({
       plugins: config.plugins,
       logger,
@@ -78,6 +78,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
       deriveKey: (purpose) => deriveKey(secret.keyring, purpose),
     })
     await host.setup()
+    if (plan.changes) host.audit(configAppliedEvent(plan, 'boot'))
   } catch (err) {
     await host?.close()
     await store.close().catch(() => {})
