@@ -20,6 +20,7 @@ import { createLogger } from './logger.ts'
 import { Relay } from './mcp/relay.ts'
 import { addMcpRoutes } from './mcp/routes.ts'
 import { loadAllServers, toSpec } from './mcp/server-specs.ts'
+import { SessionTracker } from './mcp/session-tracker.ts'
 import { SessionRegistry } from './mcp/sessions.ts'
 import { KeepaliveTicker } from './mcp/sse.ts'
 import { addMetricsRoute, findMetricsPlugin, instrumentHandler } from './metrics-route.ts'
@@ -97,7 +98,9 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   }
   addOpsRoutes(router, { store, state })
 
+  const tracker = new SessionTracker(store, nodeId, logger)
   const relay = new Relay({
+    tracker,
     logger,
     plugins,
     limits: config.upstreams,
@@ -131,6 +134,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     plugins,
     relay,
     sessions,
+    tracker,
     keyring: secret.keyring,
     logger,
     async reloadProject(projectId) {
@@ -216,6 +220,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     server?.closeAll()
     ticker.stop()
     await relay.close()
+    await tracker.close()
     await plugins.close()
     await store.close().catch((err) => logger.error({ err }, 'closing storage failed'))
     logger.info({ ms: Date.now() - started }, 'mcpo stopped')

@@ -8,6 +8,7 @@ import type { RouteDef } from './define.ts'
 import { favoriteRoutes } from './favorites.ts'
 import { invitationRoutes } from './invitations.ts'
 import { memberRoutes } from './members.ts'
+import { observabilityRoutes } from './observability.ts'
 import { oidcRoutes } from './oidc-routes.ts'
 import { openApiRoute } from './openapi.ts'
 import { policyRoutes } from './policies.ts'
@@ -39,6 +40,7 @@ export function apiRoutes(auth: AuthState): RouteDef[] {
     ...policyRoutes(),
     ...apiKeyRoutes(),
     ...activityRoutes(),
+    ...observabilityRoutes(),
     ...clientConfigRoutes(),
     ...templateRoutes(),
     ...projectTemplateRoutes(),
