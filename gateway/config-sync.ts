@@ -5,15 +5,18 @@ import { displayParts, hashApiKey } from '../plugins/api-keys/keys.ts'
 import type { Logger } from '../plugins/contract.ts'
 import type { Keyring } from '../plugins/secrets/keyring.ts'
 import type { Store } from '../plugins/storage/port.ts'
+import { type ConfigPlan, planConfig } from './config-plan.ts'
 import { sealServerSecrets } from './server-secrets.ts'
 
+/** Applies the file and returns what it changed (`changes: false` when storage already matched). */
 export async function applyConfig(
   config: ResolvedConfig,
   store: Store,
   keyring: Keyring,
   logger: Logger,
-): Promise<void> {
-  if (config.teams.length === 0 && config.projects.length === 0) return
+): Promise<ConfigPlan> {
+  if (config.teams.length === 0 && config.projects.length === 0) return { items: [], changes: false }
+  const plan = await planConfig(config, store, keyring)
   await store.transaction(async (tx) => {
     const teamIds = new Map<string, string>()
     for (const t of config.teams) {
@@ -58,7 +61,27 @@ export async function applyConfig(
     }
   })
   logger.info(
-    { teams: config.teams.length, projects: config.projects.length },
+    {
+      teams: config.teams.length,
+      projects: config.projects.length,
+      changed: plan.items.filter((i) => i.action === 'create' || i.action === 'update').map((i) => `${i.kind} ${i.id}`),
+    },
     'applied the projects declared in the config file',
   )
+  return plan
+}
+
+/** The audit record of an apply: what changed, by kind and id, never values. */
+export function configAppliedEvent(plan: ConfigPlan, via: 'boot' | 'cli') {
+  return {
+    action: 'config.applied',
+    at: Date.now(),
+    actor: { type: 'system' as const, id: `config-file:${via}` },
+    target: { type: 'config', id: 'mcpo.config.ts' },
+    after: {
+      changes: plan.items
+        .filter((i) => i.action === 'create' || i.action === 'update')
+        .map((i) => ({ action: i.action, kind: i.kind, id: i.id, fields: i.fields })),
+    },
+  }
 }

@@ -15,7 +15,7 @@ import { mountRoutes } from './api/mount.ts'
 import { bootstrapAdmin, hashSetupToken } from './bootstrap-admin.ts'
 import { Cluster, type Invalidation } from './cluster/index.ts'
 import { addClusterMetrics } from './cluster/metrics.ts'
-import { applyConfig } from './config-sync.ts'
+import { applyConfig, configAppliedEvent } from './config-sync.ts'
 import { withTimeout } from './deadline.ts'
 import { GatewayError } from './errors.ts'
 import { type HttpHandler, sendError } from './http.ts'
@@ -24,6 +24,7 @@ import { createLogger } from './logger.ts'
 import { Relay } from './mcp/relay.ts'
 import { addMcpRoutes } from './mcp/routes.ts'
 import { loadAllServers, toSpec } from './mcp/server-specs.ts'
+import { SessionTracker } from './mcp/session-tracker.ts'
 import { SessionRegistry } from './mcp/sessions.ts'
 import { KeepaliveTicker } from './mcp/sse.ts'
 import { addMetricsRoute, findMetricsPlugin, instrumentHandler } from './metrics-route.ts'
@@ -79,7 +80,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   try {
     const { applied } = await store.migrate()
     if (applied.length) logger.info({ applied }, 'database migrated')
-    await applyConfig(config, store, secret.keyring, logger)
+    const plan = await applyConfig(config, store, secret.keyring, logger)
     host = new PluginHost({
       plugins: config.plugins,
       logger,
@@ -88,6 +89,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
       liveNodes: () => cluster?.liveNodes() ?? 1,
     })
     await host.setup()
+    if (plan.changes) host.audit(configAppliedEvent(plan, 'boot'))
   } catch (err) {
     await host?.close()
     await cluster?.close().catch(() => {})
@@ -107,7 +109,9 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   }
   addOpsRoutes(router, { store, state })
 
+  const tracker = new SessionTracker(store, nodeId, logger)
   const relay = new Relay({
+    tracker,
     logger,
     plugins,
     limits: config.upstreams,
@@ -188,6 +192,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     plugins,
     relay,
     sessions,
+    tracker,
     keyring: secret.keyring,
     logger,
     async reloadProject(projectId) {
@@ -282,6 +287,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     // Leaving the registry first hands this node's leases over without waiting for them to expire.
     await cluster?.close().catch((err) => logger.error({ err }, 'leaving the cluster failed'))
     await relay.close()
+    await tracker.close()
     await plugins.close()
     await store.close().catch((err) => logger.error({ err }, 'closing storage failed'))
     logger.info({ ms: Date.now() - started }, 'mcpo stopped')

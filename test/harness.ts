@@ -1,8 +1,10 @@
 // Starts a real gateway in this process for cross-module tests: temp data dir, port 0, a project key, silent logs.
+import { randomBytes } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import postgres from 'postgres'
 import type { UserConfig } from '../config/define-config.ts'
 import { resolveConfig } from '../config/resolve.ts'
 import { createGateway, type Gateway } from '../gateway/gateway.ts'
@@ -12,6 +14,8 @@ import type { Logger } from '../plugins/contract.ts'
 import { toolPolicies } from '../plugins/rbac/policies.ts'
 import { sessions } from '../plugins/sessions/index.ts'
 import { openEmbeddedStore } from '../plugins/storage/embedded.ts'
+import type { StorageFactory } from '../plugins/storage/index.ts'
+import { openPostgresStore } from '../plugins/storage/postgres.ts'
 
 const require = createRequire(import.meta.url)
 const root = join(import.meta.dirname, '..')
@@ -73,15 +77,74 @@ export async function templateDataDir(): Promise<string> {
   return dir
 }
 
+export const TEST_DATABASE_URL = process.env.MCPO_TEST_DATABASE_URL || 'postgres://127.0.0.1:5432/test'
+
+/**
+ * PostgreSQL in a schema of its own, dropped by `drop()`: what the gateway uses when MCPO_TEST_STORAGE=postgres, so
+ * one API test file runs unchanged on both adapters.
+ */
+export function postgresTestStorage(): { storage: StorageFactory; drop(): Promise<void> } {
+  const schema = `mcpo_api_${randomBytes(6).toString('hex')}`
+  return {
+    storage: {
+      kind: 'postgres',
+      options: { url: TEST_DATABASE_URL },
+      open: (ctx) => openPostgresStore({ url: TEST_DATABASE_URL, schema, max: 5, logger: ctx.logger }),
+    },
+    async drop() {
+      const admin = postgres(TEST_DATABASE_URL, { max: 1, connect_timeout: 3, onnotice: () => {} })
+      try {
+        await admin`DROP SCHEMA IF EXISTS ${admin(schema)} CASCADE`
+      } finally {
+        await admin.end({ timeout: 5 })
+      }
+    },
+  }
+}
+
+/** Why PostgreSQL cannot be used for tests, or null when it answers. */
+export async function postgresDown(): Promise<string | null> {
+  const probe = postgres(TEST_DATABASE_URL, { max: 1, connect_timeout: 3, onnotice: () => {} })
+  try {
+    await probe`SELECT 1`
+    return null
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err)
+  } finally {
+    await probe.end({ timeout: 1 })
+  }
+}
+
+/**
+ * Runs API test files against PostgreSQL (in a schema per gateway) by importing them with MCPO_TEST_STORAGE set.
+ * Unreachable PostgreSQL: one skipped test, or one failing test under CI=true.
+ */
+export async function onPostgres(files: string[], it: typeof import('node:test').it): Promise<void> {
+  const down = await postgresDown()
+  const where = TEST_DATABASE_URL.replace(/\/\/[^@/]*@/, '//')
+  if (down && process.env.CI === 'true') {
+    it('PostgreSQL is reachable for the API tests', () => {
+      throw new Error(`PostgreSQL at ${where} is unreachable (${down}); CI must start it or set MCPO_TEST_DATABASE_URL`)
+    })
+  } else if (down) {
+    it('API tests on PostgreSQL', { skip: `PostgreSQL at ${where} is unreachable (${down})` }, () => {})
+  } else {
+    process.env.MCPO_TEST_STORAGE = 'postgres'
+    for (const f of files) await import(f)
+  }
+}
+
 /** `logger` replaces the silent one, e.g. to capture log lines. */
 export async function startTestGateway(user: UserConfig = {}, opts: { logger?: Logger } = {}): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mcpo-gw-'))
   cpSync(await templateDataDir(), dataDir, { recursive: true })
+  const pg = process.env.MCPO_TEST_STORAGE === 'postgres' && !user.storage ? postgresTestStorage() : null
   const config = resolveConfig(
     {
       listen: { host: '127.0.0.1', port: 0 },
       dataDir,
       logLevel: 'silent',
+      ...(pg ? { storage: pg.storage } : {}),
       plugins: [sessions(), apiKeys(), toolPolicies()],
       ...user,
       limits: { shutdownGraceMs: 1000, ...(user.limits ?? {}) },
@@ -92,7 +155,10 @@ export async function startTestGateway(user: UserConfig = {}, opts: { logger?: L
     { env: { MCPO_SECRET_KEY: 'a'.repeat(64) }, cwd: root },
   )
   const logger = opts.logger ?? createLogger((process.env.MCPO_TEST_LOG as 'debug') ?? 'silent')
-  const gateway = await createGateway(config, { logger })
+  const gateway = await createGateway(config, { logger }).catch(async (err) => {
+    await pg?.drop()
+    throw err
+  })
   const { port } = await gateway.listen()
   const url = `http://127.0.0.1:${port}`
   return {
@@ -102,8 +168,12 @@ export async function startTestGateway(user: UserConfig = {}, opts: { logger?: L
     dataDir,
     auth: { Authorization: `Bearer ${TEST_KEY}` },
     async close() {
-      await gateway.close()
-      rmSync(dataDir, { recursive: true, force: true })
+      try {
+        await gateway.close()
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true })
+        await pg?.drop()
+      }
     },
   }
 }

@@ -8,6 +8,7 @@ import type { Keyring } from '../../plugins/secrets/keyring.ts'
 import type { Store } from '../../plugins/storage/port.ts'
 import type { IncomingRequest } from '../http.ts'
 import type { Relay } from '../mcp/relay.ts'
+import type { SessionTracker } from '../mcp/session-tracker.ts'
 import type { SessionRegistry } from '../mcp/sessions.ts'
 
 /** What every route handler may use. Built once at boot. */
@@ -17,6 +18,8 @@ export interface ApiServices {
   plugins: PluginHost
   relay: Relay
   sessions: SessionRegistry
+  /** Client sessions with their counters; `flush()` before reading client_sessions. */
+  tracker: SessionTracker
   keyring: Keyring
   logger: Logger
   /** Reloads a project's servers into the relay after a change (sessions get list_changed). */

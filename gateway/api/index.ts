@@ -8,9 +8,11 @@ import type { RouteDef } from './define.ts'
 import { favoriteRoutes } from './favorites.ts'
 import { invitationRoutes } from './invitations.ts'
 import { memberRoutes } from './members.ts'
+import { observabilityRoutes } from './observability.ts'
 import { oidcRoutes } from './oidc-routes.ts'
 import { openApiRoute } from './openapi.ts'
 import { policyRoutes } from './policies.ts'
+import { projectTemplateRoutes } from './project-templates.ts'
 import { projectRoutes } from './projects.ts'
 import { serverImportRoutes } from './server-import.ts'
 import { serverRoutes } from './servers.ts'
@@ -40,10 +42,12 @@ export function apiRoutes(auth: AuthState): RouteDef[] {
     ...policyRoutes(),
     ...apiKeyRoutes(),
     ...activityRoutes(),
+    ...observabilityRoutes(),
     ...clientConfigRoutes(),
     ...templateRoutes(),
     ...toolTestRoutes(),
     ...systemStatusRoutes(),
+    ...projectTemplateRoutes(),
   ]
   routes.push(openApiRoute(() => routes))
   return routes

@@ -10,6 +10,12 @@ import { requireProject, requireTeam, userProjectRole } from './access.ts'
 import { route } from './define.ts'
 import { pageQuery, pageSchema, paginate, queryFlag } from './paging.ts'
 import {
+  type AppliedTemplate,
+  applyProjectTemplate,
+  findProjectTemplate,
+  templateVariables,
+} from './project-templates.ts'
+import {
   assertActive,
   assertUiOwned,
   assertVersion,
@@ -18,6 +24,7 @@ import {
   stopServing,
   whoIs,
 } from './rules.ts'
+import { projectChanged } from './server-model.ts'
 import { slugify, uniqueSlug } from './slugs.ts'
 import { projectSchema, projectView, versionField } from './views.ts'
 
@@ -88,8 +95,25 @@ export function projectRoutes() {
         name: projectName,
         description: projectDescription.default(''),
         teamId: z.string().min(1).max(100).optional().describe('team id or slug'),
+        templateId: z
+          .string()
+          .min(1)
+          .max(100)
+          .optional()
+          .describe('a project template (id or name) whose servers, policies and members the project starts with'),
+        variables: templateVariables.describe("per template server, its catalog variables' values"),
       }),
-      response: projectSchema,
+      response: projectSchema.extend({
+        fromTemplate: z
+          .object({
+            templateId: z.string(),
+            servers: z.array(z.string()),
+            policies: z.number(),
+            members: z.number(),
+            skipped: z.array(z.string()),
+          })
+          .optional(),
+      }),
       handler: async ({ body, principal, services, audit }) => {
         const userId = callerUserId(principal)
         const store = services.store
@@ -99,6 +123,13 @@ export function projectRoutes() {
         const id =
           body.id ??
           (await uniqueSlug(slugify(body.name, 'project'), async (c) => (await store.projects.get(c)) !== null))
+        const template = body.templateId ? await findProjectTemplate(store, body.templateId) : null
+        if (body.templateId && !template) {
+          throw new GatewayError('MCPO_ERR_VALIDATION', 'templateId: no such project template', {
+            details: { fields: [{ field: 'templateId', message: 'no such project template' }] },
+          })
+        }
+        let fromTemplate: AppliedTemplate | undefined
         const project = await store.transaction(async (tx) => {
           const p = await tx.projects.create({
             id,
@@ -115,9 +146,12 @@ export function projectRoutes() {
             inviteSource: 'direct',
             addedBy: userId,
           })
-          return p
+          if (!template) return p
+          fromTemplate = await applyProjectTemplate(tx, services, p.id, template, body.variables, userId)
+          return (await tx.projects.get(p.id)) ?? p
         })
-        const view = projectView(project, 'owner')
+        if (fromTemplate?.servers.length || fromTemplate?.policies) await projectChanged(services, project.id)
+        const view = { ...projectView(project, 'owner'), ...(fromTemplate ? { fromTemplate } : {}) }
         audit({
           action: 'project.created',
           projectId: project.id,

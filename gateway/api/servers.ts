@@ -6,6 +6,7 @@ import { MASK } from '../../plugins/secrets/cipher.ts'
 import type { Server } from '../../plugins/storage/port.ts'
 import { GatewayError } from '../errors.ts'
 import { requireProject } from './access.ts'
+import { catalogServerInput } from './catalog.ts'
 import { type ApiContext, type ApiServices, reply, route } from './define.ts'
 import {
   openServer,
@@ -130,31 +131,7 @@ export function serverRoutes() {
         if (!template || (!template.approved && !actor.isAdmin)) {
           throw new GatewayError('MCPO_ERR_NOT_FOUND', 'no approved template with this id')
         }
-        // Only the variables the template declares: an arbitrary variable (NODE_OPTIONS, LD_PRELOAD) could run code.
-        const extra = [
-          ...Object.keys(body.env)
-            .filter((k) => !Object.hasOwn(template.envTemplate, k))
-            .map((k) => `env.${k}`),
-          ...Object.keys(body.headers)
-            .filter((k) => !Object.hasOwn(template.headersTemplate, k))
-            .map((k) => `headers.${k}`),
-        ]
-        if (extra.length) {
-          throw new GatewayError('MCPO_ERR_VALIDATION', `${extra.join(', ')}: not a variable of the template`, {
-            details: { fields: extra.map((field) => ({ field, message: 'is not a variable of the template' })) },
-          })
-        }
-        const input = validateServer({
-          name: body.name,
-          description: body.description ?? template.description,
-          transport: template.transport,
-          ...(template.transport === 'stdio'
-            ? { command: template.command ?? undefined, args: template.args, env: body.env }
-            : { url: template.url ?? undefined, headers: body.headers }),
-          timeoutMs: body.timeoutMs,
-          enabled: body.enabled,
-          autoStart: body.autoStart,
-        })
+        const input = catalogServerInput(template, body)
         return create(ctx, ctx.params.id, input)
       },
     }),

@@ -4,7 +4,9 @@ import type { Exchange, Logger, ToolCallRecord } from '../../plugins/contract.ts
 import type { PluginHost } from '../../plugins/host.ts'
 import { type UpstreamConnection, UpstreamError } from './connection.ts'
 import { errorMessage, idKey, RpcCodes, type RpcId, type RpcMessage, resultMessage } from './json-rpc.ts'
+import { ServerLog } from './server-log.ts'
 import type { ClientSink, Session } from './session.ts'
+import type { SessionTracker } from './session-tracker.ts'
 import {
   ProcessCaps,
   ServerRuntime,
@@ -42,12 +44,16 @@ export interface RelayOptions {
   version: string
   /** Cluster mode: shared stdio upstreams run on the node holding their lease. */
   placement?: SharedPlacement | null
+  /** Counts requests and failures per client session (GET /api/projects/:id/sessions). */
+  tracker?: SessionTracker
 }
 
 type Request = RpcMessage & { id: RpcId; method: string }
 
 export class Relay {
   private readonly projects = new Map<string, Map<string, ServerRuntime>>()
+  /** Per `project\0server`: log ring and last outcomes, kept when a changed server's runtime is replaced. */
+  private readonly logs = new Map<string, ServerLog>()
   readonly caps: ProcessCaps
   private readonly unified: UnifiedRouter
   private sweeper: NodeJS.Timeout | null = null
@@ -79,7 +85,7 @@ export class Relay {
         spec,
         this.opts.limits,
         this.caps,
-        this.opts.logger.child({ project: projectId, server: spec.name }),
+        this.serverLog(projectId, spec.name).logger(this.opts.logger.child({ project: projectId, server: spec.name })),
         this.opts.placement ?? null,
       )
       rt.onlistchanged = (method, sessions) => {
@@ -92,9 +98,24 @@ export class Relay {
         )
       }
     }
+    for (const key of this.logs.keys()) {
+      const [p, name] = key.split('\0')
+      if (p === projectId && !wanted.has(name)) this.logs.delete(key)
+    }
     await Promise.all(stops)
     this.unified.projectChanged(projectId)
     this.startSweeper()
+  }
+
+  /** The log ring and last outcomes of a server (made on first use). */
+  serverLog(projectId: string, serverName: string): ServerLog {
+    const key = `${projectId}\0${serverName}`
+    let log = this.logs.get(key)
+    if (!log) {
+      log = new ServerLog()
+      this.logs.set(key, log)
+    }
+    return log
   }
 
   runtime(projectId: string, serverName: string): ServerRuntime | undefined {
@@ -112,6 +133,7 @@ export class Relay {
   async removeProject(projectId: string): Promise<void> {
     const runtimes = this.projects.get(projectId)
     this.projects.delete(projectId)
+    for (const key of this.logs.keys()) if (key.startsWith(`${projectId}\0`)) this.logs.delete(key)
     this.unified.projectChanged(projectId)
     if (runtimes) await Promise.all([...runtimes.values()].map((rt) => rt.stop()))
   }
@@ -127,6 +149,7 @@ export class Relay {
 
   /** A client request. Errors always come back as a JSON-RPC error on the sink, never as silence. */
   async request(session: Session, msg: Request, raw: string, sink: ClientSink, ex: Exchange): Promise<void> {
+    if (this.opts.tracker) sink = this.opts.tracker.request(session, ex, sink)
     try {
       await this.dispatch(session, msg, raw, sink, ex)
     } catch (err) {
@@ -217,6 +240,7 @@ export class Relay {
     try {
       conn = await rt.acquire(session)
     } catch (err) {
+      this.serverLog(session.projectId, rt.spec.name).failed((err as Error).message)
       // request() would answer on the caller's sink; an observed tool call answers on its own so the outcome is seen.
       if (!(err instanceof UpstreamError) || !('settled' in sink)) throw err
       return sink.respond(errorMessage(msg.id, err.rpcCode, err.message, err.data))
@@ -239,9 +263,10 @@ export class Relay {
       else await conn.unsubscribe(session, uri)
       return sink.respond(resultMessage(msg.id, {}))
     }
+    const watched = this.serverLog(session.projectId, rt.spec.name).watch(sink)
     conn.forward(
       session,
-      method === 'resources/read' ? this.retryOnExpiry(rt, session, msg, raw, sink, conn) : sink,
+      method === 'resources/read' ? this.retryOnExpiry(rt, session, msg, raw, watched, conn) : watched,
       msg,
       raw,
     )

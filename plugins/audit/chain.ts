@@ -81,3 +81,13 @@ export async function verifyAuditChain(store: Store, projectId?: string): Promis
   }
   return { ok: broken === null, checked, chains: newer.size, broken }
 }
+
+/**
+ * Appends one event to its project's chain from outside the audit plugin (the CLI's `config apply`). A gateway
+ * writing the same chain at the same moment could fork it; verify would then report the fork.
+ */
+export async function appendChained(store: Store, e: NewAuditEvent): Promise<AuditEvent> {
+  const prev = (await store.audit.last(e.projectId ?? null))?.hash ?? null
+  const [row] = await store.audit.append([{ ...e, prevHash: prev, hash: eventHash(e, prev) }])
+  return row
+}

@@ -17,6 +17,7 @@ import type {
   NewInvitation,
   NewProject,
   NewProjectMember,
+  NewProjectTemplate,
   NewServer,
   NewTeam,
   NewTemplate,
@@ -29,6 +30,8 @@ import type {
   ProjectMember,
   ProjectMemberWithUser,
   ProjectPatch,
+  ProjectTemplate,
+  ProjectTemplatePatch,
   Role,
   Server,
   ServerPatch,
@@ -203,6 +206,17 @@ export interface TemplatesRepo {
   delete(id: string): Promise<boolean>
 }
 
+/** Project blueprints (servers from the catalog, policies, roles). */
+export interface ProjectTemplatesRepo {
+  create(template: NewProjectTemplate): Promise<ProjectTemplate>
+  get(id: string): Promise<ProjectTemplate | null>
+  getByName(name: string): Promise<ProjectTemplate | null>
+  /** Ordered by name. */
+  list(): Promise<ProjectTemplate[]>
+  update(id: string, patch: ProjectTemplatePatch): Promise<ProjectTemplate | null>
+  delete(id: string): Promise<boolean>
+}
+
 /** The append-only audit trail (hash-chained by the audit plugin). */
 export interface AuditRepo {
   /** One batched INSERT; ids follow the array order. Returns the stored events. */
@@ -211,8 +225,16 @@ export interface AuditRepo {
   list(filter?: AuditFilter): Promise<AuditEvent[]>
   /** The newest event of a project's chain (null: the global chain of events without a project). */
   last(projectId: string | null): Promise<AuditEvent | null>
-  /** Retention: deletes events created before `before`; returns how many. */
-  prune(before: Date): Promise<number>
+  /**
+   * Retention: deletes events created before `before`; returns how many. `projectId` limits it to one project;
+   * `exceptProjects` keeps the named projects (they have a retention of their own).
+   */
+  prune(before: Date, scope?: PruneScope): Promise<number>
+}
+
+export interface PruneScope {
+  projectId?: string
+  exceptProjects?: string[]
 }
 
 /** The tool-call log. */
@@ -223,7 +245,7 @@ export interface ToolCallsRepo {
   list(filter?: ToolCallFilter): Promise<ToolCall[]>
   /** Success rate and latency percentiles over the same filter (limit and beforeId ignored). */
   stats(filter?: ToolCallFilter): Promise<ToolCallStats>
-  prune(before: Date): Promise<number>
+  prune(before: Date, scope?: PruneScope): Promise<number>
 }
 
 /** Client sessions seen by the data plane, flushed in batches. */
@@ -265,6 +287,7 @@ export interface Repositories {
   readonly apiKeys: ApiKeysRepo
   readonly toolPolicies: ToolPoliciesRepo
   readonly templates: TemplatesRepo
+  readonly projectTemplates: ProjectTemplatesRepo
   readonly audit: AuditRepo
   readonly toolCalls: ToolCallsRepo
   readonly clientSessions: ClientSessionsRepo

@@ -45,9 +45,14 @@ export function auditRepo(sql: Sql): AuditRepo {
               SELECT * FROM audit_events WHERE project_id = ${projectId}::text ORDER BY id DESC LIMIT 1`
       return row ?? null
     },
-    async prune(before) {
+    async prune(before, scope = {}) {
       const [row] = await sql<{ n: number }>`
-        WITH d AS (DELETE FROM audit_events WHERE created_at < ${before}::timestamptz RETURNING 1)
+        WITH d AS (
+          DELETE FROM audit_events
+          WHERE created_at < ${before}::timestamptz
+            AND (${scope.projectId}::text IS NULL OR project_id = ${scope.projectId}::text)
+            AND NOT (project_id IS NOT NULL AND ${json(scope.exceptProjects ?? [])}::text::jsonb ? project_id)
+          RETURNING 1)
         SELECT count(*)::int AS n FROM d`
       return row.n
     },
@@ -61,11 +66,12 @@ export function toolCallsRepo(sql: Sql): ToolCallsRepo {
       const [row] = await sql<{ n: number }>`
         WITH i AS (
           INSERT INTO tool_calls (project_id, server_name, tool_name, principal_id, key_id, session_id, client_name,
-                                  status, error_code, error_message, duration_ms, args_size, created_at)
+                                  status, error_code, error_message, duration_ms, args_size, request_id, arguments,
+                                  created_at)
           SELECT e->>'projectId', e->>'serverName', e->>'toolName', e->>'principalId', (e->>'keyId')::uuid,
                  e->>'sessionId', e->>'clientName', e->>'status', e->>'errorCode', e->>'errorMessage',
-                 coalesce((e->>'durationMs')::int, 0), coalesce((e->>'argsSize')::int, 0),
-                 coalesce((e->>'createdAt')::timestamptz, now())
+                 coalesce((e->>'durationMs')::int, 0), coalesce((e->>'argsSize')::int, 0), e->>'requestId',
+                 nullif(e->'arguments', 'null'), coalesce((e->>'createdAt')::timestamptz, now())
           FROM jsonb_array_elements(${json(calls)}::text::jsonb) WITH ORDINALITY AS x(e, ord)
           ORDER BY ord
           RETURNING 1
@@ -120,9 +126,14 @@ export function toolCallsRepo(sql: Sql): ToolCallsRepo {
                coalesce(client_name, '') || ' ' || coalesce(error_message, '')), ${q.text}::text) > 0)`
       return row
     },
-    async prune(before) {
+    async prune(before, scope = {}) {
       const [row] = await sql<{ n: number }>`
-        WITH d AS (DELETE FROM tool_calls WHERE created_at < ${before}::timestamptz RETURNING 1)
+        WITH d AS (
+          DELETE FROM tool_calls
+          WHERE created_at < ${before}::timestamptz
+            AND (${scope.projectId}::text IS NULL OR project_id = ${scope.projectId}::text)
+            AND NOT ${json(scope.exceptProjects ?? [])}::text::jsonb ? project_id
+          RETURNING 1)
         SELECT count(*)::int AS n FROM d`
       return row.n
     },

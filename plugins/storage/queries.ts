@@ -4,6 +4,7 @@ import type { Repositories } from './port.ts'
 import { apiKeysRepo } from './queries-keys.ts'
 import { auditRepo, clientSessionsRepo, nodesRepo, toolCallsRepo } from './queries-logs.ts'
 import { favoritesRepo, teamMembersRepo, teamsRepo, usersRepo } from './queries-people.ts'
+import { projectTemplatesRepo } from './queries-project-templates.ts'
 import { invitationsRepo, projectMembersRepo, projectsRepo } from './queries-projects.ts'
 import { serversRepo, templatesRepo, toolPoliciesRepo } from './queries-servers.ts'
 import type { Sql } from './sql.ts'
@@ -20,6 +21,7 @@ export function createRepositories(sql: Sql): Repositories {
     apiKeys: apiKeysRepo(sql),
     toolPolicies: toolPoliciesRepo(sql),
     templates: templatesRepo(sql),
+    projectTemplates: projectTemplatesRepo(sql),
     audit: auditRepo(sql),
     toolCalls: toolCallsRepo(sql),
     clientSessions: clientSessionsRepo(sql),

@@ -289,6 +289,10 @@ export interface ToolCall {
   errorMessage: string | null
   durationMs: number
   argsSize: number
+  /** The gateway request id of the HTTP request that carried the call (also in logs and audit entries). */
+  requestId?: string | null
+  /** Redacted arguments, only for projects that capture them. */
+  arguments?: unknown
   createdAt: Date
 }
 export type NewToolCall = Pick<ToolCall, 'projectId' | 'serverName' | 'toolName' | 'status'> &
@@ -353,3 +357,40 @@ export interface Favorite {
   projectId: string
   createdAt: Date
 }
+
+/** A project blueprint: catalog servers, tool policies and role assignments applied when a project is made from it. */
+export interface ProjectTemplate {
+  id: string
+  name: string
+  description: string
+  servers: ProjectTemplateServer[]
+  policies: ProjectTemplatePolicy[]
+  roles: ProjectTemplateRole[]
+  settings: Record<string, unknown>
+  createdBy: string | null
+  createdAt: Date
+  updatedAt: Date
+}
+export interface ProjectTemplateServer {
+  name: string
+  /** A server catalog template (the only way a template brings a stdio command). */
+  templateId: string
+  description?: string
+  timeoutMs?: number
+  enabled: boolean
+  autoStart: boolean
+}
+export interface ProjectTemplatePolicy {
+  effect: 'allow' | 'deny'
+  serverPattern: string
+  toolPattern: string
+  roles: Role[]
+  priority: number
+  description: string
+}
+export type ProjectTemplateRole = { email: string; role: Role } | { team: string; role: Role }
+export type NewProjectTemplate = Pick<ProjectTemplate, 'name'> &
+  Partial<Pick<ProjectTemplate, 'description' | 'servers' | 'policies' | 'roles' | 'settings' | 'createdBy'>>
+export type ProjectTemplatePatch = Partial<
+  Pick<ProjectTemplate, 'name' | 'description' | 'servers' | 'policies' | 'roles' | 'settings'>
+>
