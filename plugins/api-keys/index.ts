@@ -31,7 +31,17 @@ export function apiKeys(options: ApiKeysOptions = {}): ApiKeysPlugin {
   let timers: NodeJS.Timeout[] = []
   const listeners: ((activeIds: ReadonlySet<string>) => void)[] = []
 
-  async function refresh(): Promise<void> {
+  // Reloads run one after another, so the last one to start is the last one applied: an explicit reload after a
+  // change (a revoked key, a restored project) is never overwritten by an older periodic one finishing late.
+  let chain: Promise<void> = Promise.resolve()
+  let periodicInFlight = false
+  function refresh(): Promise<void> {
+    const next = chain.then(load)
+    chain = next.catch(() => undefined)
+    return next
+  }
+
+  async function load(): Promise<void> {
     const keys = await storage.apiKeys.listActive()
     byHash = new Map(keys.map((k) => [k.keyHash, k]))
     if (listeners.length) {
@@ -61,9 +71,16 @@ export function apiKeys(options: ApiKeysOptions = {}): ApiKeysPlugin {
       log = ctx.logger
       await refresh()
       const reload = setInterval(() => {
-        refresh().catch((err) =>
-          log.warn({ err: (err as Error).message }, 'key cache refresh failed; serving the cached keys'),
-        )
+        // A slow database must not pile up reloads.
+        if (periodicInFlight) return
+        periodicInFlight = true
+        refresh()
+          .catch((err) =>
+            log.warn({ err: (err as Error).message }, 'key cache refresh failed; serving the cached keys'),
+          )
+          .finally(() => {
+            periodicInFlight = false
+          })
       }, refreshMs)
       const flush = setInterval(() => void flushTouches(), touchFlushMs)
       reload.unref()

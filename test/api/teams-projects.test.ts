@@ -323,7 +323,8 @@ describe('projects', () => {
       },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
     })
-    assert.equal(mcp.status, 404, 'an archived project serves nothing')
+    // Archiving reloads the key cache at once: the project's keys stop authenticating.
+    assert.equal(mcp.status, 401, 'an archived project serves nothing')
     await mcp.body?.cancel()
     assert.equal((await api.call(api.admin, 'POST', '/api/projects/cfgproj/restore')).status, 200)
     assert.ok(relay.runtime('cfgproj', 'remote'))
