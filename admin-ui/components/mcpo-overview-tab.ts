@@ -123,6 +123,11 @@ export class McpoOverviewTab extends LitElement {
         gap: 8px;
         margin-bottom: 6px;
         font-size: 0.8125rem;
+        flex-wrap: wrap;
+      }
+      .file span {
+        min-width: 0;
+        overflow-wrap: anywhere;
       }
       .notes {
         margin: 10px 0 0;
