@@ -129,6 +129,10 @@ describe('admin UI journey in Chromium', { skip }, () => {
     await page.getByRole('heading', { name: 'Platform' }).waitFor()
     assert.match(page.url(), /\/admin\/teams\/platform$/)
     await shot(page, '04b-team-projects-empty')
+    await page.getByRole('navigation', { name: 'Team' }).getByRole('link', { name: 'Members' }).click()
+    await page.getByRole('cell', { name: /Ada Admin/ }).waitFor()
+    await shot(page, '04c-team-members')
+    await page.getByRole('navigation', { name: 'Team' }).getByRole('link', { name: 'Projects' }).click()
 
     // A project in the team, with the id its endpoints will use.
     await page.getByRole('button', { name: 'New project in Platform' }).click()
@@ -137,6 +141,16 @@ describe('admin UI journey in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Create project' }).click()
     await page.getByRole('heading', { name: /Demo Project/ }).waitFor()
     assert.match(page.url(), /\/admin\/projects\/demo$/)
+
+    // Both ways in: the Teams menu (team → its projects and members) and My Projects (every project).
+    await page.getByRole('button', { name: 'Teams' }).click()
+    await page.getByRole('menuitem', { name: 'Platform: members' }).waitFor()
+    await shot(page, '05a-menu-teams')
+    await page.keyboard.press('Escape')
+    await page.getByRole('button', { name: 'My Projects' }).click()
+    await page.getByRole('menuitem', { name: /Demo Project/ }).waitFor()
+    await shot(page, '05b-menu-my-projects')
+    await page.keyboard.press('Escape')
 
     // server-everything over stdio (an administrator may define commands).
     await tab(page, 'Servers')
@@ -230,6 +244,32 @@ describe('admin UI journey in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Invite', exact: true }).click()
     await page.getByRole('heading', { name: 'Pending invitations' }).waitFor()
     await shot(page, '11-tab-members')
+
+    // An external invitation: the one-time link creates an account and joins.
+    await page.getByRole('button', { name: 'External', exact: true }).click()
+    await page.getByLabel('Email').fill('eve@example.com')
+    await page.getByRole('button', { name: 'Invite', exact: true }).click()
+    const link = (await page.locator('.link code').textContent())?.trim() ?? ''
+    assert.match(link, /\/admin\/invite#token=[\w-]{16,}$/)
+    const eve = await newPage()
+    await eve.goto(link)
+    await eve.getByText(/You are invited to/).waitFor()
+    await eve.getByLabel('Your name').fill('Eve External')
+    await eve.getByLabel('Choose a password').fill(PASSWORD)
+    await shot(eve, '11b-invitation-link')
+    await eve.getByRole('button', { name: 'Create account and join' }).click()
+    await eve.getByRole('heading', { name: 'Sign in' }).waitFor()
+    await eve.getByLabel('Email').fill('eve@example.com')
+    await eve.getByLabel('Password').fill(PASSWORD)
+    await eve.getByRole('button', { name: 'Sign in' }).click()
+    await eve.getByRole('heading', { name: /Demo Project/ }).waitFor()
+    assert.match(eve.url(), /\/admin\/projects\/demo$/)
+
+    await page.getByRole('button', { name: /Account menu/ }).click()
+    await page.getByRole('menuitem', { name: 'Profile and password' }).click()
+    await page.getByRole('heading', { name: 'Change password' }).waitFor()
+    await shot(page, '11c-profile')
+    await page.goto('/admin/projects/demo/members')
 
     // The server detail modal over the Servers tab.
     await tab(page, 'Servers')
