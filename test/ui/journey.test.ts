@@ -151,6 +151,13 @@ describe('admin UI journey in Chromium', { skip }, () => {
     await page.getByRole('menuitem', { name: /Demo Project/ }).waitFor()
     await shot(page, '05b-menu-my-projects')
     await page.keyboard.press('Escape')
+    // The keyboard alone: ArrowDown opens the menu on its first item, Enter follows it, Back returns.
+    await page.getByRole('button', { name: 'Teams' }).focus()
+    await page.keyboard.press('ArrowDown')
+    await page.keyboard.press('Enter')
+    await page.waitForURL(/\/admin\/teams\/platform$/)
+    await page.goBack()
+    await page.waitForURL(/\/admin\/projects\/demo$/)
 
     // server-everything over stdio (an administrator may define commands).
     await tab(page, 'Servers')
