@@ -301,6 +301,12 @@ describe('admin UI journey in Chromium', { skip }, () => {
     await phone.goto('/admin/projects/demo/servers')
     await phone.getByRole('article', { name: 'everything' }).waitFor()
     await shot(phone, '15-narrow-servers')
+    await phone.goto('/admin/projects/demo/members')
+    await phone.getByRole('heading', { name: 'Pending invitations' }).waitFor()
+    await shot(phone, '15b-narrow-members')
+    await phone.goto('/admin/projects/demo/settings')
+    await phone.getByRole('heading', { name: 'Danger zone' }).waitFor()
+    await shot(phone, '15c-narrow-settings')
 
     // The reporter: accepts the invitation, then sees every tab without edit controls.
     const rita = await newPage()
