@@ -8,6 +8,7 @@ import { base } from '../styles.ts'
 import type { Template } from './mcpo-catalog-picker.ts'
 import { empty, errorAlert, fieldError, loading } from './parts.ts'
 import { consumeApi, notify, shared } from './ui2-shared.ts'
+import './mcpo-confirm-button.ts'
 
 function blank(): TemplateForm {
   return {
