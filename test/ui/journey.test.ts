@@ -350,6 +350,17 @@ describe('admin UI journey in Chromium', { skip }, () => {
     await rita.locator('mcpo-tools-tab').getByText('everything__echo').first().waitFor()
     await shot(rita, '19-reporter-tools')
 
+    // Ownership goes to Eve after a confirmation; the members list shows it.
+    await page.goto('/admin/projects/demo/settings')
+    await page.getByLabel('New owner').selectOption({ label: 'Eve External' })
+    await page.getByRole('button', { name: 'Transfer', exact: true }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Transfer ownership' }).click()
+    await page.getByText('eve@example.com now owns the project').waitFor()
+    await tab(page, 'Members')
+    await page.getByRole('combobox', { name: 'Role of eve@example.com' }).waitFor()
+    assert.equal(await page.getByRole('combobox', { name: 'Role of eve@example.com' }).inputValue(), 'owner')
+    assert.equal(await page.getByRole('combobox', { name: 'Role of admin@example.com' }).inputValue(), 'developer')
+
     // Sign out through the user menu.
     await page.getByRole('button', { name: /Account menu/ }).click()
     await page.getByRole('menuitem', { name: 'Sign out' }).click()
