@@ -95,9 +95,11 @@ function indexHtml(entry: Manifest['entry']): string {
 }
 
 /** Builds the bundle into `dist` (default admin-ui/dist) and answers its manifest. */
-export async function buildAdminUi(options: { dist?: string; minify?: boolean } = {}): Promise<Manifest> {
+export async function buildAdminUi(
+  options: { dist?: string; minify?: boolean; hash?: string } = {},
+): Promise<Manifest> {
   const dist = options.dist ?? DIST_DIR
-  const hash = sourceHash()
+  const hash = options.hash ?? sourceHash()
   const { build } = await import('esbuild')
   const result = await build({
     entryPoints: { main: join(ADMIN_UI_DIR, 'main.ts'), page: join(ADMIN_UI_DIR, 'page.css') },
@@ -148,9 +150,10 @@ export async function buildAdminUi(options: { dist?: string; minify?: boolean } 
 export async function ensureAdminUi(options: { dist?: string; logger?: Log } = {}): Promise<Manifest> {
   const dist = options.dist ?? DIST_DIR
   const current = readManifest(dist)
-  if (current && current.sourceHash === sourceHash()) return current
+  const hash = sourceHash()
+  if (current && current.sourceHash === hash) return current
   const started = Date.now()
-  const manifest = await buildAdminUi({ dist })
+  const manifest = await buildAdminUi({ dist, hash })
   options.logger?.info(
     { ms: Date.now() - started, dir: dist },
     current ? 'rebuilt the admin UI (sources changed)' : 'built the admin UI',

@@ -3,7 +3,7 @@
 // JSON link to the API).
 import { css, html, LitElement, nothing } from 'lit'
 import { buildQuery } from '../api-client.ts'
-import type { Page, ProjectMember, Server } from '../api-types.ts'
+import type { ApiKey, Page, ProjectMember, Server } from '../api-types.ts'
 import { Resource } from '../controllers/resource.ts'
 import {
   type ActivityFilters,
@@ -11,31 +11,17 @@ import {
   type ActivityPage,
   type AuditItem,
   activityQuery,
-  actorLabel,
   defaultFilters,
-  describeAudit,
   exportName,
-  formatDuration,
-  formatPercent,
   RANGES,
   STATUSES,
   type ToolCallItem,
   toCsv,
 } from '../lib/activity.ts'
 import { base } from '../styles.ts'
-import { empty, errorAlert, fieldError, loading, time } from './parts.ts'
+import { auditTable, callsTable, type Stats, statsCards } from './activity-tables.ts'
+import { empty, errorAlert, fieldError, loading } from './parts.ts'
 import { consumeApi, consumeUser, download, shared } from './ui2-shared.ts'
-
-interface Stats {
-  total: number
-  ok: number
-  errors: number
-  successRate: number | null
-  avgMs: number | null
-  p50Ms: number | null
-  p95Ms: number | null
-  callsPerMinute: number
-}
 
 const PAGE = 50
 const RANGE_LABEL: Record<string, string> = {
@@ -125,17 +111,24 @@ export class McpoActivityTab extends LitElement {
     enabled: () => Boolean(this.projectId && this.apiC.value),
   })
   /** Names for actor ids and the server filter's choices. */
-  private readonly context = new Resource<{ names: Map<string, string>; servers: string[] }>(this, {
+  /** Names for actor ids, the actor filter's people and keys, and the server filter's choices. */
+  private readonly context = new Resource<{
+    names: Map<string, string>
+    members: ProjectMember[]
+    keys: ApiKey[]
+    servers: string[]
+  }>(this, {
     load: async (signal) => {
       const api = this.apiC.value!
-      const [members, servers] = await Promise.all([
+      const [members, keys, servers] = await Promise.all([
         api.get<Page<ProjectMember>>(`${this.p()}/members`, { query: { limit: 200 }, signal }).catch(() => null),
+        // Everyone sees their own keys; owners see all of them. An API-key caller sees none.
+        api.get<ApiKey[]>(`${this.p()}/api-keys`, { signal }).catch(() => [] as ApiKey[]),
         api.get<Server[]>(`${this.p()}/servers`, { signal }).catch(() => [] as Server[]),
       ])
-      return {
-        names: new Map((members?.items ?? []).map((m) => [m.userId, m.email])),
-        servers: servers.map((s) => s.name),
-      }
+      const names = new Map((members?.items ?? []).map((m) => [m.userId, m.email]))
+      for (const k of keys) names.set(k.id, `key ${k.name}`)
+      return { names, members: members?.items ?? [], keys, servers: servers.map((s) => s.name) }
     },
     deps: () => [this.projectId, this.apiC.value],
     enabled: () => Boolean(this.projectId && this.apiC.value),
@@ -231,7 +224,7 @@ export class McpoActivityTab extends LitElement {
             : nothing
         }
       </div>
-      ${this.renderFilters(f)} ${kind === 'tools' ? this.renderStats() : nothing}
+      ${this.renderFilters(f)} ${kind === 'tools' ? statsCards(this.stats.value) : nothing}
       <div class="card flush">
         ${this.page.error ? html`<div class="card-head">${errorAlert(this.page.error, () => this.page.reload())}</div>` : nothing}
         ${
@@ -245,8 +238,8 @@ export class McpoActivityTab extends LitElement {
                     : 'Nothing matches these filters. Changes to the project are recorded here.',
                 )
               : kind === 'tools'
-                ? this.renderCalls(this.items as ToolCallItem[])
-                : this.renderAudit(this.items as AuditItem[])
+                ? callsTable(this.items as ToolCallItem[], this.names())
+                : auditTable(this.items as AuditItem[], this.names())
         }
         ${
           this.cursor
@@ -263,7 +256,7 @@ export class McpoActivityTab extends LitElement {
   }
 
   private renderFilters(f: ActivityFilters) {
-    const text = (k: 'actor' | 'tool' | 'text', label: string, placeholder: string) =>
+    const text = (k: 'tool' | 'text', label: string, placeholder: string) =>
       html`<div class="field">
         <label for="a-${k}">${label}</label>
         <input id="a-${k}" type="search" placeholder=${placeholder} .value=${f[k]}
@@ -271,7 +264,7 @@ export class McpoActivityTab extends LitElement {
       </div>`
     const servers = this.context.value?.servers ?? []
     return html`<form class="card toolbar" @submit=${this.apply} role="search" aria-label="Filter activity">
-      ${text('actor', 'Actor', 'user or key id')}
+      ${this.renderActor(f)}
       ${
         this.server
           ? nothing
@@ -322,15 +315,21 @@ export class McpoActivityTab extends LitElement {
     </form>`
   }
 
-  private renderStats() {
-    const s = this.stats.value
-    if (!s) return nothing
-    const stat = (label: string, value: string) =>
-      html`<div class="stat"><div class="muted small">${label}</div><div class="value">${value}</div></div>`
-    return html`<div class="stats" aria-label="Tool-call metrics for the chosen time">
-      ${stat('Calls', String(s.total))} ${stat('Success rate', formatPercent(s.successRate))}
-      ${stat('Errors', String(s.errors))} ${stat('Average', formatDuration(s.avgMs))} ${stat('p50', formatDuration(s.p50Ms))}
-      ${stat('p95', formatDuration(s.p95Ms))} ${stat('Calls / min', String(s.callsPerMinute))}
+  /** Who: a member, the signed-in user or a key; the API filters on the user or key id. */
+  private renderActor(f: ActivityFilters) {
+    const ctx = this.context.value
+    const me = this.userC.value
+    const members = ctx?.members ?? []
+    const opt = (value: string, label: string) =>
+      html`<option value=${value} ?selected=${value === f.actor}>${label}</option>`
+    return html`<div class="field">
+      <label for="a-actor">Actor</label>
+      <select id="a-actor" @change=${(e: Event) => this.set('actor', (e.target as HTMLSelectElement).value)}>
+        ${opt('', 'Anyone')}
+        ${me && !members.some((m) => m.userId === me.id) ? opt(me.id, `${me.email} (you)`) : nothing}
+        ${members.length ? html`<optgroup label="Members">${members.map((m) => opt(m.userId, m.email))}</optgroup>` : nothing}
+        ${ctx?.keys.length ? html`<optgroup label="API keys">${ctx.keys.map((k) => opt(k.id, `${k.name} (${k.preview})`))}</optgroup>` : nothing}
+      </select>
     </div>`
   }
 
@@ -340,65 +339,6 @@ export class McpoActivityTab extends LitElement {
     const me = this.userC.value
     if (me) names.set(me.id, `${me.email} (you)`)
     return names
-  }
-
-  private renderCalls(items: ToolCallItem[]) {
-    const names = this.names()
-    return html`<div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th>When</th><th>Tool</th><th>Outcome</th><th>Duration</th><th class="hide-narrow">Who</th>
-            <th class="hide-narrow">Client</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${items.map(
-            (c) => html`<tr>
-              <td class="nowrap">${time(c.at)}</td>
-              <td><span class="mono">${c.server}__${c.tool}</span></td>
-              <td>
-                <span class="badge ${c.status === 'ok' ? 'ok' : c.status === 'denied' ? 'warn' : 'bad'}">${c.status}</span>
-                ${c.errorMessage ? html`<div class="small muted clip" title=${c.errorMessage}>${c.errorMessage}</div>` : nothing}
-              </td>
-              <td class="nowrap">${formatDuration(c.durationMs)}</td>
-              <td class="hide-narrow">${actorLabel(c.keyId ? 'api-key' : 'user', c.keyId ?? c.principalId, names)}</td>
-              <td class="hide-narrow muted small">${c.clientName ?? '—'}</td>
-            </tr>`,
-          )}
-        </tbody>
-      </table>
-    </div>`
-  }
-
-  private renderAudit(items: AuditItem[]) {
-    const names = this.names()
-    return html`<div class="table-wrap">
-      <table>
-        <thead>
-          <tr><th>When</th><th>Event</th><th>Who</th><th class="hide-narrow">Details</th></tr>
-        </thead>
-        <tbody>
-          ${items.map(
-            (e) => html`<tr>
-              <td class="nowrap">${time(e.at)}</td>
-              <td>${describeAudit(e)}</td>
-              <td>${actorLabel(e.actor.type, e.actor.id, names)}</td>
-              <td class="hide-narrow">
-                ${
-                  e.before || e.after
-                    ? html`<details>
-                      <summary>Changes</summary>
-                      <pre>${JSON.stringify({ before: e.before, after: e.after }, null, 2)}</pre>
-                    </details>`
-                    : html`<span class="muted small">${e.ip ?? ''}</span>`
-                }
-              </td>
-            </tr>`,
-          )}
-        </tbody>
-      </table>
-    </div>`
   }
 }
 

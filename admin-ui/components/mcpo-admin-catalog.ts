@@ -8,6 +8,7 @@ import { base } from '../styles.ts'
 import type { Template } from './mcpo-catalog-picker.ts'
 import { empty, errorAlert, fieldError, loading } from './parts.ts'
 import { consumeApi, notify, shared } from './ui2-shared.ts'
+import './mcpo-confirm-button.ts'
 
 function blank(): TemplateForm {
   return {
@@ -48,6 +49,9 @@ export class McpoAdminCatalog extends LitElement {
       }
       textarea {
         min-height: 64px;
+      }
+      .short {
+        max-width: 260px;
       }
     `,
   ]
@@ -130,9 +134,9 @@ export class McpoAdminCatalog extends LitElement {
                   <tbody>
                     ${list.map(
                       (t) => html`<tr>
-                        <td><b>${t.name}</b><div class="muted small clip">${t.description}</div></td>
+                        <td><b>${t.name}</b><div class="muted small clip short" title=${t.description}>${t.description}</div></td>
                         <td>${t.transport}</td>
-                        <td class="hide-narrow mono small clip">${t.transport === 'stdio' ? [t.command, ...t.args].join(' ') : t.url}</td>
+                        <td class="hide-narrow mono small clip short">${t.transport === 'stdio' ? [t.command, ...t.args].join(' ') : t.url}</td>
                         <td>${t.approved ? html`<span class="badge ok">approved</span>` : html`<span class="badge warn">draft</span>`}</td>
                         <td class="actions">
                           <button class="small" type="button" @click=${() => this.edit(t)}>Edit</button>

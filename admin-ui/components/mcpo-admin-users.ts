@@ -8,6 +8,7 @@ import { checkNewUser } from '../lib/validate.ts'
 import { base } from '../styles.ts'
 import { empty, errorAlert, fieldError, loading, time } from './parts.ts'
 import { consumeApi, consumeUser, notify, shared } from './ui2-shared.ts'
+import './mcpo-confirm-button.ts'
 
 type AdminUser = User & { updatedAt: string }
 interface BulkAnswer {

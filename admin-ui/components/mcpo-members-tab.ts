@@ -223,10 +223,10 @@ export class McpoMembersTab extends LitElement {
         this.manage && invitations.length
           ? html`<h2>Pending invitations</h2>
               <div class="card flush table-wrap"><table>
-                <thead><tr><th>Invitee</th><th>Role</th><th class="hide-narrow">Kind</th><th>Expires</th><th><span class="sr-only">Actions</span></th></tr></thead>
+                <thead><tr><th>Invitee</th><th class="hide-narrow">Role</th><th class="hide-narrow">Kind</th><th>Expires</th><th><span class="sr-only">Actions</span></th></tr></thead>
                 <tbody>${invitations.map(
                   (i) => html`<tr>
-                    <td>${i.email ?? '—'}</td><td>${roleBadge(i.role)}</td><td class="hide-narrow">${i.kind}</td>
+                    <td>${i.email ?? '—'}</td><td class="hide-narrow">${roleBadge(i.role)}</td><td class="hide-narrow">${i.kind}</td>
                     <td>${i.status === 'expired' ? html`<span class="badge warn">expired</span>` : time(i.expiresAt)}</td>
                     <td class="actions">
                       <button class="small" ?disabled=${this.act.busy} @click=${() => this.invitation(i, 'resend')}>Resend</button>

@@ -110,7 +110,10 @@ export class McpoMenu extends LitElement {
   }
 
   private onTriggerKey(e: KeyboardEvent): void {
-    if (e.key === 'ArrowDown') {
+    if (e.key === 'Escape' && this.open) {
+      e.preventDefault()
+      this.close(true)
+    } else if (e.key === 'ArrowDown') {
       e.preventDefault()
       if (!this.open) void this.toggle(true)
       else this.items()[0]?.focus()

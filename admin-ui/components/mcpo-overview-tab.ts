@@ -123,6 +123,11 @@ export class McpoOverviewTab extends LitElement {
         gap: 8px;
         margin-bottom: 6px;
         font-size: 0.8125rem;
+        flex-wrap: wrap;
+      }
+      .file span {
+        min-width: 0;
+        overflow-wrap: anywhere;
       }
       .notes {
         margin: 10px 0 0;
@@ -262,11 +267,16 @@ export class McpoOverviewTab extends LitElement {
         </select>
       </div>
       ${
-        c.error
-          ? errorAlert(c.error, () => c.reload())
-          : !c.value
-            ? loading('Loading config')
-            : html`<div class="file"><span>Paste into <code>${c.value.file}</code></span>
+        !servers.some((s) => s.enabled)
+          ? html`<p class="muted small">
+              Configs appear here once the project has an enabled server.
+              <a href=${projectHref(this.project.id, 'servers')}>Add a server</a>.
+            </p>`
+          : c.error
+            ? errorAlert(c.error, () => c.reload())
+            : !c.value
+              ? loading('Loading config')
+              : html`<div class="file"><span>Paste into <code>${c.value.file}</code></span>
                   <mcpo-copy .text=${text} label="Copy config" data-config-copy=${c.value.client}></mcpo-copy></div>
                 <pre data-config=${c.value.client} tabindex="0" aria-label="${c.value.client} config">${text}</pre>
                 ${

@@ -7,6 +7,7 @@ import { checkPolicy, emptyPolicy, type PolicyForm } from '../lib/validate.ts'
 import { base } from '../styles.ts'
 import { fieldError } from './parts.ts'
 import { shared } from './ui2-shared.ts'
+import './mcpo-confirm-button.ts'
 
 export interface Policy {
   id: string

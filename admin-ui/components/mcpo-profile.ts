@@ -1,6 +1,6 @@
 // Profile: who you are signed in as, and the password change (current password, new one twice).
 import { ContextConsumer } from '@lit/context'
-import { html, LitElement } from 'lit'
+import { css, html, LitElement } from 'lit'
 import type { User } from '../api-types.ts'
 import { apiContext } from '../contexts.ts'
 import { Action } from '../controllers/action.ts'
@@ -10,7 +10,17 @@ import { errorAlert, fieldError, time, toast } from './parts.ts'
 
 export class McpoProfile extends LitElement {
   static override properties = { user: { attribute: false } }
-  static override styles = [base]
+  static override styles = [
+    base,
+    css`
+      dl {
+        margin: 0;
+      }
+      dd {
+        margin: 2px 0 0;
+      }
+    `,
+  ]
 
   declare user: User
 

@@ -2,9 +2,10 @@
 // delete, each after a confirmation (delete also asks for the project id). Sends `mcpo-project-changed`.
 import { ContextConsumer } from '@lit/context'
 import { css, html, LitElement, nothing } from 'lit'
-import type { Project } from '../api-types.ts'
+import type { Page, Project, ProjectMember } from '../api-types.ts'
 import { apiContext, routerContext, userContext } from '../contexts.ts'
 import { Action } from '../controllers/action.ts'
+import { Resource } from '../controllers/resource.ts'
 import { canProject } from '../permissions.ts'
 import { base } from '../styles.ts'
 import type { McpoConfirm } from './mcpo-confirm.ts'
@@ -40,6 +41,9 @@ export class McpoSettingsTab extends LitElement {
       .danger-row p {
         max-width: 620px;
       }
+      select.auto {
+        width: auto;
+      }
       dl {
         display: grid;
         grid-template-columns: max-content 1fr;
@@ -63,6 +67,13 @@ export class McpoSettingsTab extends LitElement {
   private readonly user = new ContextConsumer(this, { context: userContext, subscribe: true })
   private readonly save = new Action(this)
   private readonly danger = new Action(this)
+  /** Candidates for an ownership transfer: direct members other than the caller. */
+  private readonly members = new Resource(this, {
+    load: (signal) =>
+      this.api.value!.get<Page<ProjectMember>>(`${this.path}/members`, { query: { limit: 200 }, signal }),
+    deps: () => [this.project.id, this.owner],
+    enabled: () => this.owner && !this.project.archived,
+  })
 
   private get owner(): boolean {
     return canProject(this.user.value ?? null, this.project, 'project.settings')
@@ -120,6 +131,24 @@ export class McpoSettingsTab extends LitElement {
     this.changed(p)
   }
 
+  private async transfer(e: SubmitEvent): Promise<void> {
+    e.preventDefault()
+    const userId = String(new FormData(e.target as HTMLFormElement).get('userId') ?? '')
+    const to = this.members.value?.items.find((m) => m.userId === userId)
+    if (!to) return
+    const ok = await this.confirm().ask({
+      title: `Make ${to.name || to.email} the owner?`,
+      message:
+        'They become an owner of this project and you become a developer: you can no longer change settings or members.',
+      confirmLabel: 'Transfer ownership',
+    })
+    if (!ok) return
+    const p = await this.danger.run(() => this.api.value!.post<Project>(`${this.path}/transfer`, { userId }))
+    if (!p) return
+    toast(this, `${to.email} now owns the project`)
+    this.changed(p)
+  }
+
   private async removeItem(): Promise<void> {
     const ok = await this.confirm().ask({
       title: 'Delete this project?',
@@ -132,6 +161,20 @@ export class McpoSettingsTab extends LitElement {
     if (this.danger.error) return
     toast(this, `Project “${this.project.name}” deleted`)
     this.router.value?.navigate('/admin/projects')
+  }
+
+  private transferRow() {
+    const me = this.user.value?.id
+    const others = (this.members.value?.items ?? []).filter((m) => m.userId !== me)
+    if (this.project.archived || !others.length) return nothing
+    return html`<form class="danger-row" @submit=${this.transfer}>
+      <div><strong>Transfer ownership</strong><p class="muted small">Hand the project to another member; you stay on as a developer.</p></div>
+      <div class="row">
+        <label class="sr-only" for="t-user">New owner</label>
+        <select id="t-user" name="userId" class="auto">${others.map((m) => html`<option value=${m.userId}>${m.name || m.email}</option>`)}</select>
+        <button type="submit" ?disabled=${this.danger.busy}>Transfer</button>
+      </div>
+    </form>`
   }
 
   override render() {
@@ -184,6 +227,7 @@ export class McpoSettingsTab extends LitElement {
                   <p class="muted small">${p.archived ? 'Loads its servers again.' : 'Stops its endpoints; nothing is deleted.'}</p></div>
                 <button ?disabled=${this.danger.busy} @click=${() => this.archive(p.archived)}>${p.archived ? 'Restore project' : 'Archive project'}</button>
               </div>
+              ${this.transferRow()}
               ${
                 p.source === 'ui'
                   ? html`<div class="danger-row">

@@ -293,7 +293,7 @@ export class McpoToolsTab extends LitElement {
                 : nothing
             }
             <th>Tool</th>
-            <th>Server</th>
+            <th class="hide-narrow">Server</th>
             <th class="hide-narrow">Description</th>
             <th>Enabled</th>
           </tr>
@@ -308,7 +308,7 @@ export class McpoToolsTab extends LitElement {
                   : nothing
               }
               <td class="name"><span class="mono">${t.exposedName}</span>${t.title ? html`<div class="small muted">${t.title}</div>` : nothing}</td>
-              <td>${t.server}</td>
+              <td class="hide-narrow">${t.server}</td>
               <td class="hide-narrow small muted"><div class="desc" title=${t.description ?? ''}>${t.description ?? ''}</div></td>
               <td>
                 <label class="switch">

@@ -1,10 +1,9 @@
-// Pieces the tools, activity, server-detail, admin and embed views share: the API client from context, a modal
-// frame, copy and download helpers, and a two-step confirm button for destructive actions.
+// Pieces the tools, activity, server-detail, admin and embed views share: the API client, user and project from
+// context, the caller's rights, copy and download helpers, and the styles of modals, copy fields and metric cards.
 import { ContextConsumer } from '@lit/context'
-import { css, html, LitElement, type ReactiveControllerHost, type TemplateResult } from 'lit'
+import { css, html, type ReactiveControllerHost, type TemplateResult } from 'lit'
 import type { Project, User } from '../api-types.ts'
 import { apiContext, projectContext, userContext } from '../contexts.ts'
-import { base } from '../styles.ts'
 
 type Host = ReactiveControllerHost & HTMLElement
 
@@ -254,79 +253,3 @@ export const shared = css`
     }
   }
 `
-
-/**
- * A destructive action in two steps, without a blocking browser dialog: the first click asks, the second does it.
- * Sends `confirm`. Escape or "Cancel" backs out.
- */
-export class McpoConfirmButton extends LitElement {
-  static override properties = {
-    label: {},
-    question: {},
-    confirmLabel: { attribute: 'confirm-label' },
-    disabled: { type: Boolean },
-    asking: { state: true },
-  }
-  static override styles = [
-    base,
-    css`
-      :host {
-        display: inline-flex;
-      }
-      .ask {
-        display: inline-flex;
-        align-items: center;
-        gap: 6px;
-        flex-wrap: wrap;
-      }
-    `,
-  ]
-  declare label: string
-  declare question: string
-  declare confirmLabel: string
-  declare disabled: boolean
-  declare asking: boolean
-
-  constructor() {
-    super()
-    this.label = 'Delete'
-    this.question = 'Are you sure?'
-    this.confirmLabel = ''
-    this.disabled = false
-    this.asking = false
-  }
-
-  override render() {
-    if (!this.asking) {
-      return html`<button class="small" type="button" ?disabled=${this.disabled} @click=${this.ask}>${this.label}</button>`
-    }
-    return html`<span class="ask" role="group" aria-label=${this.question} @keydown=${this.onKey}>
-      <span class="small">${this.question}</span>
-      <button class="small danger" type="button" @click=${this.confirm}>${this.confirmLabel || this.label}</button>
-      <button class="small" type="button" @click=${this.cancel}>Cancel</button>
-    </span>`
-  }
-
-  private async ask() {
-    this.asking = true
-    await this.updateComplete
-    this.renderRoot.querySelector<HTMLButtonElement>('button.danger')?.focus()
-  }
-
-  private confirm() {
-    this.asking = false
-    this.dispatchEvent(new CustomEvent('confirm', { bubbles: true, composed: true }))
-  }
-
-  private cancel() {
-    this.asking = false
-  }
-
-  private onKey(e: KeyboardEvent) {
-    if (e.key === 'Escape') {
-      e.stopPropagation()
-      this.cancel()
-    }
-  }
-}
-if (!customElements.get('mcpo-confirm-button')) customElements.define('mcpo-confirm-button', McpoConfirmButton)

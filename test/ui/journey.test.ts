@@ -129,6 +129,10 @@ describe('admin UI journey in Chromium', { skip }, () => {
     await page.getByRole('heading', { name: 'Platform' }).waitFor()
     assert.match(page.url(), /\/admin\/teams\/platform$/)
     await shot(page, '04b-team-projects-empty')
+    await page.getByRole('navigation', { name: 'Team' }).getByRole('link', { name: 'Members' }).click()
+    await page.getByRole('cell', { name: /Ada Admin/ }).waitFor()
+    await shot(page, '04c-team-members')
+    await page.getByRole('navigation', { name: 'Team' }).getByRole('link', { name: 'Projects' }).click()
 
     // A project in the team, with the id its endpoints will use.
     await page.getByRole('button', { name: 'New project in Platform' }).click()
@@ -137,6 +141,23 @@ describe('admin UI journey in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Create project' }).click()
     await page.getByRole('heading', { name: /Demo Project/ }).waitFor()
     assert.match(page.url(), /\/admin\/projects\/demo$/)
+
+    // Both ways in: the Teams menu (team → its projects and members) and My Projects (every project).
+    await page.getByRole('button', { name: 'Teams' }).click()
+    await page.getByRole('menuitem', { name: 'Platform: members' }).waitFor()
+    await shot(page, '05a-menu-teams')
+    await page.keyboard.press('Escape')
+    await page.getByRole('button', { name: 'My Projects' }).click()
+    await page.getByRole('menuitem', { name: /Demo Project/ }).waitFor()
+    await shot(page, '05b-menu-my-projects')
+    await page.keyboard.press('Escape')
+    // The keyboard alone: ArrowDown opens the menu on its first item, Enter follows it, Back returns.
+    await page.getByRole('button', { name: 'Teams' }).focus()
+    await page.keyboard.press('ArrowDown')
+    await page.keyboard.press('Enter')
+    await page.waitForURL(/\/admin\/teams\/platform$/)
+    await page.goBack()
+    await page.waitForURL(/\/admin\/projects\/demo$/)
 
     // server-everything over stdio (an administrator may define commands).
     await tab(page, 'Servers')
@@ -231,6 +252,32 @@ describe('admin UI journey in Chromium', { skip }, () => {
     await page.getByRole('heading', { name: 'Pending invitations' }).waitFor()
     await shot(page, '11-tab-members')
 
+    // An external invitation: the one-time link creates an account and joins.
+    await page.getByRole('button', { name: 'External', exact: true }).click()
+    await page.getByLabel('Email').fill('eve@example.com')
+    await page.getByRole('button', { name: 'Invite', exact: true }).click()
+    const link = (await page.locator('.link code').textContent())?.trim() ?? ''
+    assert.match(link, /\/admin\/invite#token=[\w-]{16,}$/)
+    const eve = await newPage()
+    await eve.goto(link)
+    await eve.getByText(/You are invited to/).waitFor()
+    await eve.getByLabel('Your name').fill('Eve External')
+    await eve.getByLabel('Choose a password').fill(PASSWORD)
+    await shot(eve, '11b-invitation-link')
+    await eve.getByRole('button', { name: 'Create account and join' }).click()
+    await eve.getByRole('heading', { name: 'Sign in' }).waitFor()
+    await eve.getByLabel('Email').fill('eve@example.com')
+    await eve.getByLabel('Password').fill(PASSWORD)
+    await eve.getByRole('button', { name: 'Sign in' }).click()
+    await eve.getByRole('heading', { name: /Demo Project/ }).waitFor()
+    assert.match(eve.url(), /\/admin\/projects\/demo$/)
+
+    await page.getByRole('button', { name: /Account menu/ }).click()
+    await page.getByRole('menuitem', { name: 'Profile and password' }).click()
+    await page.getByRole('heading', { name: 'Change password' }).waitFor()
+    await shot(page, '11c-profile')
+    await page.goto('/admin/projects/demo/members')
+
     // The server detail modal over the Servers tab.
     await tab(page, 'Servers')
     await card.getByRole('link', { name: 'Details' }).click()
@@ -254,6 +301,12 @@ describe('admin UI journey in Chromium', { skip }, () => {
     await phone.goto('/admin/projects/demo/servers')
     await phone.getByRole('article', { name: 'everything' }).waitFor()
     await shot(phone, '15-narrow-servers')
+    await phone.goto('/admin/projects/demo/members')
+    await phone.getByRole('heading', { name: 'Pending invitations' }).waitFor()
+    await shot(phone, '15b-narrow-members')
+    await phone.goto('/admin/projects/demo/settings')
+    await phone.getByRole('heading', { name: 'Danger zone' }).waitFor()
+    await shot(phone, '15c-narrow-settings')
 
     // The reporter: accepts the invitation, then sees every tab without edit controls.
     const rita = await newPage()
@@ -296,6 +349,17 @@ describe('admin UI journey in Chromium', { skip }, () => {
     await tab(rita, 'Tools')
     await rita.locator('mcpo-tools-tab').getByText('everything__echo').first().waitFor()
     await shot(rita, '19-reporter-tools')
+
+    // Ownership goes to Eve after a confirmation; the members list shows it.
+    await page.goto('/admin/projects/demo/settings')
+    await page.getByLabel('New owner').selectOption({ label: 'Eve External' })
+    await page.getByRole('button', { name: 'Transfer', exact: true }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Transfer ownership' }).click()
+    await page.getByText('eve@example.com now owns the project').waitFor()
+    await tab(page, 'Members')
+    await page.getByRole('combobox', { name: 'Role of eve@example.com' }).waitFor()
+    assert.equal(await page.getByRole('combobox', { name: 'Role of eve@example.com' }).inputValue(), 'owner')
+    assert.equal(await page.getByRole('combobox', { name: 'Role of admin@example.com' }).inputValue(), 'developer')
 
     // Sign out through the user menu.
     await page.getByRole('button', { name: /Account menu/ }).click()

@@ -57,6 +57,28 @@ async function shot(name: string, fullPage = true) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage })
 }
 
+/** Signs in through the API: the session token and the cookies a browser context needs. */
+async function signIn(email: string) {
+  const login = await fetch(`${gw.url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: PASSWORD }),
+  })
+  assert.equal(login.status, 200, `sign-in of ${email} failed`)
+  const cookies = login.headers.getSetCookie().map((c) => {
+    const [pair] = c.split(';')
+    const eq = pair.indexOf('=')
+    return {
+      name: pair.slice(0, eq),
+      value: pair.slice(eq + 1),
+      url: gw.url,
+      httpOnly: /HttpOnly/i.test(c),
+      sameSite: 'Strict' as const,
+    }
+  })
+  return { token: ((await login.json()) as { token: string }).token, cookies }
+}
+
 /** A test body that leaves a screenshot of the page behind when it fails. */
 function step(name: string, fn: () => Promise<void>) {
   return async () => {
@@ -89,23 +111,8 @@ describe('console views in Chromium', { skip }, () => {
       }),
     })
     assert.equal(setup.status, 200, await setup.clone().text())
-    const login = await fetch(`${gw.url}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'admin@example.com', password: PASSWORD }),
-    })
-    token = ((await login.json()) as { token: string }).token
-    const cookies = login.headers.getSetCookie().map((c) => {
-      const [pair] = c.split(';')
-      const eq = pair.indexOf('=')
-      return {
-        name: pair.slice(0, eq),
-        value: pair.slice(eq + 1),
-        url: gw.url,
-        httpOnly: /HttpOnly/i.test(c),
-        sameSite: 'Strict' as const,
-      }
-    })
+    const admin = await signIn('admin@example.com')
+    token = admin.token
     // A developer member, so member lists and access checks have someone to show.
     assert.equal(
       (await api('POST', '/api/users', { email: 'dev@example.com', name: 'Dev', password: PASSWORD })).status,
@@ -127,7 +134,7 @@ describe('console views in Chromium', { skip }, () => {
     })
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
     context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
-    await context.addCookies(cookies)
+    await context.addCookies(admin.cookies)
     page = await context.newPage()
     page.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`)
@@ -195,12 +202,16 @@ describe('console views in Chromium', { skip }, () => {
       await echo.getByRole('button', { name: 'Run tool' }).click()
       await echo.locator('pre', { hasText: 'Echo: hello from the browser' }).waitFor()
       await shot('server-tools-runner', false)
+      await modal.locator('nav a', { hasText: 'Usage' }).click()
+      await modal.locator('mcpo-activity-tab tr', { hasText: 'everything__echo' }).first().waitFor()
       await modal.locator('nav a', { hasText: 'Logs' }).click()
       await modal.getByText('Standard error').waitFor()
       await modal.locator('nav a', { hasText: 'Settings' }).click()
       await modal.getByLabel('Request timeout (seconds)').waitFor()
       await shot('server-settings', false)
-      await modal.getByRole('button', { name: 'Close' }).click()
+      // Escape closes the modal (native <dialog>), and the URL leaves the server.
+      await page.keyboard.press('Escape')
+      await modal.waitFor({ state: 'hidden' })
     }),
   )
 
@@ -344,6 +355,15 @@ describe('console views in Chromium', { skip }, () => {
         .click()
       await portal.locator('mcpo-embed-servers mcpo-server-detail dialog').getByText('Connection configs').waitFor()
       await portal.screenshot({ path: join(SHOTS, 'embed-server-detail.png') })
+      // A project API key instead of a session: the views read, but offer no changes.
+      await portal.reload()
+      await portal.getByLabel('Session token').fill(TEST_KEY)
+      await portal.getByRole('button', { name: 'Show' }).click()
+      const servers = portal.locator('mcpo-embed-servers')
+      await servers.getByRole('button', { name: 'everything' }).waitFor({ timeout: 30_000 })
+      assert.equal(await servers.getByRole('button', { name: 'Restart' }).count(), 0)
+      await portal.locator('mcpo-embed-keys').getByText('Sign in with a user session token').waitFor()
+      await portal.locator('mcpo-embed-activity tr', { hasText: 'everything__echo' }).first().waitFor()
       await portal.close()
     }),
   )
@@ -360,6 +380,33 @@ describe('console views in Chromium', { skip }, () => {
       await shot('activity-390')
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
       assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`)
+    }),
+  )
+
+  it(
+    'shows a developer the toggles but not the policy editor',
+    step('developer', async () => {
+      const devSession = await signIn('dev@example.com')
+      const dev = await browser!.newContext({ viewport: { width: 1280, height: 860 } })
+      try {
+        await dev.addCookies(devSession.cookies)
+        const p = await dev.newPage()
+        p.on('pageerror', (err) => consoleErrors.push(`developer: ${err.message}`))
+        await p.goto(`${gw.url}/admin/projects/demo/tools`)
+        await p
+          .getByLabel('Disable everything__echo')
+          .waitFor({ timeout: 30_000 })
+          .catch(async (err) => {
+            await p.screenshot({ path: join(SHOTS, 'failed-developer-page.png'), fullPage: true })
+            throw err
+          })
+        assert.equal(await p.getByLabel('Disable everything__echo').isEnabled(), true)
+        await p.locator('mcpo-policy-editor td.mono', { hasText: 'get-sum' }).waitFor()
+        assert.equal(await p.getByRole('button', { name: 'Add policy' }).count(), 0)
+        assert.equal(await p.locator('mcpo-policy-editor').getByRole('button', { name: 'Edit' }).count(), 0)
+      } finally {
+        await dev.close()
+      }
     }),
   )
 
