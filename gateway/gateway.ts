@@ -183,7 +183,9 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     cluster.bus.onchange = applyHere
     cluster.bus.onresync = async () => {
       await apiKeysPlugin?.refresh?.()
-      for (const id of [...relay.projectIds()]) await applyHere({ kind: 'project', projectId: id })
+      // Projects created, archived or deleted while notifications were lost are in one list or the other.
+      const ids = new Set([...relay.projectIds(), ...(await store.projects.list()).map((p) => p.id)])
+      for (const id of ids) await applyHere({ kind: 'project', projectId: id })
     }
   }
   const services: ApiServices = {

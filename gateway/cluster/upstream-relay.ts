@@ -44,6 +44,8 @@ export class UpstreamRelay implements SharedPlacement {
     const { owner, address } = await this.opts.registry.acquire(spec.projectId, spec.name)
     if (owner === this.opts.registry.nodeId) return null
     if (!address) throw new Error('its lease owner is not reachable yet')
+    // A dead owner's lease is taken over once it expires; until then the restart backoff retries, without dialing.
+    if (!this.opts.registry.isLive(owner)) throw new Error(`its lease owner ${owner} stopped sending heartbeats`)
     const url = `${address.replace(/\/$/, '')}${UPSTREAM_PREFIX}/${encodeURIComponent(spec.projectId)}/${encodeURIComponent(spec.name)}`
     this.opts.logger.info({ project: spec.projectId, server: spec.name, owner }, 'shared upstream runs on another node')
     const transport = new StreamableHttpTransport({

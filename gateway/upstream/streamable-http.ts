@@ -1,5 +1,6 @@
 // Remote Streamable HTTP upstream (2025-03-26+): one POST per message, answered by JSON or an SSE stream, plus the
 // optional GET stream for server-initiated messages and a DELETE on close. Session and version headers live here.
+import { setMaxListeners } from 'node:events'
 import type { Agent, Dispatcher } from 'undici'
 import { request } from 'undici'
 import { GatewayError } from '../errors.ts'
@@ -77,6 +78,8 @@ export class StreamableHttpTransport implements UpstreamTransport {
     this.backoff = { initialMs: r.initialMs ?? 1000, maxMs: r.maxMs ?? 30_000, factor: r.factor ?? 1.5 }
     this.log = options.logger ?? silentLogger
     this.interceptor = options.interceptor
+    // Every in-flight POST listens on the one close signal; a busy upstream (a cluster peer) has hundreds at once.
+    setMaxListeners(0, this.closer.signal)
   }
 
   /** The `Mcp-Session-Id` the upstream assigned (on the initialize response), if any. */

@@ -248,6 +248,21 @@ if (down && process.env.CI === 'true') {
         )
       }
 
+      // n2's LISTEN connection dies (as in a database failover) and a key is revoked meanwhile: the notification may
+      // be lost, so n2 reloads every cache once it listens again, and still refuses the key within seconds.
+      const second = await api('POST', '/api/projects/demo/api-keys', { name: 'during-failover' })
+      const other = (await second.json()) as { id: string; key: string }
+      await eventually('n2 knows the second key', async () => assert.equal(await probe(nodes[1], other.key), 400), 3000)
+      const killed = await admin`
+        SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'mcpo-cluster-n2'`
+      assert.ok(killed.length > 0, 'n2 had cluster connections to terminate')
+      assert.equal((await api('DELETE', `/api/projects/demo/api-keys/${other.id}`)).status, 204)
+      await eventually(
+        'n2 to refuse the key after reconnecting',
+        async () => assert.equal(await probe(nodes[1], other.key), 401),
+        8000,
+      )
+
       // A policy is enforced on the client's node: one session pinned to each other node, calling echo.
       const pinned = await Promise.all(
         nodes.slice(1).map(async (n) => {
