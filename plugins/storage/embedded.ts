@@ -15,7 +15,7 @@ export interface EmbeddedStoreOptions {
   /** Data directory; created if missing. */
   dir: string
   /**
-   * Give up opening after this long. Default 15000, or 60000 when the directory holds no database
+   * Give up opening after this long. Default 30000, or 60000 when the directory holds no database
    * yet: initdb in WebAssembly takes 5-15 s on a small, busy machine.
    */
   openTimeoutMs?: number
@@ -38,7 +38,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   const lock = acquireDirLock(dir)
   const fresh = !existsSync(join(dir, 'PG_VERSION'))
   if (fresh) logger?.info({ dir }, 'storage: creating the embedded database (first start takes a few seconds)')
-  const timeoutMs = options.openTimeoutMs ?? (fresh ? 60_000 : 15_000)
+  const timeoutMs = options.openTimeoutMs ?? (fresh ? 60_000 : 30_000)
   let pg: PgliteThread
   try {
     pg = await PgliteThread.start(dir)
