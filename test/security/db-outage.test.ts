@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test'
 import postgres from 'postgres'
 import type { StorageFactory } from '../../plugins/storage/index.ts'
 import { openPostgresStore } from '../../plugins/storage/postgres.ts'
-import { fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
+import { assertNoLeftovers, fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
 import { McpHttp, textOf } from './mcp-client.ts'
 
 const url = new URL(process.env.MCPO_TEST_DATABASE_URL || 'postgres://127.0.0.1:5432/test')
@@ -110,6 +110,7 @@ describe('database outage (PostgreSQL behind a cuttable proxy)', {
     await proxy?.close()
     await admin`DROP SCHEMA IF EXISTS ${admin(schema)} CASCADE`.catch(() => {})
     await admin.end({ timeout: 5 })
+    await assertNoLeftovers()
   })
 
   const api = async (path: string) => {

@@ -13,7 +13,7 @@ import { audit } from '../../plugins/audit/index.ts'
 import { metrics } from '../../plugins/metrics/index.ts'
 import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
-import { fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
+import { assertNoLeftovers, fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
 import { McpHttp } from './mcp-client.ts'
 
 const ENV_SECRET = 'envSecret-7f3a9c1e5b2d4086'
@@ -88,6 +88,7 @@ after(async () => {
   await gw?.close()
   remote?.closeAllConnections()
   await new Promise((r) => remote?.close(r))
+  await assertNoLeftovers()
 })
 
 async function call(method: string, path: string, body?: unknown): Promise<string> {
