@@ -1,6 +1,6 @@
 // Starts a real gateway in this process for cross-module tests: temp data dir, port 0, a project key, silent logs.
 import { randomBytes } from 'node:crypto'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -16,6 +16,7 @@ import { sessions } from '../plugins/sessions/index.ts'
 import { openEmbeddedStore } from '../plugins/storage/embedded.ts'
 import type { StorageFactory } from '../plugins/storage/index.ts'
 import { openPostgresStore } from '../plugins/storage/postgres.ts'
+import { listDescendants, waitFor } from './fixtures/processes.ts'
 
 const require = createRequire(import.meta.url)
 const root = join(import.meta.dirname, '..')
@@ -176,4 +177,25 @@ export async function startTestGateway(user: UserConfig = {}, opts: { logger?: L
       }
     },
   }
+}
+
+/**
+ * Resource hygiene: call in a test file's last `after` hook, once its gateways and fixtures are closed. Fails when a
+ * child process of this test process (an upstream, a fixture, a spawned gateway, their children) is still alive after
+ * `graceMs`, and names what is left so the leak can be found.
+ * @example after(async () => { await gw.close(); await assertNoLeftovers() })
+ */
+export async function assertNoLeftovers(graceMs = 5000): Promise<void> {
+  const cmdline = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()
+    } catch {
+      return ''
+    }
+  }
+  // tsx compiles through one esbuild service child that lives as long as the test process: not a leak.
+  const leftovers = () => listDescendants(process.pid).filter((pid) => !/esbuild --service/.test(cmdline(pid)))
+  if (await waitFor(() => leftovers().length === 0, graceMs, 50)) return
+  const left = leftovers().map((pid) => `${pid} ${cmdline(pid).slice(0, 200)}`)
+  throw new Error(`left behind: ${left.length} child process(es) ${JSON.stringify(left)}`)
 }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { waitFor } from '../fixtures/processes.ts'
 import {
+  assertNoLeftovers,
   fixtureServer,
   OTHER_KEY,
   OTHER_PROJECT_KEY,
@@ -38,7 +39,10 @@ before(async () => {
     ],
   })
 })
-after(() => gw?.close())
+after(async () => {
+  await gw?.close()
+  await assertNoLeftovers()
+})
 
 const ACCEPT = 'application/json, text/event-stream'
 const mcpUrl = (project: string) => `${gw.url}/projects/${project}/servers/fixture/mcp`

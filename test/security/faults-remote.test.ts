@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
-import { fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
+import { assertNoLeftovers, fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
 import { McpHttp, textOf } from './mcp-client.ts'
 
 let gw: TestGateway
@@ -96,6 +96,7 @@ after(async () => {
   for (const t of drips) clearInterval(t)
   bad?.closeAllConnections()
   await new Promise((r) => bad?.close(r))
+  await assertNoLeftovers()
 })
 
 const client = (server: string) => new McpHttp(`${gw.url}/projects/demo/servers/${server}/mcp`, TEST_KEY)

@@ -7,7 +7,7 @@ import { connect } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { waitFor } from '../fixtures/processes.ts'
-import { fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
+import { assertNoLeftovers, fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
 import { McpHttp, textOf } from './mcp-client.ts'
 
 const SESSIONS = 200
@@ -43,6 +43,7 @@ before(async () => {
 after(async () => {
   await Promise.allSettled(open.map((c) => c.close()))
   await gw?.close()
+  await assertNoLeftovers()
 })
 
 async function session(server: string): Promise<McpHttp> {

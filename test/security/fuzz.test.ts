@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
 import { closeFuzz, type FuzzContext, prepareFuzz, runFuzz } from '../fixtures/fuzz.ts'
-import { startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
+import { assertNoLeftovers, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
 
 let gw: TestGateway
 let ctx: FuzzContext | undefined
@@ -14,6 +14,7 @@ before(async () => {
 after(async () => {
   if (ctx) closeFuzz(ctx)
   await gw?.close()
+  await assertNoLeftovers()
 })
 
 it('answers 5,000 random MCP and REST requests with well-formed errors, never a 5xx', async () => {
