@@ -102,8 +102,9 @@ export interface ToolCall {
 export type ToolCallHook = (ex: Exchange, call: ToolCall) => void | Promise<void>
 
 /**
- * The outcome of one `tools/call`, reported after the response went to the client (or it was refused).
- * Never carries arguments or results: only their size. Hooks must not block; buffer and write later.
+ * The outcome of one `tools/call`, reported after the response went to the client (or it was refused, or the client
+ * cancelled it). Never carries results. `arguments` is the parsed value, handed over only so that a plugin can keep
+ * it for projects that opted in (redacted); everyone else must ignore it. Hooks must not block; buffer and write later.
  * @example
  * { projectId: 'demo', serverName: 'github', toolName: 'search', status: 'ok', durationMs: 42, argsSize: 17, ... }
  */
@@ -122,9 +123,13 @@ export interface ToolCallRecord {
   errorCode: string | null
   errorMessage: string | null
   durationMs: number
-  /** Bytes of the JSON arguments; the arguments themselves are never captured. */
+  /** Bytes of the JSON arguments. */
   argsSize: number
   at: number
+  /** The gateway request id of the HTTP request that carried the call: the same id is in logs and audit entries. */
+  requestId?: string | null
+  /** See above: only for opted-in capture, never stored or logged as is. */
+  arguments?: unknown
 }
 export type ToolFilter = (call: ToolCall) => boolean
 
@@ -151,7 +156,15 @@ export interface McpoPlugin {
   audit?(event: AuditEvent): void
   /** After every `tools/call`; like `audit`, buffered by the plugin and never blocking a reply. */
   onToolResult?(record: ToolCallRecord): void
+  /** For `/readyz`: false when the plugin cannot do its job (its queue is stuck, its backend is down). */
+  health?(): PluginHealth | Promise<PluginHealth>
   close?(): Promise<void>
+}
+
+export interface PluginHealth {
+  ok: boolean
+  /** Why not, for the operator (no secrets). */
+  reason?: string
 }
 
 export const HookNames = ['onRequest', 'authenticate', 'authorize', 'onToolCall', 'audit', 'onToolResult'] as const
