@@ -88,6 +88,8 @@ export interface PluginContext {
   storage: Store
   clock: Clock
   defineSlot<T>(name: string): Slot<T>
+  /** Records an audit event through every audit hook (security events a plugin sees itself: a key's first use). */
+  audit?(event: AuditEvent): void
   /** A 32-byte key for one purpose, derived from the gateway's secret key; the secret itself never reaches plugins. */
   deriveKey(purpose: string): Uint8Array
 }

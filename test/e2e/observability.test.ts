@@ -355,6 +355,41 @@ describe('retention and argument capture', () => {
   })
 })
 
+describe('key first use', () => {
+  it("audits a key's first use once, with the request's id, IP and user agent", async () => {
+    const created = await call('POST', '/api/projects/demo/api-keys', { name: 'fresh' })
+    assert.equal(created.status, 201, created.text)
+    await new Promise((r) => setTimeout(r, 700)) // the key cache reloads every 500 ms
+    for (const id of ['first-use-0001', 'second-use-0002']) {
+      const res = await fetch(`${gw.url}/projects/demo/servers/fixture/mcp`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${created.body.key}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'user-agent': 'first-use-test/1.0',
+          'x-request-id': id,
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-06-18' },
+        }),
+      })
+      assert.equal(res.status, 200)
+      await res.text()
+    }
+    await auditPlugin.flush()
+    const events = await gw.gateway.store.audit.list({ projectId: 'demo', action: 'key.first_used' })
+    const mine = events.filter((e) => e.targetId === created.body.id)
+    assert.equal(mine.length, 1)
+    assert.equal(mine[0].requestId, 'first-use-0001')
+    assert.equal(mine[0].userAgent, 'first-use-test/1.0')
+    assert.equal(mine[0].ip, '127.0.0.1')
+  })
+})
+
 describe('readiness and boot', () => {
   it('/readyz reflects plugin health as well as storage', async () => {
     assert.equal((await fetch(`${gw.url}/readyz`)).status, 200)
