@@ -158,6 +158,11 @@ export interface McpoPlugin {
   audit?(event: AuditEvent): void
   /** After every `tools/call`; like `audit`, buffered by the plugin and never blocking a reply. */
   onToolResult?(record: ToolCallRecord): void
+  /**
+   * Mail delivery of an invitation. Return true once the message is handed to a mail system; the first plugin that
+   * does wins. Without one (or when it throws), the inviter is shown the link to pass on.
+   */
+  deliverInvitation?(message: InvitationMessage): boolean | Promise<boolean>
   /** For `/readyz`: false when the plugin cannot do its job (its queue is stuck, its backend is down). */
   health?(): PluginHealth | Promise<PluginHealth>
   close?(): Promise<void>
@@ -171,3 +176,17 @@ export interface PluginHealth {
 
 export const HookNames = ['onRequest', 'authenticate', 'authorize', 'onToolCall', 'audit', 'onToolResult'] as const
 export type HookName = (typeof HookNames)[number]
+
+/** What an invitation mail says. `link` is the one-time sign-up link of an external invitation (a secret: send it only to `email`). */
+export interface InvitationMessage {
+  invitationId: string
+  kind: 'team' | 'individual' | 'external'
+  email: string
+  role: string
+  projectId: string | null
+  teamId: string | null
+  link: string | null
+  expiresAt: string
+  /** The inviting user's id, or null. */
+  invitedBy: string | null
+}
