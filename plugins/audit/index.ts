@@ -180,6 +180,8 @@ export function audit(options: AuditOptions = {}): AuditPlugin {
         const exceptProjects = [...retention.keys()]
         out.auditEvents += await store.audit.prune(before, { exceptProjects })
         out.toolCalls += await store.toolCalls.prune(before, { exceptProjects })
+        // Client sessions last seen before the window go too (they are per project only through their tool calls).
+        await store.clientSessions.prune(before)
       }
       if (out.auditEvents || out.toolCalls) log.info(out, 'purged activity past retention')
     } catch (err) {
