@@ -107,7 +107,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
       return closing
     },
   }
-  addOpsRoutes(router, { store, state })
+  addOpsRoutes(router, { store, state, plugins: plugins.plugins })
 
   const tracker = new SessionTracker(store, nodeId, logger)
   const relay = new Relay({

@@ -88,6 +88,8 @@ export interface PluginContext {
   storage: Store
   clock: Clock
   defineSlot<T>(name: string): Slot<T>
+  /** Records an audit event through every audit hook (security events a plugin sees itself: a key's first use). */
+  audit?(event: AuditEvent): void
   /** A 32-byte key for one purpose, derived from the gateway's secret key; the secret itself never reaches plugins. */
   deriveKey(purpose: string): Uint8Array
   /** Gateway nodes alive now (1 without cluster mode): budgets meant for the whole cluster are split by it. */
@@ -104,8 +106,9 @@ export interface ToolCall {
 export type ToolCallHook = (ex: Exchange, call: ToolCall) => void | Promise<void>
 
 /**
- * The outcome of one `tools/call`, reported after the response went to the client (or it was refused).
- * Never carries arguments or results: only their size. Hooks must not block; buffer and write later.
+ * The outcome of one `tools/call`, reported after the response went to the client (or it was refused, or the client
+ * cancelled it). Never carries results. `arguments` is the parsed value, handed over only so that a plugin can keep
+ * it for projects that opted in (redacted); everyone else must ignore it. Hooks must not block; buffer and write later.
  * @example
  * { projectId: 'demo', serverName: 'github', toolName: 'search', status: 'ok', durationMs: 42, argsSize: 17, ... }
  */
@@ -124,9 +127,13 @@ export interface ToolCallRecord {
   errorCode: string | null
   errorMessage: string | null
   durationMs: number
-  /** Bytes of the JSON arguments; the arguments themselves are never captured. */
+  /** Bytes of the JSON arguments. */
   argsSize: number
   at: number
+  /** The gateway request id of the HTTP request that carried the call: the same id is in logs and audit entries. */
+  requestId?: string | null
+  /** See above: only for opted-in capture, never stored or logged as is. */
+  arguments?: unknown
 }
 export type ToolFilter = (call: ToolCall) => boolean
 
@@ -153,8 +160,35 @@ export interface McpoPlugin {
   audit?(event: AuditEvent): void
   /** After every `tools/call`; like `audit`, buffered by the plugin and never blocking a reply. */
   onToolResult?(record: ToolCallRecord): void
+  /**
+   * Mail delivery of an invitation. Return true once the message is handed to a mail system; the first plugin that
+   * does wins. Without one (or when it throws), the inviter is shown the link to pass on.
+   */
+  deliverInvitation?(message: InvitationMessage): boolean | Promise<boolean>
+  /** For `/readyz`: false when the plugin cannot do its job (its queue is stuck, its backend is down). */
+  health?(): PluginHealth | Promise<PluginHealth>
   close?(): Promise<void>
+}
+
+export interface PluginHealth {
+  ok: boolean
+  /** Why not, for the operator (no secrets). */
+  reason?: string
 }
 
 export const HookNames = ['onRequest', 'authenticate', 'authorize', 'onToolCall', 'audit', 'onToolResult'] as const
 export type HookName = (typeof HookNames)[number]
+
+/** What an invitation mail says. `link` is the one-time sign-up link of an external invitation (a secret: send it only to `email`). */
+export interface InvitationMessage {
+  invitationId: string
+  kind: 'team' | 'individual' | 'external'
+  email: string
+  role: string
+  projectId: string | null
+  teamId: string | null
+  link: string | null
+  expiresAt: string
+  /** The inviting user's id, or null. */
+  invitedBy: string | null
+}

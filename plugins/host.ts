@@ -116,6 +116,8 @@ export class PluginHost {
           storage: this.options.storage,
           clock,
           defineSlot: <T>(name: string) => defineSlot<T>(`${plugin.name}:${name}`),
+          // Late-bound: `audit` may be replaced after setup (tests record events that way).
+          audit: (event: AuditEvent) => this.audit(event),
           deriveKey:
             this.options.deriveKey ??
             (() => {

@@ -32,7 +32,7 @@ const activityQuery = z
   })
   .strict()
 
-function auditView(e: AuditEvent) {
+export function auditView(e: AuditEvent) {
   return {
     id: e.id,
     at: e.createdAt.toISOString(),
@@ -47,7 +47,7 @@ function auditView(e: AuditEvent) {
   }
 }
 
-function toolCallView(c: ToolCall) {
+export function toolCallView(c: ToolCall) {
   return {
     id: c.id,
     at: c.createdAt.toISOString(),
@@ -62,6 +62,9 @@ function toolCallView(c: ToolCall) {
     sessionId: c.sessionId,
     clientName: c.clientName,
     argsSize: c.argsSize,
+    requestId: c.requestId ?? null,
+    /** Only for projects that capture arguments (redacted); null otherwise. */
+    arguments: c.arguments ?? null,
   }
 }
 

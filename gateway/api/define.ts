@@ -63,6 +63,8 @@ export interface RouteDef<B = unknown, Q = unknown> {
   response?: z.ZodType
   /** Success status when the handler returns a plain value. */
   status?: number
+  /** Media types of a streamed answer (`streamReply`), documented instead of JSON. */
+  produces?: string[]
   handler(ctx: ApiContext<B, Q>): Promise<unknown | ApiReply> | unknown
 }
 
@@ -78,4 +80,26 @@ export function reply(status: number, body?: unknown, headers?: Record<string, s
 const REPLY = Symbol('mcpo:reply')
 export function isReply(value: unknown): value is ApiReply {
   return typeof value === 'object' && value !== null && REPLY in value
+}
+
+/**
+ * A streamed answer: `produce` writes chunks as it reads them (an export of many rows is never held in memory).
+ * `write` resolves false once the client went away, so the producer stops.
+ */
+export interface StreamReply {
+  status: number
+  headers: Record<string, string>
+  produce(write: (chunk: string) => Promise<boolean>): Promise<void>
+}
+
+const STREAM = Symbol('mcpo:stream')
+export function streamReply(
+  status: number,
+  headers: Record<string, string>,
+  produce: StreamReply['produce'],
+): StreamReply {
+  return { status, headers, produce, [STREAM]: true } as StreamReply
+}
+export function isStreamReply(value: unknown): value is StreamReply {
+  return typeof value === 'object' && value !== null && STREAM in value
 }

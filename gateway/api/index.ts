@@ -1,6 +1,7 @@
 // Every control-plane route, in one list: mounted on the router and documented in /api/openapi.json.
 
 import { activityRoutes } from './activity.ts'
+import { activityExportRoutes } from './activity-export.ts'
 import { apiKeyRoutes } from './api-keys.ts'
 import { type AuthState, authRoutes } from './auth-routes.ts'
 import { clientConfigRoutes } from './client-config.ts'
@@ -42,6 +43,7 @@ export function apiRoutes(auth: AuthState): RouteDef[] {
     ...policyRoutes(),
     ...apiKeyRoutes(),
     ...activityRoutes(),
+    ...activityExportRoutes(),
     ...observabilityRoutes(),
     ...clientConfigRoutes(),
     ...templateRoutes(),

@@ -1,17 +1,18 @@
 // Invitations into a project (product.md §2): `team` (every member of one of the inviter's teams gets a pending
 // invitation), `individual` (an existing user, by email) and `external` (someone without an account: a single-use
 // link whose token is stored only as a SHA-256 hash). Each stays pending until accepted, declined, revoked or
-// expired; resend renews the expiry (and the link). mcpo sends no mail, so the link is in the create and resend
-// answers for the inviter to pass on. The token is never logged or audited.
+// expired; resend renews the expiry (and the link). Mail goes through a plugin's `deliverInvitation` hook; without
+// one, the link is in the create and resend answers for the inviter to pass on. The token is never logged or audited.
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
-import type { Principal } from '../../plugins/contract.ts'
+import type { InvitationMessage, Principal } from '../../plugins/contract.ts'
 import type { Invitation, Project, Store } from '../../plugins/storage/port.ts'
 import { GatewayError, isGatewayError } from '../errors.ts'
 import { requireProject, requireTeam, userProjectRole } from './access.ts'
 import { type ApiServices, route } from './define.ts'
 import { assertOpen, auditJoin, hashInvitationToken, join } from './invitation-join.ts'
 import { acceptLinkRoutes } from './invitation-links.ts'
+import { deliverInvitation } from './invitation-mail.ts'
 import { pageQuery, pageSchema, paginate } from './paging.ts'
 import { actingUserId, assertActive, callerUserId } from './rules.ts'
 import { invitationSchema, invitationView, roleSchema } from './views.ts'
@@ -35,13 +36,29 @@ const withLink = z.object({
   invitations: z.array(invitationSchema),
   /** Team members skipped because they are already members or already invited. */
   skipped: z.number().int(),
-  /** The one-time link of an external invitation, shown only here. */
+  /** The one-time link of an external invitation, shown only here (null when a mail plugin delivered it). */
   link: z.string().nullable(),
+  /** True when a `deliverInvitation` plugin sent every invitation by mail. */
+  delivered: z.boolean(),
 })
 
 function newToken(): { token: string; tokenHash: string } {
   const token = randomBytes(32).toString('base64url')
   return { token, tokenHash: hashInvitationToken(token) }
+}
+
+function messageFor(inv: Invitation, link: string | null): InvitationMessage {
+  return {
+    invitationId: inv.id,
+    kind: inv.kind,
+    email: inv.email ?? '',
+    role: inv.role,
+    projectId: inv.projectId,
+    teamId: inv.teamId,
+    link,
+    expiresAt: inv.expiresAt.toISOString(),
+    invitedBy: inv.invitedBy,
+  }
 }
 
 /** The token is in the fragment so browsers never send it to a server or put it in a Referer. */
@@ -166,7 +183,13 @@ export function invitationRoutes() {
             after: v,
           })
         }
-        return { invitations: views, skipped, link: token ? linkFor(services, token.token) : null }
+        const link = token ? linkFor(services, token.token) : null
+        let delivered = created.length > 0
+        for (const inv of created) {
+          delivered =
+            (await deliverInvitation(services, messageFor(inv, inv.kind === 'external' ? link : null))) && delivered
+        }
+        return { invitations: views, skipped, link: delivered ? null : link, delivered }
       },
     }),
     route({
@@ -215,7 +238,7 @@ export function invitationRoutes() {
       tag: 'invitations',
       summary: 'Renew a pending or expired invitation’s expiry; an external one gets a new link (the old one dies)',
       auth: 'user',
-      response: z.object({ invitation: invitationSchema, link: z.string().nullable() }),
+      response: z.object({ invitation: invitationSchema, link: z.string().nullable(), delivered: z.boolean() }),
       handler: async ({ params, principal, services, audit }) => {
         const store = services.store
         const { inv, project } = await manageable(store, principal, params.id)
@@ -239,7 +262,9 @@ export function invitationRoutes() {
           before: { expiresAt: inv.expiresAt.toISOString() },
           after: { expiresAt: view.expiresAt },
         })
-        return { invitation: view, link: token ? linkFor(services, token.token) : null }
+        const link = token ? linkFor(services, token.token) : null
+        const delivered = await deliverInvitation(services, messageFor(updated, link))
+        return { invitation: view, link: delivered ? null : link, delivered }
       },
     }),
     route({

@@ -9,7 +9,7 @@ import { type IncomingRequest, type Responder, sendJson } from '../http.ts'
 import { makeExchange } from '../mcp/guard.ts'
 import type { Router } from '../router.ts'
 import { isSecureRequest, ownOrigins, secureCookies, type WebSecurityOptions } from '../web-security.ts'
-import { type ApiContext, type ApiServices, isReply, type RouteDef } from './define.ts'
+import { type ApiContext, type ApiServices, isReply, isStreamReply, type RouteDef, type StreamReply } from './define.ts'
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 export const SESSION_COOKIE = 'mcpo_session'
@@ -56,6 +56,9 @@ async function run(
   params: Record<string, string>,
 ) {
   const ex = makeExchange(req, params)
+  const started = performance.now()
+  const log = services.logger.child({ requestId: ex.requestId })
+  const idHeader = { 'x-request-id': ex.requestId }
   try {
     const query = def.query
       ? validate(def.query, Object.fromEntries(new URLSearchParams(req.query)), 'query')
@@ -116,27 +119,59 @@ async function run(
     }
     const result = await def.handler(ctx)
     if (res.aborted) return
-    const renewed = await renewal(services, ex, req)
+    if (isStreamReply(result)) return await stream(res, result, { ...result.headers, ...idHeader })
+    const renewed = { ...(await renewal(services, ex, req)), ...idHeader }
+    let status: number
     if (isReply(result)) {
-      let headers = result.headers?.['set-cookie'] || !renewed ? result.headers : { ...result.headers, ...renewed }
-      if (isSecureRequest(req, web)) headers = secureCookies(headers)
-      if (result.body === undefined) res.send(result.status, headers ?? null)
+      status = result.status
+      let headers: Record<string, string> = result.headers?.['set-cookie']
+        ? { ...result.headers, ...idHeader }
+        : { ...result.headers, ...renewed }
+      if (isSecureRequest(req, web)) headers = secureCookies(headers) ?? headers
+      if (result.body === undefined) res.send(result.status, headers)
       else sendJson(res, result.status, result.body, headers)
     } else {
-      const headers = renewed && isSecureRequest(req, web) ? secureCookies(renewed) : renewed
-      if (result === undefined) res.send(def.status ?? 204, headers ?? null)
-      else sendJson(res, def.status ?? 200, result, headers ?? undefined)
+      const headers = (isSecureRequest(req, web) ? secureCookies(renewed) : undefined) ?? renewed
+      if (result === undefined) res.send((status = def.status ?? 204), headers)
+      else sendJson(res, (status = def.status ?? 200), result, headers)
     }
+    log.debug(
+      { route: `${def.method} ${def.path}`, status, ms: Math.round(performance.now() - started) },
+      'api request',
+    )
   } catch (err) {
     if (res.aborted) return
-    if (!isGatewayError(err)) services.logger.error({ err, route: `${def.method} ${def.path}` }, 'API request failed')
+    if (!isGatewayError(err)) log.error({ err, route: `${def.method} ${def.path}` }, 'API request failed')
     const { status, body } = errorBody(err)
-    const headers: Record<string, string> = { 'content-type': 'application/json' }
+    log.debug(
+      { route: `${def.method} ${def.path}`, status, ms: Math.round(performance.now() - started) },
+      'api request',
+    )
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...idHeader }
     if (isGatewayError(err) && typeof err.details?.retryAfterS === 'number')
       headers['retry-after'] = String(err.details.retryAfterS)
     if (status === 503) headers['retry-after'] ??= '5'
     res.send(status, headers, body)
   }
+}
+
+/** Writes a streamed answer, pausing while the client's socket is full; stops when the client goes away. */
+async function stream(res: Responder, reply: StreamReply, headers: Record<string, string>): Promise<void> {
+  const out = res.stream(reply.status, headers)
+  const write = async (chunk: string): Promise<boolean> => {
+    if (out.closed) return false
+    // A false write is buffered by the edge; wait for the socket to drain a little before producing more.
+    if (!out.write(chunk)) await new Promise((r) => setTimeout(r, 20))
+    return !out.closed
+  }
+  try {
+    await reply.produce(write)
+  } catch (err) {
+    // Cut the connection so a failed export cannot pass for a complete one.
+    out.destroy()
+    throw err
+  }
+  out.end()
 }
 
 /**

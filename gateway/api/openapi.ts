@@ -39,9 +39,11 @@ export function openApiDocument(routes: readonly RouteDef[]): Record<string, unk
       responses: {
         [String(r.status ?? 200)]: {
           description: 'success',
-          ...(r.response
-            ? { content: { 'application/json': { schema: z.toJSONSchema(r.response, { unrepresentable: 'any' }) } } }
-            : {}),
+          ...(r.produces
+            ? { content: Object.fromEntries(r.produces.map((t) => [t, { schema: { type: 'string' } }])) }
+            : r.response
+              ? { content: { 'application/json': { schema: z.toJSONSchema(r.response, { unrepresentable: 'any' }) } } }
+              : {}),
         },
         default: { description: 'error', content: { 'application/json': { schema: z.toJSONSchema(errorSchema) } } },
       },

@@ -3,7 +3,7 @@
 import { z } from 'zod'
 import type { Principal } from '../../plugins/contract.ts'
 import { stronger } from '../../plugins/rbac/matrix.ts'
-import type { Role, Store, TeamPatch } from '../../plugins/storage/port.ts'
+import type { Role, Store, Team, TeamPatch } from '../../plugins/storage/port.ts'
 import { GatewayError } from '../errors.ts'
 import { requireTeam } from './access.ts'
 import { route } from './define.ts'
@@ -97,6 +97,7 @@ export function teamRoutes() {
       handler: async ({ params, body, principal, services, audit }) => {
         const store = services.store
         const { team } = await requireTeam(store, principal, params.id, 'team.manage')
+        assertUiTeam(team, 'rename or describe')
         const patch: TeamPatch = {}
         if (body.name !== undefined) patch.name = body.name
         if (body.slug !== undefined) patch.slug = body.slug
@@ -129,6 +130,7 @@ export function teamRoutes() {
       handler: async ({ params, principal, services, audit }) => {
         const store = services.store
         const { team } = await requireTeam(store, principal, params.id, 'team.manage')
+        assertUiTeam(team, 'delete')
         const addedBy = actingUserId(principal)
         // The team's projects lose their team (ON DELETE SET NULL); without this step everyone who reached them
         // through the team, owners included, would lose them, leaving projects no one but an admin can open.
@@ -188,4 +190,14 @@ export function teamRoutes() {
       },
     }),
   ]
+}
+
+/** Teams declared in mcpo.config.ts are rewritten at every boot: their members are managed here, the rest there. */
+function assertUiTeam(team: Team, doing: string): void {
+  if (team.source === 'config') {
+    throw new GatewayError(
+      'MCPO_ERR_CONFLICT',
+      `team "${team.slug}" is managed by mcpo.config.ts: ${doing} it there (its members are managed here)`,
+    )
+  }
 }

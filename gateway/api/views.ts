@@ -28,6 +28,8 @@ export const teamSchema = z.object({
   description: z.string(),
   /** The caller's role in the team; null for an administrator who is not a member. */
   role: roleSchema.nullable(),
+  /** `config`: declared in mcpo.config.ts, so it cannot be renamed or deleted here. */
+  source: z.enum(['ui', 'config']),
   createdAt: z.string(),
   updatedAt: z.string(),
 })
@@ -40,6 +42,7 @@ export function teamView(t: Team, role: Role | null): TeamView {
     name: t.name,
     description: t.description,
     role,
+    source: t.source ?? 'ui',
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
   }

@@ -1,7 +1,7 @@
 // One JSON-RPC peer upstream (a stdio child, a remote SSE or Streamable HTTP session) and its request table:
 // fresh upstream ids mapped back to (session, original id, deadline), progress tokens, subscriptions and fan-out.
 import type { Logger } from '../../plugins/contract.ts'
-import type { UpstreamTransport } from '../upstream/transport.ts'
+import type { SendOptions, UpstreamTransport } from '../upstream/transport.ts'
 import {
   classify,
   errorMessage,
@@ -173,7 +173,13 @@ export class UpstreamConnection {
    * Forwards a client request. The upstream sees a fresh id; the response goes to `sink` with the client's id and type.
    * Returns a cancel function the session keeps for `notifications/cancelled` and disconnects.
    */
-  forward(session: Session, sink: ClientSink, msg: RpcMessage & { id: RpcId; method: string }, raw: string): void {
+  forward(
+    session: Session,
+    sink: ClientSink,
+    msg: RpcMessage & { id: RpcId; method: string },
+    raw: string,
+    options?: SendOptions,
+  ): void {
     const id = ++this.seq
     this.lastActivity = Date.now()
     const entry: Pending = {
@@ -200,15 +206,19 @@ export class UpstreamConnection {
     }
     text ??= replaceTopLevelId(raw, String(id)) ?? JSON.stringify({ ...msg, id })
     this.pending.set(id, entry)
-    session.inflight.set(idKey(msg.id), { cancel: (reason) => this.cancel(id, reason) })
-    this.transport.send(text)
+    session.inflight.set(idKey(msg.id), { cancel: (reason) => this.cancel(id, reason, true) })
+    this.transport.send(text, options)
   }
 
-  /** Client `notifications/cancelled`: tell upstream with its own id and drop whatever answer comes later. */
-  cancel(upstreamId: number, reason: string): void {
+  /**
+   * Client `notifications/cancelled` (or the client went away, `byClient`), or a timeout: tell upstream with its own
+   * id and drop whatever answer comes later.
+   */
+  cancel(upstreamId: number, reason: string, byClient = false): void {
     const entry = this.pending.get(upstreamId)
     if (!entry) return
     this.settle(upstreamId, entry)
+    if (byClient) entry.sink?.cancelled?.(reason)
     if (this.state !== 'closed') {
       this.transport.send(
         JSON.stringify({

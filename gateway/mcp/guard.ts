@@ -1,4 +1,5 @@
 // Every MCP request is authenticated, checked against its project and origin, and turned into an Exchange here.
+import { randomUUID } from 'node:crypto'
 import type { Exchange, Principal } from '../../plugins/contract.ts'
 import type { PluginHost } from '../../plugins/host.ts'
 import { type IncomingRequest, queryParam, type Responder, sendJson } from '../http.ts'
@@ -17,11 +18,18 @@ export interface Guarded {
   principal: Principal
 }
 
-let requestSeq = 0
+/** An id a proxy in front chose (`x-request-id`) is kept when it is short and plain, so one id spans the hops. */
+const INCOMING_ID = /^[A-Za-z0-9._:@-]{8,128}$/
+
+/** Unique across nodes and restarts: the id ties log lines, audit entries and tool calls to one request. */
+export function requestIdOf(req: IncomingRequest): string {
+  const given = req.headers['x-request-id']
+  return given !== undefined && INCOMING_ID.test(given) ? given : randomUUID()
+}
 
 export function makeExchange(req: IncomingRequest, params: Record<string, string>): Exchange {
   return {
-    requestId: `r${(++requestSeq).toString(36)}`,
+    requestId: requestIdOf(req),
     method: req.method,
     path: req.path,
     query: req.query,

@@ -2,6 +2,7 @@
 // right upstream connection. Transports hand it parsed messages and a sink; it never touches HTTP.
 import type { Exchange, Logger, ToolCallRecord } from '../../plugins/contract.ts'
 import type { PluginHost } from '../../plugins/host.ts'
+import type { SendOptions } from '../upstream/transport.ts'
 import { type UpstreamConnection, UpstreamError } from './connection.ts'
 import { errorMessage, idKey, RpcCodes, type RpcId, type RpcMessage, resultMessage } from './json-rpc.ts'
 import { ServerLog } from './server-log.ts'
@@ -14,6 +15,7 @@ import {
   type SharedPlacement,
   type SupervisorLimits,
 } from './supervisor.ts'
+import { traceContext, traceHeaders, withTraceMeta } from './trace.ts'
 import { type UnifiedOptions, UnifiedRouter } from './unified.ts'
 import { negotiateVersion } from './versions.ts'
 
@@ -155,7 +157,7 @@ export class Relay {
     } catch (err) {
       if (err instanceof UpstreamError) sink.respond(errorMessage(msg.id, err.rpcCode, err.message, err.data))
       else {
-        this.opts.logger.error({ err, method: msg.method }, 'relay failed')
+        this.opts.logger.error({ err, method: msg.method, requestId: ex.requestId }, 'relay failed')
         sink.respond(errorMessage(msg.id, RpcCodes.INTERNAL_ERROR, 'internal error'))
       }
     }
@@ -264,11 +266,22 @@ export class Relay {
       return sink.respond(resultMessage(msg.id, {}))
     }
     const watched = this.serverLog(session.projectId, rt.spec.name).watch(sink)
+    let sendOptions: SendOptions | undefined
+    const trace = traceContext(ex, params)
+    if (trace && rt.spec.transport !== 'stdio') sendOptions = traceHeaders(trace)
+    else if (trace) {
+      const traced = withTraceMeta(msg, trace)
+      if (traced) {
+        msg = traced
+        raw = JSON.stringify(traced)
+      }
+    }
     conn.forward(
       session,
       method === 'resources/read' ? this.retryOnExpiry(rt, session, msg, raw, watched, conn) : watched,
       msg,
       raw,
+      sendOptions,
     )
   }
 
@@ -320,6 +333,43 @@ export class Relay {
     const started = performance.now()
     const plugins = this.opts.plugins
     const args = (msg.params as { arguments?: unknown } | undefined)?.arguments
+    const finish = (json: string | null, reason?: string) => {
+      const p = ex.principal
+      const record: ToolCallRecord = {
+        projectId: session.projectId,
+        serverName: rt.spec.name,
+        toolName,
+        principalKind: p?.kind ?? null,
+        principalId: p?.id ?? session.principalId,
+        keyId: p?.kind === 'api-key' ? p.id : null,
+        sessionId: session.id,
+        clientName: session.clientInfo?.name ?? null,
+        status: 'ok',
+        errorCode: null,
+        errorMessage: null,
+        durationMs: Math.round(performance.now() - started),
+        argsSize: args === undefined ? 0 : Buffer.byteLength(JSON.stringify(args)),
+        at: Date.now(),
+        requestId: ex.requestId,
+        arguments: args,
+      }
+      if (json === null) {
+        record.status = 'cancelled'
+        record.errorMessage = reason?.slice(0, 500) ?? null
+      } else classifyToolResponse(json, record, observed.denied)
+      this.opts.logger.debug(
+        {
+          requestId: ex.requestId,
+          project: record.projectId,
+          server: record.serverName,
+          tool: toolName,
+          status: record.status,
+          ms: record.durationMs,
+        },
+        'tool call',
+      )
+      plugins.toolResult(record)
+    }
     const observed: ObservedSink = {
       denied: false,
       settled: false,
@@ -328,25 +378,13 @@ export class Relay {
         if (observed.settled) return
         observed.settled = true
         sink.respond(json)
-        const p = ex.principal
-        const record: ToolCallRecord = {
-          projectId: session.projectId,
-          serverName: rt.spec.name,
-          toolName,
-          principalKind: p?.kind ?? null,
-          principalId: p?.id ?? session.principalId,
-          keyId: p?.kind === 'api-key' ? p.id : null,
-          sessionId: session.id,
-          clientName: session.clientInfo?.name ?? null,
-          status: 'ok',
-          errorCode: null,
-          errorMessage: null,
-          durationMs: Math.round(performance.now() - started),
-          argsSize: args === undefined ? 0 : Buffer.byteLength(JSON.stringify(args)),
-          at: Date.now(),
-        }
-        classifyToolResponse(json, record, observed.denied)
-        plugins.toolResult(record)
+        finish(json)
+      },
+      cancelled: (reason) => {
+        if (observed.settled) return
+        observed.settled = true
+        sink.cancelled?.(reason)
+        finish(null, reason)
       },
       get closed() {
         return sink.closed

@@ -81,6 +81,7 @@ export class ServerLog {
         else this.lastSuccessAt = Date.now()
         sink.respond(json)
       },
+      cancelled: (reason) => sink.cancelled?.(reason),
       get closed() {
         return sink.closed
       },

@@ -60,6 +60,7 @@ export class SessionTracker {
         }
         sink.respond(json)
       },
+      cancelled: (reason) => sink.cancelled?.(reason),
       get closed() {
         return sink.closed
       },

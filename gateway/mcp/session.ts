@@ -9,6 +9,8 @@ export interface ClientSink {
   /** The response; a Streamable POST stream ends after it. */
   respond(json: string): void
   readonly closed: boolean
+  /** The client cancelled the request (or went away): no response will come. Observers record the outcome. */
+  cancelled?(reason: string): void
 }
 
 /** What a session remembers about one request it forwarded, so a cancel or a disconnect can reach upstream. */

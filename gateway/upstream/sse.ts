@@ -18,6 +18,7 @@ import {
 import {
   type BackoffOptions,
   backoffDelay,
+  type SendOptions,
   silentLogger,
   type TransportLogger,
   type UpstreamTransport,
@@ -137,7 +138,7 @@ export class SseTransport implements UpstreamTransport {
     )
   }
 
-  send(message: string): void {
+  send(message: string, options?: SendOptions): void {
     const endpoint = this.endpointUrl
     if (this.state !== 'open' || !endpoint) {
       queueMicrotask(() =>
@@ -148,7 +149,7 @@ export class SseTransport implements UpstreamTransport {
       )
       return
     }
-    void this.post(endpoint, message)
+    void this.post(endpoint, message, options?.headers)
   }
 
   close(): Promise<void> {
@@ -263,8 +264,8 @@ export class SseTransport implements UpstreamTransport {
     return resolved
   }
 
-  private async post(endpoint: URL, message: string): Promise<void> {
-    const headers: Record<string, string> = { ...this.headers, 'content-type': 'application/json' }
+  private async post(endpoint: URL, message: string, extra?: Readonly<Record<string, string>>): Promise<void> {
+    const headers: Record<string, string> = { ...extra, ...this.headers, 'content-type': 'application/json' }
     if (this.protocolVersion) headers['mcp-protocol-version'] = this.protocolVersion
     try {
       const res = await request(endpoint, {

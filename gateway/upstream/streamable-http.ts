@@ -20,6 +20,7 @@ import {
 import {
   type BackoffOptions,
   backoffDelay,
+  type SendOptions,
   silentLogger,
   type TransportLogger,
   type UpstreamTransport,
@@ -107,7 +108,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
     this.state = 'open'
   }
 
-  send(message: string): void {
+  send(message: string, options?: SendOptions): void {
     if (this.state !== 'open') {
       queueMicrotask(() =>
         this.onsendfailure?.(
@@ -117,7 +118,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
       )
       return
     }
-    void this.post(message)
+    void this.post(message, options?.headers)
   }
 
   /** Opens the GET stream for server-initiated messages; call once `notifications/initialized` was sent. Idempotent. */
@@ -138,9 +139,9 @@ export class StreamableHttpTransport implements UpstreamTransport {
     return headers
   }
 
-  private async post(message: string): Promise<void> {
+  private async post(message: string, extra?: Readonly<Record<string, string>>): Promise<void> {
     const base = this.base!
-    const headers = this.requestHeaders('application/json, text/event-stream')
+    const headers = { ...extra, ...this.requestHeaders('application/json, text/event-stream') }
     headers['content-type'] = 'application/json'
     const sentSession = this.session
     try {

@@ -18,7 +18,7 @@ export interface UpstreamTransport {
    * Sends one serialized JSON-RPC message (object, never a batch). Never throws for I/O failures: they arrive through
    * `onsendfailure` (this message could not be delivered) or `onerror`/`onclose` (the connection is in trouble).
    */
-  send(message: string): void
+  send(message: string, options?: SendOptions): void
   /**
    * One whole JSON-RPC message (a single object's text) from the upstream, with the value the transport already
    * parsed to validate it, so the layer above need not parse it again.
@@ -36,6 +36,11 @@ export interface UpstreamTransport {
   onclose?: (reason?: Error) => void
   /** Graceful stop; resolves once everything (process group, sockets) is gone. Idempotent. */
   close(): Promise<void>
+}
+
+/** Per-message extras. HTTP transports send `headers` with this message's POST (W3C `traceparent`); stdio ignores them. */
+export interface SendOptions {
+  headers?: Readonly<Record<string, string>>
 }
 
 /** The pino-compatible subset transports log through (structurally a subset of the plugin contract's `Logger`). */

@@ -1,6 +1,6 @@
 // The `apiKeys()` plugin: authenticates `Authorization: Bearer mcp_proj_…` from an in-memory cache of key hashes,
 // so the data plane never waits on the database; last use is written in batches.
-import type { Logger, McpoPlugin, Principal } from '../contract.ts'
+import type { AuditEvent, Logger, McpoPlugin, Principal } from '../contract.ts'
 import type { ApiKey, Store } from '../storage/port.ts'
 import { bearerKey, hashApiKey } from './keys.ts'
 
@@ -26,6 +26,9 @@ export function apiKeys(options: ApiKeysOptions = {}): ApiKeysPlugin {
   const touchFlushMs = options.touchFlushMs ?? 10_000
   let byHash = new Map<string, ApiKey>()
   const touched = new Map<string, Date>()
+  /** Keys never used before whose first use this process already audited. */
+  const announced = new Set<string>()
+  let audit: ((event: AuditEvent) => void) | undefined
   let storage: Store
   let log: Logger
   let timers: NodeJS.Timeout[] = []
@@ -69,6 +72,7 @@ export function apiKeys(options: ApiKeysOptions = {}): ApiKeysPlugin {
     async setup(ctx) {
       storage = ctx.storage
       log = ctx.logger
+      audit = ctx.audit
       await refresh()
       const reload = setInterval(() => {
         // A slow database must not pile up reloads.
@@ -95,6 +99,21 @@ export function apiKeys(options: ApiKeysOptions = {}): ApiKeysPlugin {
       const now = Date.now()
       if (row.expiresAt !== null && row.expiresAt.getTime() <= now) return null
       touched.set(row.id, new Date(now))
+      if (row.lastUsedAt === null && audit && !announced.has(row.id)) {
+        // A key's first use is a security event: a leaked key shows up here before anything else.
+        announced.add(row.id)
+        audit({
+          action: 'key.first_used',
+          at: now,
+          projectId: row.projectId,
+          actor: { type: 'api-key', id: row.id },
+          target: { type: 'api-key', id: row.id },
+          after: { name: row.name, prefix: row.prefix },
+          ip: ex.ip,
+          userAgent: ex.headers['user-agent'] ?? null,
+          requestId: ex.requestId,
+        })
+      }
       return {
         kind: 'api-key',
         id: row.id,

@@ -3,6 +3,7 @@
 import type { AuditEvent, Logger, McpoPlugin, PluginContext, ToolCallRecord } from '../contract.ts'
 import type { NewAuditEvent, NewToolCall, Store } from '../storage/port.ts'
 import { eventHash } from './chain.ts'
+import { type Capture, captureArguments, compileCapture, settingsOf } from './project-settings.ts'
 import { redact } from './redact.ts'
 
 export { verifyAuditChain } from './chain.ts'
@@ -16,7 +17,10 @@ export interface AuditOptions {
   batchSize?: number
   /** Events held in memory at most (audit and tool calls each); beyond it new ones are dropped, counted and logged. */
   queueLimit?: number
-  /** Audit events and tool calls older than this are purged (checked hourly). Default 90; 0 keeps everything. */
+  /**
+   * Audit events and tool calls older than this are purged (checked hourly). Default 90; 0 keeps everything. A
+   * project's `settings.observability.retentionDays` overrides it for that project.
+   */
   retentionDays?: number
   /** Record tool-call outcomes in `tool_calls` (arguments never, only their size). Default true. */
   toolCalls?: boolean
@@ -35,6 +39,10 @@ export interface AuditPlugin extends McpoPlugin {
   stats(): AuditStats
   /** Writes everything queued now (tests, shutdown). */
   flush(): Promise<void>
+  /** Re-reads a project's observability settings (retention, argument capture) after the API changed them. */
+  refreshProject(projectId: string): Promise<void>
+  /** Runs the retention purge now; returns what it deleted. */
+  purge(): Promise<{ auditEvents: number; toolCalls: number }>
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -67,6 +75,30 @@ export function audit(options: AuditOptions = {}): AuditPlugin {
   let failuresInRow = 0
   let closed = false
   let lastDropLog = 0
+  /** Projects with their own retention (days), and those capturing arguments. */
+  const retention = new Map<string, number>()
+  const capture = new Map<string, Capture>()
+  let settingsTimer: NodeJS.Timeout | null = null
+
+  const applySettings = (projectId: string, settings: Record<string, unknown> | null) => {
+    const s = settings ? settingsOf(settings) : null
+    if (s?.retentionDays) retention.set(projectId, s.retentionDays)
+    else retention.delete(projectId)
+    const c = s ? compileCapture(s) : null
+    if (c) capture.set(projectId, c)
+    else capture.delete(projectId)
+  }
+
+  async function loadSettings(): Promise<void> {
+    try {
+      const projects = await store.projects.list({ includeArchived: true })
+      const seen = new Set(projects.map((p) => p.id))
+      for (const id of [...retention.keys(), ...capture.keys()]) if (!seen.has(id)) applySettings(id, null)
+      for (const p of projects) applySettings(p.id, p.settings)
+    } catch (err) {
+      log.warn({ err }, 'reading project observability settings failed; keeping the last ones')
+    }
+  }
 
   const drop = (what: string) => {
     stats.dropped++
@@ -133,29 +165,56 @@ export function audit(options: AuditOptions = {}): AuditPlugin {
     stats.written += batch.length
   }
 
-  async function purge(): Promise<void> {
-    if (retentionDays === 0) return
-    const before = new Date(Date.now() - retentionDays * DAY)
+  /** Each project with its own retention first, then everything else under the default. */
+  async function purge(): Promise<{ auditEvents: number; toolCalls: number }> {
+    const out = { auditEvents: 0, toolCalls: 0 }
+    const now = Date.now()
     try {
-      const [a, t] = [await store.audit.prune(before), await store.toolCalls.prune(before)]
-      if (a || t) log.info({ auditEvents: a, toolCalls: t, before }, 'purged activity past retention')
+      for (const [projectId, days] of retention) {
+        const before = new Date(now - days * DAY)
+        out.auditEvents += await store.audit.prune(before, { projectId })
+        out.toolCalls += await store.toolCalls.prune(before, { projectId })
+      }
+      if (retentionDays > 0) {
+        const before = new Date(now - retentionDays * DAY)
+        const exceptProjects = [...retention.keys()]
+        out.auditEvents += await store.audit.prune(before, { exceptProjects })
+        out.toolCalls += await store.toolCalls.prune(before, { exceptProjects })
+        // Client sessions last seen before the window go too (they are per project only through their tool calls).
+        await store.clientSessions.prune(before)
+      }
+      if (out.auditEvents || out.toolCalls) log.info(out, 'purged activity past retention')
     } catch (err) {
       log.error({ err }, 'activity purge failed')
     }
+    return out
   }
 
   const plugin: AuditPlugin = {
     name: AUDIT_PLUGIN,
     options,
-    setup(ctx: PluginContext) {
+    async setup(ctx: PluginContext) {
       store = ctx.storage
       log = ctx.logger
-      if (retentionDays > 0) {
-        purger = setInterval(() => void purge(), 3_600_000)
-        purger.unref()
-        firstPurge = setTimeout(() => void purge(), 10_000)
-        firstPurge.unref()
-      }
+      await loadSettings()
+      // Settings changed on another node reach this one within a minute.
+      settingsTimer = setInterval(() => void loadSettings(), 60_000)
+      settingsTimer.unref()
+      purger = setInterval(() => void purge(), 3_600_000)
+      purger.unref()
+      firstPurge = setTimeout(() => void purge(), 10_000)
+      firstPurge.unref()
+    },
+    async refreshProject(projectId: string) {
+      const p = await store.projects.get(projectId)
+      applySettings(projectId, p?.settings ?? null)
+    },
+    purge,
+    health() {
+      if (failuresInRow >= 3) return { ok: false, reason: `the last ${failuresInRow} audit writes failed` }
+      const queued = events.length + calls.length
+      if (queued >= queueLimit * 0.9) return { ok: false, reason: `audit queue nearly full (${queued} waiting)` }
+      return { ok: true }
     },
     audit(e: AuditEvent) {
       if (closed || events.length >= queueLimit) return drop('audit')
@@ -181,6 +240,7 @@ export function audit(options: AuditOptions = {}): AuditPlugin {
       closed = true
       if (timer) clearTimeout(timer)
       if (purger) clearInterval(purger)
+      if (settingsTimer) clearInterval(settingsTimer)
       if (firstPurge) clearTimeout(firstPurge)
       await flush()
       // One more try for what a failed write left behind; after that it is logged as lost, never silently.
@@ -195,6 +255,7 @@ export function audit(options: AuditOptions = {}): AuditPlugin {
   if (recordTools) {
     plugin.onToolResult = (r: ToolCallRecord) => {
       if (closed || calls.length >= queueLimit) return drop('tool-call')
+      const cap = capture.get(r.projectId)
       calls.push({
         projectId: r.projectId,
         serverName: r.serverName,
@@ -208,6 +269,8 @@ export function audit(options: AuditOptions = {}): AuditPlugin {
         errorMessage: r.errorMessage,
         durationMs: r.durationMs,
         argsSize: r.argsSize,
+        requestId: r.requestId ?? null,
+        arguments: cap ? captureArguments(r.arguments, r.argsSize, cap) : null,
         createdAt: new Date(r.at),
       })
       if (calls.length >= batchSize) void flush()

@@ -81,7 +81,7 @@ export interface TeamsRepo {
   list(): Promise<Team[]>
   update(id: string, patch: TeamPatch): Promise<Team | null>
   delete(id: string): Promise<boolean>
-  /** Config apply at boot: creates the team or updates its name and description. */
+  /** Config apply at boot: creates the team or updates its name and description, and marks it config-owned. */
   upsertBySlug(team: NewTeam): Promise<Team>
   /** Takes a row lock until the transaction ends (serialises last-owner checks). */
   lock(id: string): Promise<boolean>

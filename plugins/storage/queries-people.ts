@@ -110,10 +110,11 @@ export function teamsRepo(sql: Sql): TeamsRepo {
     },
     async upsertBySlug(t) {
       const [row] = await sql<Team>`
-        INSERT INTO teams (slug, name, description)
-        VALUES (${t.slug}, ${t.name}, coalesce(${t.description}::text, ''))
+        INSERT INTO teams (slug, name, description, source)
+        VALUES (${t.slug}, ${t.name}, coalesce(${t.description}::text, ''), 'config')
         ON CONFLICT ON CONSTRAINT teams_slug_key DO UPDATE SET
           name = excluded.name,
+          source = 'config',
           description = coalesce(${t.description}::text, teams.description),
           updated_at = now()
         RETURNING *`

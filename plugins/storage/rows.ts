@@ -29,6 +29,8 @@ export interface Team {
   slug: string
   name: string
   description: string
+  /** 'config': declared in mcpo.config.ts (read-only in the API). Absent before migration 005. */
+  source?: 'ui' | 'config'
   createdAt: Date
   updatedAt: Date
 }

@@ -24,3 +24,6 @@ ALTER TABLE tool_calls ADD COLUMN request_id text;
 ALTER TABLE tool_calls ADD COLUMN arguments jsonb;
 CREATE INDEX audit_events_project_created_idx ON audit_events (project_id, created_at);
 CREATE INDEX tool_calls_project_created_idx ON tool_calls (project_id, created_at);
+
+-- Teams declared in mcpo.config.ts are marked like projects, servers and keys: the API may not rename or delete them.
+ALTER TABLE teams ADD COLUMN source text NOT NULL DEFAULT 'ui' CHECK (source IN ('ui', 'config'));
