@@ -91,6 +91,34 @@ if (down && process.env.CI === 'true') {
       }
     })
 
+    it('fails a statement that does not answer within queryTimeoutMs with STORAGE_TIMEOUT, then works on', async () => {
+      const schema = freshSchema()
+      const store = await openPostgresStore({ url, schema, max: 2, queryTimeoutMs: 500, logger: silent })
+      try {
+        await store.migrate()
+        await store.projects.create({ id: 'locked', name: 'Locked' })
+        let release: () => void = () => {}
+        const held = new Promise<void>((r) => {
+          release = r
+        })
+        // Another session holds the table: the store's read waits on the lock, as it would on a dead connection.
+        const locker = admin.begin(async (tx) => {
+          await tx`LOCK TABLE ${tx(schema)}.projects IN ACCESS EXCLUSIVE MODE`
+          await held
+        })
+        await new Promise((r) => setTimeout(r, 200))
+        const started = Date.now()
+        await assert.rejects(store.projects.list(), (err: unknown) => isGatewayError(err, 'MCPO_ERR_STORAGE_TIMEOUT'))
+        const waited = Date.now() - started
+        assert.ok(waited >= 450 && waited < 3000, `gave up after ${waited} ms`)
+        release()
+        await locker
+        assert.equal((await store.projects.get('locked'))?.name, 'Locked')
+      } finally {
+        await store.close()
+      }
+    })
+
     it('rejects a schema name that is not a plain identifier', async () => {
       await assert.rejects(openPostgresStore({ url, schema: 'x; DROP TABLE users' }), (err: unknown) =>
         isGatewayError(err, 'MCPO_ERR_CONFIG'),

@@ -14,6 +14,11 @@ export interface PostgresStoreOptions {
   max?: number
   /** Seconds to wait for a connection (default 5). */
   connectTimeoutS?: number
+  /**
+   * A statement that has not answered after this long is cancelled and fails with MCPO_ERR_STORAGE_TIMEOUT (503),
+   * so a request caught on a connection that died with the network never hangs (default 15000).
+   */
+  queryTimeoutMs?: number
   logger?: StorageLogger
 }
 
@@ -56,7 +61,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   logger?.debug({ where, schema }, 'storage: postgres connected')
   return createStore({
     kind: 'postgres',
-    driver: postgresDriver(sql, false),
+    driver: postgresDriver(sql, false, options.queryTimeoutMs ?? 15_000),
     where,
     logger,
     async release() {
@@ -75,17 +80,34 @@ async function createSchema(sql: postgres.Sql, schema: string): Promise<void> {
   }
 }
 
-function postgresDriver(sql: postgres.Sql | postgres.TransactionSql, inTransaction: boolean): Driver {
+function postgresDriver(
+  sql: postgres.Sql | postgres.TransactionSql,
+  inTransaction: boolean,
+  timeoutMs: number,
+): Driver {
   return {
     inTransaction,
-    async query(strings, values) {
-      return (await sql(strings, ...(values as postgres.ParameterOrFragment<never>[]))) as unknown as Row[]
+    query(strings, values) {
+      const pending = sql(strings, ...(values as postgres.ParameterOrFragment<never>[]))
+      let timer: NodeJS.Timeout | undefined
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          // Ask the server to stop too; if the connection is dead the cancel fails, and that is fine.
+          pending.cancel()
+          reject(
+            new GatewayError('MCPO_ERR_STORAGE_TIMEOUT', `the database did not answer within ${timeoutMs} ms`, {
+              details: { retryAfterS: 5 },
+            }),
+          )
+        }, timeoutMs)
+      })
+      return Promise.race([pending as unknown as Promise<Row[]>, deadline]).finally(() => clearTimeout(timer))
     },
     async unsafe(text) {
       await sql.unsafe(text)
     },
     begin<T>(fn: (tx: Driver) => Promise<T>): Promise<T> {
-      return (sql as postgres.Sql).begin((tx) => fn(postgresDriver(tx, true))) as Promise<T>
+      return (sql as postgres.Sql).begin((tx) => fn(postgresDriver(tx, true, timeoutMs))) as Promise<T>
     },
   }
 }
