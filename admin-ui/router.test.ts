@@ -28,6 +28,7 @@ describe('parseRoute / hrefOf', () => {
       '/admin/system/projects',
       '/admin/system/keys',
       '/admin/system/catalog',
+      '/admin/system/project-templates',
       '/admin/system/status',
     ]) {
       const r = parseRoute(p)

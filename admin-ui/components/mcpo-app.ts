@@ -221,6 +221,7 @@ export class McpoApp extends LitElement {
         if (r.page === 'projects') return html`<mcpo-admin-projects></mcpo-admin-projects>`
         if (r.page === 'keys') return html`<mcpo-admin-keys></mcpo-admin-keys>`
         if (r.page === 'catalog') return html`<mcpo-admin-catalog></mcpo-admin-catalog>`
+        if (r.page === 'project-templates') return html`<mcpo-admin-project-templates></mcpo-admin-project-templates>`
         return html`<mcpo-admin-status></mcpo-admin-status>`
       case 'home':
         return loading()
