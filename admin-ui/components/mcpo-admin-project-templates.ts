@@ -72,6 +72,9 @@ export class McpoAdminProjectTemplates extends LitElement {
       .short {
         max-width: 320px;
       }
+      .nowrap {
+        white-space: nowrap;
+      }
     `,
   ]
   /** The create form's content; null while it is closed. */
@@ -152,7 +155,7 @@ export class McpoAdminProjectTemplates extends LitElement {
                           t.servers.length
                             ? t.servers.map(
                                 (s) =>
-                                  html`<div><span class="mono">${s.name}</span> <span class="muted small">(${catalogName(s.templateId)})</span></div>`,
+                                  html`<div class="nowrap"><span class="mono">${s.name}</span> <span class="muted small hide-narrow">(${catalogName(s.templateId)})</span></div>`,
                               )
                             : html`<span class="muted">none</span>`
                         }</td>

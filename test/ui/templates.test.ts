@@ -130,6 +130,13 @@ describe('project templates and secrets in Chromium', { skip }, () => {
       await page.getByRole('button', { name: 'Create template' }).click()
       await page.locator('tr', { hasText: 'Knowledge base' }).getByText('kb-memory').waitFor()
       await shot('project-templates')
+      await page.setViewportSize({ width: 390, height: 844 })
+      await page.getByRole('button', { name: 'New template' }).click()
+      await page.getByLabel('Server name for Memory').waitFor()
+      await shot('project-templates-390')
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+      assert.ok(overflow <= 0, `the templates page scrolls sideways by ${overflow}px`)
+      await page.setViewportSize({ width: 1280, height: 860 })
       const templates = await api('GET', '/api/project-templates')
       assert.equal(templates.body.length, 1)
       assert.deepEqual(
