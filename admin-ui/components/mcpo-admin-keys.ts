@@ -77,11 +77,15 @@ export class McpoAdminKeys extends LitElement {
       .edit-row td {
         background: var(--surface-2, transparent);
       }
+      /* Top-aligned, so a field's error below it does not push its neighbours; the buttons line up with the inputs. */
       .edit {
         display: flex;
         flex-wrap: wrap;
-        align-items: flex-end;
+        align-items: flex-start;
         gap: 12px;
+      }
+      .edit > button {
+        margin-top: 22px;
       }
       .edit .field {
         min-width: 150px;
