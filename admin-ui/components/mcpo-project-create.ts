@@ -52,11 +52,21 @@ export class McpoProjectCreate extends LitElement {
   private choose(id: string): void {
     this.templateId = id
     const vars: Variables = {}
+    // Until the catalog is there, nothing to prefill: willUpdate comes back when it arrives.
+    if (!this.catalog.value) {
+      this.variables = vars
+      return
+    }
     for (const s of this.template?.servers ?? []) {
       const c = this.catalog.value?.find((t) => t.id === s.templateId)
       vars[s.name] = { env: { ...(c?.envTemplate ?? {}) }, headers: { ...(c?.headersTemplate ?? {}) } }
     }
     this.variables = vars
+  }
+
+  override willUpdate(): void {
+    const t = this.template
+    if (t && this.catalog.value && t.servers.some((s) => !(s.name in this.variables))) this.choose(this.templateId)
   }
 
   private setVar(server: string, kind: 'env' | 'headers', key: string, value: string): void {
