@@ -5,56 +5,16 @@ import { css, html, LitElement, nothing } from 'lit'
 import type { ApiKey, Page, Project } from '../api-types.ts'
 import { Action } from '../controllers/action.ts'
 import { Resource } from '../controllers/resource.ts'
+import { type KeyDraft as Draft, dateValue, keyEditBody, type RateLimit } from '../lib/key-edit.ts'
 import { projectHref } from '../router.ts'
 import { base } from '../styles.ts'
 import { empty, errorAlert, fieldError, loading, time } from './parts.ts'
 import { consumeApi, notify, shared } from './ui2-shared.ts'
 import './mcpo-confirm-button.ts'
 
-interface RateLimit {
-  requests: number
-  perSeconds: number
-}
 type AdminKey = ApiKey & { projectName: string; rateLimit: RateLimit | null }
 type Status = '' | 'active' | 'expired' | 'revoked'
-interface Draft {
-  expires: string
-  requests: string
-  perSeconds: string
-}
-
 const LIMIT = 50
-
-/** The date input's value of an ISO time, in local time (the input has no zone). */
-function dateValue(iso: string | null): string {
-  if (!iso) return ''
-  const d = new Date(iso)
-  const pad = (n: number) => String(n).padStart(2, '0')
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`
-}
-
-/** The draft as the PUT body, or the field errors that stop it. */
-export function draftBody(
-  d: Draft,
-):
-  | { ok: true; body: { expiresAt: string | null; rateLimit: RateLimit | null } }
-  | { ok: false; errors: Record<string, string> } {
-  const errors: Record<string, string> = {}
-  // A key expires at the end of the chosen day, so "today" still works until midnight.
-  const expiresAt = d.expires ? new Date(`${d.expires}T23:59:59`) : null
-  if (expiresAt && !(expiresAt.getTime() > Date.now())) errors.expiresAt = 'Choose a day from today on'
-  const [req, per] = [d.requests.trim(), d.perSeconds.trim()]
-  let rateLimit: RateLimit | null = null
-  if (req || per) {
-    const requests = Number(req)
-    const perSeconds = Number(per)
-    if (!Number.isInteger(requests) || requests < 1) errors.requests = 'A whole number, 1 or more'
-    if (!Number.isInteger(perSeconds) || perSeconds < 1) errors.perSeconds = 'A whole number of seconds, 1 or more'
-    rateLimit = { requests, perSeconds }
-  }
-  if (Object.keys(errors).length) return { ok: false, errors }
-  return { ok: true, body: { expiresAt: expiresAt?.toISOString() ?? null, rateLimit } }
-}
 
 export class McpoAdminKeys extends LitElement {
   static override properties = {
@@ -150,7 +110,7 @@ export class McpoAdminKeys extends LitElement {
 
   private async save(e: Event, k: AdminKey) {
     e.preventDefault()
-    const checked = draftBody(this.draft)
+    const checked = keyEditBody(this.draft)
     this.draftErrors = checked.ok ? {} : checked.errors
     if (!checked.ok) return
     const ok = await this.action.run(
