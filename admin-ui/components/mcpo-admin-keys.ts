@@ -35,7 +35,7 @@ export class McpoAdminKeys extends LitElement {
         display: block;
       }
       .edit-row td {
-        background: var(--surface-2, transparent);
+        background: var(--bg);
       }
       /* Top-aligned, so a field's error below it does not push its neighbours; the buttons line up with the inputs. */
       .edit {
