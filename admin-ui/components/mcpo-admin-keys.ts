@@ -34,6 +34,11 @@ export class McpoAdminKeys extends LitElement {
       :host {
         display: block;
       }
+      /* The sr-only header is absolutely placed: without a positioned frame it escapes the table's scroll box and
+         widens the page on a phone. */
+      .table-wrap {
+        position: relative;
+      }
       .edit-row td {
         background: var(--bg);
       }

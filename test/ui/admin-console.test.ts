@@ -211,6 +211,15 @@ describe('admin console: keys, projects and teams in Chromium', { skip }, () => 
       await pager('1–1 of 1').waitFor()
       assert.deepEqual(await keyNames(), ['beta-deploy'])
       await shot('admin-keys-revoked')
+
+      // On a phone the page itself does not scroll sideways (only the table does, inside its frame).
+      await page.setViewportSize({ width: 390, height: 844 })
+      await page.getByLabel('Status').selectOption('')
+      await pager('1–3 of 3').waitFor()
+      await shot('admin-keys-390')
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+      assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`)
+      await page.setViewportSize({ width: 1280, height: 860 })
       // The console's edits are audited in their projects like any other key change.
       for (const [project, action] of [
         ['alpha', 'api_key.update'],
