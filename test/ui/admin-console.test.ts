@@ -219,6 +219,16 @@ describe('admin console: keys, projects and teams in Chromium', { skip }, () => 
       await shot('admin-keys-390')
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
       assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`)
+      for (const [path, row] of [
+        ['users', 'admin@example.com'],
+        ['projects', 'Alpha'],
+        ['teams', 'Platform'],
+      ]) {
+        await page.goto(`${gw.url}/admin/system/${path}`)
+        await page.locator('tbody tr', { hasText: row }).first().waitFor()
+        const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+        assert.ok(wide <= 0, `/admin/system/${path} scrolls sideways by ${wide}px`)
+      }
       await page.setViewportSize({ width: 1280, height: 860 })
       // The console's edits are audited in their projects like any other key change.
       for (const [project, action] of [
