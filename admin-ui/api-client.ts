@@ -143,7 +143,9 @@ export class ApiClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        credentials: this.baseUrl ? 'include' : 'same-origin',
+        // A bearer token needs no cookie; sending one across origins would also need CORS with credentials, which
+        // the gateway never allows (security.corsOrigins is for bearer calls only).
+        credentials: this.baseUrl && !this.token ? 'include' : 'same-origin',
         signal: options.signal,
       })
     } catch (err) {

@@ -191,3 +191,16 @@ export interface ToolCallStats {
   p95Ms: number | null
   callsPerMinute: number
 }
+
+/** A project template (GET /api/project-templates): what a new project starts with. */
+export interface ProjectTemplate {
+  id: string
+  name: string
+  description: string
+  servers: { name: string; templateId: string; description?: string; enabled: boolean; autoStart: boolean }[]
+  policies: { effect: 'allow' | 'deny'; serverPattern: string; toolPattern: string; roles: string[] }[]
+  roles: ({ email: string; role: string } | { team: string; role: string })[]
+  settings: Record<string, unknown>
+  createdAt: string
+  updatedAt: string
+}

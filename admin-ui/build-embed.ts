@@ -1,6 +1,7 @@
 // Bundles admin-ui/embed.ts into one self-contained ES module, `mcpo-embed.js`, for admins' own portals, with the
-// example page beside it. Same esbuild settings as the console bundle (admin-ui/build.ts).
-import { copyFileSync, mkdirSync } from 'node:fs'
+// example page beside it. Same esbuild settings as the console bundle; admin-ui/build.ts runs it with every build, so
+// the gateway serves both at /admin/embed/.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
@@ -12,7 +13,7 @@ export async function buildEmbed(options: { outdir: string; minify?: boolean }):
   const { build } = await import('esbuild')
   mkdirSync(options.outdir, { recursive: true })
   const outfile = join(options.outdir, 'mcpo-embed.js')
-  await build({
+  const result = await build({
     entryPoints: [EMBED_ENTRY],
     outfile,
     bundle: true,
@@ -20,10 +21,18 @@ export async function buildEmbed(options: { outdir: string; minify?: boolean }):
     target: ['chrome111', 'firefox115', 'safari16.4'],
     minify: options.minify ?? true,
     legalComments: 'none',
+    write: false,
     logLevel: 'silent',
     tsconfigRaw: { compilerOptions: { useDefineForClassFields: true, verbatimModuleSyntax: true } },
   })
-  copyFileSync(EMBED_EXAMPLE, join(options.outdir, 'embed.html'))
+  // A gateway starting while another one builds must never read half a file: write aside, then rename.
+  const writeAtomic = (path: string, data: string | Uint8Array) => {
+    const tmp = `${path}.${process.pid}.${Date.now()}.tmp`
+    writeFileSync(tmp, data)
+    renameSync(tmp, path)
+  }
+  for (const file of result.outputFiles) writeAtomic(file.path, file.contents)
+  writeAtomic(join(options.outdir, 'embed.html'), readFileSync(EMBED_EXAMPLE))
   return outfile
 }
 

@@ -19,6 +19,8 @@ describe('ensureAdminUi', () => {
     assert.deepEqual(logged, ['built the admin UI'])
     for (const name of first.assets) assert.ok(existsSync(join(dist, 'assets', name)), name)
     assert.match(first.entry.script, /^main-[A-Z0-9]+\.js$/)
+    assert.ok(readFileSync(join(dist, 'embed', first.embed.script), 'utf8').includes('mcpo-embed-servers'))
+    assert.ok(existsSync(join(dist, 'embed', first.embed.example)), 'the example page beside the embed bundle')
 
     const html = readFileSync(join(dist, 'index.html'), 'utf8')
     assert.ok(html.includes(`<script type="module" src="/admin/assets/${first.entry.script}"></script>`))

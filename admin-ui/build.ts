@@ -1,12 +1,14 @@
 // Bundles the admin UI with esbuild into admin-ui/dist: content-hashed assets under dist/assets, an index.html with
 // no inline script or style (so `default-src 'self'` holds), and a manifest naming the source hash it was built
-// from. The gateway calls ensureAdminUi() at boot, so users never run a build step: a missing or stale dist (any
-// source file changed) is rebuilt, an up-to-date one costs one hash of the sources.
+// from; the embeddable views (admin-ui/build-embed.ts) go to dist/embed in the same build. The gateway calls
+// ensureAdminUi() at boot, so users never run a build step: a missing or stale dist (any source file changed) is
+// rebuilt, an up-to-date one costs one hash of the sources.
 // Run by hand with `npm run build:ui`.
 import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, join, relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { buildEmbed } from './build-embed.ts'
 
 export const ADMIN_UI_DIR = import.meta.dirname
 export const DIST_DIR = join(ADMIN_UI_DIR, 'dist')
@@ -19,6 +21,8 @@ export interface Manifest {
   /** Asset file names under dist/assets. */
   assets: string[]
   entry: { script: string; style: string; icon: string }
+  /** File names under dist/embed: the embeddable views' bundle and the example page. */
+  embed: { script: string; example: string }
 }
 
 interface Log {
@@ -101,20 +105,23 @@ export async function buildAdminUi(
   const dist = options.dist ?? DIST_DIR
   const hash = options.hash ?? sourceHash()
   const { build } = await import('esbuild')
-  const result = await build({
-    entryPoints: { main: join(ADMIN_UI_DIR, 'main.ts'), page: join(ADMIN_UI_DIR, 'page.css') },
-    bundle: true,
-    format: 'esm',
-    target: ['chrome111', 'firefox115', 'safari16.4'],
-    minify: options.minify ?? true,
-    sourcemap: 'linked',
-    legalComments: 'none',
-    entryNames: '[name]-[hash]',
-    outdir: join(dist, 'assets'),
-    write: false,
-    logLevel: 'silent',
-    tsconfigRaw: { compilerOptions: { useDefineForClassFields: true, verbatimModuleSyntax: true } },
-  })
+  const [embedFile, result] = await Promise.all([
+    buildEmbed({ outdir: join(dist, 'embed'), minify: options.minify }),
+    build({
+      entryPoints: { main: join(ADMIN_UI_DIR, 'main.ts'), page: join(ADMIN_UI_DIR, 'page.css') },
+      bundle: true,
+      format: 'esm',
+      target: ['chrome111', 'firefox115', 'safari16.4'],
+      minify: options.minify ?? true,
+      sourcemap: 'linked',
+      legalComments: 'none',
+      entryNames: '[name]-[hash]',
+      outdir: join(dist, 'assets'),
+      write: false,
+      logLevel: 'silent',
+      tsconfigRaw: { compilerOptions: { useDefineForClassFields: true, verbatimModuleSyntax: true } },
+    }),
+  ])
   const assetsDir = join(dist, 'assets')
   mkdirSync(assetsDir, { recursive: true })
   const assets: string[] = []
@@ -135,6 +142,7 @@ export async function buildAdminUi(
     builtAt: new Date().toISOString(),
     assets: assets.sort(),
     entry: { script: pick(/^main-.*\.js$/), style: pick(/^page-.*\.css$/), icon },
+    embed: { script: basename(embedFile), example: 'embed.html' },
   }
   writeAtomic(join(dist, 'index.html'), indexHtml(manifest.entry))
   writeAtomic(join(dist, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`)
@@ -151,7 +159,7 @@ export async function ensureAdminUi(options: { dist?: string; logger?: Log } = {
   const dist = options.dist ?? DIST_DIR
   const current = readManifest(dist)
   const hash = sourceHash()
-  if (current && current.sourceHash === hash) return current
+  if (current?.sourceHash === hash && current.embed) return current
   const started = Date.now()
   const manifest = await buildAdminUi({ dist, hash })
   options.logger?.info(

@@ -24,7 +24,11 @@ describe('parseRoute / hrefOf', () => {
       '/admin/projects/demo/activity',
       '/admin/projects/demo/settings',
       '/admin/system/users',
+      '/admin/system/teams',
+      '/admin/system/projects',
+      '/admin/system/keys',
       '/admin/system/catalog',
+      '/admin/system/project-templates',
       '/admin/system/status',
     ]) {
       const r = parseRoute(p)

@@ -54,7 +54,8 @@ export abstract class EmbedBase extends LitElement {
     token: {},
     projectId: { attribute: 'project-id' },
   }
-  static override styles = [tokens, base, shared]
+  // Tokens last: `base` makes every host inherit its font, which on a portal page may be the browser's serif default.
+  static override styles = [base, shared, tokens]
   declare apiBase: string
   declare token: string
   declare projectId: string

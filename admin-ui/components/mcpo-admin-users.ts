@@ -36,6 +36,11 @@ export class McpoAdminUsers extends LitElement {
       :host {
         display: block;
       }
+      /* The sr-only header is absolutely placed: without a positioned frame it escapes the table's scroll box and
+         widens the page on a phone. */
+      .table-wrap {
+        position: relative;
+      }
     `,
   ]
   declare search: string

@@ -18,6 +18,9 @@ import './mcpo-teams-page.ts'
 import './mcpo-team-page.ts'
 import './mcpo-project-page.ts'
 import './index-ui2.ts'
+import './mcpo-admin-keys.ts'
+import './mcpo-admin-projects.ts'
+import './mcpo-admin-teams.ts'
 
 /** Events any page may send up to the app. */
 export interface AppEvents {
@@ -214,7 +217,11 @@ export class McpoApp extends LitElement {
       case 'system':
         if (!user.isAdmin) return this.notFound('Only administrators can see this page.')
         if (r.page === 'users') return html`<mcpo-admin-users></mcpo-admin-users>`
+        if (r.page === 'teams') return html`<mcpo-admin-teams></mcpo-admin-teams>`
+        if (r.page === 'projects') return html`<mcpo-admin-projects></mcpo-admin-projects>`
+        if (r.page === 'keys') return html`<mcpo-admin-keys></mcpo-admin-keys>`
         if (r.page === 'catalog') return html`<mcpo-admin-catalog></mcpo-admin-catalog>`
+        if (r.page === 'project-templates') return html`<mcpo-admin-project-templates></mcpo-admin-project-templates>`
         return html`<mcpo-admin-status></mcpo-admin-status>`
       case 'home':
         return loading()

@@ -71,6 +71,7 @@ export class McpoServerForm extends LitElement {
         overflow: hidden;
       }
       .seg label {
+        position: relative;
         margin: 0;
         padding: 6px 12px;
         cursor: pointer;
@@ -80,8 +81,13 @@ export class McpoServerForm extends LitElement {
       .seg label:last-child {
         border-right: 0;
       }
+      /* Hidden but focusable; the base width: 100% would make an absolute input as wide as the page (sideways scroll). */
       .seg input {
         position: absolute;
+        inset: 0;
+        width: 100%;
+        height: 100%;
+        margin: 0;
         opacity: 0;
         pointer-events: none;
       }

@@ -213,6 +213,7 @@ export class McpoServersTab extends LitElement {
     const busy = this.act.busy && this.act.subject === s.name
     const target = s.transport === 'stdio' ? [s.command, ...s.args].join(' ') : (s.url ?? '')
     const readOnly = s.source === 'config'
+    const secrets = Object.keys(s.env).length + Object.keys(s.headers).length
     return html`<article class="card server" aria-label=${s.name}>
       <header>
         <h3><a href=${projectHref(this.project.id, 'servers', s.name)}>${s.name}</a></h3>
@@ -224,7 +225,7 @@ export class McpoServersTab extends LitElement {
         <span>${TRANSPORT[s.transport]}</span>
         ${s.status.pid ? html`<span>pid ${s.status.pid}</span>` : nothing}
         ${s.status.restarts ? html`<span>${s.status.restarts} restarts</span>` : nothing}
-        ${Object.keys(s.env).length + Object.keys(s.headers).length ? html`<span>${Object.keys(s.env).length + Object.keys(s.headers).length} secrets</span>` : nothing}
+        ${secrets ? html`<span>${secrets} ${secrets === 1 ? 'secret' : 'secrets'}</span>` : nothing}
         ${readOnly ? html`<span class="badge">from config file</span>` : nothing}
       </div>
       ${s.status.lastError ? html`<div class="last-error">${s.status.lastError}</div>` : nothing}

@@ -227,7 +227,11 @@ export class McpoTopBar extends LitElement {
             ? html`<div class="sep"></div>
                 <div class="head">Administration</div>
                 <a class="menu-item" role="menuitem" href=${hrefOf({ name: 'system', page: 'users' })}>Users</a>
+                <a class="menu-item" role="menuitem" href=${hrefOf({ name: 'system', page: 'teams' })}>All teams</a>
+                <a class="menu-item" role="menuitem" href=${hrefOf({ name: 'system', page: 'projects' })}>All projects</a>
+                <a class="menu-item" role="menuitem" href=${hrefOf({ name: 'system', page: 'keys' })}>API keys</a>
                 <a class="menu-item" role="menuitem" href=${hrefOf({ name: 'system', page: 'catalog' })}>Server catalog</a>
+                <a class="menu-item" role="menuitem" href=${hrefOf({ name: 'system', page: 'project-templates' })}>Project templates</a>
                 <a class="menu-item" role="menuitem" href=${hrefOf({ name: 'system', page: 'status' })}>System status</a>`
             : nothing
         }

@@ -3,13 +3,14 @@
 // access, run `echo` from a schema-generated form, see the call in Activity, and embed the views in a portal page.
 // Screenshots go to test/ui/screenshots/.
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
 import { createRequire } from 'node:module'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
-import { buildEmbed } from '../../admin-ui/build-embed.ts'
 import { apiKeys } from '../../plugins/api-keys/index.ts'
 import { audit } from '../../plugins/audit/index.ts'
 import { toolPolicies } from '../../plugins/rbac/policies.ts'
@@ -39,6 +40,10 @@ let context: BrowserContext
 let page: Page
 let token = ''
 let embedDir = ''
+// Another origin's portal page that loads the bundle and calls the API across origins (security.corsOrigins).
+let portalServer: Server | null = null
+let portalOrigin = ''
+let portalHtml = ''
 const consoleErrors: string[] = []
 
 async function api(method: string, path: string, body?: unknown) {
@@ -94,7 +99,11 @@ function step(name: string, fn: () => Promise<void>) {
 describe('console views in Chromium', { skip }, () => {
   before(async () => {
     mkdirSync(SHOTS, { recursive: true })
+    portalServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(portalHtml))
+    await new Promise<void>((resolve) => portalServer!.listen(0, '127.0.0.1', resolve))
+    portalOrigin = `http://127.0.0.1:${(portalServer.address() as AddressInfo).port}`
     gw = await startTestGateway({
+      security: { corsOrigins: [portalOrigin] },
       plugins: [sessions(), apiKeys({ refreshMs: 200 }), toolPolicies(), audit({ batchMs: 100 })],
       projects: [
         { id: 'demo', name: 'Demo', servers: [everythingServer()], apiKeys: [{ name: 'config', key: TEST_KEY }] },
@@ -145,6 +154,7 @@ describe('console views in Chromium', { skip }, () => {
   after(async () => {
     await browser?.close()
     await gw?.close()
+    portalServer?.close()
     if (embedDir) rmSync(embedDir, { recursive: true, force: true })
   })
 
@@ -322,18 +332,12 @@ describe('console views in Chromium', { skip }, () => {
   it(
     'embeds servers, members, keys and activity in a portal page with a bearer token',
     step('embed', async () => {
-      embedDir = mkdtempSync(join(tmpdir(), 'mcpo-embed-'))
-      await buildEmbed({ outdir: embedDir, minify: false })
       const portal = await context.browser()!.newPage({ viewport: { width: 1280, height: 900 } })
       portal.on('console', (m) => m.type() === 'error' && consoleErrors.push(`embed: ${m.text()}`))
       portal.on('pageerror', (err) => consoleErrors.push(`embed: ${err.message}`))
-      // Served on the gateway's origin, as the example page advises (the API sends no CORS headers).
-      await portal.route(`${gw.url}/portal/**`, (route) => {
-        const name = new URL(route.request().url()).pathname.split('/').pop() ?? ''
-        const type = name.endsWith('.js') ? 'text/javascript' : 'text/html'
-        return route.fulfill({ status: 200, contentType: type, body: readFileSync(join(embedDir, name)) })
-      })
-      await portal.goto(`${gw.url}/portal/embed.html`)
+      // The example page as the gateway serves it (the old URL leads there), bundle beside it, under its CSP.
+      await portal.goto(`${gw.url}/admin/examples/embed.html`)
+      assert.equal(new URL(portal.url()).pathname, '/admin/embed/embed.html')
       await portal.getByLabel('Session token').fill(token)
       await portal.getByRole('button', { name: 'Show' }).click()
       await portal
@@ -364,6 +368,35 @@ describe('console views in Chromium', { skip }, () => {
       assert.equal(await servers.getByRole('button', { name: 'Restart' }).count(), 0)
       await portal.locator('mcpo-embed-keys').getByText('Sign in with a user session token').waitFor()
       await portal.locator('mcpo-embed-activity tr', { hasText: 'everything__echo' }).first().waitFor()
+      await portal.close()
+    }),
+  )
+
+  it(
+    'embeds a view in a page of another origin: bundle and API across origins, allowed by security.corsOrigins',
+    step('embed-cross-origin', async () => {
+      portalHtml = `<!doctype html><html><head><meta charset="utf-8"><title>portal</title>
+<script type="module" src="${gw.url}/admin/embed/mcpo-embed.js"></script></head>
+<body><mcpo-embed-servers api-base="${gw.url}" token="${token}" project-id="demo"></mcpo-embed-servers></body></html>`
+      const portal = await context.browser()!.newPage({ viewport: { width: 1280, height: 700 } })
+      const loads: { url: string; cors: string | null }[] = []
+      portal.on('response', (r) => {
+        if (r.url().startsWith(gw.url)) loads.push({ url: r.url(), cors: r.headers()['access-control-allow-origin'] })
+      })
+      portal.on('console', (m) => m.type() === 'error' && consoleErrors.push(`cross-origin: ${m.text()}`))
+      portal.on('pageerror', (err) => consoleErrors.push(`cross-origin: ${err.message}`))
+      await portal.goto(`${portalOrigin}/`)
+      await portal
+        .locator('mcpo-embed-servers')
+        .getByRole('button', { name: 'everything' })
+        .waitFor({ timeout: 30_000 })
+      await portal.screenshot({ path: join(SHOTS, 'embed-cross-origin.png') })
+      const bundle = loads.find((l) => l.url.endsWith('/admin/embed/mcpo-embed.js'))
+      assert.equal(bundle?.cors, portalOrigin, 'the bundle came from the gateway with CORS')
+      assert.ok(
+        loads.some((l) => l.url.includes('/api/projects/demo') && l.cors === portalOrigin),
+        'the API answered the portal',
+      )
       await portal.close()
     }),
   )
