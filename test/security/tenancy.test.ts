@@ -118,8 +118,13 @@ describe('a reporter cannot change anything', () => {
       'PUT /api/projects/{id}/api-keys/{keyId}': { name: 'stolen' },
       'PUT /projects/{id}/api-keys/{keyId}': { name: 'stolen' },
     }
-    // What product.md §2 lets every member do.
-    const allowed = new Set(['POST /api/projects/{id}/api-keys', 'POST /projects/{id}/api-keys'])
+    // What product.md §2 lets every member do: create their own keys and call tools (the admin UI's test runner calls
+    // through the same tool policies as an MCP client).
+    const allowed = new Set([
+      'POST /api/projects/{id}/api-keys',
+      'POST /projects/{id}/api-keys',
+      'POST /api/projects/{id}/servers/{name}/tools/{tool}/call',
+    ])
     const params: Record<string, string> = {
       id: 'demo',
       userId: owner.id,
