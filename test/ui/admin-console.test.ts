@@ -2,7 +2,7 @@
 // projects are searched, filtered, edited (expiry, rate limit) and revoked through the page and checked through the
 // API; archived projects show behind a toggle; teams show their project counts. Screenshots go to test/ui/screenshots/.
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type Browser, chromium, type Page } from 'playwright-core'
@@ -10,23 +10,9 @@ import { apiKeys } from '../../plugins/api-keys/index.ts'
 import { audit } from '../../plugins/audit/index.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { startTestGateway, type TestGateway } from '../harness.ts'
+import { CHROMIUM, FLAGS, SHOTS, skip } from './chromium.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-]
-const SHOTS = join(import.meta.dirname, 'screenshots')
 const PASSWORD = 'correct horse battery staple'
-const missing = !existsSync(CHROMIUM)
-if (missing && process.env.CI) throw new Error(`${CHROMIUM} is missing; browser tests must run under CI`)
-const skip = missing ? `Chromium not found at ${CHROMIUM} (apt-get install chromium); browser tests skipped` : false
 
 let gw: TestGateway
 let browser: Browser | null = null

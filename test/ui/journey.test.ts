@@ -4,7 +4,7 @@
 // header calls a tool → the call shows in Activity; a reporter sees read-only views. No console errors anywhere.
 // Screenshots of every tab (1280 px, and some at 390 px) go to test/ui/screenshots/.
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -15,24 +15,9 @@ import { audit } from '../../plugins/audit/index.ts'
 import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { everythingServer, startTestGateway, type TestGateway } from '../harness.ts'
+import { CHROMIUM, FLAGS, SHOTS, skip } from './chromium.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-]
-const SHOTS = join(import.meta.dirname, 'screenshots')
 const PASSWORD = 'journey password 1234'
-const missing = !existsSync(CHROMIUM)
-if (missing && process.env.CI)
-  throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium (see .ci/run)`)
-const skip = missing ? `${CHROMIUM} not found: install Debian's chromium to run the browser tests` : false
 
 let gw: TestGateway
 let browser: Browser

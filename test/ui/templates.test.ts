@@ -12,23 +12,9 @@ import { after, before, describe, it } from 'node:test'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { everythingServer, startTestGateway, type TestGateway } from '../harness.ts'
+import { CHROMIUM, FLAGS, SHOTS, skip } from './chromium.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-]
-const SHOTS = join(import.meta.dirname, 'screenshots')
 const PASSWORD = 'correct horse battery staple'
-const missing = !existsSync(CHROMIUM)
-if (missing && process.env.CI) throw new Error(`${CHROMIUM} is missing; browser tests must run under CI`)
-const skip = missing ? `Chromium not found at ${CHROMIUM} (apt-get install chromium); browser tests skipped` : false
 
 let gw: TestGateway
 let browser: Browser | null = null

@@ -3,7 +3,7 @@
 // access, run `echo` from a schema-generated form, see the call in Activity, and embed the views in a portal page.
 // Screenshots go to test/ui/screenshots/.
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
@@ -16,23 +16,9 @@ import { audit } from '../../plugins/audit/index.ts'
 import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { everythingServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
+import { CHROMIUM, FLAGS, SHOTS, skip } from './chromium.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-]
-const SHOTS = join(import.meta.dirname, 'screenshots')
 const PASSWORD = 'correct horse battery staple'
-const missing = !existsSync(CHROMIUM)
-if (missing && process.env.CI) throw new Error(`${CHROMIUM} is missing; browser tests must run under CI`)
-const skip = missing ? `Chromium not found at ${CHROMIUM} (apt-get install chromium); browser tests skipped` : false
 
 let gw: TestGateway
 let browser: Browser | null = null
