@@ -79,6 +79,11 @@ export class StdioTransport implements UpstreamTransport {
   private queue: string[] = []
   private queuedBytes = 0
   private waitingDrain = false
+  private corked = false
+  private readonly uncork = (): void => {
+    this.corked = false
+    this.child?.stdin.uncork()
+  }
 
   constructor(options: StdioTransportOptions) {
     this.options = options
@@ -134,6 +139,13 @@ export class StdioTransport implements UpstreamTransport {
       this.queue.push(line)
       this.queuedBytes += bytes
       return
+    }
+    // Messages sent in one turn of the event loop (many sessions' calls arriving together) leave in one writev:
+    // a pipe write is a system call, and under load one per message was the relay's largest single cost.
+    if (!this.corked) {
+      this.corked = true
+      stdin.cork()
+      setImmediate(this.uncork)
     }
     if (!stdin.write(line)) this.waitForDrain()
   }

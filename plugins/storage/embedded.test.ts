@@ -43,6 +43,24 @@ storeTests('embedded (PGlite)', async () => {
 })
 
 describe('embedded adapter', () => {
+  it('with MCPO_DEBUG_STORE=1, fails a query on the outer store inside a transaction instead of waiting forever', async () => {
+    const saved = process.env.MCPO_DEBUG_STORE
+    process.env.MCPO_DEBUG_STORE = '1'
+    const store = await openEmbeddedStore({ dir: await freshDir('tx-scope') })
+    try {
+      await store.migrate()
+      await rejectsWith(
+        store.transaction(() => store.projects.get('nope')),
+        'MCPO_ERR_INTERNAL',
+      )
+      assert.equal(await store.projects.get('nope'), null, 'the store still answers after the failed transaction')
+    } finally {
+      await store.close()
+      if (saved === undefined) delete process.env.MCPO_DEBUG_STORE
+      else process.env.MCPO_DEBUG_STORE = saved
+    }
+  })
+
   it('refuses a data directory another live process holds, and takes over one a dead process left', async () => {
     const { writeFileSync } = await import('node:fs')
     const dir = await freshDir('locked')

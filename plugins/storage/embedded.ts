@@ -150,10 +150,12 @@ function pgliteDriver(pg: PgliteThread): Driver {
   }
 
   // A query on the root store from inside a transaction callback would wait for the one
-  // connection that the transaction holds, forever. Fail loudly instead.
-  const scope = new AsyncLocalStorage<TxState>()
+  // connection that the transaction holds, forever. The check that fails it loudly needs AsyncLocalStorage, which
+  // turns on promise hooks for the whole process and cost the relay ~20 % of its calls/s (benchmarks/README.md), so
+  // it runs where mistakes are made: under `npm test` and with MCPO_DEBUG_STORE=1.
+  const scope = process.env.MCPO_DEBUG_STORE === '1' ? new AsyncLocalStorage<TxState>() : null
   const guard = () => {
-    if (scope.getStore()?.active) {
+    if (scope?.getStore()?.active) {
       throw new GatewayError(
         'MCPO_ERR_INTERNAL',
         'a query used the store inside store.transaction(); use the tx passed to the callback',
@@ -175,6 +177,7 @@ function pgliteDriver(pg: PgliteThread): Driver {
     async begin(fn) {
       guard()
       return root.begin((tx) => {
+        if (!scope) return fn(tx)
         const state: TxState = { active: true }
         return scope
           .run(state, () => fn(tx))

@@ -318,7 +318,7 @@ export interface Store extends Repositories {
   /**
    * Runs fn in a transaction: it commits when fn resolves and rolls back when fn throws. Inside fn
    * use only `tx` (the embedded database has one connection: the outer store would wait for the
-   * transaction forever, so it throws MCPO_ERR_INTERNAL instead). Calling `tx.transaction` nests
+   * transaction forever; with MCPO_DEBUG_STORE=1, as under `npm test`, it throws MCPO_ERR_INTERNAL instead). Calling `tx.transaction` nests
    * with a savepoint; run nested transactions one after another, not in parallel.
    */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>
