@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { type Percentiles, percentiles } from './load.ts'
 import { CLK_TCK, sample } from './proc.ts'
+import type { Row } from './report.ts'
 
 export interface CeilingResult {
   callsPerSec: number
@@ -85,4 +86,9 @@ export async function stdioCeiling(
 
 function cpuTicks(pid: number | undefined): number | null {
   return pid ? (sample(pid)?.cpuTicks ?? null) : null
+}
+
+/** A row of a ceiling table: the figure belongs in the mcpo column's place, with nothing to compare it with. */
+export function ceilingRow(label: string, metric: string, v: number | null, digits = 1): Row {
+  return { metric: `${label}: ${metric}`, baseline: 'n/a', peer: 'n/a', mcpo: v, digits, ratio: false }
 }

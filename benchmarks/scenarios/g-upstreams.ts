@@ -1,8 +1,8 @@
 // Scenario g: the load of b (50 sessions) with @modelcontextprotocol/server-everything over stdio as the upstream,
 // next to b's fast upstream: how much of the cost is the upstream's rather than the gateway's.
 // Run alone: tsx benchmarks/scenarios/g-upstreams.ts [--quick] [--duration S]
-import type { Row, ScenarioResult } from '../report.ts'
-import { stdioCeiling } from '../stdio-ceiling.ts'
+import type { ScenarioResult } from '../report.ts'
+import { ceilingRow, stdioCeiling } from '../stdio-ceiling.ts'
 import { Workspace } from '../targets.ts'
 import { type Context, standalone } from './common.ts'
 import { loadMatrix, loadTables, matrixNotes } from './matrix.ts'
@@ -18,14 +18,7 @@ export async function upstreams(ctx: Context): Promise<ScenarioResult> {
   const ceiling = await stdioCeiling(up.command, up.args, { inFlight: 50, durationMs }).finally(() => ws.cleanup())
   ctx.log(`  ${ceiling.callsPerSec.toFixed(0)} calls/s, upstream CPU ${ceiling.upstreamCpuPercent?.toFixed(0)} %`)
   if (ceiling.misrouted) m.problems.push(`server-everything alone: ${ceiling.misrouted} misrouted replies`)
-  const ceilingRow = (metric: string, v: number | null, digits = 1): Row => ({
-    metric: `server-everything alone over stdio, 50 in flight (no HTTP, no gateway): ${metric}`,
-    baseline: 'n/a',
-    peer: 'n/a',
-    mcpo: v,
-    digits,
-    ratio: false,
-  })
+  const label = 'server-everything alone over stdio, 50 in flight (no HTTP, no gateway)'
   return {
     id: 'g',
     title: '50 sessions: server-everything vs the minimal fast upstream',
@@ -37,9 +30,9 @@ export async function upstreams(ctx: Context): Promise<ScenarioResult> {
       {
         title: 'g · the upstream ceiling: server-everything driven directly over its pipes',
         rows: [
-          ceilingRow('calls/s', ceiling.callsPerSec, 0),
-          ceilingRow('latency p50 ms', ceiling.latencyMs.p50, 2),
-          ceilingRow('upstream CPU % of one core', ceiling.upstreamCpuPercent, 0),
+          ceilingRow(label, 'calls/s', ceiling.callsPerSec, 0),
+          ceilingRow(label, 'latency p50 ms', ceiling.latencyMs.p50, 2),
+          ceilingRow(label, 'upstream CPU % of one core', ceiling.upstreamCpuPercent, 0),
         ],
       },
     ],
