@@ -2,15 +2,13 @@
 // projects are searched, filtered, edited (expiry, rate limit) and revoked through the page and checked through the
 // API; archived projects show behind a toggle; teams show their project counts. Screenshots go to test/ui/screenshots/.
 import assert from 'node:assert/strict'
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { apiKeys } from '../../plugins/api-keys/index.ts'
 import { audit } from '../../plugins/audit/index.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { startTestGateway, type TestGateway } from '../harness.ts'
-import { CHROMIUM, FLAGS, SHOTS, skip } from './chromium.ts'
+import { apiClient, CHROMIUM, FLAGS, pageTools, skip } from './chromium.ts'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -21,32 +19,12 @@ let token = ''
 const consoleErrors: string[] = []
 const keyIds: Record<string, string> = {}
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(gw.url + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : null }
-}
+const api = apiClient(
+  () => gw.url,
+  () => token,
+)
 
-async function shot(name: string) {
-  await page.evaluate(() => window.scrollTo(0, 0))
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
-}
-
-/** A test body that leaves a screenshot of the page behind when it fails. */
-function step(name: string, fn: () => Promise<void>) {
-  return async () => {
-    try {
-      await fn()
-    } catch (err) {
-      await page?.screenshot({ path: join(SHOTS, `failed-${name}.png`), fullPage: true }).catch(() => {})
-      throw err
-    }
-  }
-}
+const { shot, step } = pageTools(() => page)
 
 async function keyOf(projectId: string, id: string) {
   const list = await api('GET', `/api/projects/${projectId}/api-keys`)
@@ -58,7 +36,6 @@ async function keyOf(projectId: string, id: string) {
 
 describe('admin console: keys, projects and teams in Chromium', { skip }, () => {
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true })
     gw = await startTestGateway({ plugins: [sessions(), apiKeys({ refreshMs: 200 }), audit({ batchMs: 100 })] })
     const setup = await fetch(`${gw.url}/api/auth/setup`, {
       method: 'POST',

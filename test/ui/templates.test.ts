@@ -4,7 +4,7 @@
 // an env secret is added and edited without touching the secret, and the running server still gets the secret (its
 // own `get-env` tool, called through the gateway, says so). Screenshots go to test/ui/screenshots/.
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { everythingServer, startTestGateway, type TestGateway } from '../harness.ts'
-import { CHROMIUM, FLAGS, SHOTS, skip } from './chromium.ts'
+import { apiClient, CHROMIUM, FLAGS, pageTools, skip } from './chromium.ts'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -23,35 +23,15 @@ let token = ''
 let dir = ''
 const consoleErrors: string[] = []
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(gw.url + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : null }
-}
+const api = apiClient(
+  () => gw.url,
+  () => token,
+)
 
-async function shot(name: string) {
-  await page.evaluate(() => window.scrollTo(0, 0))
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
-}
-
-function step(name: string, fn: () => Promise<void>) {
-  return async () => {
-    try {
-      await fn()
-    } catch (err) {
-      await page?.screenshot({ path: join(SHOTS, `failed-${name}.png`), fullPage: true }).catch(() => {})
-      throw err
-    }
-  }
-}
+const { shot, step } = pageTools(() => page)
 
 describe('project templates and secrets in Chromium', { skip }, () => {
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true })
     dir = mkdtempSync(join(tmpdir(), 'mcpo-ui-templates-'))
     gw = await startTestGateway({ plugins: [sessions()], projects: [] })
     const setup = await fetch(`${gw.url}/api/auth/setup`, {

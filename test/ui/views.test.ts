@@ -3,7 +3,7 @@
 // access, run `echo` from a schema-generated form, see the call in Activity, and embed the views in a portal page.
 // Screenshots go to test/ui/screenshots/.
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
@@ -16,7 +16,7 @@ import { audit } from '../../plugins/audit/index.ts'
 import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { everythingServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
-import { CHROMIUM, FLAGS, SHOTS, skip } from './chromium.ts'
+import { apiClient, CHROMIUM, FLAGS, pageTools, SHOTS, skip } from './chromium.ts'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -32,21 +32,12 @@ let portalOrigin = ''
 let portalHtml = ''
 const consoleErrors: string[] = []
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(gw.url + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : null }
-}
+const api = apiClient(
+  () => gw.url,
+  () => token,
+)
 
-async function shot(name: string, fullPage = true) {
-  // The top bar is sticky: from the top, a full-page shot shows it once, where it belongs.
-  await page.evaluate(() => window.scrollTo(0, 0))
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage })
-}
+const { shot, step } = pageTools(() => page)
 
 /** Signs in through the API: the session token and the cookies a browser context needs. */
 async function signIn(email: string) {
@@ -70,21 +61,8 @@ async function signIn(email: string) {
   return { token: ((await login.json()) as { token: string }).token, cookies }
 }
 
-/** A test body that leaves a screenshot of the page behind when it fails. */
-function step(name: string, fn: () => Promise<void>) {
-  return async () => {
-    try {
-      await fn()
-    } catch (err) {
-      await page?.screenshot({ path: join(SHOTS, `failed-${name}.png`), fullPage: true }).catch(() => {})
-      throw err
-    }
-  }
-}
-
 describe('console views in Chromium', { skip }, () => {
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true })
     portalServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(portalHtml))
     await new Promise<void>((resolve) => portalServer!.listen(0, '127.0.0.1', resolve))
     portalOrigin = `http://127.0.0.1:${(portalServer.address() as AddressInfo).port}`
