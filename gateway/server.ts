@@ -279,8 +279,12 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
         return
       }
       // uWS reuses the chunk's memory after this callback: copy it.
-      chunks.push(Buffer.from(ab.slice(0)))
-      if (isLast) dispatch({ method, path, query, headers, ip, body: Buffer.concat(chunks, size) }, r)
+      const chunk = Buffer.from(ab.slice(0))
+      if (!isLast) chunks.push(chunk)
+      else {
+        const body = chunks.length === 0 ? chunk : Buffer.concat([...chunks, chunk], size)
+        dispatch({ method, path, query, headers, ip, body }, r)
+      }
     })
   })
 

@@ -12,7 +12,7 @@ import {
   replaceTopLevelId,
   resultMessage,
 } from './json-rpc.ts'
-import type { ClientSink, Session } from './session.ts'
+import type { ClientSink, InflightRequest, Session } from './session.ts'
 import { LATEST_VERSION } from './versions.ts'
 
 export type Isolation = 'shared' | 'per-session'
@@ -187,7 +187,7 @@ export class UpstreamConnection {
       method: msg.method,
       sink,
       session,
-      timer: setTimeout(() => this.expire(id), this.opts.timeoutMs),
+      timer: setTimeout(expireCall, this.opts.timeoutMs, this, id),
     }
     let text: string | null = null
     const meta = (msg.params as { _meta?: { progressToken?: string | number } } | undefined)?._meta
@@ -206,7 +206,7 @@ export class UpstreamConnection {
     }
     text ??= replaceTopLevelId(raw, String(id)) ?? JSON.stringify({ ...msg, id })
     this.pending.set(id, entry)
-    session.inflight.set(idKey(msg.id), { cancel: (reason) => this.cancel(id, reason, true) })
+    session.inflight.set(idKey(msg.id), new ForwardedCall(this, id))
     this.transport.send(text, options)
   }
 
@@ -348,7 +348,8 @@ export class UpstreamConnection {
     entry.session?.inflight.delete(idKey(entry.originalId))
   }
 
-  private expire(id: number): void {
+  /** The request `id` got no answer in time: cancel it upstream and fail it. */
+  expire(id: number): void {
     const entry = this.pending.get(id)
     if (!entry) return
     const ms = entry.resolve ? this.opts.handshakeTimeoutMs : this.opts.timeoutMs
@@ -494,4 +495,21 @@ export class UpstreamConnection {
 function isSessionExpiry(err: Error): boolean {
   const e = err as { code?: unknown; details?: { status?: unknown } }
   return e.code === 'MCPO_ERR_UPSTREAM_CLOSED' && e.details?.status === 404
+}
+
+// Module-level rather than closures made per call: every forwarded request creates one of each.
+function expireCall(conn: UpstreamConnection, id: number): void {
+  conn.expire(id)
+}
+
+/** What the client's session holds for one forwarded request: a cancel or a disconnect reaches upstream by its id. */
+class ForwardedCall implements InflightRequest {
+  constructor(
+    private readonly conn: UpstreamConnection,
+    private readonly id: number,
+  ) {}
+
+  cancel(reason: string): void {
+    this.conn.cancel(this.id, reason, true)
+  }
 }

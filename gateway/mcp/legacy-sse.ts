@@ -82,7 +82,7 @@ export async function postLegacyMessage(
   // Per-request failures travel on the stream: SDK clients treat any non-2xx here as a dead transport (protocol.md §2.4).
   res.send(202, { 'content-type': 'text/plain' }, 'Accepted')
   if (c.kind === 'request') {
-    await deps.relay.request(session, c.msg, body.raw, streamSink(session), g.ex)
+    await deps.relay.request(session, c.msg, body.raw, new StreamSink(session), g.ex)
   } else if (c.kind === 'notification') {
     await deps.relay.notification(session, c.msg, body.raw)
   } else {
@@ -91,16 +91,18 @@ export async function postLegacyMessage(
 }
 
 /** Everything for a legacy session goes on its one stream, in order. */
-function streamSink(session: Session): ClientSink {
-  return {
-    send: (json) => {
-      session.notify(json)
-    },
-    respond: (json) => {
-      session.notify(json)
-    },
-    get closed() {
-      return session.closed
-    },
+class StreamSink implements ClientSink {
+  constructor(private readonly session: Session) {}
+
+  send(json: string): void {
+    this.session.notify(json)
+  }
+
+  respond(json: string): void {
+    this.session.notify(json)
+  }
+
+  get closed(): boolean {
+    return this.session.closed
   }
 }

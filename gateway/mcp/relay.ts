@@ -330,67 +330,7 @@ export class Relay {
     ex: Exchange,
     toolName: string,
   ): ObservedSink {
-    const started = performance.now()
-    const plugins = this.opts.plugins
-    const args = (msg.params as { arguments?: unknown } | undefined)?.arguments
-    const finish = (json: string | null, reason?: string) => {
-      const p = ex.principal
-      const record: ToolCallRecord = {
-        projectId: session.projectId,
-        serverName: rt.spec.name,
-        toolName,
-        principalKind: p?.kind ?? null,
-        principalId: p?.id ?? session.principalId,
-        keyId: p?.kind === 'api-key' ? p.id : null,
-        sessionId: session.id,
-        clientName: session.clientInfo?.name ?? null,
-        status: 'ok',
-        errorCode: null,
-        errorMessage: null,
-        durationMs: Math.round(performance.now() - started),
-        argsSize: args === undefined ? 0 : Buffer.byteLength(JSON.stringify(args)),
-        at: Date.now(),
-        requestId: ex.requestId,
-        arguments: args,
-      }
-      if (json === null) {
-        record.status = 'cancelled'
-        record.errorMessage = reason?.slice(0, 500) ?? null
-      } else classifyToolResponse(json, record, observed.denied)
-      this.opts.logger.debug(
-        {
-          requestId: ex.requestId,
-          project: record.projectId,
-          server: record.serverName,
-          tool: toolName,
-          status: record.status,
-          ms: record.durationMs,
-        },
-        'tool call',
-      )
-      plugins.toolResult(record)
-    }
-    const observed: ObservedSink = {
-      denied: false,
-      settled: false,
-      send: (json) => sink.send(json),
-      respond: (json) => {
-        if (observed.settled) return
-        observed.settled = true
-        sink.respond(json)
-        finish(json)
-      },
-      cancelled: (reason) => {
-        if (observed.settled) return
-        observed.settled = true
-        sink.cancelled?.(reason)
-        finish(null, reason)
-      },
-      get closed() {
-        return sink.closed
-      },
-    }
-    return observed
+    return new ObservedCall(this.opts, rt.spec.name, session, msg, sink, ex, toolName)
   }
 
   /**
@@ -527,6 +467,85 @@ export class Relay {
 interface ObservedSink extends ClientSink {
   denied: boolean
   settled: boolean
+}
+
+/** One observed tools/call: a class, not closures, because every call with an `onToolResult` hook makes one. */
+class ObservedCall implements ObservedSink {
+  denied = false
+  settled = false
+  private readonly started = performance.now()
+
+  constructor(
+    private readonly opts: Pick<RelayOptions, 'plugins' | 'logger'>,
+    private readonly serverName: string,
+    private readonly session: Session,
+    private readonly msg: Request,
+    private readonly sink: ClientSink,
+    private readonly ex: Exchange,
+    private readonly toolName: string,
+  ) {}
+
+  send(json: string): void {
+    this.sink.send(json)
+  }
+
+  respond(json: string): void {
+    if (this.settled) return
+    this.settled = true
+    this.sink.respond(json)
+    this.finish(json)
+  }
+
+  cancelled(reason: string): void {
+    if (this.settled) return
+    this.settled = true
+    this.sink.cancelled?.(reason)
+    this.finish(null, reason)
+  }
+
+  get closed(): boolean {
+    return this.sink.closed
+  }
+
+  private finish(json: string | null, reason?: string): void {
+    const { ex, session, toolName } = this
+    const p = ex.principal
+    const args = (this.msg.params as { arguments?: unknown } | undefined)?.arguments
+    const record: ToolCallRecord = {
+      projectId: session.projectId,
+      serverName: this.serverName,
+      toolName,
+      principalKind: p?.kind ?? null,
+      principalId: p?.id ?? session.principalId,
+      keyId: p?.kind === 'api-key' ? p.id : null,
+      sessionId: session.id,
+      clientName: session.clientInfo?.name ?? null,
+      status: 'ok',
+      errorCode: null,
+      errorMessage: null,
+      durationMs: Math.round(performance.now() - this.started),
+      argsSize: args === undefined ? 0 : Buffer.byteLength(JSON.stringify(args)),
+      at: Date.now(),
+      requestId: ex.requestId,
+      arguments: args,
+    }
+    if (json === null) {
+      record.status = 'cancelled'
+      record.errorMessage = reason?.slice(0, 500) ?? null
+    } else classifyToolResponse(json, record, this.denied)
+    this.opts.logger.debug(
+      {
+        requestId: ex.requestId,
+        project: record.projectId,
+        server: record.serverName,
+        tool: toolName,
+        status: record.status,
+        ms: record.durationMs,
+      },
+      'tool call',
+    )
+    this.opts.plugins.toolResult(record)
+  }
 }
 
 /** Sets status and error fields of a tool-call record from the JSON-RPC response text. */

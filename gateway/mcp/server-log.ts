@@ -2,7 +2,7 @@
 // transport errors) in a ring, and the last successful and last failed request. Per (project, server), kept across
 // restarts of the runtime. Stderr lines come from the transport's own ring and are merged at read time.
 import type { Logger } from '../../plugins/contract.ts'
-import type { ClientSink } from './session.ts'
+import { type ClientSink, TappedSink } from './session.ts'
 import { isFailure } from './session-tracker.ts'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
@@ -74,24 +74,18 @@ export class ServerLog {
 
   /** Records the outcome of a request forwarded to this server when its answer passes. */
   watch(sink: ClientSink): ClientSink {
-    return {
-      send: (json) => sink.send(json),
-      respond: (json) => {
-        if (isFailure(json)) this.failed(errorText(json))
-        else this.lastSuccessAt = Date.now()
-        sink.respond(json)
-      },
-      cancelled: (reason) => sink.cancelled?.(reason),
-      get closed() {
-        return sink.closed
-      },
-    }
+    return new TappedSink(sink, recordOutcome, this)
   }
 
   failed(message: string): void {
     this.lastErrorAt = Date.now()
     this.lastError = message.slice(0, 500)
   }
+}
+
+function recordOutcome(log: ServerLog, json: string): void {
+  if (isFailure(json)) log.failed(errorText(json))
+  else log.lastSuccessAt = Date.now()
 }
 
 function errorText(json: string): string {

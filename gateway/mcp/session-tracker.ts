@@ -2,7 +2,7 @@
 // and request and failure counts. Counted in memory on the hot path; written to client_sessions in batches.
 import type { Exchange, Logger } from '../../plugins/contract.ts'
 import type { ClientSessionInput, Store } from '../../plugins/storage/port.ts'
-import type { ClientSink, Session } from './session.ts'
+import { type ClientSink, type Session, TappedSink } from './session.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -18,7 +18,24 @@ export function clientFromUserAgent(ua: string | undefined): { name: string; ver
 }
 
 /** True when a JSON-RPC response is an error, or a tool result flagged `isError`. Looks at text, never parses. */
+function countFailure(entry: Entry, json: string): void {
+  if (!isFailure(json)) return
+  entry.row.failureCount++
+  entry.dirty = true
+}
+
+let lastJson = ''
+let lastFailed = false
+
+/** Each answer passes several observers in a row; the scan of a large answer is done once. */
 export function isFailure(json: string): boolean {
+  if (json === lastJson) return lastFailed
+  lastFailed = scanForFailure(json)
+  lastJson = json
+  return lastFailed
+}
+
+function scanForFailure(json: string): boolean {
   const e = json.indexOf('"error"')
   if (e !== -1) {
     const r = json.indexOf('"result"')
@@ -51,20 +68,7 @@ export class SessionTracker {
     }
     entry.dirty = true
     this.schedule()
-    return {
-      send: (json) => sink.send(json),
-      respond: (json) => {
-        if (isFailure(json)) {
-          row.failureCount++
-          entry.dirty = true
-        }
-        sink.respond(json)
-      },
-      cancelled: (reason) => sink.cancelled?.(reason),
-      get closed() {
-        return sink.closed
-      },
-    }
+    return new TappedSink(sink, countFailure, entry)
   }
 
   private open(session: Session, ex: Exchange): Entry {

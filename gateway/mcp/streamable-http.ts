@@ -142,23 +142,34 @@ export async function postStreamable(
     (r) => (r.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken !== undefined,
   )
   if (single && JSON_METHODS.has(requests[0].method) && !wantsProgress) {
-    const sink: ClientSink = {
-      send: () => {},
-      respond: (json) => {
-        // The idle clock restarts with the answer: a slow request (or upstream start) must not leave the session stale.
-        session.lastActivity = Date.now()
-        res.send(200, { 'content-type': 'application/json', ...headers }, json)
-      },
-      get closed() {
-        return res.aborted
-      },
-    }
-    await deps.relay.request(session, requests[0], body.raw, sink, g.ex)
+    await deps.relay.request(session, requests[0], body.raw, new JsonAnswer(session, res), g.ex)
     // A failed initialize leaves no half-open session behind.
     if (isInit && !session.initialized) session.close('initialize failed')
     return
   }
   return streamResponses(deps, res, session, requests, single ? body.raw : null, g.ex, headers)
+}
+
+/** The one answer to a single request, as a JSON body. A class: one is made per call, closures were hot-path garbage. */
+class JsonAnswer implements ClientSink {
+  constructor(
+    private readonly session: Session,
+    private readonly res: Responder,
+  ) {}
+
+  send(): void {
+    // Related messages need a stream; a request that may produce them gets one (streamResponses).
+  }
+
+  respond(json: string): void {
+    // The idle clock restarts with the answer: a slow request (or upstream start) must not leave the session stale.
+    this.session.lastActivity = Date.now()
+    this.res.send(200, { 'content-type': 'application/json', 'mcp-session-id': this.session.id }, json)
+  }
+
+  get closed(): boolean {
+    return this.res.aborted
+  }
 }
 
 /** Answers on an SSE stream: related messages first, then the responses; the stream ends after the last one. */

@@ -1,5 +1,5 @@
 // Project API keys: `mcp_proj_` + 32 random bytes in base62. Only a SHA-256 hash and a display prefix are stored.
-import { createHash, randomBytes } from 'node:crypto'
+import { hash, randomBytes } from 'node:crypto'
 
 export const KEY_PREFIX = 'mcp_proj_'
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
@@ -16,7 +16,7 @@ export function generateApiKey(): string {
 }
 
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex')
+  return hash('sha256', key, 'hex')
 }
 
 /** What lists show: enough to recognise a key, never enough to use it. */

@@ -283,6 +283,19 @@ export function toolPolicies(options: ToolPoliciesOptions = {}): ToolPoliciesPlu
     return v.allowed ? ALLOW : { allow: false, reason: v.reason, status: 403 }
   }
 
+  function decideOn(
+    full: Snapshot,
+    toolsOnly: boolean,
+    ex: Exchange,
+    server: string,
+    tool: string,
+  ): Decision | Promise<Decision> {
+    const s = toolsOnly || full.toggles.size === 0 ? full : { ...full, toggles: NO_TOGGLES }
+    if (s.rules.length === 0 && !s.toggles.has(server)) return ALLOW
+    const v = verdictFor(s, ex.principal, server, tool)
+    return v instanceof Promise ? v.then(toDecision) : toDecision(v)
+  }
+
   return {
     name: TOOL_POLICIES_PLUGIN,
     options,
@@ -304,13 +317,9 @@ export function toolPolicies(options: ToolPoliciesOptions = {}): ToolPoliciesPlu
       // Policies match prompt names and resource URIs with the same patterns; toggles are for tools only.
       const toolsOnly = t.method === 'tools/call'
       const snap = snapshotOf(t.projectId)
-      const run = (full: Snapshot) => {
-        const s = toolsOnly || full.toggles.size === 0 ? full : { ...full, toggles: NO_TOGGLES }
-        if (s.rules.length === 0 && !s.toggles.has(server)) return ALLOW
-        const v = verdictFor(s, ex.principal, server, tool)
-        return v instanceof Promise ? v.then(toDecision) : toDecision(v)
-      }
-      return snap instanceof Promise ? snap.then(run) : run(snap)
+      // No closure on the common path (snapshot cached): this runs for every tool call.
+      if (snap instanceof Promise) return snap.then((full) => decideOn(full, toolsOnly, ex, server, tool))
+      return decideOn(snap, toolsOnly, ex, server, tool)
     },
     async refresh(projectId) {
       await reload(projectId)
