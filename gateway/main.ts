@@ -1,10 +1,12 @@
 // `npm start`: load the config, start the gateway, and stop it cleanly on SIGTERM or SIGINT.
+import { join } from 'node:path'
 import { loadConfig } from '../config/resolve.ts'
 import { isGatewayError } from './errors.ts'
 import { createGateway, type Gateway } from './gateway.ts'
 import { sendJson } from './http.ts'
 import { createLogger } from './logger.ts'
 import { startServer } from './server.ts'
+import { adoptLedger } from './upstream/process-group.ts'
 import { killAllProcessGroupsSync } from './upstream/stdio.ts'
 
 // Whatever happens to this process, no upstream child may outlive it.
@@ -17,6 +19,9 @@ async function main(): Promise<void> {
     // Liveness comes first: the first start creates the embedded database, which takes seconds, so a booting
     // listener answers /healthz at once and 503 elsewhere until the gateway takes the port over.
     const logger = createLogger(config.logLevel)
+    // A kill -9 runs no exit handler: upstreams that ignore the end of their stdin would live on. Kill them now.
+    const leftovers = adoptLedger(join(config.dataDir, 'run', 'upstream-groups'))
+    if (leftovers > 0) logger.warn({ groups: leftovers }, 'killed upstream processes left by a gateway that died')
     const boot = await startServer({
       host: config.listen.host,
       port: config.listen.port,

@@ -1,6 +1,8 @@
-// Process groups of stdio upstreams: signalling a whole group, telling when it is empty, and the registry of live
-// groups that the gateway's `process.on('exit')` handler kills so no child outlives a crash.
-import { readdirSync, readFileSync } from 'node:fs'
+// Process groups of stdio upstreams: signalling a whole group, telling when it is empty, the registry of live
+// groups that the gateway's `process.on('exit')` handler kills so no child outlives a crash, and the ledger on disk
+// that lets the next start kill what a `kill -9` (which runs no handler) left behind.
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 
 // The one module-level mutable registry in mcpo. `process.on('exit')` handlers run synchronously and cannot reach
 // transport instances (a crash may come from anywhere), yet they must kill every child group so none outlives us.
@@ -9,11 +11,93 @@ const liveGroups = new Set<number>()
 /** Called by a transport once its child spawned (the pid is also the group id). */
 export function registerGroup(pid: number): void {
   liveGroups.add(pid)
+  writeLedger()
 }
 
 /** Called once the group is empty. */
 export function forgetGroup(pid: number): void {
   liveGroups.delete(pid)
+  writeLedger()
+}
+
+// `<dir>/<gateway pid>`: one line per live group, "<pgid> <start time of its leader>". One file per gateway process,
+// so gateways sharing a data directory (cluster nodes on one host) never take each other's children for leftovers.
+let ledgerFile: string | null = null
+
+function writeLedger(): void {
+  if (!ledgerFile) return
+  const lines = [...liveGroups].map((pid) => `${pid} ${startTime(pid) ?? 0}\n`).join('')
+  try {
+    writeFileSync(ledgerFile, lines)
+  } catch {
+    // A full or read-only disk must not stop upstreams; only the clean-up after a kill -9 is lost.
+  }
+}
+
+/**
+ * Keeps the ledger of this process's upstream groups in `dir`, after SIGKILLing every group that ledgers of dead
+ * gateway processes there still list. Returns how many leftover groups were killed.
+ */
+export function adoptLedger(dir: string): number {
+  mkdirSync(dir, { recursive: true })
+  let killed = 0
+  // Telling our leftovers from a stranger that reused a pid needs /proc; elsewhere nothing is killed.
+  const names = process.platform === 'linux' ? readdirSync(dir) : []
+  for (const name of names) {
+    const owner = Number(name)
+    if (!Number.isInteger(owner) || owner <= 0 || owner === process.pid) continue
+    if (isAlive(owner)) continue
+    const file = join(dir, name)
+    let text = ''
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch {
+      continue
+    }
+    for (const line of text.split('\n')) {
+      const [pgid, started] = line.split(' ').map(Number)
+      if (pgid > 0 && isOurLeftover(pgid, started)) {
+        try {
+          if (killProcessGroup(pgid, 'SIGKILL')) killed++
+        } catch {
+          // EPERM: not ours after all.
+        }
+      }
+    }
+    rmSync(file, { force: true })
+  }
+  ledgerFile = join(dir, String(process.pid))
+  writeLedger()
+  return killed
+}
+
+/**
+ * A group from a dead gateway's ledger is still ours when its leader is the same process (same start time), or when
+ * the leader is gone but the group has members: Linux does not hand out a pid still in use as a group id.
+ */
+function isOurLeftover(pgid: number, started: number): boolean {
+  const now = startTime(pgid)
+  if (now !== null) return now === started
+  return groupHasLiveMembers(pgid)
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat (clock ticks after boot): with the pid, names one process for good. */
+function startTime(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19])
+  } catch {
+    return null
+  }
 }
 
 /** Pids (= process group ids) of stdio children started here whose group is not yet known to be empty. */
@@ -46,6 +130,14 @@ export function killAllProcessGroupsSync(): number {
     }
   }
   liveGroups.clear()
+  // Every group is dead now; a kill -9 is the one exit that skips this, and the next start reads the ledger.
+  if (ledgerFile) {
+    try {
+      rmSync(ledgerFile, { force: true })
+    } catch {
+      // Nothing left to protect.
+    }
+  }
   return killed
 }
 

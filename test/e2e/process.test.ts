@@ -12,8 +12,16 @@ const KEY = 'mcp_proj_processTestKey000000000000000000001'
 const fixture = join(import.meta.dirname, '../fixtures/fixture-server.ts')
 const running: GatewayProcess[] = []
 const dirs: string[] = []
+const strays: number[] = []
 after(async () => {
   for (const p of running) await ensureStopped(p)
+  for (const pid of strays) {
+    try {
+      process.kill(-pid, 'SIGKILL')
+    } catch {
+      // Already gone: what the test wanted.
+    }
+  }
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
 
@@ -110,6 +118,38 @@ describe('gateway process', () => {
     const res = await fetch(`${url2}/projects/demo/servers/fixture/sse`, { headers, signal: AbortSignal.timeout(2000) })
     assert.equal(res.status, 200)
     await res.body?.cancel()
+    again.child.kill('SIGTERM')
+    assert.equal((await again.exited).code, 0)
+  })
+
+  it('kills on its next start an upstream that outlived a kill -9 of the gateway by ignoring SIGTERM and stdin EOF', async () => {
+    const stubborn = projectConfig.replace(`${JSON.stringify(fixture)}]`, `${JSON.stringify(fixture)}, '--stubborn']`)
+    assert.notEqual(stubborn, projectConfig)
+    const { p, url, dir } = await boot(stubborn)
+    const client = new Client({ name: 'orphan', version: '1' })
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${url}/projects/demo/servers/fixture/mcp`), {
+        requestInit: { headers: { Authorization: `Bearer ${KEY}` } },
+      }),
+    )
+    await client.listTools()
+    const mine = new Set(listDescendants(p.child.pid ?? -1))
+    const pids = findProcesses('--stubborn')
+      .map((x) => x.pid)
+      .filter((pid) => mine.has(pid))
+    assert.ok(pids.length >= 1, 'the upstream runs')
+    strays.push(...pids)
+    await client.close().catch(() => {})
+    p.child.kill('SIGKILL')
+    await p.exited
+    // No exit handler ran: the upstream saw its stdin end and a SIGTERM-free death of its parent, and lives on.
+    await new Promise((r) => setTimeout(r, 500))
+    assert.ok(pids.every(pidAlive), 'the stubborn upstream outlived the gateway')
+    const again = spawnGateway(dir)
+    running.push(again)
+    await again.ready
+    assert.ok(await waitFor(() => pids.every((pid) => !pidAlive(pid)), 3000), 'the next start killed it')
+    assert.match(again.stdout(), /killed upstream processes left by a gateway that died/)
     again.child.kill('SIGTERM')
     assert.equal((await again.exited).code, 0)
   })
