@@ -1,4 +1,5 @@
 // `npm start`: load the config, start the gateway, and stop it cleanly on SIGTERM or SIGINT.
+import { constants } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../config/resolve.ts'
 import { isGatewayError } from './errors.ts'
@@ -11,6 +12,11 @@ import { killAllProcessGroupsSync } from './upstream/stdio.ts'
 
 // Whatever happens to this process, no upstream child may outlive it.
 process.on('exit', () => killAllProcessGroupsSync())
+
+// A signal while booting: nothing to drain yet, but exiting (not dying by the default action) runs the exit handler.
+const duringBoot = (signal: NodeJS.Signals) => process.exit(128 + constants.signals[signal])
+process.on('SIGTERM', duringBoot)
+process.on('SIGINT', duringBoot)
 
 async function main(): Promise<void> {
   let gateway: Gateway
@@ -53,18 +59,7 @@ async function main(): Promise<void> {
     }
     throw err
   }
-  const { url } = await gateway.listen()
-  gateway.logger.info(
-    { url, admin: `${url}/admin`, storage: gateway.config.storage.kind, config: gateway.config.configPath },
-    `mcpo listening on ${url}`,
-  )
-  if (gateway.setupToken) {
-    // The one way in on a fresh install without MCPO_ADMIN_EMAIL: shown once, on the operator's console.
-    process.stdout.write(
-      `\nFirst-run set-up: open ${url}/admin/setup#token=${gateway.setupToken} to create the admin account.\n\n`,
-    )
-  }
-
+  // Before the port opens and the URL is printed: whoever reads the URL may send a SIGTERM at once.
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) {
@@ -81,8 +76,22 @@ async function main(): Promise<void> {
       },
     )
   }
+  process.off('SIGTERM', duringBoot)
+  process.off('SIGINT', duringBoot)
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
+  const { url } = await gateway.listen()
+  gateway.logger.info(
+    { url, admin: `${url}/admin`, storage: gateway.config.storage.kind, config: gateway.config.configPath },
+    `mcpo listening on ${url}`,
+  )
+  if (gateway.setupToken) {
+    // The one way in on a fresh install without MCPO_ADMIN_EMAIL: shown once, on the operator's console.
+    process.stdout.write(
+      `\nFirst-run set-up: open ${url}/admin/setup#token=${gateway.setupToken} to create the admin account.\n\n`,
+    )
+  }
+
   process.on('uncaughtException', (err) => {
     gateway.logger.fatal({ err }, 'uncaught exception')
     process.exit(1)

@@ -51,11 +51,12 @@ describe('upstream group ledger', { skip: process.platform !== 'linux' && 'needs
     children.push(live)
     const pid = (c: ChildProcess) => c.pid ?? 0
     writeFileSync(
-      join(dir, String(deadGateway)),
+      join(dir, `${deadGateway}-12345`),
       // The stranger's line has another start time: its pid was ours once, and was handed out again since.
       `${pid(leftover)} ${startTime(pid(leftover))}\n${pid(stranger)} ${startTime(pid(stranger)) + 1}\n`,
     )
-    writeFileSync(join(dir, String(pid(live))), `${pid(ofLiveGateway)} ${startTime(pid(ofLiveGateway))}\n`)
+    const liveLedger = `${pid(live)}-${startTime(pid(live))}`
+    writeFileSync(join(dir, liveLedger), `${pid(ofLiveGateway)} ${startTime(pid(ofLiveGateway))}\n`)
     writeFileSync(join(dir, 'notes.txt'), 'not a ledger\n')
 
     assert.equal(adoptLedger(dir), 1)
@@ -63,8 +64,11 @@ describe('upstream group ledger', { skip: process.platform !== 'linux' && 'needs
     assert.ok(pidAlive(pid(ofLiveGateway)), "a live gateway's upstream is spared")
     assert.ok(pidAlive(pid(stranger)), 'a process that reused a listed pid is spared')
     const files = readdirSync(dir).sort()
-    assert.ok(!files.includes(String(deadGateway)), "the dead gateway's ledger is gone")
-    assert.ok(files.includes(String(pid(live))))
-    assert.ok(files.includes(String(process.pid)), 'this process keeps its own ledger from now on')
+    assert.ok(!files.includes(`${deadGateway}-12345`), "the dead gateway's ledger is gone")
+    assert.ok(files.includes(liveLedger))
+    assert.ok(
+      files.includes(`${process.pid}-${startTime(process.pid)}`),
+      'this process keeps its own ledger from now on',
+    )
   })
 })

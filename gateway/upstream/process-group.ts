@@ -20,7 +20,7 @@ export function forgetGroup(pid: number): void {
   writeLedger()
 }
 
-// `<dir>/<gateway pid>`: one line per live group, "<pgid> <start time of its leader>". One file per gateway process,
+// `<dir>/<gateway pid>-<its start time>`: one line per live group, "<pgid> <start time of its leader>". One file per gateway process,
 // so gateways sharing a data directory (cluster nodes on one host) never take each other's children for leftovers.
 let ledgerFile: string | null = null
 
@@ -39,14 +39,18 @@ function writeLedger(): void {
  * gateway processes there still list. Returns how many leftover groups were killed.
  */
 export function adoptLedger(dir: string): number {
-  mkdirSync(dir, { recursive: true })
+  try {
+    mkdirSync(dir, { recursive: true })
+  } catch {
+    return 0 // A read-only data directory: upstreams run, only this clean-up is lost.
+  }
   let killed = 0
   // Telling our leftovers from a stranger that reused a pid needs /proc; elsewhere nothing is killed.
   const names = process.platform === 'linux' ? readdirSync(dir) : []
   for (const name of names) {
-    const owner = Number(name)
-    if (!Number.isInteger(owner) || owner <= 0 || owner === process.pid) continue
-    if (isAlive(owner)) continue
+    const [owner, ownerStarted] = name.split('-').map(Number)
+    if (!(owner > 0) || !Number.isInteger(ownerStarted)) continue
+    if (startTime(owner) === ownerStarted) continue // a live gateway's, maybe this one's
     const file = join(dir, name)
     let text = ''
     try {
@@ -66,7 +70,7 @@ export function adoptLedger(dir: string): number {
     }
     rmSync(file, { force: true })
   }
-  ledgerFile = join(dir, String(process.pid))
+  ledgerFile = join(dir, `${process.pid}-${startTime(process.pid) ?? 0}`)
   writeLedger()
   return killed
 }
@@ -79,15 +83,6 @@ function isOurLeftover(pgid: number, started: number): boolean {
   const now = startTime(pgid)
   if (now !== null) return now === started
   return groupHasLiveMembers(pgid)
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 /** Field 22 of /proc/<pid>/stat (clock ticks after boot): with the pid, names one process for good. */
