@@ -9,6 +9,7 @@ import { createLogger } from './logger.ts'
 import { startServer } from './server.ts'
 import { adoptLedger } from './upstream/process-group.ts'
 import { killAllProcessGroupsSync } from './upstream/stdio.ts'
+import { securityHeaders } from './web-security.ts'
 
 // Whatever happens to this process, no upstream child may outlive it.
 process.on('exit', () => killAllProcessGroupsSync())
@@ -36,9 +37,11 @@ async function main(): Promise<void> {
           ? sendJson(res, 200, { status: 'ok' })
           : sendJson(res, 503, { status: 'starting' }, { 'retry-after': '1' }),
       maxBodyBytes: 1024,
+      maxHeaderBytes: config.limits.maxHeaderBytes,
       outboundBufferBytes: 1024,
       logger,
       closeConnections: true,
+      securityHeaders: securityHeaders(config.security),
     })
     const shown = config.listen.host === '0.0.0.0' || config.listen.host === '::' ? '127.0.0.1' : config.listen.host
     logger.info({ url: `http://${shown}:${boot.port}` }, `mcpo starting on http://${shown}:${boot.port}`)

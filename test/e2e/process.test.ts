@@ -25,6 +25,15 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
 
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net')
+  const srv = createServer()
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
+  const { port } = srv.address() as { port: number }
+  await new Promise((resolve) => srv.close(resolve))
+  return port
+}
+
 async function boot(body: string, env: Record<string, string> = {}) {
   const dir = await prepareDir(body)
   dirs.push(dir)
@@ -152,5 +161,37 @@ describe('gateway process', () => {
     assert.match(again.stdout(), /killed upstream processes left by a gateway that died/)
     again.child.kill('SIGTERM')
     assert.deepEqual(await again.exited, { code: 0, signal: null }, again.stderr() + again.stdout().slice(-3000))
+  })
+
+  it('answers with the security headers while it boots on a fresh data directory, then serves', async () => {
+    const dir = await prepareDir('export default defineConfig({ plugins: [apiKeys()] })')
+    dirs.push(dir)
+    // No database yet: creating it takes seconds, and the boot listener answers meanwhile.
+    rmSync(join(dir, 'data'), { recursive: true, force: true })
+    // A fixed port, as in production: the gateway takes over the boot listener's port after requests were answered
+    // there. (With PORT=0, rebinding the ephemeral port fails once it has carried a connection; seen here, not with a
+    // fixed port.)
+    const p = spawnGateway(dir, { PORT: String(await freePort()) })
+    running.push(p)
+    let bootUrl = ''
+    assert.ok(
+      await waitFor(() => {
+        bootUrl = /"msg":"mcpo starting on (http:\/\/[^"]+)"/.exec(p.stdout())?.[1] ?? ''
+        return bootUrl !== ''
+      }, 30_000),
+      'the boot listener announces itself',
+    )
+    const health = await fetch(`${bootUrl}/healthz`)
+    const other = await fetch(`${bootUrl}/api/projects`)
+    const url = await p.ready
+    assert.equal(health.status, 200)
+    assert.equal(health.headers.get('x-content-type-options'), 'nosniff')
+    assert.equal(url, bootUrl, 'the gateway takes the port over')
+    assert.equal(other.status, 503)
+    assert.equal(other.headers.get('retry-after'), '1')
+    assert.equal(other.headers.get('x-content-type-options'), 'nosniff')
+    assert.equal(other.headers.get('referrer-policy'), 'no-referrer')
+    p.child.kill('SIGTERM')
+    assert.deepEqual(await p.exited, { code: 0, signal: null })
   })
 })
