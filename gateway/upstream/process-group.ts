@@ -11,22 +11,26 @@ const liveGroups = new Set<number>()
 /** Called by a transport once its child spawned (the pid is also the group id). */
 export function registerGroup(pid: number): void {
   liveGroups.add(pid)
+  if (ledgerFile) started.set(pid, startTime(pid) ?? 0)
   writeLedger()
 }
 
 /** Called once the group is empty. */
 export function forgetGroup(pid: number): void {
   liveGroups.delete(pid)
+  started.delete(pid)
   writeLedger()
 }
 
-// `<dir>/<gateway pid>-<its start time>`: one line per live group, "<pgid> <start time of its leader>". One file per gateway process,
-// so gateways sharing a data directory (cluster nodes on one host) never take each other's children for leftovers.
+// `<dir>/<gateway pid>-<its start time>`: one line per live group, "<pgid> <start time of its leader>". One file per
+// gateway process, so gateways sharing a data directory (cluster nodes on one host) never take each other's children
+// for leftovers. Start times are read once per group: a spawn storm must not read /proc for every live group.
 let ledgerFile: string | null = null
+const started = new Map<number, number>()
 
 function writeLedger(): void {
   if (!ledgerFile) return
-  const lines = [...liveGroups].map((pid) => `${pid} ${startTime(pid) ?? 0}\n`).join('')
+  const lines = [...liveGroups].map((pid) => `${pid} ${started.get(pid) ?? 0}\n`).join('')
   try {
     writeFileSync(ledgerFile, lines)
   } catch {
@@ -59,8 +63,8 @@ export function adoptLedger(dir: string): number {
       continue
     }
     for (const line of text.split('\n')) {
-      const [pgid, started] = line.split(' ').map(Number)
-      if (pgid > 0 && isOurLeftover(pgid, started)) {
+      const [pgid, leaderStarted] = line.split(' ').map(Number)
+      if (pgid > 0 && isOurLeftover(pgid, leaderStarted)) {
         try {
           if (killProcessGroup(pgid, 'SIGKILL')) killed++
         } catch {
@@ -71,6 +75,7 @@ export function adoptLedger(dir: string): number {
     rmSync(file, { force: true })
   }
   ledgerFile = join(dir, `${process.pid}-${startTime(process.pid) ?? 0}`)
+  for (const pid of liveGroups) started.set(pid, startTime(pid) ?? 0)
   writeLedger()
   return killed
 }
@@ -79,9 +84,9 @@ export function adoptLedger(dir: string): number {
  * A group from a dead gateway's ledger is still ours when its leader is the same process (same start time), or when
  * the leader is gone but the group has members: Linux does not hand out a pid still in use as a group id.
  */
-function isOurLeftover(pgid: number, started: number): boolean {
+function isOurLeftover(pgid: number, leaderStarted: number): boolean {
   const now = startTime(pgid)
-  if (now !== null) return now === started
+  if (now !== null) return now === leaderStarted
   return groupHasLiveMembers(pgid)
 }
 
@@ -125,6 +130,7 @@ export function killAllProcessGroupsSync(): number {
     }
   }
   liveGroups.clear()
+  started.clear()
   // Every group is dead now; a kill -9 is the one exit that skips this, and the next start reads the ledger.
   if (ledgerFile) {
     try {
