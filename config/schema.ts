@@ -1,9 +1,34 @@
 // The config schema: one zod definition validates mcpo.config.ts and supplies every default.
+import { isIP } from 'node:net'
 import { z } from 'zod'
 
 const slug = /^[a-z0-9][a-z0-9-]{0,62}$/
 const projectId = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
 /** Server names appear in URLs and as the `<server>__` prefix, so they stay in `[a-z0-9-]` (protocol.md §5). */
+
+/**
+ * Networks remote upstreams may not reach by default: link-local (cloud metadata at 169.254.169.254, fd00:ec2::254 on
+ * AWS over IPv6, 100.100.100.200 on Alibaba Cloud) and "this network". Loopback and private ranges stay reachable:
+ * self-hosted gateways front internal MCP servers; operators who want those closed list them too.
+ */
+export const DEFAULT_BLOCKED_NETWORKS: readonly string[] = Object.freeze([
+  '169.254.0.0/16',
+  '0.0.0.0/8',
+  '100.100.100.200/32',
+  'fe80::/10',
+  'fd00:ec2::254/128',
+])
+
+/** `10.0.0.0/8` or `fd00::/8`; an address without a prefix is one host. */
+const cidr = z.string().refine((value) => {
+  const [address, bits, extra] = value.split('/')
+  const family = isIP(address ?? '')
+  if (extra !== undefined || family === 0) return false
+  if (bits === undefined) return true
+  const prefix = Number(bits)
+  return bits !== '' && Number.isInteger(prefix) && prefix >= 0 && prefix <= (family === 4 ? 32 : 128)
+}, 'must be a network like 10.0.0.0/8 or fd00::/8, or one address')
+
 export const serverNamePattern = /^[a-z0-9][a-z0-9-]{0,47}$/
 
 const plugin = z.custom<{ name: string }>(
@@ -143,6 +168,8 @@ export const configSchema = z
         restartMaxMs: z.number().int().min(10).default(30_000),
         /** Consecutive failed starts after which the circuit opens and the server is marked failed. */
         maxConsecutiveFailures: z.number().int().min(1).default(5),
+        /** Remote servers (and connection tests) may not connect into these networks; checked after DNS. */
+        blockedNetworks: z.array(cidr).default([...DEFAULT_BLOCKED_NETWORKS]),
       })
       .strict()
       .prefault({}),

@@ -34,6 +34,8 @@ export interface SupervisorLimits {
   maxConsecutiveFailures: number
   maxProcessesPerProject: number
   maxProcessesTotal: number
+  /** Remote servers may not connect into these networks (`upstreams.blockedNetworks`). */
+  blockedNetworks?: readonly string[]
 }
 
 export type ServerState = 'stopped' | 'starting' | 'running' | 'backoff' | 'failed'
@@ -271,8 +273,13 @@ export class ServerRuntime {
         logger,
       })
     }
-    if (spec.transport === 'sse') return new SseTransport({ url: spec.url ?? '', headers: spec.headers ?? {}, logger })
-    return new StreamableHttpTransport({ url: spec.url ?? '', headers: spec.headers ?? {}, logger })
+    const remote = {
+      url: spec.url ?? '',
+      headers: spec.headers ?? {},
+      logger,
+      blockedNetworks: this.limits.blockedNetworks,
+    }
+    return spec.transport === 'sse' ? new SseTransport(remote) : new StreamableHttpTransport(remote)
   }
 
   private captureStderr(transport: UpstreamTransport): void {

@@ -1,5 +1,6 @@
 // Plumbing shared by the two HTTP upstream transports: the undici agent, outgoing headers, SSE body pumping, messages.
 import { Agent, type Dispatcher } from 'undici'
+import { guardedConnector } from './network-guard.ts'
 import { SseParser, type SseParserOptions } from './sse-parser.ts'
 import { deliverSafely, isResponse, parseJsonMessages, type TransportLogger, truncateForLog } from './transport.ts'
 
@@ -7,8 +8,10 @@ import { deliverSafely, isResponse, parseJsonMessages, type TransportLogger, tru
  * One agent per transport, so `close()` can destroy exactly its sockets. No body timeout: SSE streams stay silent for
  * long stretches (undici's default 300 s cut them, protocol.md §2.5); request timeouts belong to the connection layer.
  */
-export function createAgent(connectTimeoutMs: number): Agent {
-  return new Agent({ connect: { timeout: connectTimeoutMs }, bodyTimeout: 0, headersTimeout: 0 })
+export function createAgent(connectTimeoutMs: number, blockedNetworks: readonly string[] = []): Agent {
+  const connect =
+    blockedNetworks.length > 0 ? guardedConnector(connectTimeoutMs, blockedNetworks) : { timeout: connectTimeoutMs }
+  return new Agent({ connect, bodyTimeout: 0, headersTimeout: 0 })
 }
 
 // Set per request by the transports; a configured value for one of these is dropped, never merged.

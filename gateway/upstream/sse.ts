@@ -31,6 +31,8 @@ export interface SseTransportOptions {
   headers?: Readonly<Record<string, string>>
   /** Bounds TCP connect, the GET's response headers and the wait for the `endpoint` event. Default 10000. */
   connectTimeoutMs?: number
+  /** Networks this upstream may not connect into (`upstreams.blockedNetworks`); checked on the connected address. */
+  blockedNetworks?: readonly string[]
   /** Bounds a POST until its (202) answer; the reply itself travels on the stream. Default 30000. */
   postTimeoutMs?: number
   /** Retries of the initial connect inside `start()` only. Defaults 500 ms, ×2, max 30 s, 5 attempts in all. */
@@ -57,6 +59,7 @@ export class SseTransport implements UpstreamTransport {
   private readonly url: string
   private readonly headers: Record<string, string>
   private readonly connectTimeoutMs: number
+  private readonly blockedNetworks: readonly string[]
   private readonly postTimeoutMs: number
   private readonly backoff: Required<BackoffOptions>
   private readonly maxAttempts: number
@@ -75,6 +78,7 @@ export class SseTransport implements UpstreamTransport {
     this.url = options.url
     this.headers = configuredHeaders(options.headers)
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
+    this.blockedNetworks = options.blockedNetworks ?? []
     this.postTimeoutMs = options.postTimeoutMs ?? 30_000
     const r = options.reconnect ?? {}
     this.backoff = { initialMs: r.initialMs ?? 500, maxMs: r.maxMs ?? 30_000, factor: r.factor ?? 2 }
@@ -102,7 +106,7 @@ export class SseTransport implements UpstreamTransport {
       })
     }
     this.state = 'connecting'
-    this.agent = createAgent(this.connectTimeoutMs)
+    this.agent = createAgent(this.connectTimeoutMs, this.blockedNetworks)
     let lastError: unknown
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       try {

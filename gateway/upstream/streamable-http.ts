@@ -33,6 +33,8 @@ export interface StreamableHttpTransportOptions {
   headers?: Readonly<Record<string, string>>
   /** Bounds TCP connect and the GET stream's response headers. POSTs have no timeout here: the caller's table owns it. */
   connectTimeoutMs?: number
+  /** Networks this upstream may not connect into (`upstreams.blockedNetworks`); checked on the connected address. */
+  blockedNetworks?: readonly string[]
   /** GET stream reconnects. Defaults 1000 ms, ×1.5, max 30 s (the SDK client's schedule), for as long as we are open. */
   reconnect?: BackoffOptions
   /** The DELETE sent by `close()` gives up after this long. Default 2000. */
@@ -52,6 +54,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
   private readonly url: string
   private readonly headers: Record<string, string>
   private readonly connectTimeoutMs: number
+  private readonly blockedNetworks: readonly string[]
   private readonly deleteTimeoutMs: number
   private readonly backoff: Required<BackoffOptions>
   private readonly log: TransportLogger
@@ -74,6 +77,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
     this.url = options.url
     this.headers = configuredHeaders(options.headers)
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
+    this.blockedNetworks = options.blockedNetworks ?? []
     this.deleteTimeoutMs = options.deleteTimeoutMs ?? 2000
     const r = options.reconnect ?? {}
     this.backoff = { initialMs: r.initialMs ?? 1000, maxMs: r.maxMs ?? 30_000, factor: r.factor ?? 1.5 }
@@ -103,7 +107,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
       throw new GatewayError('MCPO_ERR_UPSTREAM_UNAVAILABLE', 'invalid Streamable HTTP upstream URL')
     }
     this.base = base
-    this.agent = createAgent(this.connectTimeoutMs)
+    this.agent = createAgent(this.connectTimeoutMs, this.blockedNetworks)
     this.dispatcher = this.interceptor ? this.agent.compose(this.interceptor) : this.agent
     this.state = 'open'
   }
