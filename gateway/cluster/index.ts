@@ -156,14 +156,17 @@ export class Cluster implements SessionRouter {
     const owner = dot > 0 ? sessionId.slice(0, dot) : null
     if (owner === null || owner === this.nodeId) return false
     const node = this.registry.node(owner)
-    if (!node) {
-      // Its node never existed (or left a day ago): the session is gone, and 404 tells clients to start a new one.
-      // A node only suspected dead is still tried: a refused connection answers the same 404 in a moment.
-      this.stats.ownerGone++
-      notFound(res)
+    if (node) {
+      // A node only suspected dead is still tried: a refused connection answers 404 in a moment.
+      void this.forwarder.forward(req, res, node.address, notFound)
       return true
     }
-    void this.forwarder.forward(req, res, node.address, notFound)
+    void this.registry.find(owner).then((found) => {
+      if (found) return this.forwarder.forward(req, res, found.address, notFound)
+      // Its node never existed (or left a day ago): the session is gone, and 404 tells clients to start a new one.
+      this.stats.ownerGone++
+      notFound(res)
+    })
     return true
   }
 

@@ -29,6 +29,8 @@ export class NodeRegistry {
   /** Every node seen, dead ones included: a request for a suspected node's session is still tried there. */
   private readonly known = new Map<string, LiveNode>()
   private beats = 0
+  private lastLookup = 0
+  private lookup: Promise<void> | null = null
   private readonly owned = new Map<string, OwnedLease>()
   private timer: NodeJS.Timeout | null = null
   private beating: Promise<void> | null = null
@@ -59,6 +61,30 @@ export class NodeRegistry {
   /** A node by id if it was ever seen, alive or not. */
   node(id: string): LiveNode | undefined {
     return this.live.get(id) ?? this.known.get(id)
+  }
+
+  /**
+   * A node by id; one not seen yet is looked up in the database, for a node that joined since the last heartbeat
+   * (without this its sessions answered 404 elsewhere for up to a heartbeat). The ids come from unauthenticated
+   * requests, so lookups are shared and run at most once a second: a flood of made-up ids costs one query a second.
+   */
+  async find(id: string): Promise<LiveNode | undefined> {
+    const hit = this.node(id)
+    if (hit) return hit
+    this.lookup ??= (async () => {
+      const wait = this.lastLookup + 1000 - Date.now()
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref())
+      try {
+        for (const r of await this.sql<{ id: string; address: string }[]>`SELECT id, address FROM nodes`) {
+          this.known.set(r.id, { id: r.id, address: r.address })
+        }
+      } finally {
+        this.lastLookup = Date.now()
+        this.lookup = null
+      }
+    })()
+    await this.lookup.catch((err: unknown) => this.opts.logger.warn({ err }, 'could not look up cluster nodes'))
+    return this.node(id)
   }
 
   isLive(id: string): boolean {

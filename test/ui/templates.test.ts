@@ -111,7 +111,11 @@ describe('project templates and secrets in Chromium', { skip }, () => {
       )
 
       await page.goto(`${gw.url}/admin/projects`)
-      await page.getByRole('button', { name: /New project|Create your first project/ }).click()
+      // With no project yet the page shows both buttons once the list has loaded; either opens the same dialog.
+      await page
+        .getByRole('button', { name: /New project|Create your first project/ })
+        .first()
+        .click()
       await page.getByLabel('Name', { exact: true }).fill('Research')
       await page.getByLabel(/Start from a template/).selectOption({ label: 'Knowledge base' })
       const variable = page.getByLabel('kb-memory: MEMORY_FILE_PATH')
