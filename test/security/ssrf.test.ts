@@ -66,33 +66,28 @@ async function testConnection(gw: TestGateway, token: string) {
   return (await res.json()) as { ok: boolean; error?: string }
 }
 
+/** One JSON-RPC message to the remote server's Streamable HTTP endpoint through the gateway. */
+function mcpPost(gw: TestGateway, message: object, session = '') {
+  return fetch(`${gw.url}/projects/demo/servers/remote/mcp`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${TEST_KEY}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' } : {}),
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', ...message }),
+  })
+}
+
 async function initialize(gw: TestGateway) {
-  const res = await fetch(`${gw.url}/projects/demo/servers/remote/mcp`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${TEST_KEY}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'ssrf', version: '1' } },
-    }),
+  const clientInfo = { name: 'ssrf', version: '1' }
+  const res = await mcpPost(gw, {
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo },
   })
-  const session = res.headers.get('mcp-session-id')
-  const list = await fetch(`${gw.url}/projects/demo/servers/remote/mcp`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${TEST_KEY}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-session-id': session ?? '',
-      'mcp-protocol-version': '2025-06-18',
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
-  })
+  const list = await mcpPost(gw, { id: 2, method: 'tools/list' }, res.headers.get('mcp-session-id') ?? '')
   return (await list.text()) + (await res.text())
 }
 
