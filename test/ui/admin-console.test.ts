@@ -8,7 +8,7 @@ import { apiKeys } from '../../plugins/api-keys/index.ts'
 import { audit } from '../../plugins/audit/index.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { startTestGateway, type TestGateway } from '../harness.ts'
-import { apiClient, CHROMIUM, FLAGS, pageTools, skip } from './chromium.ts'
+import { apiClient, CHROMIUM, FLAGS, pageTools, setUpAdmin, skip } from './chromium.ts'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -37,17 +37,7 @@ async function keyOf(projectId: string, id: string) {
 describe('admin console: keys, projects and teams in Chromium', { skip }, () => {
   before(async () => {
     gw = await startTestGateway({ plugins: [sessions(), apiKeys({ refreshMs: 200 }), audit({ batchMs: 100 })] })
-    const setup = await fetch(`${gw.url}/api/auth/setup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        token: gw.gateway.setupToken,
-        email: 'admin@example.com',
-        name: 'Ada Admin',
-        password: PASSWORD,
-      }),
-    })
-    assert.equal(setup.status, 200, await setup.clone().text())
+    await setUpAdmin(gw, PASSWORD)
     const login = await fetch(`${gw.url}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

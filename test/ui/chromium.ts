@@ -62,3 +62,13 @@ export function pageTools(current: () => Page | undefined) {
     },
   }
 }
+
+/** Creates the first admin account through the set-up endpoint, as the first-run page does. */
+export async function setUpAdmin(gw: { url: string; gateway: { setupToken: string | null } }, password: string) {
+  const res = await fetch(`${gw.url}/api/auth/setup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: gw.gateway.setupToken, email: 'admin@example.com', name: 'Ada Admin', password }),
+  })
+  if (res.status !== 200) throw new Error(`first-run set-up failed: ${res.status} ${await res.text()}`)
+}

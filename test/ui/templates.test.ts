@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { everythingServer, startTestGateway, type TestGateway } from '../harness.ts'
-import { apiClient, CHROMIUM, FLAGS, pageTools, skip } from './chromium.ts'
+import { apiClient, CHROMIUM, FLAGS, pageTools, setUpAdmin, skip } from './chromium.ts'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -34,17 +34,7 @@ describe('project templates and secrets in Chromium', { skip }, () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mcpo-ui-templates-'))
     gw = await startTestGateway({ plugins: [sessions()], projects: [] })
-    const setup = await fetch(`${gw.url}/api/auth/setup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        token: gw.gateway.setupToken,
-        email: 'admin@example.com',
-        name: 'Ada',
-        password: PASSWORD,
-      }),
-    })
-    assert.equal(setup.status, 200, await setup.clone().text())
+    await setUpAdmin(gw, PASSWORD)
     const login = await fetch(`${gw.url}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

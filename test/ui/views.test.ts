@@ -16,7 +16,7 @@ import { audit } from '../../plugins/audit/index.ts'
 import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { everythingServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
-import { apiClient, CHROMIUM, FLAGS, pageTools, SHOTS, skip } from './chromium.ts'
+import { apiClient, CHROMIUM, FLAGS, pageTools, SHOTS, setUpAdmin, skip } from './chromium.ts'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -73,17 +73,7 @@ describe('console views in Chromium', { skip }, () => {
         { id: 'demo', name: 'Demo', servers: [everythingServer()], apiKeys: [{ name: 'config', key: TEST_KEY }] },
       ],
     })
-    const setup = await fetch(`${gw.url}/api/auth/setup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        token: gw.gateway.setupToken,
-        email: 'admin@example.com',
-        name: 'Ada Admin',
-        password: PASSWORD,
-      }),
-    })
-    assert.equal(setup.status, 200, await setup.clone().text())
+    await setUpAdmin(gw, PASSWORD)
     const admin = await signIn('admin@example.com')
     token = admin.token
     // A developer member, so member lists and access checks have someone to show.
