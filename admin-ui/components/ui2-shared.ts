@@ -217,27 +217,7 @@ export const shared = css`
       flex-basis: 100%;
     }
     .modal-head,
-    /* minmax(0, 1fr): a wide table scrolls inside its card instead of widening the page. */
-  .layout {
-    display: grid;
-    grid-template-columns: minmax(0, 1fr);
-    gap: var(--gap);
-  }
-  .card > header.card-head {
-    margin-bottom: 0;
-  }
-  .card-head {
-    display: flex;
-    align-items: center;
-    gap: 10px;
-    flex-wrap: wrap;
-    padding: 14px 18px;
-    border-bottom: 1px solid var(--border);
-  }
-  .form-actions {
-    margin-top: 14px;
-  }
-  .modal-body {
+    .modal-body {
       padding-left: 14px;
       padding-right: 14px;
     }

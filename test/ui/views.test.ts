@@ -157,6 +157,13 @@ describe('console views in Chromium', { skip }, () => {
       await modal.getByText('Connection configs').waitFor({ timeout: 30_000 })
       await modal.locator('pre', { hasText: '"type": "sse"' }).waitFor()
       await shot('server-overview', false)
+      // At phone width the head keeps its title and close button on one row (a stray grid rule once stacked them).
+      await page.setViewportSize({ width: 390, height: 800 })
+      const title = await modal.locator('#sd-title').boundingBox()
+      const close = await modal.getByRole('button', { name: 'Close' }).boundingBox()
+      assert.ok(title && close && Math.abs(title.y + title.height / 2 - (close.y + close.height / 2)) < 24, 'one row')
+      await shot('server-overview-390', false)
+      await page.setViewportSize({ width: 1280, height: 860 })
       await modal.locator('nav a', { hasText: 'Tools' }).click()
       const echo = modal.locator('.tool', { has: page.locator('b', { hasText: /^echo$/ }) })
       await echo.getByRole('button', { name: 'Test' }).click()
