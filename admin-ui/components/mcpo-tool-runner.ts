@@ -146,8 +146,9 @@ export class McpoToolRunner extends LitElement {
     const id = this.fieldId(f.path)
     const err = this.errors[f.path] ?? null
     const label = html`<label for=${id}>${f.label}${f.required ? html` <span class="req" aria-hidden="true">*</span>` : nothing}</label>`
-    const hint = f.description ? html`<span class="hint" id="${id}-hint">${f.description}</span>` : nothing
-    const described = `${id}-error ${f.description ? `${id}-hint` : ''}`
+    const hintText = [f.description, f.pattern ? `Must match ${f.pattern}` : ''].filter(Boolean).join(' · ')
+    const hint = hintText ? html`<span class="hint" id="${id}-hint">${hintText}</span>` : nothing
+    const described = `${id}-error ${hintText ? `${id}-hint` : ''}`
     const v = this.values[f.path]
     switch (f.kind) {
       case 'object':

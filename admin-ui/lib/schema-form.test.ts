@@ -122,8 +122,9 @@ describe('initialValues and toArguments', () => {
         f: 'must be less than 5',
       },
     })
+    // A schema's pattern is the upstream's to check: running an upstream's regular expression here could backtrack.
     const bad = toArguments(fields, { a: 'abc', c: 'abc1' })
-    assert.deepEqual(bad, { ok: false, errors: { a: 'must be a number', c: 'must match ^[a-z]+$' } })
+    assert.deepEqual(bad, { ok: false, errors: { a: 'must be a number' } })
   })
 
   it('omits optional fields left empty, and builds nested objects', () => {

@@ -276,15 +276,8 @@ function coerce(f: FieldDescriptor, raw: FormValue | undefined, errors: Record<s
         return fail(`must be at least ${f.minLength} characters`)
       if (f.maxLength !== undefined && text.length > f.maxLength)
         return fail(`must be at most ${f.maxLength} characters`)
-      if (f.pattern !== undefined) {
-        let re: RegExp | null = null
-        try {
-          re = new RegExp(f.pattern, 'u')
-        } catch {
-          // A pattern this browser cannot compile is the server's to check.
-        }
-        if (re && !re.test(text)) return fail(`must match ${f.pattern}`)
-      }
+      // `pattern` comes from the upstream's tool schema: a regular expression written to backtrack would freeze this
+      // tab on each keystroke. The upstream checks it when the tool is called; the form only shows it as a hint.
       return text
     }
   }

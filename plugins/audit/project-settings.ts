@@ -1,6 +1,7 @@
 // Per-project observability settings, kept in `projects.settings.observability`: retention of audit events and tool
 // calls, and opt-in capture of tool-call arguments with redaction rules. Off by default: arguments may hold anything.
 import { z } from 'zod'
+import type { Glob } from '../glob.ts'
 import { keyPatterns, REDACTED, redact } from './redact.ts'
 
 export const OBSERVABILITY_SETTING = 'observability'
@@ -41,7 +42,7 @@ export function settingsOf(projectSettings: Record<string, unknown>): Observabil
 
 export interface Capture {
   /** Compiled redaction rules. */
-  keys: RegExp | null
+  keys: Glob | null
 }
 
 /** What is stored for one call's arguments: redacted, or only its size when too large. */

@@ -1,4 +1,5 @@
 // Redaction of audit payloads: secrets never reach the audit table, whatever shape a route gives `before`/`after`.
+import { compileGlobs, type Glob } from '../glob.ts'
 
 export const REDACTED = '[redacted]'
 
@@ -11,7 +12,7 @@ const VALUE_MAPS = new Set(['env', 'headers', 'environment'])
  * A deep copy of `value` with secret-looking fields replaced; bounded depth so a cycle cannot hang the writer.
  * `extra` also redacts keys it matches (a project's own redaction rules for captured tool arguments).
  */
-export function redact(value: unknown, depth = 0, extra: RegExp | null = null): unknown {
+export function redact(value: unknown, depth = 0, extra: Glob | null = null): unknown {
   if (value === null || typeof value !== 'object') return value
   if (depth > 12) return REDACTED
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1, extra))
@@ -26,9 +27,7 @@ export function redact(value: unknown, depth = 0, extra: RegExp | null = null): 
   return out
 }
 
-/** Key globs (`*` any run of characters, case-insensitive) as one expression; null when there are none. */
-export function keyPatterns(globs: readonly string[]): RegExp | null {
-  if (globs.length === 0) return null
-  const parts = globs.map((g) => g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*'))
-  return new RegExp(`^(?:${parts.join('|')})$`, 'i')
+/** Key globs (`*` any run of characters, case-insensitive) as one matcher; null when there are none. */
+export function keyPatterns(globs: readonly string[]): Glob | null {
+  return compileGlobs(globs, { ignoreCase: true })
 }

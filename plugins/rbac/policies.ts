@@ -9,6 +9,7 @@
 // A policy's subjects are roles and API key ids; none means everyone. Both live in the `roles` column: key ids as
 // `key:<id>` entries, so policies needed no new column.
 import type { Decision, Exchange, Logger, McpoPlugin, McpTarget, Principal } from '../contract.ts'
+import { compileGlob, type Glob } from '../glob.ts'
 import type { Project, Role, Server, Store, ToolPolicy } from '../storage/port.ts'
 import { Roles, stronger } from './matrix.ts'
 
@@ -49,8 +50,8 @@ export interface Verdict {
 
 interface CompiledRule {
   rule: PolicyRule
-  server: RegExp
-  tool: RegExp
+  server: Glob
+  tool: Glob
   roles: ReadonlySet<string>
   keyIds: ReadonlySet<string>
 }
@@ -90,15 +91,6 @@ export function toRule(p: ToolPolicy): PolicyRule {
   }
 }
 
-/** `*` matches any run of characters; everything else is literal. */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*')
-  return new RegExp(`^${body}$`)
-}
-
 export function compile(servers: readonly Pick<Server, 'name' | 'toolToggles'>[], policies: readonly ToolPolicy[]) {
   const toggles = new Map<string, Readonly<Record<string, boolean>>>()
   for (const s of servers) if (Object.values(s.toolToggles ?? {}).includes(false)) toggles.set(s.name, s.toolToggles)
@@ -108,8 +100,8 @@ export function compile(servers: readonly Pick<Server, 'name' | 'toolToggles'>[]
       const rule = toRule(p)
       return {
         rule,
-        server: globToRegExp(rule.serverPattern),
-        tool: globToRegExp(rule.toolPattern),
+        server: compileGlob(rule.serverPattern),
+        tool: compileGlob(rule.toolPattern),
         roles: new Set(rule.roles),
         keyIds: new Set(rule.keyIds),
       }
