@@ -3,6 +3,7 @@
 // 127.0.0.0/8 is blocked so that a local server can stand in for the metadata service: it must receive nothing, from
 // the connection test or from an MCP session; with the default list the same URL works.
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
@@ -31,7 +32,7 @@ after(async () => {
   await new Promise((r) => metadata.close(r))
 })
 
-async function gatewayBlocking(blockedNetworks?: string[]): Promise<TestGateway> {
+async function gatewayBlocking(blockedNetworks?: string[], target = url): Promise<TestGateway> {
   const gw = await startTestGateway({
     upstreams: blockedNetworks ? { blockedNetworks } : {},
     projects: [
@@ -39,7 +40,7 @@ async function gatewayBlocking(blockedNetworks?: string[]): Promise<TestGateway>
         id: 'demo',
         name: 'Demo',
         apiKeys: [{ name: 'k', key: TEST_KEY }],
-        servers: [{ name: 'remote', transport: 'streamable-http', url }],
+        servers: [{ name: 'remote', transport: 'streamable-http', url: target }],
       },
     ],
   })
@@ -56,11 +57,11 @@ async function adminToken(gw: TestGateway): Promise<string> {
   return ((await res.json()) as { token: string }).token
 }
 
-async function testConnection(gw: TestGateway, token: string) {
+async function testConnection(gw: TestGateway, token: string, target = url) {
   const res = await fetch(`${gw.url}/api/projects/demo/servers/test`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ transport: 'streamable-http', url }),
+    body: JSON.stringify({ transport: 'streamable-http', url: target }),
   })
   assert.equal(res.status, 200)
   return (await res.json()) as { ok: boolean; error?: string }
@@ -136,3 +137,79 @@ describe('remote upstreams and blocked networks', () => {
     assert.ok(!blockedBy(list, '192.0.2.8'))
   })
 })
+
+// Issue 16 point 10: an operator who blocks loopback blocks it in every family and spelling. The stand-in listens on
+// `::` (both families); each URL below reaches it when nothing is blocked, and none may once 127.0.0.0/8 is.
+describe('blocked networks cover IPv6 and IPv4-mapped spellings', () => {
+  let dual: Server | undefined
+  let dualHits = 0
+  let port = 0
+  const ipv6 = hasIPv6Loopback()
+
+  before(async () => {
+    if (!ipv6) return
+    dual = createServer((req, res) => {
+      dualHits++
+      req.resume()
+      res.writeHead(500).end('{"secret":"instance credentials"}')
+    })
+    await new Promise<void>((r) => dual!.listen({ port: 0, host: '::', ipv6Only: false }, r))
+    port = (dual.address() as AddressInfo).port
+  })
+  after(async () => {
+    if (!dual) return
+    dual.closeAllConnections()
+    await new Promise((r) => dual!.close(r))
+  })
+
+  const spellings = (p: number) => [
+    `http://[::1]:${p}/mcp`,
+    `http://[::ffff:127.0.0.1]:${p}/mcp`,
+    `http://[::ffff:7f00:1]:${p}/mcp`,
+    `http://[0:0:0:0:0:ffff:7f00:1]:${p}/mcp`,
+    `http://[::]:${p}/mcp`,
+    `http://0.0.0.0:${p}/mcp`,
+    `http://localhost:${p}/mcp`,
+  ]
+
+  it('refuses ::1, ::, mapped loopback and 0.0.0.0 when 127.0.0.0/8 is blocked', {
+    skip: !ipv6 && 'no ::1',
+  }, async () => {
+    const gw = await gatewayBlocking(['127.0.0.0/8'], `http://[::1]:${port}/mcp`)
+    const token = await adminToken(gw)
+    for (const target of spellings(port)) {
+      const tested = await testConnection(gw, token, target)
+      assert.equal(tested.ok, false, target)
+      assert.match(tested.error ?? '', /blocked network/, target)
+    }
+    const answers = await initialize(gw)
+    assert.match(answers, /"error"/)
+    assert.doesNotMatch(answers, /instance credentials/)
+    assert.equal(dualHits, 0, 'the loopback listener received no request')
+  })
+
+  it('reaches ::1 with the default list, and refuses the unspecified :: and 0.0.0.0', {
+    skip: !ipv6 && 'no ::1',
+  }, async () => {
+    const gw = await gatewayBlocking()
+    const token = await adminToken(gw)
+    const before = dualHits
+    const tested = await testConnection(gw, token, `http://[::1]:${port}/mcp`)
+    assert.doesNotMatch(tested.error ?? '', /blocked network/)
+    assert.ok(dualHits > before, '::1 was reached')
+    const reached = dualHits
+    for (const target of [`http://[::]:${port}/mcp`, `http://0.0.0.0:${port}/mcp`]) {
+      const refused = await testConnection(gw, token, target)
+      assert.match(refused.error ?? '', /blocked network/, target)
+    }
+    assert.equal(dualHits, reached, 'nothing reached the listener through :: or 0.0.0.0')
+  })
+})
+
+function hasIPv6Loopback(): boolean {
+  try {
+    return readFileSync('/proc/net/if_inet6', 'utf8').includes('00000000000000000000000000000001')
+  } catch {
+    return false
+  }
+}
