@@ -211,6 +211,7 @@ export function clientConfigRoutes() {
       tag: 'prd',
       summary: 'The Cline config of every enabled server of the project (SSE unless transport=streamable-http)',
       auth: 'user',
+      projectKeys: 'read',
       query: z.object({ transport: z.enum(['sse', 'streamable-http']).default('sse') }).strict(),
       handler: async ({ params, principal, query, req, services }) => {
         const { project } = await requireProject(services.store, principal, params.id, 'project.view')
@@ -224,6 +225,7 @@ export function clientConfigRoutes() {
       tag: 'prd',
       summary: 'Discovery: the enabled servers of the project with their transports and endpoint URLs',
       auth: 'user',
+      projectKeys: 'read',
       handler: async ({ params, principal, req, services }) => {
         const { project } = await requireProject(services.store, principal, params.id, 'project.view')
         const base = baseUrl(services, req)

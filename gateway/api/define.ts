@@ -57,6 +57,11 @@ export interface RouteDef<B = unknown, Q = unknown> {
   tag: string
   /** `public`: no sign-in; `user`: any signed-in principal; `admin`: global admins. Finer checks are in the handler. */
   auth: 'public' | 'user' | 'admin'
+  /**
+   * Project API keys are for MCP endpoints and every control-plane route refuses them (401), public ones included.
+   * `read` lets them in, for GET only: the discovery documents an MCP client fetches about its own project.
+   */
+  projectKeys?: 'read'
   body?: z.ZodType<B>
   query?: z.ZodType<Q>
   /** Documented shape of a successful answer. */

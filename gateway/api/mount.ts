@@ -2,6 +2,7 @@
 // sessions, error mapping (storage down → 503), and the audit hook. Handlers return plain values.
 import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
+import { bearerKey } from '../../plugins/api-keys/keys.ts'
 import type { Exchange } from '../../plugins/contract.ts'
 import { SESSIONS_PLUGIN, type SessionsPlugin } from '../../plugins/sessions/index.ts'
 import { errorBody, GatewayError, isGatewayError } from '../errors.ts'
@@ -43,6 +44,9 @@ export function mountRoutes(router: Router, routes: readonly RouteDef[], service
     publicBaseUrl: services.config.listen.publicBaseUrl,
   }
   for (const def of routes) {
+    if (def.projectKeys && def.method !== 'GET') {
+      throw new GatewayError('MCPO_ERR_INTERNAL', `${def.method} ${def.path}: project keys may only read`)
+    }
     router.add(def.method, def.path, (req, res, params) => run(def, services, web, req, res, params))
   }
 }
@@ -60,6 +64,8 @@ async function run(
   const log = services.logger.child({ requestId: ex.requestId })
   const idHeader = { 'x-request-id': ex.requestId }
   try {
+    // Before validation, so a key never learns more than this one answer about any route.
+    if (!def.projectKeys && bearerKey(req.headers.authorization) !== null) throw keyRefused()
     const query = def.query
       ? validate(def.query, Object.fromEntries(new URLSearchParams(req.query)), 'query')
       : undefined
@@ -78,6 +84,8 @@ async function run(
     }
     await services.plugins.onRequest(ex)
     const principal = await services.plugins.authenticate(ex)
+    // Whatever plugin recognised it: a key's principal never acts on the control plane.
+    if (principal?.kind === 'api-key' && !def.projectKeys) throw keyRefused()
     ex.principal = principal
     // Rate limits and other plugin rules see every API request, by route class.
     const decision = await services.plugins.authorize(ex, {
@@ -153,6 +161,17 @@ async function run(
     if (status === 503) headers['retry-after'] ??= '5'
     res.send(status, headers, body)
   }
+}
+
+/**
+ * A key acts with its creator's role, so on the management API it would be a password that never expires with the
+ * session and outlives its own revocation through what it did (an owner it invited stays).
+ */
+function keyRefused(): GatewayError {
+  return new GatewayError(
+    'MCPO_ERR_UNAUTHENTICATED',
+    'project API keys (mcp_proj_…) work on MCP endpoints only; sign in as a user for the management API',
+  )
 }
 
 /** Writes a streamed answer, pausing while the client's socket is full; stops when the client goes away. */

@@ -35,7 +35,8 @@ export function openApiDocument(routes: readonly RouteDef[]): Record<string, unk
       summary: r.summary,
       tags: [r.tag],
       operationId: `${r.method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
-      security: r.auth === 'public' ? [] : [{ bearer: [] }, { cookie: [] }],
+      security:
+        r.auth === 'public' ? [] : [{ bearer: [] }, { cookie: [] }, ...(r.projectKeys ? [{ projectKey: [] }] : [])],
       responses: {
         [String(r.status ?? 200)]: {
           description: 'success',
@@ -65,6 +66,11 @@ export function openApiDocument(routes: readonly RouteDef[]): Record<string, unk
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
         cookie: { type: 'apiKey', in: 'cookie', name: 'mcpo_session' },
+        projectKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A project API key (mcp_proj_…): MCP endpoints, and only the operations that list it here',
+        },
       },
     },
     paths,

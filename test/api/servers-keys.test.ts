@@ -38,7 +38,7 @@ describe('servers API', () => {
     assert.equal((await call(api.outsider, 'GET', S)).status, 404)
     assert.equal((await call(api.dev, 'GET', '/api/projects/other/servers')).status, 404)
     assert.equal((await call(api.dev, 'GET', '/api/projects/nope/servers')).status, 404)
-    assert.equal((await call(OTHER_PROJECT_KEY, 'GET', S)).status, 404, 'a key of another project sees nothing')
+    assert.equal((await call(OTHER_PROJECT_KEY, 'GET', S)).status, 401, 'keys are for MCP endpoints only')
     const list = await call(api.rep, 'GET', S)
     assert.equal(list.status, 200)
     assert.deepEqual(
@@ -360,7 +360,7 @@ describe('API keys API', () => {
     assert.equal((await call(api.admin, 'DELETE', `${K}/${other.id}`)).status, 404, 'a key of another project')
     assert.equal((await call(api.owner, 'DELETE', `${K}/not-a-uuid`)).status, 404)
     const byKey = await call(ownerKey.key, 'POST', K, { name: 'minted by a key' })
-    assert.equal(byKey.status, 403, 'a key cannot mint keys')
+    assert.equal(byKey.status, 401, 'a key cannot mint keys: keys are for MCP endpoints only')
   })
 
   it('serves the PRD paths too', async () => {

@@ -330,12 +330,12 @@ describe('projects', () => {
     assert.ok(relay.runtime('cfgproj', 'remote'))
   })
 
-  it('answers API-key callers on their own project only, and never for personal lists', async () => {
+  it('refuses API keys, even on their own project: they are for MCP endpoints (test/security/key-scope.test.ts)', async () => {
     const key = { id: 'key', email: '', token: TEST_KEY }
-    assert.equal((await api.call(key, 'GET', '/api/projects/cfgproj')).status, 200)
-    assert.equal((await api.call(key, 'GET', '/api/projects/payments-api')).status, 404)
-    assert.equal((await api.call(key, 'GET', '/api/projects')).status, 403)
-    assert.equal((await api.call(key, 'PUT', '/api/projects/cfgproj', { name: 'x' })).status, 403)
+    assert.equal((await api.call(key, 'GET', '/api/projects/cfgproj')).status, 401)
+    assert.equal((await api.call(key, 'GET', '/api/projects/payments-api')).status, 401)
+    assert.equal((await api.call(key, 'GET', '/api/projects')).status, 401)
+    assert.equal((await api.call(key, 'PUT', '/api/projects/cfgproj', { name: 'x' })).status, 401)
   })
 
   it('transfers ownership to a member; the old owner becomes developer', async () => {
