@@ -6,6 +6,31 @@ export type ParsedBody = { ok: true; value: unknown; raw: string } | { ok: false
 
 const JSON_TYPE = { 'content-type': 'application/json' }
 
+/**
+ * Deepest nesting of arrays and objects a message may have. Deeper values parse, but serialising them again (to
+ * record a call, to rewrite it) overflows the stack, so such a call would run unrecorded; no tool needs this depth.
+ */
+export const MAX_JSON_DEPTH = 128
+
+/** True when `raw` (valid JSON) nests arrays and objects deeper than `limit`; one pass, no allocation. */
+export function nestsDeeperThan(raw: string, limit: number): boolean {
+  // A value this short cannot open `limit` levels: most messages skip the scan.
+  if (raw.length <= limit * 2) return false
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true
+    } else if (c === 0x5d || c === 0x7d) depth--
+  }
+  return false
+}
+
 export function rpcHttpError(
   res: Responder,
   status: number,
@@ -24,10 +49,21 @@ export function readJsonBody(req: IncomingRequest, res: Responder): ParsedBody {
     return { ok: false }
   }
   const raw = req.body ? req.body.toString('utf8') : ''
+  let value: unknown
   try {
-    return { ok: true, value: JSON.parse(raw), raw }
+    value = JSON.parse(raw)
   } catch {
     rpcHttpError(res, 400, RpcCodes.PARSE_ERROR, 'Parse error: the body is not valid JSON')
     return { ok: false }
   }
+  if (nestsDeeperThan(raw, MAX_JSON_DEPTH)) {
+    rpcHttpError(
+      res,
+      400,
+      RpcCodes.INVALID_REQUEST,
+      `Invalid Request: the message nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
+    )
+    return { ok: false }
+  }
+  return { ok: true, value, raw }
 }

@@ -524,7 +524,7 @@ class ObservedCall implements ObservedSink {
       errorCode: null,
       errorMessage: null,
       durationMs: Math.round(performance.now() - this.started),
-      argsSize: args === undefined ? 0 : Buffer.byteLength(JSON.stringify(args)),
+      argsSize: jsonBytes(args),
       at: Date.now(),
       requestId: ex.requestId,
       arguments: args,
@@ -545,6 +545,18 @@ class ObservedCall implements ObservedSink {
       'tool call',
     )
     this.opts.plugins.toolResult(record)
+  }
+}
+
+/** Bytes of a value as JSON; 0 when it has none or cannot be serialised, so the record is written regardless. */
+function jsonBytes(value: unknown): number {
+  if (value === undefined) return 0
+  try {
+    return Buffer.byteLength(JSON.stringify(value))
+  } catch {
+    // Only a value the edge should have refused (nesting past MAX_JSON_DEPTH) gets here: a record without its size
+    // is better than none.
+    return 0
   }
 }
 
