@@ -7,9 +7,11 @@ import { ServerRuntime, type ServerSpec } from '../mcp/supervisor.ts'
 import { requireProject } from './access.ts'
 import { route } from './define.ts'
 import {
+  maskedKeys,
   openServer,
   projectChanged,
   redact,
+  requireSecretsStay,
   requireStdioRight,
   type ServerInput,
   sealServer,
@@ -142,9 +144,11 @@ export function serverImportRoutes() {
         const saved = body.name ? await services.store.servers.get(params.id, body.name) : null
         const before = saved ? openServer(services.keyring, saved) : null
         const input: ServerInput = validateServer({ ...body, name: body.name ?? 'connection-test' })
+        const kept = { env: maskedKeys(input.env), headers: maskedKeys(input.headers) }
         input.env = unmask(input.env, before?.env ?? {}, 'env')
         input.headers = unmask(input.headers, before?.headers ?? {}, 'headers')
         requireStdioRight(actor, before, input)
+        requireSecretsStay(before, input, kept)
         const secrets = [...Object.values(input.env), ...Object.values(input.headers)]
         const stdio = input.transport === 'stdio'
         const spec: ServerSpec = {

@@ -156,6 +156,45 @@ export function unmask(
   return out
 }
 
+/** The keys of a map sent by a client whose value is the mask, i.e. that ask for the stored value. */
+export function maskedKeys(sent: Readonly<Record<string, string>> | null | undefined): string[] {
+  return sent ? Object.keys(sent).filter((k) => sent[k] === MASK) : []
+}
+
+/**
+ * Where a server's secrets are sent: the origin (scheme, host, port) of a remote server's URL, or what a stdio server
+ * runs (command, arguments, directory), since its arguments can name a URL too (`mcp-remote https://…`).
+ */
+export function secretTarget(s: Pick<ServerInput, 'transport' | 'url' | 'command' | 'args' | 'cwd'>): string {
+  if (s.transport === 'stdio') return JSON.stringify([s.command ?? '', s.args, s.cwd ?? ''])
+  try {
+    return new URL(s.url ?? '').origin
+  } catch {
+    return ''
+  }
+}
+
+/**
+ * A stored secret goes only to the target it was saved for. When `after` points elsewhere than `before`, every value
+ * it keeps from storage (`kept`: sent as the mask, or left out of a PUT) must be typed again; otherwise anyone who may
+ * edit the server could send its credentials to a host of their choosing without ever knowing them.
+ */
+export function requireSecretsStay(
+  before: ServerInput | null,
+  after: ServerInput,
+  kept: { env: readonly string[]; headers: readonly string[] },
+): void {
+  if (!before) return
+  const field = after.transport === 'stdio' ? 'env' : 'headers'
+  const names = kept[field].filter((k) => Object.hasOwn(after[field], k))
+  if (names.length === 0 || secretTarget(before) === secretTarget(after)) return
+  const what = after.transport === 'stdio' ? 'command, arguments or directory' : 'URL origin (scheme, host, port)'
+  const message = `the ${what} changed: enter this value again (a saved secret is only sent where it was saved for)`
+  throw new GatewayError('MCPO_ERR_VALIDATION', `${names.map((k) => `${field}.${k}`).join(', ')}: ${message}`, {
+    details: { fields: names.map((k) => ({ field: `${field}.${k}`, message })) },
+  })
+}
+
 /** Validates a merged definition with the config schema, so the API and the config file accept the same servers. */
 export function validateServer(input: unknown): ServerInput {
   const parsed = serverSchema.safeParse(input)

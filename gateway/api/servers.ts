@@ -9,10 +9,12 @@ import { requireProject } from './access.ts'
 import { catalogServerInput } from './catalog.ts'
 import { type ApiContext, type ApiServices, reply, route } from './define.ts'
 import {
+  maskedKeys,
   openServer,
   projectChanged,
   redact,
   requireEditable,
+  requireSecretsStay,
   requireServer,
   requireStdioRight,
   type ServerInput,
@@ -176,6 +178,12 @@ export function serverRoutes() {
         for (const k of Object.keys(merged)) if (merged[k] === undefined) delete merged[k]
         const after = validateServer(merged)
         requireStdioRight(actor, before, after)
+        // Left out of the body, a map keeps every stored value; sent, only the masked ones.
+        const sent = ctx.body as { env?: Record<string, string> | null; headers?: Record<string, string> | null }
+        requireSecretsStay(before, after, {
+          env: sent.env === undefined ? Object.keys(before.env) : maskedKeys(sent.env),
+          headers: sent.headers === undefined ? Object.keys(before.headers) : maskedKeys(sent.headers),
+        })
         const sealed = sealServer(services.keyring, params.id, after)
         const { projectId: _p, ...fields } = sealed
         const updated = await services.store.servers.update(params.id, params.name, fields)
