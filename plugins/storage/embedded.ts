@@ -2,7 +2,7 @@
 // (pglite-thread.ts). One connection, so transactions and queries are serialised by PGlite's own mutex.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { chmod, mkdir, readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { GatewayError, isGatewayError } from '../../gateway/errors.ts'
 import { PgliteThread, threadDriver } from './pglite-thread.ts'
@@ -31,7 +31,10 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   const dir = resolve(options.dir)
   const logger = options.logger
   try {
-    await mkdir(dir, { recursive: true })
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    // The directory's own mode is what keeps other local users out of files PGlite creates later (with the umask's
+    // mode, often 0644): without search permission on it they cannot open anything inside.
+    await chmod(dir, 0o700)
   } catch (err) {
     throw new GatewayError('MCPO_ERR_STORAGE_UNAVAILABLE', `cannot create the data directory ${dir}`, { cause: err })
   }
@@ -73,6 +76,9 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   } finally {
     clearTimeout(timer)
   }
+  // Files made before (an older mcpo, a copy, a restore) or just now by initdb lose their group and other bits too.
+  const tightened = await restrictToOwner(dir)
+  if (tightened > 0) logger?.info({ dir, files: tightened }, 'storage: made data files readable by their owner only')
   logger?.debug({ dir }, 'storage: embedded database open')
   return createStore({
     kind: 'embedded',
@@ -86,6 +92,22 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
       logger?.debug({ dir }, 'storage: embedded database closed')
     },
   })
+}
+
+/** Clears group and other permission bits below `dir`; returns how many entries changed. */
+async function restrictToOwner(dir: string): Promise<number> {
+  // POSIX modes mean nothing on Windows, where every file reports 0o666.
+  if (process.platform === 'win32') return 0
+  let changed = 0
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isSymbolicLink()) continue
+    const path = join(entry.parentPath, entry.name)
+    const { mode } = await stat(path)
+    if ((mode & 0o077) === 0) continue
+    await chmod(path, mode & 0o700)
+    changed++
+  }
+  return changed
 }
 
 /**
