@@ -5,7 +5,7 @@ import { apiKeys, audit, defineConfig, metrics, rateLimits, sessions, toolPolici
 
 export default defineConfig({
   listen: { host: '0.0.0.0', port: 8080 },
-  plugins: [sessions(), apiKeys(), toolPolicies(), rateLimits(), audit(), metrics()],
+  plugins: [sessions(), apiKeys(), toolPolicies(), rateLimits(), audit(), metrics({ bearerToken: process.env.MCPO_METRICS_TOKEN })],
   cluster: {
     // A node is dead after deadAfterMs without a heartbeat: its sessions then answer 404 and its leases move.
     heartbeatMs: 2000,

@@ -1,6 +1,7 @@
 // `GET /metrics` and the gauges only the gateway can read (sessions, upstream processes, audit queue), plus the
 // HTTP instrumentation wrapped around the routed handler. Present only when the metrics plugin is configured.
 import { timingSafeEqual } from 'node:crypto'
+import { BlockList, isIP } from 'node:net'
 import { Gauge } from 'prom-client'
 import { AUDIT_PLUGIN, type AuditPlugin } from '../plugins/audit/index.ts'
 import type { PluginHost } from '../plugins/host.ts'
@@ -106,6 +107,7 @@ export function addMetricsRoute(router: Router, m: MetricsPlugin, deps: MetricsD
   }
 
   const expected = m.bearerToken === null ? null : Buffer.from(`Bearer ${m.bearerToken}`)
+  const loopbackOnly = expected === null && m.unauthenticatedFrom === 'loopback'
   router.add('GET', '/metrics', async (req, res) => {
     if (expected !== null) {
       const given = Buffer.from(req.headers.authorization ?? '')
@@ -114,10 +116,29 @@ export function addMetricsRoute(router: Router, m: MetricsPlugin, deps: MetricsD
           'www-authenticate': 'Bearer',
         })
       }
+    } else if (loopbackOnly && !isLoopback(req.ip)) {
+      return sendError(
+        res,
+        403,
+        'MCPO_ERR_FORBIDDEN',
+        'metrics are served to this host only; set metrics({ bearerToken }) (MCPO_METRICS_TOKEN) to scrape from elsewhere',
+      )
     }
     const text = await registry.metrics()
     if (!res.aborted) res.send(200, { 'content-type': registry.contentType }, text)
   })
+}
+
+const LOOPBACK = new BlockList()
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4')
+LOOPBACK.addAddress('::1', 'ipv6')
+
+/** True for 127.0.0.0/8 and ::1, in any spelling (IPv4-mapped `::ffff:127.0.0.1`, uncompressed IPv6). */
+export function isLoopback(ip: string): boolean {
+  const family = isIP(ip)
+  if (family === 0) return false
+  // BlockList matches an IPv4-mapped IPv6 address against the IPv4 rules.
+  return LOOPBACK.check(ip, family === 4 ? 'ipv4' : 'ipv6')
 }
 
 /** Counts every response by route class and status; the class comes from the path, so labels stay bounded. */

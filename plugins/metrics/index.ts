@@ -10,8 +10,13 @@ export interface MetricsOptions {
   prefix?: string
   /** Adds a `tool` label to tool-call metrics. Off by default: tool names are unbounded label values. */
   toolNames?: boolean
-  /** When set, `/metrics` needs `Authorization: Bearer <token>`; unauthenticated otherwise. */
+  /**
+   * When set (non-empty), `/metrics` needs `Authorization: Bearer <token>` from every client. Without one it is served
+   * only as `unauthenticatedFrom` allows: metrics name every project and server, which is not for anyone on the net.
+   */
   bearerToken?: string
+  /** Who may read `/metrics` without a token: 'loopback' (default: 127.0.0.0/8 and ::1 only) or 'anywhere'. */
+  unauthenticatedFrom?: 'loopback' | 'anywhere'
   /** prom-client's process metrics (event-loop lag, memory, CPU, handles). Default true. */
   processMetrics?: boolean
   /** Latency buckets in seconds. */
@@ -24,6 +29,7 @@ export interface MetricsPlugin extends McpoPlugin {
   readonly registry: Registry
   readonly prefix: string
   readonly bearerToken: string | null
+  readonly unauthenticatedFrom: 'loopback' | 'anywhere'
   /** One finished (or started, for streams) HTTP response. */
   observeHttp(routeClass: RouteClass, status: number, seconds: number): void
 }
@@ -75,7 +81,8 @@ export function metrics(options: MetricsOptions = {}): MetricsPlugin {
     options,
     registry,
     prefix,
-    bearerToken: options.bearerToken ?? null,
+    bearerToken: options.bearerToken || null,
+    unauthenticatedFrom: options.unauthenticatedFrom ?? 'loopback',
     observeHttp(routeClass, status, seconds) {
       httpRequests.inc({ class: routeClass, status: String(status) })
       httpLatency.observe({ class: routeClass }, seconds)

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module'
 import { after, before, describe, it } from 'node:test'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { isLoopback } from '../../gateway/metrics-route.ts'
 import { apiKeys } from '../../plugins/api-keys/index.ts'
 import { audit } from '../../plugins/audit/index.ts'
 import { metrics } from '../../plugins/metrics/index.ts'
@@ -100,5 +101,50 @@ describe('GET /metrics', () => {
     const res = await scrape(open, { authorization: 'Bearer scrape-me' })
     assert.equal(res.status, 200)
     assert.ok(parsePrometheusTextFormat(res.text).some((f) => f.name === 'mcpo_tool_calls_total'))
+  })
+})
+
+// Issue 16 point 10: the shipped listener is 0.0.0.0, and metrics name every project and server. Without a token
+// they are for this host only. A remote client is made with a trusted proxy's X-Forwarded-For (the test stays on
+// loopback); without trustProxy the header is ignored, so it cannot be used to pass for loopback either.
+describe('GET /metrics without a token', () => {
+  let proxied: TestGateway
+  before(async () => {
+    proxied = await startTestGateway({
+      security: { trustProxy: true },
+      plugins: [sessions(), apiKeys(), metrics({ processMetrics: false })],
+    })
+  })
+  after(() => proxied?.close())
+
+  it('refuses a client that is not on this host, and serves this host', async () => {
+    for (const from of ['203.0.113.7', '10.1.2.3', '2001:db8::1', '::ffff:198.51.100.1']) {
+      const res = await scrape(proxied, { 'x-forwarded-for': from })
+      assert.equal(res.status, 403, `${from}: ${res.text}`)
+      assert.doesNotMatch(res.text, /demo|everything/)
+      assert.match(res.text, /bearerToken/)
+    }
+    assert.equal((await scrape(proxied)).status, 200)
+    assert.equal((await scrape(proxied, { 'x-forwarded-for': '127.0.0.1' })).status, 200)
+    assert.equal((await scrape(proxied, { 'x-forwarded-for': '::1' })).status, 200)
+  })
+
+  it('serves anyone only when told to', async () => {
+    const anywhere = await startTestGateway({
+      security: { trustProxy: true },
+      plugins: [sessions(), apiKeys(), metrics({ processMetrics: false, unauthenticatedFrom: 'anywhere' })],
+    })
+    try {
+      assert.equal((await scrape(anywhere, { 'x-forwarded-for': '203.0.113.7' })).status, 200)
+    } finally {
+      await anywhere.close()
+    }
+  })
+
+  it('knows loopback in every spelling', () => {
+    for (const ip of ['127.0.0.1', '127.9.9.9', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '::ffff:7f00:1'])
+      assert.ok(isLoopback(ip), ip)
+    for (const ip of ['128.0.0.1', '::2', '::', '0.0.0.0', '::ffff:10.0.0.1', 'localhost', ''])
+      assert.ok(!isLoopback(ip), ip)
   })
 })
