@@ -2,13 +2,14 @@
 // happens), and accepting it: the account is created when no one uses the invited email yet; an existing account
 // signs in first. The token arrives in the body (never the URL), is compared by its SHA-256 hash and never logged.
 import { z } from 'zod'
+import { parseCookies } from '../../plugins/cookies.ts'
 import type { Invitation, Store } from '../../plugins/storage/port.ts'
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../../plugins/users/password.ts'
 import { GatewayError } from '../errors.ts'
 import { publicUser, userSchema } from './auth-routes.ts'
 import { route } from './define.ts'
 import { assertOpen, auditJoin, hashInvitationToken, join } from './invitation-join.ts'
-import { CSRF_COOKIE, CSRF_HEADER, parseCookies, SESSION_COOKIE } from './mount.ts'
+import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from './mount.ts'
 import { invitationSchema, invitationView, roleSchema } from './views.ts'
 
 const token = z.string().min(16).max(200)
@@ -28,9 +29,9 @@ async function byToken(store: Store, value: string): Promise<Invitation & { emai
  */
 function checkCsrf(headers: Readonly<Record<string, string>>): void {
   const cookies = parseCookies(headers.cookie)
-  if (!cookies[SESSION_COOKIE]) return
+  if (!cookies.get(SESSION_COOKIE)) return
   const header = headers[CSRF_HEADER]
-  if (!header || header !== cookies[CSRF_COOKIE]) {
+  if (!header || header !== cookies.get(CSRF_COOKIE)) {
     throw new GatewayError('MCPO_ERR_FORBIDDEN', `missing or wrong ${CSRF_HEADER} header`)
   }
 }

@@ -4,39 +4,20 @@ import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
 import { bearerKey } from '../../plugins/api-keys/keys.ts'
 import type { Exchange } from '../../plugins/contract.ts'
-import { SESSIONS_PLUGIN, type SessionsPlugin } from '../../plugins/sessions/index.ts'
+import { type Cookies, parseCookies } from '../../plugins/cookies.ts'
+import { CSRF_COOKIE, SESSION_COOKIE, SESSIONS_PLUGIN, type SessionsPlugin } from '../../plugins/sessions/index.ts'
 import { errorBody, GatewayError, isGatewayError } from '../errors.ts'
 import { type IncomingRequest, type Responder, sendJson } from '../http.ts'
 import { makeExchange } from '../mcp/guard.ts'
+import { isJsonMediaType } from '../media-type.ts'
 import type { Router } from '../router.ts'
 import { isSecureRequest, ownOrigins, secureCookies, type WebSecurityOptions } from '../web-security.ts'
 import { type ApiContext, type ApiServices, isReply, isStreamReply, type RouteDef, type StreamReply } from './define.ts'
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
-export const SESSION_COOKIE = 'mcpo_session'
-export const CSRF_COOKIE = 'mcpo_csrf'
+
+export { CSRF_COOKIE, SESSION_COOKIE }
 export const CSRF_HEADER = 'x-csrf-token'
-
-export function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {}
-  if (!header) return out
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=')
-    if (eq === -1) continue
-    const k = part.slice(0, eq).trim()
-    if (k) out[k] = safeDecode(part.slice(eq + 1).trim())
-  }
-  return out
-}
-
-/** Cookies are set by anyone (other apps on the domain, the client itself): a malformed escape is kept as is. */
-function safeDecode(value: string): string {
-  try {
-    return decodeURIComponent(value)
-  } catch {
-    return value
-  }
-}
 
 export function mountRoutes(router: Router, routes: readonly RouteDef[], services: ApiServices): void {
   const web: WebSecurityOptions = {
@@ -66,12 +47,14 @@ async function run(
   try {
     // Before validation, so a key never learns more than this one answer about any route.
     if (!def.projectKeys && bearerKey(req.headers.authorization) !== null) throw keyRefused()
+    const cookies = parseCookies(req.headers.cookie)
+    refuseRepeated(cookies)
     const query = def.query
       ? validate(def.query, Object.fromEntries(new URLSearchParams(req.query)), 'query')
       : undefined
     let body: unknown
     if (def.body) {
-      if (!(req.headers['content-type'] ?? '').includes('application/json')) {
+      if (!isJsonMediaType(req.headers['content-type'])) {
         throw new GatewayError('MCPO_ERR_UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json')
       }
       let raw: unknown
@@ -105,8 +88,9 @@ async function run(
       if (!principal) throw new GatewayError('MCPO_ERR_UNAUTHENTICATED', 'sign in first')
       if (def.auth === 'admin' && !principal.isAdmin)
         throw new GatewayError('MCPO_ERR_FORBIDDEN', 'only administrators may do this')
-      checkCsrf(req, web)
     }
+    // Public routes too: one that acts for whoever is signed in (sign-out, accepting a link) acts for the cookie.
+    if (principal) checkCsrf(req, cookies, web)
     const ctx: ApiContext = {
       req,
       ex,
@@ -128,7 +112,7 @@ async function run(
     const result = await def.handler(ctx)
     if (res.aborted) return
     if (isStreamReply(result)) return await stream(res, result, { ...result.headers, ...idHeader })
-    const renewed = { ...(await renewal(services, ex, req)), ...idHeader }
+    const renewed = { ...(await renewal(services, ex, cookies)), ...idHeader }
     let status: number
     if (isReply(result)) {
       status = result.status
@@ -160,6 +144,21 @@ async function run(
       headers['retry-after'] = String(err.details.retryAfterS)
     if (status === 503) headers['retry-after'] ??= '5'
     res.send(status, headers, body)
+  }
+}
+
+/**
+ * A browser sends a name twice when another site on the domain set its own (cookie tossing); which one is ours
+ * cannot be told, and readers that picked differently let a request pass as signed in and as cookieless at once.
+ */
+function refuseRepeated(cookies: Cookies): void {
+  for (const name of [SESSION_COOKIE, CSRF_COOKIE]) {
+    if (cookies.count(name) > 1) {
+      throw new GatewayError(
+        'MCPO_ERR_UNAUTHENTICATED',
+        `the ${name} cookie was sent more than once (another site on this domain may have set one): clear this site's cookies and sign in again`,
+      )
+    }
   }
 }
 
@@ -197,16 +196,12 @@ async function stream(res: Responder, reply: StreamReply, headers: Record<string
  * Sessions are short-lived: past half their life, an active user gets a fresh token (a new cookie, or in
  * `x-mcpo-token` for bearer clients) so they stay signed in while they work.
  */
-async function renewal(
-  services: ApiServices,
-  ex: Exchange,
-  req: IncomingRequest,
-): Promise<Record<string, string> | null> {
+async function renewal(services: ApiServices, ex: Exchange, cookies: Cookies): Promise<Record<string, string> | null> {
   if (ex.principal?.kind !== 'user') return null
   const sessions = services.plugins.plugins.find((p) => p.name === SESSIONS_PLUGIN) as SessionsPlugin | undefined
   const token = await sessions?.renewal(ex)
   if (!token || !sessions) return null
-  if (parseCookies(req.headers.cookie)[SESSION_COOKIE]) {
+  if (cookies.get(SESSION_COOKIE)) {
     const [cookie] = sessions.cookies(token, '', sessions.ttlSeconds)
     return { 'set-cookie': cookie }
   }
@@ -219,12 +214,12 @@ async function renewal(
  * cannot read), or a browser's own statement that the request comes from this origin (`Sec-Fetch-Site:
  * same-origin`, or without it an `Origin` equal to ours), which same-origin `fetch` from the admin UI sends.
  */
-function checkCsrf(req: IncomingRequest, web: WebSecurityOptions): void {
+function checkCsrf(req: IncomingRequest, cookies: Cookies, web: WebSecurityOptions): void {
   if (!STATE_CHANGING.has(req.method)) return
-  const cookies = parseCookies(req.headers.cookie)
-  if (!cookies[SESSION_COOKIE]) return
+  if (!cookies.get(SESSION_COOKIE)) return
   const header = req.headers[CSRF_HEADER]
-  if (header && cookies[CSRF_COOKIE] && header === cookies[CSRF_COOKIE]) return
+  const expected = cookies.get(CSRF_COOKIE)
+  if (header && expected && header === expected) return
   const site = req.headers['sec-fetch-site']
   if (site === 'same-origin') return
   const origin = req.headers.origin

@@ -1,12 +1,13 @@
 // /api/auth/providers and the OpenID Connect sign-in: login (redirect to the provider) and callback (code → ID token
 // → user → the same session cookies as a password sign-in, then /admin). The protocol work is in plugins/oidc.
 import { z } from 'zod'
+import { parseCookies } from '../../plugins/cookies.ts'
 import { FLOW_COOKIE, OIDC_PLUGIN, type OidcIdentity, type OidcPlugin } from '../../plugins/oidc/index.ts'
 import { SESSIONS_PLUGIN, type SessionsPlugin } from '../../plugins/sessions/index.ts'
 import { GatewayError, isGatewayError } from '../errors.ts'
 import type { IncomingRequest } from '../http.ts'
 import { type ApiServices, reply, route } from './define.ts'
-import { newCsrfToken, parseCookies } from './mount.ts'
+import { newCsrfToken } from './mount.ts'
 
 export const OIDC_LOGIN_PATH = '/api/auth/oidc/login'
 const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
@@ -84,7 +85,7 @@ export function oidcRoutes() {
         const clear = p.clearCookie(base)
         let identity: OidcIdentity | null = null
         try {
-          identity = await p.complete(query, parseCookies(req.headers.cookie)[FLOW_COOKIE])
+          identity = await p.complete(query, parseCookies(req.headers.cookie).get(FLOW_COOKIE) ?? undefined)
           const { user, events } = await p.signIn(identity)
           for (const event of events) audit(event)
           audit({ action: 'auth.sign_in', target: { type: 'user', id: user.id }, after: { via: 'oidc' } })

@@ -1,5 +1,6 @@
 // Reading a POSTed JSON-RPC body: content type, parse, and the HTTP errors protocol.md §8 asks for.
 import type { IncomingRequest, Responder } from '../http.ts'
+import { isJsonMediaType } from '../media-type.ts'
 import { errorMessage, RpcCodes } from './json-rpc.ts'
 
 export type ParsedBody = { ok: true; value: unknown; raw: string } | { ok: false }
@@ -43,8 +44,7 @@ export function rpcHttpError(
 
 /** Parses the body or answers 415 / 400 itself. */
 export function readJsonBody(req: IncomingRequest, res: Responder): ParsedBody {
-  const type = req.headers['content-type'] ?? ''
-  if (!type.toLowerCase().includes('application/json')) {
+  if (!isJsonMediaType(req.headers['content-type'])) {
     rpcHttpError(res, 415, RpcCodes.BAD_REQUEST, 'Unsupported Media Type: Content-Type must be application/json')
     return { ok: false }
   }

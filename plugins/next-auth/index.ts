@@ -3,6 +3,7 @@
 import { hkdfSync } from 'node:crypto'
 import { base64url, calculateJwkThumbprint, decodeProtectedHeader, errors, jwtDecrypt } from 'jose'
 import type { Clock, Exchange, McpoPlugin, Principal } from '../contract.ts'
+import { type Cookies, parseCookies } from '../cookies.ts'
 import type { Store, User } from '../storage/port.ts'
 
 export interface NextAuthJwtOptions {
@@ -78,8 +79,8 @@ export function nextAuthJwt(options: NextAuthJwtOptions): McpoPlugin {
       return isCompactJwe(token) ? { token, salts: [cookieName, secureCookieName] } : null
     }
     if (!SAFE_METHODS.has(ex.method)) return null
-    const cookies = ex.headers.cookie
-    if (!cookies) return null
+    if (!ex.headers.cookie) return null
+    const cookies = parseCookies(ex.headers.cookie)
     for (const name of [secureCookieName, cookieName]) {
       const token = readCookie(cookies, name)
       if (token && isCompactJwe(token)) return { token, salts: [name] }
@@ -173,19 +174,22 @@ function isCompactJwe(token: string): boolean {
   return token.length < 16_384 && /^[\w-]+\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/.test(token)
 }
 
-/** A cookie's value; Auth.js splits values over 4 kB into `name.0`, `name.1`, … which are joined in order. */
-export function readCookie(header: string, name: string): string | null {
+/**
+ * A cookie's value; Auth.js splits values over 4 kB into `name.0`, `name.1`, … which are joined in order. A name or
+ * chunk sent twice is no value at all: which copy is genuine cannot be told.
+ */
+export function readCookie(cookies: Cookies, name: string): string | null {
   let whole: string | null = null
   const chunks: string[] = []
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=')
-    if (eq === -1) continue
-    const key = part.slice(0, eq).trim()
-    const value = part.slice(eq + 1).trim()
-    if (key === name) whole = value
-    else if (key.startsWith(`${name}.`)) {
+  for (const [key, value] of cookies.entries) {
+    if (key === name) {
+      if (whole !== null) return null
+      whole = value
+    } else if (key.startsWith(`${name}.`)) {
       const index = key.slice(name.length + 1)
-      if (/^\d{1,2}$/.test(index)) chunks[Number(index)] = value
+      if (!/^\d{1,2}$/.test(index)) continue
+      if (chunks[Number(index)] !== undefined) return null
+      chunks[Number(index)] = value
     }
   }
   if (whole !== null) return whole

@@ -2,6 +2,7 @@
 // HttpOnly SameSite cookie or as `Authorization: Bearer`. Tokens are renewed while used and die with the user.
 import { jwtVerify, SignJWT } from 'jose'
 import type { Exchange, McpoPlugin, Principal } from '../contract.ts'
+import { parseCookies } from '../cookies.ts'
 import type { Store, User } from '../storage/port.ts'
 
 export interface SessionsOptions {
@@ -22,6 +23,8 @@ export interface SessionsPlugin extends McpoPlugin {
 }
 
 export const SESSIONS_PLUGIN = 'mcpo:sessions'
+export const SESSION_COOKIE = 'mcpo_session'
+export const CSRF_COOKIE = 'mcpo_csrf'
 const ISSUER = 'mcpo'
 const AUDIENCE = 'mcpo:api'
 
@@ -44,16 +47,8 @@ export function sessions(options: SessionsOptions = {}): SessionsPlugin {
   function tokenOf(ex: Exchange): string | null {
     const auth = ex.headers.authorization
     if (auth?.startsWith('Bearer ') && !auth.startsWith('Bearer mcp_proj_')) return auth.slice(7).trim()
-    const cookie = ex.headers.cookie
-    if (!cookie) return null
-    const m = /(?:^|;\s*)mcpo_session=([^;]+)/.exec(cookie)
-    if (!m) return null
-    try {
-      return decodeURIComponent(m[1])
-    } catch {
-      // A malformed escape is no token of ours; the JWT check would refuse it anyway.
-      return null
-    }
+    // A repeated cookie gives null here and a 401 on the management API (mount.ts): never one of the two values.
+    return parseCookies(ex.headers.cookie).get(SESSION_COOKIE) || null
   }
 
   return {
@@ -98,8 +93,8 @@ export function sessions(options: SessionsOptions = {}): SessionsPlugin {
     cookies(token, csrf, maxAgeS) {
       const secure = options.secureCookies ? '; Secure' : ''
       return [
-        `mcpo_session=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure}`,
-        `mcpo_csrf=${csrf}; Path=/; SameSite=Strict; Max-Age=${maxAgeS}${secure}`,
+        `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure}`,
+        `${CSRF_COOKIE}=${csrf}; Path=/; SameSite=Strict; Max-Age=${maxAgeS}${secure}`,
       ]
     },
     async renewal(ex) {
