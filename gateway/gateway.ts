@@ -29,6 +29,7 @@ import { SessionRegistry } from './mcp/sessions.ts'
 import { KeepaliveTicker } from './mcp/sse.ts'
 import { addMetricsRoute, findMetricsPlugin, instrumentHandler } from './metrics-route.ts'
 import { addOpsRoutes } from './ops.ts'
+import { RefusalAudit } from './refusals.ts'
 import { Router } from './router.ts'
 import { type RunningServer, startServer } from './server.ts'
 
@@ -97,6 +98,9 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     throw err
   }
   const plugins = host
+  const refusals = new RefusalAudit((event) => plugins.audit(event), Date, {
+    windowMs: config.security.refusalWindowMs,
+  })
   const setupToken = await bootstrapAdmin(config, store, logger)
 
   let closing = false
@@ -137,6 +141,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
       // An origin allowed CORS must also pass the MCP endpoints' Origin check.
       allowedOrigins: [...config.listen.allowedOrigins, ...config.security.corsOrigins],
       isClosing: () => closing,
+      refusals,
       publicBase: config.listen.publicBaseUrl ? config.listen.publicBaseUrl.replace(/\/$/, '') : '',
     },
     cluster,
@@ -197,6 +202,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     tracker,
     keyring: secret.keyring,
     logger,
+    refusals,
     async reloadProject(projectId) {
       await reloadProjectHere(projectId)
       // projectChanged() refreshed this node's policy snapshot first; the others refresh theirs on the notice.
@@ -290,6 +296,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     await cluster?.close().catch((err) => logger.error({ err }, 'leaving the cluster failed'))
     await relay.close()
     await tracker.close()
+    refusals.close()
     await plugins.close()
     await store.close().catch((err) => logger.error({ err }, 'closing storage failed'))
     logger.info({ ms: Date.now() - started }, 'mcpo stopped')

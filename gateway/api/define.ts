@@ -10,6 +10,7 @@ import type { IncomingRequest } from '../http.ts'
 import type { Relay } from '../mcp/relay.ts'
 import type { SessionTracker } from '../mcp/session-tracker.ts'
 import type { SessionRegistry } from '../mcp/sessions.ts'
+import type { RefusalAudit } from '../refusals.ts'
 
 /** What every route handler may use. Built once at boot. */
 export interface ApiServices {
@@ -22,6 +23,8 @@ export interface ApiServices {
   tracker: SessionTracker
   keyring: Keyring
   logger: Logger
+  /** Refused requests (sign-ins, CSRF, 403s) for the audit trail, aggregated per source. */
+  refusals?: RefusalAudit
   /** Reloads a project's servers into the relay after a change (sessions get list_changed). */
   reloadProject(projectId: string): Promise<void>
   /** Reloads the API key cache after keys change. */

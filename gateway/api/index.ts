@@ -2,6 +2,7 @@
 
 import { activityRoutes } from './activity.ts'
 import { activityExportRoutes } from './activity-export.ts'
+import { adminEventRoutes } from './admin-events.ts'
 import { apiKeyRoutes } from './api-keys.ts'
 import { type AuthState, authRoutes } from './auth-routes.ts'
 import { clientConfigRoutes } from './client-config.ts'
@@ -51,6 +52,7 @@ export function apiRoutes(auth: AuthState): RouteDef[] {
     ...systemStatusRoutes(),
     ...projectTemplateRoutes(),
   ]
+    ...adminEventRoutes(),
   routes.push(openApiRoute(() => routes))
   return routes
 }

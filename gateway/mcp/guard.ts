@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import type { Exchange, Principal } from '../../plugins/contract.ts'
 import type { PluginHost } from '../../plugins/host.ts'
 import { type IncomingRequest, queryParam, type Responder, sendJson } from '../http.ts'
+import { RefusalActions, type RefusalAudit } from '../refusals.ts'
 import type { Relay } from './relay.ts'
 
 export interface GuardDeps {
@@ -11,6 +12,8 @@ export interface GuardDeps {
   /** Origins allowed to call MCP endpoints from a browser; requests without Origin always pass (protocol.md §3). */
   allowedOrigins: readonly string[]
   isClosing(): boolean
+  /** Where invalid keys are reported (aggregated per address); absent in unit tests. */
+  refusals?: RefusalAudit
 }
 
 export interface Guarded {
@@ -93,7 +96,17 @@ export async function guard(
   const principal = await deps.plugins.authenticate(ex)
   if (res.aborted) return null
   if (!principal) {
-    unauthorized(res, req.headers.authorization !== undefined)
+    const presented = req.headers.authorization !== undefined
+    if (presented) {
+      deps.refusals?.note({
+        action: RefusalActions.mcpKeyInvalid,
+        ip: req.ip,
+        userAgent: req.headers['user-agent'] ?? null,
+        requestId: ex.requestId,
+        detail: `${req.method} ${req.path}`,
+      })
+    }
+    unauthorized(res, presented)
     return null
   }
   ex.principal = principal

@@ -25,9 +25,11 @@ export function auditRepo(sql: Sql): AuditRepo {
       return sql<AuditEvent>`
         SELECT * FROM audit_events
         WHERE (${f.projectId}::text IS NULL OR project_id = ${f.projectId}::text)
+          AND (NOT ${f.withoutProject === true}::boolean OR project_id IS NULL)
           AND (${f.teamId}::uuid IS NULL OR team_id = ${f.teamId}::uuid)
           AND (${f.actorId}::text IS NULL OR actor_id = ${f.actorId}::text)
           AND (${f.action}::text IS NULL OR action = ${f.action}::text)
+          AND (${f.actionPrefix}::text IS NULL OR starts_with(action, ${f.actionPrefix}::text))
           AND (${f.targetType}::text IS NULL OR target_type = ${f.targetType}::text)
           AND (${f.targetId}::text IS NULL OR target_id = ${f.targetId}::text)
           AND (${f.since}::timestamptz IS NULL OR created_at >= ${f.since}::timestamptz)

@@ -287,9 +287,13 @@ export interface ToolCall {
   sessionId: string | null
   clientName: string | null
   status: ToolCallStatus
+  /** Only events that belong to no project (security refusals, users, system). */
+  withoutProject?: boolean
   errorCode: string | null
   errorMessage: string | null
   durationMs: number
+  /** Actions starting with this text, e.g. `security.`. */
+  actionPrefix?: string
   argsSize: number
   /** The gateway request id of the HTTP request that carried the call (also in logs and audit entries). */
   requestId?: string | null

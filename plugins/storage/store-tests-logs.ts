@@ -51,6 +51,24 @@ export function logTests(get: GetStore): void {
       assert.deepEqual(await s.audit.append([]), [])
     })
 
+    it('lists events of no project, by action prefix (a prefix with LIKE wildcards is literal)', async () => {
+      const s = get()
+      const tag = uid()
+      await s.audit.append([
+        { actorType: 'system', action: `security.${tag}_a`, hash: `s1-${tag}` },
+        { projectId: `p-${tag}`, actorType: 'system', action: `security.${tag}_b`, hash: `s2-${tag}` },
+        { actorType: 'system', action: `securityX${tag}_c`, hash: `s3-${tag}` },
+      ])
+      const global = await s.audit.list({ withoutProject: true, actionPrefix: `security.${tag}` })
+      assert.deepEqual(
+        global.map((e) => [e.action, e.projectId]),
+        [[`security.${tag}_a`, null]],
+      )
+      assert.equal((await s.audit.list({ actionPrefix: `security.${tag}` })).length, 2)
+      assert.equal((await s.audit.list({ actionPrefix: `security_${tag}` })).length, 0)
+      assert.equal((await s.audit.list({ actionPrefix: `security%` })).length, 0)
+    })
+
     it('prunes events older than a date', async () => {
       const s = get()
       const pid = `prune-${uid()}`
