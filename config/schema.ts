@@ -170,6 +170,17 @@ export const configSchema = z
         maxConsecutiveFailures: z.number().int().min(1).default(5),
         /** Remote servers (and connection tests) may not connect into these networks; checked after DNS. */
         blockedNetworks: z.array(cidr).default([...DEFAULT_BLOCKED_NETWORKS]),
+        /**
+         * The largest message an upstream may send: a stdio line, an SSE event, an HTTP reply body. Reads stop there,
+         * so one reply cannot fill the gateway's memory: a longer stdio line is dropped, a longer remote reply fails the
+         * request it answers at once.
+         */
+        maxMessageBytes: z
+          .number()
+          .int()
+          .min(64 * 1024)
+          .max(1024 * 1024 * 1024)
+          .default(16 * 1024 * 1024),
       })
       .strict()
       .prefault({}),

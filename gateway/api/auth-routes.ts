@@ -15,6 +15,7 @@ import { SignInThrottle } from '../../plugins/users/throttle.ts'
 import { GatewayError } from '../errors.ts'
 import { type ApiServices, reply, route } from './define.ts'
 import { newCsrfToken } from './mount.ts'
+import { CLEAR_SESSION_COOKIES, currentSession, endSessions, sessionsOf } from './session-routes.ts'
 
 export const userSchema = z.object({
   id: z.string(),
@@ -133,15 +134,17 @@ export function authRoutes(state: AuthState) {
       method: 'POST',
       path: '/api/auth/logout',
       tag: 'auth',
-      summary: 'Sign out: clears the session cookies',
+      summary: 'Sign out: ends this session on every node and clears the session cookies',
+      // Public, so that a browser holding an expired or already ended session can still clear its cookies.
       auth: 'public',
-      handler: () =>
-        reply(204, undefined, {
-          'set-cookie': [
-            'mcpo_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0',
-            'mcpo_csrf=; Path=/; SameSite=Strict; Max-Age=0',
-          ] as unknown as string,
-        }),
+      handler: async ({ ex, principal, services, audit }) => {
+        const sessionId = currentSession(services, ex)
+        if (sessionId) {
+          await sessionsOf(services)?.revoke(sessionId)
+          audit({ action: 'auth.sign_out', target: { type: 'user', id: principal?.userId ?? '' } })
+        }
+        return reply(204, undefined, { 'set-cookie': CLEAR_SESSION_COOKIES as unknown as string })
+      },
     }),
     route({
       method: 'GET',
@@ -160,10 +163,10 @@ export function authRoutes(state: AuthState) {
       method: 'POST',
       path: '/api/auth/password',
       tag: 'auth',
-      summary: 'Change the signed-in user’s password',
+      summary: 'Change the signed-in user’s password; every other session of the user ends',
       auth: 'user',
       body: z.object({ currentPassword: z.string().min(1), newPassword: password }),
-      handler: async ({ body, principal, services, audit }) => {
+      handler: async ({ body, ex, principal, services, audit }) => {
         const user = principal?.userId ? await services.store.users.get(principal.userId) : null
         if (!user?.passwordHash || !(await verifyPassword(user.passwordHash, body.currentPassword))) {
           throw new GatewayError('MCPO_ERR_FORBIDDEN', 'the current password is wrong')
@@ -171,7 +174,13 @@ export function authRoutes(state: AuthState) {
         const problem = passwordProblem(body.newPassword)
         if (problem) throw new GatewayError('MCPO_ERR_VALIDATION', `newPassword: ${problem}`)
         await services.store.users.update(user.id, { passwordHash: await hashPassword(body.newPassword) })
-        audit({ action: 'user.password_changed', target: { type: 'user', id: user.id } })
+        // Whoever knew the old password (or holds a stolen token) is signed out; the one who changed it stays.
+        const ended = await endSessions(services, user.id, currentSession(services, ex))
+        audit({
+          action: 'user.password_changed',
+          target: { type: 'user', id: user.id },
+          after: { sessionsEnded: ended },
+        })
         return undefined
       },
     }),

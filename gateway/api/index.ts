@@ -18,6 +18,7 @@ import { projectTemplateRoutes } from './project-templates.ts'
 import { projectRoutes } from './projects.ts'
 import { serverImportRoutes } from './server-import.ts'
 import { serverRoutes } from './servers.ts'
+import { sessionRoutes } from './session-routes.ts'
 import { systemStatusRoutes } from './system-status.ts'
 import { teamMemberRoutes } from './team-members.ts'
 import { teamRoutes } from './teams.ts'
@@ -30,6 +31,7 @@ export function apiRoutes(auth: AuthState): RouteDef[] {
   const routes: RouteDef[] = [
     ...authRoutes(auth),
     ...oidcRoutes(),
+    ...sessionRoutes(),
     // Resource route modules are added here, one line each.
     ...teamRoutes(),
     ...teamMemberRoutes(),
@@ -50,9 +52,9 @@ export function apiRoutes(auth: AuthState): RouteDef[] {
     ...templateRoutes(),
     ...toolTestRoutes(),
     ...systemStatusRoutes(),
+    ...adminEventRoutes(),
     ...projectTemplateRoutes(),
   ]
-    ...adminEventRoutes(),
   routes.push(openApiRoute(() => routes))
   return routes
 }

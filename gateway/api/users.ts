@@ -11,6 +11,7 @@ import { publicUser, userSchema } from './auth-routes.ts'
 import { type ApiContext, type ApiServices, route } from './define.ts'
 import { pageQuery, pageSchema } from './paging.ts'
 import { assertVersion, callerUserId, projectOwners } from './rules.ts'
+import { currentSession, endSessions } from './session-routes.ts'
 import { versionField } from './views.ts'
 
 const password = z.string().min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`).max(1024)
@@ -79,8 +80,12 @@ async function loadUser(store: Store, id: string): Promise<User> {
   return user
 }
 
-/** A disabled or deleted user's MCP sessions end now; their keys drop out of the cache (deleted keys cascade). */
+/**
+ * A disabled or deleted user's sign-in sessions and MCP sessions end now; their keys drop out of the cache (deleted
+ * keys cascade).
+ */
 async function cutOff(services: ApiServices, userId: string): Promise<void> {
+  await endSessions(services, userId)
   for (const s of [...services.sessions.all()]) {
     if (s.principalKind === 'user' && s.principalId === userId) s.close('account disabled')
   }
@@ -197,6 +202,10 @@ export function userRoutes() {
         if (body.password !== undefined) patch.passwordHash = await hashPassword(body.password)
         const updated = (await store.users.update(target.id, patch)) ?? target
         if (updated.disabled && !target.disabled) await cutOff(services, target.id)
+        // A password set by an administrator (a reset) signs out whoever used the old one.
+        else if (body.password !== undefined) {
+          await endSessions(services, target.id, target.id === actorId ? currentSession(services, ctx.ex) : null)
+        }
         audit({
           action: 'user.updated',
           target: { type: 'user', id: target.id },

@@ -36,6 +36,8 @@ export interface SupervisorLimits {
   maxProcessesTotal: number
   /** Remote servers may not connect into these networks (`upstreams.blockedNetworks`). */
   blockedNetworks?: readonly string[]
+  /** The largest upstream message read (`upstreams.maxMessageBytes`); default 16 MiB. */
+  maxMessageBytes?: number
 }
 
 export type ServerState = 'stopped' | 'starting' | 'running' | 'backoff' | 'failed'
@@ -271,6 +273,7 @@ export class ServerRuntime {
         env: spec.env ?? {},
         cwd: spec.cwd ?? undefined,
         logger,
+        maxLineBytes: this.limits.maxMessageBytes,
       })
     }
     const remote = {
@@ -278,6 +281,7 @@ export class ServerRuntime {
       headers: spec.headers ?? {},
       logger,
       blockedNetworks: this.limits.blockedNetworks,
+      maxMessageBytes: this.limits.maxMessageBytes,
     }
     return spec.transport === 'sse' ? new SseTransport(remote) : new StreamableHttpTransport(remote)
   }

@@ -1,5 +1,6 @@
 // Plumbing shared by the two HTTP upstream transports: the undici agent, outgoing headers, SSE body pumping, messages.
 import { Agent, type Dispatcher } from 'undici'
+import { GatewayError } from '../errors.ts'
 import { guardedConnector } from './network-guard.ts'
 import { SseParser, type SseParserOptions } from './sse-parser.ts'
 import { deliverSafely, isResponse, parseJsonMessages, type TransportLogger, truncateForLog } from './transport.ts'
@@ -90,13 +91,62 @@ export async function pumpSse(body: Dispatcher.ResponseData['body'], options: Ss
   parser.end()
 }
 
-/** The start of an error body, for logs only. */
+/** The default of `upstreams.maxMessageBytes`: the same bound as a stdio line and an SSE event. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
+/** How much of an error body is read at most: enough for a message, never the whole of an endless one. */
+const SNIPPET_BYTES = 4096
+
+/** The error of a reply cut at the cap; the waiting request gets it as its JSON-RPC error. */
+export function tooLarge(limit: number): GatewayError {
+  const size = limit % (1024 * 1024) === 0 ? `${limit / (1024 * 1024)} MiB` : `${limit} bytes`
+  return new GatewayError(
+    'MCPO_ERR_UPSTREAM_UNAVAILABLE',
+    `upstream reply is larger than ${size} (upstreams.maxMessageBytes); it was not read`,
+    { details: { limitBytes: limit } },
+  )
+}
+
+/**
+ * A whole reply body as text, read with a byte counter: past `limit` the body (and its socket) is destroyed and this
+ * rejects with `tooLarge`, so memory stays bounded whatever the upstream sends. A declared length is checked first.
+ */
+export async function readCapped(res: Dispatcher.ResponseData, limit: number): Promise<string> {
+  const declared = Number(headerValue(res.headers, 'content-length'))
+  if (declared > limit) {
+    res.body.destroy()
+    throw tooLarge(limit)
+  }
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of res.body) {
+    size += (chunk as Buffer).length
+    if (size > limit) {
+      res.body.destroy()
+      throw tooLarge(limit)
+    }
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks, size).toString('utf8')
+}
+
+/** The start of an error body, for logs only: at most a few KB are read, then the body is dropped. */
 export async function bodySnippet(body: Dispatcher.ResponseData['body'], max = 512): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
   try {
-    return truncateForLog(await body.text(), max)
+    for await (const chunk of body) {
+      chunks.push(chunk as Buffer)
+      size += (chunk as Buffer).length
+      if (size >= SNIPPET_BYTES) break
+    }
   } catch {
     return '(unreadable body)'
+  } finally {
+    body.destroy()
   }
+  const text = Buffer.concat(chunks, size).subarray(0, SNIPPET_BYTES).toString('utf8')
+  return truncateForLog(text, max)
 }
 
 /**

@@ -13,7 +13,10 @@ export interface SseParserOptions {
   onevent: (event: SseEvent) => void
   /** The server asked for a reconnection delay (`retry: <ms>`). */
   onretry?: (ms: number) => void
-  /** An event (or a single line) exceeded `maxEventChars` and was dropped. */
+  /**
+   * An event (or a single line) exceeded `maxEventChars` and will be dropped. Called once per event, as soon as the
+   * cap is passed (with the characters seen so far), so a reader can stop reading instead of skipping to its end.
+   */
   onoversize?: (chars: number) => void
   /** Default 16 Mi characters. */
   maxEventChars?: number
@@ -83,17 +86,15 @@ export class SseParser {
       this.partial += text.slice(pos)
       if (this.partial.length > this.max) {
         this.skippingLine = true
+        this.overflow(this.partial.length)
         this.partial = ''
       }
     }
   }
 
   private line(line: string, skipped: boolean): void {
-    if (skipped) {
-      // A line too long to keep: whatever event it belonged to is dropped too.
-      this.oversized = true
-      return
-    }
+    // A line too long to keep: whatever event it belonged to is dropped too (overflow() already marked it).
+    if (skipped) return
     if (line === '') {
       this.dispatch()
       return
@@ -111,7 +112,7 @@ export class SseParser {
         if (this.oversized) break
         this.dataChars += value.length + 1
         if (this.dataChars > this.max) {
-          this.oversized = true
+          this.overflow(this.dataChars)
           this.data = ''
           break
         }
@@ -126,20 +127,21 @@ export class SseParser {
     }
   }
 
+  private overflow(chars: number): void {
+    if (this.oversized) return
+    this.oversized = true
+    this.options.onoversize?.(chars)
+  }
+
   private dispatch(): void {
     const type = this.eventType || 'message'
     const data = this.data
     const oversized = this.oversized
-    const chars = this.dataChars
     this.data = ''
     this.dataChars = 0
     this.eventType = ''
     this.oversized = false
-    if (oversized) {
-      this.options.onoversize?.(chars)
-      return
-    }
-    if (data === '') return
+    if (oversized || data === '') return
     this.options.onevent({ event: type, data: data.slice(0, -1), id: this.lastEventId })
   }
 }

@@ -8,12 +8,14 @@ import {
   configuredHeaders,
   contentTypeIs,
   createAgent,
+  DEFAULT_MAX_MESSAGE_BYTES,
   deliverJson,
   describeError,
   parseHttpUrl,
   pumpSse,
   safeUrl,
   sleep,
+  tooLarge,
 } from './http-common.ts'
 import {
   type BackoffOptions,
@@ -35,6 +37,8 @@ export interface SseTransportOptions {
   blockedNetworks?: readonly string[]
   /** Bounds a POST until its (202) answer; the reply itself travels on the stream. Default 30000. */
   postTimeoutMs?: number
+  /** An SSE event larger than this ends the connection (`upstreams.maxMessageBytes`). Default 16 MiB. */
+  maxMessageBytes?: number
   /** Retries of the initial connect inside `start()` only. Defaults 500 ms, ×2, max 30 s, 5 attempts in all. */
   reconnect?: BackoffOptions & { maxAttempts?: number }
   logger?: TransportLogger
@@ -61,6 +65,7 @@ export class SseTransport implements UpstreamTransport {
   private readonly connectTimeoutMs: number
   private readonly blockedNetworks: readonly string[]
   private readonly postTimeoutMs: number
+  private readonly maxMessageBytes: number
   private readonly backoff: Required<BackoffOptions>
   private readonly maxAttempts: number
   private readonly log: TransportLogger
@@ -80,6 +85,7 @@ export class SseTransport implements UpstreamTransport {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
     this.blockedNetworks = options.blockedNetworks ?? []
     this.postTimeoutMs = options.postTimeoutMs ?? 30_000
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
     const r = options.reconnect ?? {}
     this.backoff = { initialMs: r.initialMs ?? 500, maxMs: r.maxMs ?? 30_000, factor: r.factor ?? 2 }
     this.maxAttempts = Math.max(1, r.maxAttempts ?? 5)
@@ -211,12 +217,15 @@ export class SseTransport implements UpstreamTransport {
   private readUntilEndpoint(base: URL, body: Dispatcher.ResponseData['body']): Promise<void> {
     // Only the stream that opened the transport may end it; a failed earlier attempt's body must not.
     let established = false
+    let cut = false
     return new Promise<void>((resolve, reject) => {
       const ended = (reason: GatewayError): void => {
+        if (cut) reason = tooLarge(this.maxMessageBytes)
         if (established) this.drop(reason)
-        else reject(reason)
+        else reject(cut ? new FinalStartError(reason) : reason)
       }
       pumpSse(body, {
+        maxEventChars: this.maxMessageBytes,
         onevent: (event) => {
           if (event.event === 'endpoint') {
             const resolved = this.resolveEndpoint(base, event.data)
@@ -238,7 +247,13 @@ export class SseTransport implements UpstreamTransport {
             deliverJson(event.data, this.onmessage, this.log, { url: safeUrl(base) })
           }
         },
-        onoversize: (chars) => this.log.warn({ url: safeUrl(base), chars }, 'SSE upstream event too large; dropped'),
+        // Every answer travels on this one stream, so which request an event past the cap answers cannot be told
+        // without reading it: end the connection, which fails what is in flight now rather than at its timeout.
+        onoversize: (chars) => {
+          this.log.warn({ url: safeUrl(base), chars }, 'SSE upstream event too large; connection dropped')
+          cut = true
+          body.destroy()
+        },
       }).then(
         () => ended(new GatewayError('MCPO_ERR_UPSTREAM_CLOSED', 'SSE upstream ended the stream')),
         (err: unknown) =>

@@ -3,19 +3,22 @@
 import { setMaxListeners } from 'node:events'
 import type { Agent, Dispatcher } from 'undici'
 import { request } from 'undici'
-import { GatewayError } from '../errors.ts'
+import { GatewayError, isGatewayError } from '../errors.ts'
 import {
   bodySnippet,
   configuredHeaders,
   contentTypeIs,
   createAgent,
+  DEFAULT_MAX_MESSAGE_BYTES,
   deliverJson,
   describeError,
   headerValue,
   parseHttpUrl,
   pumpSse,
+  readCapped,
   safeUrl,
   sleep,
+  tooLarge,
 } from './http-common.ts'
 import {
   type BackoffOptions,
@@ -35,6 +38,8 @@ export interface StreamableHttpTransportOptions {
   connectTimeoutMs?: number
   /** Networks this upstream may not connect into (`upstreams.blockedNetworks`); checked on the connected address. */
   blockedNetworks?: readonly string[]
+  /** A JSON reply body or SSE event larger than this is not read (`upstreams.maxMessageBytes`). Default 16 MiB. */
+  maxMessageBytes?: number
   /** GET stream reconnects. Defaults 1000 ms, ×1.5, max 30 s (the SDK client's schedule), for as long as we are open. */
   reconnect?: BackoffOptions
   /** The DELETE sent by `close()` gives up after this long. Default 2000. */
@@ -55,6 +60,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
   private readonly headers: Record<string, string>
   private readonly connectTimeoutMs: number
   private readonly blockedNetworks: readonly string[]
+  private readonly maxMessageBytes: number
   private readonly deleteTimeoutMs: number
   private readonly backoff: Required<BackoffOptions>
   private readonly log: TransportLogger
@@ -78,6 +84,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
     this.headers = configuredHeaders(options.headers)
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
     this.blockedNetworks = options.blockedNetworks ?? []
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
     this.deleteTimeoutMs = options.deleteTimeoutMs ?? 2000
     const r = options.reconnect ?? {}
     this.backoff = { initialMs: r.initialMs ?? 1000, maxMs: r.maxMs ?? 30_000, factor: r.factor ?? 1.5 }
@@ -191,7 +198,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
         return
       }
       const isJson = contentTypeIs(res.headers, 'application/json')
-      const text = await res.body.text()
+      const text = await readCapped(res, this.maxMessageBytes)
       if (this.state === 'closed' || text.trim() === '') return
       if (!isJson) {
         this.onsendfailure?.(
@@ -207,6 +214,11 @@ export class StreamableHttpTransport implements UpstreamTransport {
       }
     } catch (err) {
       if (this.state === 'closed') return
+      if (isGatewayError(err)) {
+        this.log.warn({ url: safeUrl(base), err: err.message }, 'Streamable HTTP upstream reply refused')
+        this.onsendfailure?.(message, err)
+        return
+      }
       this.onsendfailure?.(
         message,
         new GatewayError(
@@ -224,19 +236,28 @@ export class StreamableHttpTransport implements UpstreamTransport {
   private async readResponseStream(base: URL, body: Dispatcher.ResponseData['body'], message: string): Promise<void> {
     let responses = 0
     let failure: unknown
+    let oversized = false
     try {
       await pumpSse(body, {
+        maxEventChars: this.maxMessageBytes,
         onevent: (event) => {
           if (event.event === 'message') {
             responses += deliverJson(event.data, this.onmessage, this.log, { url: safeUrl(base) }) ?? 0
           }
         },
-        onoversize: (chars) => this.log.warn({ url: safeUrl(base), chars }, 'upstream SSE event too large; dropped'),
+        // This stream exists for one request: an event past the cap is most likely its answer, so stop reading now
+        // and fail it, instead of letting it wait for a timeout.
+        onoversize: (chars) => {
+          this.log.warn({ url: safeUrl(base), chars }, 'upstream SSE event too large; stream dropped')
+          oversized = true
+          body.destroy()
+        },
       })
     } catch (err) {
       failure = err
     }
     if (this.state === 'closed' || responses > 0) return
+    if (oversized) return this.onsendfailure?.(message, tooLarge(this.maxMessageBytes))
     // Resumption (Last-Event-ID on a POST stream) is not implemented: without its response the request is lost.
     this.onsendfailure?.(
       message,
@@ -280,6 +301,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
         }
         attempt = 0
         await pumpSse(res.body, {
+          maxEventChars: this.maxMessageBytes,
           onevent: (event) => {
             lastEventId = event.id
             if (event.event === 'message') deliverJson(event.data, this.onmessage, this.log, { url: safeUrl(base) })

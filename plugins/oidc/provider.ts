@@ -1,6 +1,6 @@
 // Talking to the OpenID provider: discovery (OIDC Discovery 1.0 §4), the token request (RFC 6749 §4.1.3 with
 // PKCE, RFC 7636) and ID token validation (OIDC Core §3.1.3.7) against the provider's JWKS.
-import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose'
+import { createRemoteJWKSet, customFetch, errors, type JWTPayload, jwtVerify } from 'jose'
 import { GatewayError } from '../../gateway/errors.ts'
 import type { Logger } from '../contract.ts'
 
@@ -19,6 +19,8 @@ export const ID_TOKEN_ALGORITHMS = [
   'EdDSA',
 ] as const
 const CLOCK_TOLERANCE_S = 30
+/** Discovery documents, key sets and token answers are a few KB; whatever answers at a URL cannot make mcpo hold more. */
+const MAX_ANSWER_BYTES = 1024 * 1024
 
 export type TokenEndpointAuth = 'client_secret_basic' | 'client_secret_post'
 
@@ -100,7 +102,58 @@ export function remoteKeys(jwksUri: string): RemoteKeys {
     timeoutDuration: 5000,
     cooldownDuration: 30_000,
     cacheMaxAge: 10 * 60_000,
+    [customFetch]: boundedFetch,
   })
+}
+
+/** The body of `res` up to MAX_ANSWER_BYTES, or null past it (the rest is never read). */
+async function boundedBody(res: Response): Promise<Buffer | null> {
+  if (Number(res.headers.get('content-length')) > MAX_ANSWER_BYTES) {
+    await res.body?.cancel()
+    return null
+  }
+  const chunks: Uint8Array[] = []
+  let size = 0
+  const reader = res.body?.getReader()
+  for (;;) {
+    const next = await reader?.read()
+    if (!next || next.done) break
+    size += next.value.byteLength
+    if (size > MAX_ANSWER_BYTES) {
+      await reader?.cancel()
+      return null
+    }
+    chunks.push(next.value)
+  }
+  return Buffer.concat(chunks, size)
+}
+
+/** A JSON answer read with the bound; null when it is not JSON. */
+async function boundedJson(res: Response, what: string): Promise<Record<string, unknown> | null> {
+  let body: Buffer | null
+  try {
+    body = await boundedBody(res)
+  } catch {
+    return null // a body that breaks off reads as no JSON, as a failed res.json() did
+  }
+  if (body === null) {
+    throw new GatewayError('MCPO_ERR_UPSTREAM_UNAVAILABLE', `the OpenID provider's ${what} is larger than 1 MiB`)
+  }
+  try {
+    return JSON.parse(body.toString('utf8'))
+  } catch {
+    return null
+  }
+}
+
+/** jose's fetch for the key set, with the same bound; a TypeError is what jose and verifyIdToken expect of fetch. */
+async function boundedFetch(url: string, init: RequestInit): Promise<Response> {
+  const res = await fetch(url, init)
+  const body = await boundedBody(res)
+  if (body === null) throw new TypeError('the OpenID provider’s key set is larger than 1 MiB')
+  // The body is decoded already: the provider's content-encoding and content-length no longer describe it.
+  const headers = { 'content-type': res.headers.get('content-type') ?? 'application/json' }
+  return new Response(body.toString('utf8'), { status: res.status, statusText: res.statusText, headers })
 }
 
 export interface Client {
@@ -146,7 +199,7 @@ export async function redeemCode(
       cause: describeFetchError(cause),
     })
   }
-  const body = await res.json().catch(() => null)
+  const body = await boundedJson(res, 'token answer')
   if (!res.ok) {
     // Log the OAuth error code only (RFC 6749 §5.2): never the request, which carries the secret.
     const error = typeof body?.error === 'string' ? body.error.slice(0, 64) : null
@@ -219,7 +272,7 @@ async function getJson(url: string, what: string): Promise<Record<string, unknow
       cause: describeFetchError(cause),
     })
   }
-  const body = await res.json().catch(() => null)
+  const body = await boundedJson(res, what)
   if (!res.ok || body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new GatewayError(
       'MCPO_ERR_UPSTREAM_UNAVAILABLE',

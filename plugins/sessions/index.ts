@@ -1,25 +1,36 @@
 // The `sessions()` plugin: admin UI and API sign-in as a short-lived JWT (HS256, signed with jose) carried in an
-// HttpOnly SameSite cookie or as `Authorization: Bearer`. Tokens are renewed while used and die with the user.
+// HttpOnly SameSite cookie or as `Authorization: Bearer`. Each sign-in is a stored session the tokens name, so ending
+// it (sign-out, password change, a disabled account, "sign out everywhere") refuses its tokens on every node within a
+// second; tokens are renewed while used, never past the session's absolute end.
+import { randomUUID } from 'node:crypto'
 import { jwtVerify, SignJWT } from 'jose'
-import type { Exchange, McpoPlugin, Principal } from '../contract.ts'
+import type { Clock, Exchange, McpoPlugin, Principal } from '../contract.ts'
 import { parseCookies } from '../cookies.ts'
-import type { Store, User } from '../storage/port.ts'
+import type { Store, User, UserSession } from '../storage/port.ts'
 
 export interface SessionsOptions {
   /** Lifetime of a token. Default 1 hour. */
   ttlSeconds?: number
+  /** Absolute lifetime of a sign-in: renewal never carries a session past it. Default 12 hours. */
+  maxLifetimeSeconds?: number
   /** Cookies are `Secure` (set true behind TLS). */
   secureCookies?: boolean
 }
 
 export interface SessionsPlugin extends McpoPlugin {
-  /** A signed token for the user. */
-  issue(user: Pick<User, 'id' | 'isAdmin'>): Promise<{ token: string; expiresAt: Date }>
+  /** Starts a session for the user and signs its first token. */
+  issue(user: Pick<User, 'id' | 'isAdmin'>): Promise<{ token: string; expiresAt: Date; sessionId: string }>
   /** Set-Cookie values for a token (and the CSRF cookie the UI echoes in a header). */
   cookies(token: string, csrf: string, maxAgeS: number): string[]
   readonly ttlSeconds: number
   /** A fresh token when the presented one is past half its life, so active users stay signed in. */
   renewal(ex: Exchange): Promise<string | null>
+  /** The id of the session this request's token belongs to, once `authenticate` accepted it. */
+  sessionOf(ex: Exchange): string | null
+  /** Ends one session: its tokens are refused here at once and on every other node within `REVALIDATE_MS`. */
+  revoke(sessionId: string): Promise<void>
+  /** Ends every session of the user but `exceptId` (the caller's own, after a password change); returns how many. */
+  revokeAll(userId: string, exceptId?: string | null): Promise<number>
 }
 
 export const SESSIONS_PLUGIN = 'mcpo:sessions'
@@ -28,20 +39,49 @@ export const CSRF_COOKIE = 'mcpo_csrf'
 const ISSUER = 'mcpo'
 const AUDIENCE = 'mcpo:api'
 
+/**
+ * How long a node trusts what it read about a session and its user. Other nodes learn of a revocation by reading it
+ * again, so this bounds how late they do (SECURITY.md promises one second).
+ */
+export const REVALIDATE_MS = 500
+const MAX_CACHED = 10_000
+const PRUNE_EVERY_MS = 3_600_000
+
+interface Known {
+  session: UserSession | null
+  user: User | null
+}
+
+interface Presented {
+  sid: string
+  authTime: number
+  exp: number
+}
+
 export function sessions(options: SessionsOptions = {}): SessionsPlugin {
   const ttlSeconds = options.ttlSeconds ?? 3600
+  const maxLifetimeSeconds = options.maxLifetimeSeconds ?? 12 * 3600
   let key: Uint8Array
   let store: Store
-  // Users are re-read at most every few seconds: a disabled or deleted user loses access quickly.
-  const users = new Map<string, { user: User | null; at: number }>()
-  const expiries = new WeakMap<Exchange, number>()
+  let clock: Clock = { now: Date.now }
+  let pruner: NodeJS.Timeout | null = null
+  // By session id; the promise is cached too, so concurrent requests of one session read it once.
+  const known = new Map<string, { at: number; userId: string; value: Promise<Known> }>()
+  const presented = new WeakMap<Exchange, Presented>()
 
-  async function loadUser(id: string): Promise<User | null> {
-    const hit = users.get(id)
-    if (hit && Date.now() - hit.at < 5000) return hit.user
-    const user = await store.users.get(id)
-    users.set(id, { user, at: Date.now() })
-    return user
+  function load(sid: string, userId: string): Promise<Known> {
+    const now = clock.now()
+    const hit = known.get(sid)
+    if (hit && now - hit.at < REVALIDATE_MS) return hit.value
+    if (known.size >= MAX_CACHED) known.clear()
+    const value = Promise.all([store.userSessions.get(sid), store.users.get(userId)]).then(([session, user]) => ({
+      session,
+      user,
+    }))
+    known.set(sid, { at: now, userId, value })
+    // A failed read is not kept: the next request asks the database again.
+    value.catch(() => known.delete(sid))
+    return value
   }
 
   function tokenOf(ex: Exchange): string | null {
@@ -51,6 +91,23 @@ export function sessions(options: SessionsOptions = {}): SessionsPlugin {
     return parseCookies(ex.headers.cookie).get(SESSION_COOKIE) || null
   }
 
+  /** `auth_time` is the sign-in (OIDC Core §2): renewed tokens keep it, so the absolute end never moves. */
+  function sign(user: { id: string; isAdmin: boolean }, sid: string, authTime: number, expMs: number) {
+    return new SignJWT({ adm: user.isAdmin, sid, auth_time: authTime })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(user.id)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(Math.floor(clock.now() / 1000))
+      .setExpirationTime(Math.floor(expMs / 1000))
+      .setJti(randomUUID())
+      .sign(key)
+  }
+
+  function endOf(authTime: number): number {
+    return (authTime + maxLifetimeSeconds) * 1000
+  }
+
   return {
     name: SESSIONS_PLUGIN,
     options,
@@ -58,37 +115,56 @@ export function sessions(options: SessionsOptions = {}): SessionsPlugin {
     setup(ctx) {
       key = ctx.deriveKey('session-jwt')
       store = ctx.storage
+      clock = ctx.clock
+      const prune = () =>
+        store.userSessions
+          .prune(new Date(clock.now()))
+          .catch((err) => ctx.logger.warn({ err: (err as Error).message }, 'pruning ended sessions failed'))
+      pruner = setInterval(prune, PRUNE_EVERY_MS)
+      pruner.unref()
     },
     async authenticate(ex): Promise<Principal | null> {
       const token = tokenOf(ex)
       if (!token) return null
-      let sub: string
+      let claims: Presented & { sub: string }
       try {
         // Only HS256 and only our issuer and audience: no `alg: none`, no foreign tokens.
-        const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE })
-        if (typeof payload.sub !== 'string') return null
-        sub = payload.sub
-        if (typeof payload.exp === 'number') expiries.set(ex, payload.exp)
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          currentDate: new Date(clock.now()),
+        })
+        const { sub, sid, auth_time: authTime, exp } = payload
+        // Tokens from before sessions were stored name none: they sign in again.
+        if (typeof sub !== 'string' || typeof sid !== 'string' || typeof authTime !== 'number') return null
+        if (typeof exp !== 'number') return null
+        claims = { sub, sid, authTime, exp }
       } catch {
         return null
       }
-      const user = await loadUser(sub)
+      const now = clock.now()
+      if (now >= endOf(claims.authTime)) return null
+      const { session, user } = await load(claims.sid, claims.sub)
+      if (!session || session.userId !== claims.sub || session.revokedAt !== null) return null
+      if (session.expiresAt.getTime() <= now) return null
       if (!user || user.disabled) return null
+      presented.set(ex, claims)
       return { kind: 'user', id: user.id, userId: user.id, isAdmin: user.isAdmin, label: user.email }
     },
     async issue(user) {
-      const expiresAt = new Date(Date.now() + ttlSeconds * 1000)
-      const token = await new SignJWT({ adm: user.isAdmin })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(user.id)
-        .setIssuer(ISSUER)
-        .setAudience(AUDIENCE)
-        .setIssuedAt()
-        .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
-        .setJti(crypto.randomUUID())
-        .sign(key)
-      users.delete(user.id)
-      return { token, expiresAt }
+      const now = clock.now()
+      const authTime = Math.floor(now / 1000)
+      const end = endOf(authTime)
+      const session = await store.userSessions.create({
+        id: randomUUID(),
+        userId: user.id,
+        createdAt: new Date(now),
+        expiresAt: new Date(end),
+      })
+      const exp = Math.min(now + ttlSeconds * 1000, end)
+      const token = await sign(user, session.id, authTime, exp)
+      return { token, expiresAt: new Date(exp), sessionId: session.id }
     },
     cookies(token, csrf, maxAgeS) {
       const secure = options.secureCookies ? '; Secure' : ''
@@ -98,11 +174,33 @@ export function sessions(options: SessionsOptions = {}): SessionsPlugin {
       ]
     },
     async renewal(ex) {
-      const exp = expiries.get(ex)
-      if (!exp || !ex.principal?.userId) return null
-      const left = exp * 1000 - Date.now()
-      if (left > (ttlSeconds * 1000) / 2) return null
-      return (await this.issue({ id: ex.principal.userId, isAdmin: ex.principal.isAdmin === true })).token
+      const p = presented.get(ex)
+      if (!p || !ex.principal?.userId) return null
+      const now = clock.now()
+      if (p.exp * 1000 - now > (ttlSeconds * 1000) / 2) return null
+      const exp = Math.min(now + ttlSeconds * 1000, endOf(p.authTime))
+      // At the session's absolute end a new token would live no longer than the one presented.
+      if (Math.floor(exp / 1000) <= p.exp) return null
+      return sign({ id: ex.principal.userId, isAdmin: ex.principal.isAdmin === true }, p.sid, p.authTime, exp)
+    },
+    sessionOf(ex) {
+      return presented.get(ex)?.sid ?? null
+    },
+    async revoke(sessionId) {
+      await store.userSessions.revoke(sessionId, new Date(clock.now()))
+      known.delete(sessionId)
+    },
+    async revokeAll(userId, exceptId) {
+      const ended = await store.userSessions.revokeAll(userId, {
+        exceptId: exceptId ?? undefined,
+        at: new Date(clock.now()),
+      })
+      for (const [sid, entry] of known) if (entry.userId === userId && sid !== exceptId) known.delete(sid)
+      return ended
+    },
+    async close() {
+      if (pruner) clearInterval(pruner)
+      pruner = null
     },
   }
 }

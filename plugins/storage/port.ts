@@ -24,6 +24,7 @@ import type {
   NewToolCall,
   NewToolPolicy,
   NewUser,
+  NewUserSession,
   NodeInput,
   Project,
   ProjectForUser,
@@ -49,6 +50,7 @@ import type {
   ToolPolicyPatch,
   User,
   UserPatch,
+  UserSession,
 } from './rows.ts'
 
 export type * from './rows.ts'
@@ -70,6 +72,21 @@ export interface UsersRepo {
   count(filter?: { isAdmin?: boolean }): Promise<number>
   update(id: string, patch: UserPatch): Promise<User | null>
   delete(id: string): Promise<boolean>
+}
+
+/**
+ * Sign-in sessions. A session token names one, so revoking it ends every token of that sign-in; readers compare
+ * `revokedAt` and `expiresAt` with their own clock.
+ */
+export interface UserSessionsRepo {
+  create(session: NewUserSession): Promise<UserSession>
+  get(id: string): Promise<UserSession | null>
+  /** Sets revokedAt once; revoking again keeps the first time. */
+  revoke(id: string, at?: Date): Promise<UserSession | null>
+  /** Ends every live session of the user, but `exceptId`, at `at` (default: the database clock); returns how many. */
+  revokeAll(userId: string, options?: { exceptId?: string; at?: Date }): Promise<number>
+  /** Deletes sessions whose absolute end is before `before` (their tokens are refused anyway); returns how many. */
+  prune(before: Date): Promise<number>
 }
 
 /** Teams (organizations). */
@@ -278,6 +295,7 @@ export interface FavoritesRepo {
 
 export interface Repositories {
   readonly users: UsersRepo
+  readonly userSessions: UserSessionsRepo
   readonly teams: TeamsRepo
   readonly teamMembers: TeamMembersRepo
   readonly projects: ProjectsRepo

@@ -7,11 +7,13 @@ import { favoritesRepo, teamMembersRepo, teamsRepo, usersRepo } from './queries-
 import { projectTemplatesRepo } from './queries-project-templates.ts'
 import { invitationsRepo, projectMembersRepo, projectsRepo } from './queries-projects.ts'
 import { serversRepo, templatesRepo, toolPoliciesRepo } from './queries-servers.ts'
+import { userSessionsRepo } from './queries-sessions.ts'
 import type { Sql } from './sql.ts'
 
 export function createRepositories(sql: Sql): Repositories {
   return {
     users: usersRepo(sql),
+    userSessions: userSessionsRepo(sql),
     teams: teamsRepo(sql),
     teamMembers: teamMembersRepo(sql),
     projects: projectsRepo(sql),

@@ -400,3 +400,14 @@ export type NewProjectTemplate = Pick<ProjectTemplate, 'name'> &
 export type ProjectTemplatePatch = Partial<
   Pick<ProjectTemplate, 'name' | 'description' | 'servers' | 'policies' | 'roles' | 'settings'>
 >
+
+/** One sign-in. Its tokens, renewed while used, carry its id; `expiresAt` is the absolute end renewal cannot move. */
+export interface UserSession {
+  id: string
+  userId: string
+  createdAt: Date
+  expiresAt: Date
+  /** Set once, when the session was ended (sign-out, password change, disabled account, "sign out everywhere"). */
+  revokedAt: Date | null
+}
+export type NewUserSession = Pick<UserSession, 'userId' | 'expiresAt'> & Partial<Pick<UserSession, 'id' | 'createdAt'>>

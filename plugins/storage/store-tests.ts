@@ -8,6 +8,7 @@ import { type GetStore, rejectsWith, uid } from './store-tests-helpers.ts'
 import { logTests } from './store-tests-logs.ts'
 import { peopleTests } from './store-tests-people.ts'
 import { runtimeTests } from './store-tests-runtime.ts'
+import { sessionTests } from './store-tests-sessions.ts'
 
 export type MakeStore = () => Promise<{ store: Store; cleanup(): Promise<void> }>
 /** Runs the contract against the store that `makeStore` opens on a fresh, unmigrated database. */
@@ -51,6 +52,7 @@ export function storeTests(name: string, makeStore: MakeStore): void {
     })
 
     peopleTests(get)
+    sessionTests(get)
     runtimeTests(get)
     logTests(get)
 

@@ -84,11 +84,13 @@ describe('users (admin console)', () => {
     assert.equal(stale.body.error.details.current, res.body.updatedAt)
     const changed = await api.call(api.admin, 'PUT', `/api/users/${bob.id}`, { password: 'a brand new passphrase' })
     assert.equal(changed.status, 200)
-    assert.equal(
-      (await api.call(null, 'POST', '/api/auth/login', { email: bob.email, password: 'a brand new passphrase' }))
-        .status,
-      200,
-    )
+    assert.equal((await api.call(bob, 'GET', '/api/auth/me')).status, 401, 'a reset ends the old sessions')
+    const login = await api.call(null, 'POST', '/api/auth/login', {
+      email: bob.email,
+      password: 'a brand new passphrase',
+    })
+    assert.equal(login.status, 200)
+    bob = { ...bob, token: login.body.token }
     const event = api.audits.findLast((e) => e.action === 'user.updated' && e.target?.id === bob.id)
     assert.ok(event)
     assert.ok(!JSON.stringify(event).includes('argon2'), 'no hash in the audit trail')
@@ -123,10 +125,10 @@ describe('users (admin console)', () => {
     assert.equal(bulk.status, 200)
     assert.equal(bulk.body.changed, 3, 'enabling an enabled user is a no-op success')
     assert.equal(bulk.body.results[3].error.code, 'MCPO_ERR_NOT_FOUND')
-    assert.equal(
-      (await api.call(null, 'POST', '/api/auth/login', { email: alice.email, password: PASSWORD })).status,
-      200,
-    )
+    assert.equal((await api.call(alice, 'GET', '/api/auth/me')).status, 401, 'enabling does not revive old sessions')
+    const login = await api.call(null, 'POST', '/api/auth/login', { email: alice.email, password: PASSWORD })
+    assert.equal(login.status, 200)
+    alice = { ...alice, token: login.body.token }
     const disable = await api.call(api.admin, 'POST', '/api/users/bulk', {
       ids: [carol.id, api.admin.id],
       action: 'disable',
