@@ -29,6 +29,7 @@ describe('parseRoute / hrefOf', () => {
       '/admin/system/keys',
       '/admin/system/catalog',
       '/admin/system/project-templates',
+      '/admin/system/events',
       '/admin/system/status',
     ]) {
       const r = parseRoute(p)

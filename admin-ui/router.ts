@@ -9,7 +9,16 @@ export const PROJECT_TABS = ['overview', 'members', 'servers', 'tools', 'activit
 export type ProjectTab = (typeof PROJECT_TABS)[number]
 export const TEAM_TABS = ['projects', 'members'] as const
 export type TeamTab = (typeof TEAM_TABS)[number]
-export const SYSTEM_PAGES = ['users', 'teams', 'projects', 'keys', 'catalog', 'project-templates', 'status'] as const
+export const SYSTEM_PAGES = [
+  'users',
+  'teams',
+  'projects',
+  'keys',
+  'catalog',
+  'project-templates',
+  'events',
+  'status',
+] as const
 export type SystemPage = (typeof SYSTEM_PAGES)[number]
 
 export type Route =

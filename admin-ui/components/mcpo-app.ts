@@ -21,6 +21,7 @@ import './index-ui2.ts'
 import './mcpo-admin-keys.ts'
 import './mcpo-admin-projects.ts'
 import './mcpo-admin-teams.ts'
+import './mcpo-admin-events.ts'
 
 /** Events any page may send up to the app. */
 export interface AppEvents {
@@ -222,6 +223,7 @@ export class McpoApp extends LitElement {
         if (r.page === 'keys') return html`<mcpo-admin-keys></mcpo-admin-keys>`
         if (r.page === 'catalog') return html`<mcpo-admin-catalog></mcpo-admin-catalog>`
         if (r.page === 'project-templates') return html`<mcpo-admin-project-templates></mcpo-admin-project-templates>`
+        if (r.page === 'events') return html`<mcpo-admin-events></mcpo-admin-events>`
         return html`<mcpo-admin-status></mcpo-admin-status>`
       case 'home':
         return loading()

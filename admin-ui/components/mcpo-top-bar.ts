@@ -232,6 +232,7 @@ export class McpoTopBar extends LitElement {
                 <a class="menu-item" role="menuitem" href=${hrefOf({ name: 'system', page: 'keys' })}>API keys</a>
                 <a class="menu-item" role="menuitem" href=${hrefOf({ name: 'system', page: 'catalog' })}>Server catalog</a>
                 <a class="menu-item" role="menuitem" href=${hrefOf({ name: 'system', page: 'project-templates' })}>Project templates</a>
+                <a class="menu-item" role="menuitem" href=${hrefOf({ name: 'system', page: 'events' })}>Security events</a>
                 <a class="menu-item" role="menuitem" href=${hrefOf({ name: 'system', page: 'status' })}>System status</a>`
             : nothing
         }
