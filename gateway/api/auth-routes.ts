@@ -124,7 +124,7 @@ export function authRoutes(state: AuthState) {
           audit({ action: 'auth.sign_in_failed', target: { type: 'email', id: account } })
           throw new GatewayError('MCPO_ERR_UNAUTHENTICATED', 'wrong email or password')
         }
-        throttle.succeed(account)
+        throttle.succeed(account, req.ip)
         const updated = (await services.store.users.update(user.id, { lastLoginAt: new Date() })) ?? user
         audit({ action: 'auth.sign_in', target: { type: 'user', id: user.id } })
         return signedIn(services, updated)
