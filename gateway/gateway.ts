@@ -22,6 +22,7 @@ import { type HttpHandler, sendError } from './http.ts'
 import { type InjectRequest, inject } from './inject.ts'
 import { createLogger } from './logger.ts'
 import { Relay } from './mcp/relay.ts'
+import { RpcCodes } from './mcp/json-rpc.ts'
 import { addMcpRoutes } from './mcp/routes.ts'
 import { loadAllServers, toSpec } from './mcp/server-specs.ts'
 import { SessionTracker } from './mcp/session-tracker.ts'
@@ -288,8 +289,9 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     const busy = () => (server?.inFlight() ?? 0) + relay.inFlight()
     while (busy() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
     if (busy() > 0) logger.warn({ requests: busy() }, 'shutdown deadline passed with requests still open')
-    // Streams end cleanly so clients reconnect elsewhere; then every upstream and its process group goes.
-    sessions.closeAll('gateway shutting down')
+    // Every call still open gets its JSON-RPC error (a client would otherwise wait for an answer that cannot come),
+    // streams end cleanly so clients reconnect elsewhere; then every upstream and its process group goes.
+    sessions.drainAll(RpcCodes.SHUTTING_DOWN, 'the gateway is shutting down; reconnect to retry')
     server?.closeAll()
     ticker.stop()
     // Leaving the registry first hands this node's leases over without waiting for them to expire.

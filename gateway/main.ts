@@ -14,6 +14,9 @@ import { securityHeaders } from './web-security.ts'
 // Whatever happens to this process, no upstream child may outlive it.
 process.on('exit', () => killAllProcessGroupsSync())
 
+/** Signals this soon after the first are copies of it (see `stop`). */
+const REPEAT_WINDOW_MS = 1000
+
 // A signal while booting: nothing to drain yet, but exiting (not dying by the default action) runs the exit handler.
 const duringBoot = (signal: NodeJS.Signals) => process.exit(128 + constants.signals[signal])
 process.on('SIGTERM', duringBoot)
@@ -63,13 +66,16 @@ async function main(): Promise<void> {
     throw err
   }
   // Before the port opens and the URL is printed: whoever reads the URL may send a SIGTERM at once.
-  let stopping = false
+  let stoppingSince = 0
   const stop = (signal: string) => {
-    if (stopping) {
+    if (stoppingSince > 0) {
+      // Ctrl-C reaches every process of the terminal's group, and npm and tsx also pass it on: the same keypress
+      // arrives two or three times within milliseconds. Only a later signal is a person asking to skip the drain.
+      if (Date.now() - stoppingSince < REPEAT_WINDOW_MS) return
       gateway.logger.warn({ signal }, 'second signal: exiting now')
       process.exit(1)
     }
-    stopping = true
+    stoppingSince = Date.now()
     gateway.logger.info({ signal }, 'shutting down')
     gateway.close().then(
       () => process.exit(0),

@@ -353,13 +353,21 @@ export class UpstreamConnection {
     const entry = this.pending.get(id)
     if (!entry) return
     const ms = entry.resolve ? this.opts.handshakeTimeoutMs : this.opts.timeoutMs
-    this.cancel(id, 'timeout')
-    const err = new UpstreamError(
+    this.abort(
+      id,
       RpcCodes.UPSTREAM_TIMEOUT,
       `upstream "${this.serverName}" did not answer ${entry.method} within ${ms} ms`,
+      'timeout',
     )
-    if (entry.reject) entry.reject(err)
-    else entry.sink?.respond(errorMessage(entry.originalId, err.rpcCode, err.message))
+  }
+
+  /** Gives up on request `id`: cancels it upstream and answers its waiter with this error. */
+  abort(id: number, code: number, message: string, reason = message): void {
+    const entry = this.pending.get(id)
+    if (!entry) return
+    this.cancel(id, reason)
+    if (entry.reject) entry.reject(new UpstreamError(code, message))
+    else entry.sink?.respond(errorMessage(entry.originalId, code, message))
   }
 
   private onSendFailure(text: string, err: Error): void {
@@ -511,5 +519,9 @@ class ForwardedCall implements InflightRequest {
 
   cancel(reason: string): void {
     this.conn.cancel(this.id, reason, true)
+  }
+
+  abort(code: number, message: string): void {
+    this.conn.abort(this.id, code, message)
   }
 }

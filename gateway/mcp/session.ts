@@ -45,6 +45,8 @@ export class TappedSink<C> implements ClientSink {
 /** What a session remembers about one request it forwarded, so a cancel or a disconnect can reach upstream. */
 export interface InflightRequest {
   cancel(reason: string): void
+  /** Answers the client with this JSON-RPC error and cancels the request upstream (the gateway gives up on it). */
+  abort(code: number, message: string): void
 }
 
 export type Transport = 'legacy' | 'streamable'
@@ -125,6 +127,17 @@ export class Session {
   onClose(cb: () => void): void {
     if (this.closed) cb()
     else this.closeHandlers.push(cb)
+  }
+
+  /**
+   * Ends the session after answering each request still in flight with a JSON-RPC error, so that no client waits for
+   * an answer that cannot come (a draining gateway); then like `close`.
+   */
+  drain(code: number, message: string): void {
+    if (this.closed) return
+    for (const req of [...this.inflight.values()]) req.abort(code, message)
+    this.inflight.clear()
+    this.close(message)
   }
 
   /** Ends the session: in-flight requests are cancelled upstream and late answers dropped. */

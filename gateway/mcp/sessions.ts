@@ -124,6 +124,11 @@ export class SessionRegistry {
     return n
   }
 
+  /** Answers every request in flight with `code` and `message`, then closes every session. */
+  drainAll(code: number, message: string): void {
+    for (const s of [...this.byId.values()]) s.drain(code, message)
+  }
+
   closeAll(reason: string): void {
     for (const s of [...this.byId.values()]) s.close(reason)
     if (this.reaper) clearInterval(this.reaper)
