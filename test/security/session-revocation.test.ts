@@ -28,19 +28,22 @@ async function signIn(url: string, email: string, password = PASSWORD): Promise<
   return { token: ((await res.json()) as { token: string }).token, cookie: pairs.join('; '), csrf }
 }
 
-async function me(url: string, s: Session, via: 'bearer' | 'cookie' = 'bearer'): Promise<number> {
+/** A session, or just its token (a harness user). */
+type Creds = Pick<Session, 'token'> & Partial<Session>
+
+async function me(url: string, s: Creds, via: 'bearer' | 'cookie' = 'bearer'): Promise<number> {
   const headers: Record<string, string> =
-    via === 'bearer' ? { authorization: `Bearer ${s.token}` } : { cookie: s.cookie }
+    via === 'bearer' ? { authorization: `Bearer ${s.token}` } : { cookie: s.cookie ?? '' }
   const res = await fetch(`${url}/api/auth/me`, { headers })
   await res.arrayBuffer()
   return res.status
 }
 
-async function post(url: string, path: string, s: Session, body?: unknown, via: 'bearer' | 'cookie' = 'bearer') {
+async function post(url: string, path: string, s: Creds, body?: unknown, via: 'bearer' | 'cookie' = 'bearer') {
   const headers: Record<string, string> =
     via === 'bearer'
       ? { authorization: `Bearer ${s.token}` }
-      : { cookie: s.cookie, 'x-csrf-token': s.csrf, 'sec-fetch-site': 'same-origin' }
+      : { cookie: s.cookie ?? '', 'x-csrf-token': s.csrf ?? '', 'sec-fetch-site': 'same-origin' }
   if (body !== undefined) headers['content-type'] = 'application/json'
   const res = await fetch(url + path, {
     method: 'POST',
