@@ -20,7 +20,7 @@ describe('session registry', () => {
     assert.throws(() => reg.open(init), /this key already has 6 open sessions/, '6 per key over 3 nodes is 2 here')
     nodes = 1
     assert.ok(reg.open(init), 'a node left: this one may hold the whole cap')
-    reg.closeAll('test')
+    reg.drainAll(-32013, 'test')
   })
 
   it('keeps bare UUIDs and whole caps on a single node', () => {
@@ -29,6 +29,6 @@ describe('session registry', () => {
     assert.match(s.id, /^[0-9a-f-]{36}$/)
     for (let i = 1; i < 6; i++) reg.open(init)
     assert.throws(() => reg.open(init), /6 open sessions/)
-    reg.closeAll('test')
+    reg.drainAll(-32013, 'test')
   })
 })

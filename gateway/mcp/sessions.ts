@@ -128,12 +128,6 @@ export class SessionRegistry {
   drainAll(code: number, message: string): void {
     for (const s of [...this.byId.values()]) s.drain(code, message)
   }
-
-  closeAll(reason: string): void {
-    for (const s of [...this.byId.values()]) s.close(reason)
-    if (this.reaper) clearInterval(this.reaper)
-    this.reaper = null
-  }
 }
 
 function limit(message: string): UpstreamError {
