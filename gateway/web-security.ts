@@ -83,12 +83,40 @@ export function isSecureRequest(req: IncomingRequest, options: WebSecurityOption
   return options.publicBaseUrl?.startsWith('https:') === true
 }
 
-/** The origin this request was addressed to (scheme + Host), what a same-origin browser sends as `Origin`. */
+/** A Host value: a name or an address in brackets, with an optional port. Anything else is not used in URLs. */
+const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
+
+/**
+ * The base URL clients reach mcpo at, for every absolute URL mcpo writes (client configs, OAuth redirects, links,
+ * the origin CSRF checks compare with). One rule: `listen.publicBaseUrl` when set; else, only with `trustProxy`, the
+ * proxy's `X-Forwarded-Proto`/`-Host`/`-Port`; else the request's own `Host` (with its port) over http. A Host that
+ * is not a plain name or address falls back to `fallbackHost`.
+ */
+export function publicBaseUrl(req: IncomingRequest, options: WebSecurityOptions, fallbackHost: string): string {
+  if (options.publicBaseUrl) return options.publicBaseUrl.replace(/\/+$/, '')
+  const first = (v: string | undefined) => v?.split(',')[0].trim() || undefined
+  let host = req.headers.host
+  let proto = 'http'
+  if (options.trustProxy) {
+    const fwdHost = first(req.headers['x-forwarded-host'])
+    const fwdPort = first(req.headers['x-forwarded-port'])
+    proto = first(req.headers['x-forwarded-proto'])?.toLowerCase() === 'https' ? 'https' : 'http'
+    if (fwdHost) host = fwdHost
+    if (fwdHost && fwdPort && /^\d{1,5}$/.test(fwdPort) && !/:\d+$/.test(fwdHost)) {
+      const usual = proto === 'https' ? '443' : '80'
+      if (fwdPort !== usual) host = `${fwdHost}:${fwdPort}`
+    }
+  }
+  if (!host || !HOST.test(host)) host = fallbackHost
+  return `${proto}://${host}`
+}
+
+/** The origins this request may come from as a same-origin page: what a browser sends as `Origin`. */
 export function ownOrigins(req: IncomingRequest, options: WebSecurityOptions): string[] {
   const out: string[] = []
   if (options.publicBaseUrl) out.push(new URL(options.publicBaseUrl).origin)
-  const host = (options.trustProxy && req.headers['x-forwarded-host']) || req.headers.host
-  if (host) out.push(`${isSecureRequest(req, options) ? 'https' : 'http'}://${host.split(',')[0].trim()}`)
+  const own = publicBaseUrl(req, { ...options, publicBaseUrl: undefined }, '')
+  if (!own.endsWith('://')) out.push(own)
   return out
 }
 

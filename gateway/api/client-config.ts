@@ -4,6 +4,7 @@ import { z } from 'zod'
 import type { Project, Server } from '../../plugins/storage/port.ts'
 import { GatewayError } from '../errors.ts'
 import type { IncomingRequest } from '../http.ts'
+import { publicBaseUrl } from '../web-security.ts'
 import { requireProject } from './access.ts'
 import { type ApiServices, route } from './define.ts'
 
@@ -13,12 +14,10 @@ type Transport = 'sse' | 'streamable-http'
 /** The mcp-remote release whose behaviour protocol.md §6.2 describes. */
 const MCP_REMOTE = 'mcp-remote@0.15.1'
 
-/** Absolute base URL clients reach mcpo at: the configured public URL, else the Host the request came to. */
+/** Absolute base URL clients reach mcpo at (see `publicBaseUrl` for the one rule). */
 export function baseUrl(services: ApiServices, req: IncomingRequest): string {
-  const configured = services.config.listen.publicBaseUrl
-  if (configured) return configured.replace(/\/$/, '')
-  const proto = req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http'
-  return `${proto}://${req.headers.host ?? `localhost:${services.config.listen.port}`}`
+  const { security, listen } = services.config
+  return publicBaseUrl(req, { ...security, publicBaseUrl: listen.publicBaseUrl }, `localhost:${listen.port}`)
 }
 
 export function endpointsOf(base: string, projectId: string, server: string | null) {

@@ -5,12 +5,11 @@ import { parseCookies } from '../../plugins/cookies.ts'
 import { FLOW_COOKIE, OIDC_PLUGIN, type OidcIdentity, type OidcPlugin } from '../../plugins/oidc/index.ts'
 import { SESSIONS_PLUGIN, type SessionsPlugin } from '../../plugins/sessions/index.ts'
 import { GatewayError, isGatewayError } from '../errors.ts'
-import type { IncomingRequest } from '../http.ts'
+import { baseUrl } from './client-config.ts'
 import { type ApiServices, reply, route } from './define.ts'
 import { newCsrfToken } from './mount.ts'
 
 export const OIDC_LOGIN_PATH = '/api/auth/oidc/login'
-const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
 
 function oidcPlugin(services: ApiServices): OidcPlugin | null {
   return (services.plugins.plugins.find((p) => p.name === OIDC_PLUGIN) as OidcPlugin | undefined) ?? null
@@ -20,17 +19,6 @@ function requireOidc(services: ApiServices): OidcPlugin {
   const p = oidcPlugin(services)
   if (!p) throw new GatewayError('MCPO_ERR_NOT_FOUND', 'single sign-on is not configured (add oidc() to the plugins)')
   return p
-}
-
-/** mcpo's origin as the browser sees it: `listen.publicBaseUrl`, else the Host header (the provider only redirects to registered URIs). */
-function baseUrl(services: ApiServices, req: IncomingRequest): string {
-  const configured = services.config.listen.publicBaseUrl
-  if (configured) return configured.replace(/\/+$/, '')
-  const host = req.headers.host
-  if (!host || !HOST.test(host)) {
-    throw new GatewayError('MCPO_ERR_BAD_REQUEST', 'a valid Host header is needed (or set listen.publicBaseUrl)')
-  }
-  return `${req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http'}://${host}`
 }
 
 const callbackQuery = z.object({
