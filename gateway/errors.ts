@@ -35,12 +35,23 @@ export type ErrorCode = keyof typeof ErrorCodes
 export class GatewayError extends Error {
   readonly code: ErrorCode
   readonly details: Record<string, unknown> | undefined
+  /** Set on refusals worth an audit event of their own (see gateway/refusals.ts); never sent to the client. */
+  readonly refusal: { action: string; subject?: string } | undefined
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: {
+      cause?: unknown
+      details?: Record<string, unknown>
+      refusal?: { action: string; subject?: string }
+    },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'GatewayError'
     this.code = code
     this.details = options?.details
+    this.refusal = options?.refusal
   }
 
   get httpStatus(): number {

@@ -13,6 +13,7 @@ import {
 } from '../../plugins/users/password.ts'
 import { SignInThrottle } from '../../plugins/users/throttle.ts'
 import { GatewayError } from '../errors.ts'
+import { RefusalActions } from '../refusals.ts'
 import { type ApiServices, reply, route } from './define.ts'
 import { newCsrfToken } from './mount.ts'
 import { CLEAR_SESSION_COOKIES, currentSession, endSessions, sessionsOf } from './session-routes.ts'
@@ -118,11 +119,14 @@ export function authRoutes(state: AuthState) {
         const user = await services.store.users.getByEmail(account)
         const ok = user?.passwordHash
           ? await verifyPassword(user.passwordHash, body.password)
+            refusal: { action: RefusalActions.signInThrottled, subject: account },
           : (await verifyPassword(await dummyHash(), body.password)) && false
         if (!user || !ok || user.disabled) {
           throttle.fail(account, req.ip)
-          audit({ action: 'auth.sign_in_failed', target: { type: 'email', id: account } })
-          throw new GatewayError('MCPO_ERR_UNAUTHENTICATED', 'wrong email or password')
+          // Recorded as a refusal (aggregated per address and account), so guessing cannot flood the audit trail.
+          throw new GatewayError('MCPO_ERR_UNAUTHENTICATED', 'wrong email or password', {
+            refusal: { action: RefusalActions.signInFailed, subject: account },
+          })
         }
         throttle.succeed(account, req.ip)
         const updated = (await services.store.users.update(user.id, { lastLoginAt: new Date() })) ?? user

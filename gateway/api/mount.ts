@@ -10,6 +10,7 @@ import { errorBody, GatewayError, isGatewayError } from '../errors.ts'
 import { type IncomingRequest, type Responder, sendJson } from '../http.ts'
 import { makeExchange } from '../mcp/guard.ts'
 import { isJsonMediaType } from '../media-type.ts'
+import { type RefusalAction, RefusalActions } from '../refusals.ts'
 import type { Router } from '../router.ts'
 import { isSecureRequest, ownOrigins, secureCookies, type WebSecurityOptions } from '../web-security.ts'
 import { type ApiContext, type ApiServices, isReply, isStreamReply, type RouteDef, type StreamReply } from './define.ts'
@@ -135,6 +136,19 @@ async function run(
     if (res.aborted) return
     if (!isGatewayError(err)) log.error({ err, route: `${def.method} ${def.path}` }, 'API request failed')
     const { status, body } = errorBody(err)
+    const refusal = refusalOf(def, err, status)
+    if (refusal) {
+      const p = ex.principal
+      services.refusals?.note({
+        action: refusal.action,
+        subject: refusal.subject,
+        ip: req.ip,
+        actor: p ? { type: p.kind, id: p.id } : null,
+        userAgent: req.headers['user-agent'] ?? null,
+        requestId: ex.requestId,
+        detail: `${def.method} ${def.path}`,
+      })
+    }
     log.debug(
       { route: `${def.method} ${def.path}`, status, ms: Math.round(performance.now() - started) },
       'api request',
@@ -145,6 +159,18 @@ async function run(
     if (status === 503) headers['retry-after'] ??= '5'
     res.send(status, headers, body)
   }
+}
+
+/**
+ * Which refusals reach the audit trail: those a route marked (failed and throttled sign-ins, keys on the API, CSRF),
+ * any other 403, and any 429 on a sign-in route. Plain 401s and 404s are not: they are what every visitor sees.
+ */
+function refusalOf(def: RouteDef, err: unknown, status: number): { action: RefusalAction; subject?: string } | null {
+  if (!isGatewayError(err)) return null
+  if (err.refusal) return err.refusal as { action: RefusalAction; subject?: string }
+  if (status === 403) return { action: RefusalActions.apiForbidden }
+  if (status === 429 && def.tag === 'auth') return { action: RefusalActions.signInThrottled }
+  return null
 }
 
 /**
@@ -170,6 +196,7 @@ function keyRefused(): GatewayError {
   return new GatewayError(
     'MCPO_ERR_UNAUTHENTICATED',
     'project API keys (mcp_proj_…) work on MCP endpoints only; sign in as a user for the management API',
+    { refusal: { action: RefusalActions.apiKeyOnApi } },
   )
 }
 
@@ -227,6 +254,7 @@ function checkCsrf(req: IncomingRequest, cookies: Cookies, web: WebSecurityOptio
   throw new GatewayError(
     'MCPO_ERR_FORBIDDEN',
     `cross-site request refused: send the ${CSRF_HEADER} header or call from the same origin`,
+    { refusal: { action: RefusalActions.csrfRefused } },
   )
 }
 

@@ -8,6 +8,7 @@ import { audit } from '../../plugins/audit/index.ts'
 import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { type ProjectApi, startProjectApi } from '../api/project-harness.ts'
+import { TEST_KEY } from '../harness.ts'
 
 const WINDOW_MS = 600
 let api: ProjectApi
@@ -21,6 +22,7 @@ after(() => api?.close())
 
 interface EventView {
   action: string
+  actor: { type: string; id: string } | null
   ip: string | null
   target: { type: string; id: string } | null
   after: { count: number; aggregated?: boolean; detail?: string | null; details?: string[] }
@@ -66,6 +68,46 @@ describe('refusals in the audit trail', () => {
     assert.ok(all.some((e) => e.after.aggregated === true))
     const text = JSON.stringify(await api.call(api.admin, 'GET', '/api/admin/events?limit=1000'))
     assert.ok(!text.includes(bogus.slice(9)), 'the presented key appears in the audit trail')
+  })
+
+  it('records failed and throttled sign-ins per address and account, without the password', async () => {
+    const login = (password: string) =>
+      api.call(null, 'POST', '/api/auth/login', { email: 'owner@example.com', password })
+    let throttled = 0
+    for (let i = 0; i < 12; i++) {
+      const r = await login(`wrong-guess-${i}`)
+      assert.ok([401, 429].includes(r.status), r.text)
+      if (r.status === 429) throttled++
+    }
+    assert.ok(throttled > 0, 'the guesses were throttled')
+    const failed = await events('security.sign_in_failed', (e) => total(e) >= 12 - throttled, WINDOW_MS * 4 + 3000)
+    assert.equal(total(failed), 12 - throttled)
+    assert.ok(failed.every((e) => e.target?.id === 'owner@example.com'))
+    const slowed = await events('security.sign_in_throttled', (e) => total(e) >= throttled, WINDOW_MS * 4 + 3000)
+    assert.equal(total(slowed), throttled)
+    const text = JSON.stringify(await api.call(api.admin, 'GET', '/api/admin/events?limit=1000'))
+    assert.ok(!text.includes('wrong-guess'), 'a guessed password appears in the audit trail')
+  })
+
+  it('records a refused CSRF, a project key on the management API and a 403, with who and where', async () => {
+    const csrf = await fetch(`${api.gw.url}/api/projects`, {
+      method: 'POST',
+      headers: { cookie: `mcpo_session=${api.owner.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Forged' }),
+    })
+    assert.equal(csrf.status, 403)
+    const [forged] = await events('security.csrf_refused', (e) => e.length >= 1)
+    assert.equal(forged.after.detail, 'POST /api/projects')
+
+    assert.equal((await api.call(TEST_KEY, 'GET', '/api/auth/me')).status, 401)
+    const [keyOnApi] = await events('security.project_key_on_api', (e) => e.length >= 1)
+    assert.equal(keyOnApi.after.detail, 'GET /api/auth/me')
+
+    const denied = await api.call(api.rep, 'DELETE', '/api/projects/demo/servers/everything')
+    assert.equal(denied.status, 403, denied.text)
+    const forbidden = await events('security.api_forbidden', (e) => e.some((x) => x.actor?.id === api.rep.id))
+    const mine = forbidden.find((x) => x.actor?.id === api.rep.id)
+    assert.equal(mine?.after.detail, 'DELETE /api/projects/:id/servers/:name')
   })
 
   it('are for administrators only', async () => {
