@@ -58,7 +58,20 @@ export const base = css`
     overflow: auto;
     max-height: 360px;
     line-height: 1.5;
-    white-space: pre;
+    /* Long lines (URLs in a config) wrap: a code block never scrolls sideways, at any width. */
+    white-space: pre-wrap;
+    overflow-wrap: anywhere;
+  }
+  /* One line of codeLines(): wrapped parts continue two columns right of where the line starts. */
+  .code-line {
+    display: block;
+    padding-left: calc(var(--indent, 0ch) + 2ch);
+    text-indent: calc(-1 * var(--indent, 0ch) - 2ch);
+  }
+  /* A long value shown whole (a URL, a file path, a key): it wraps, at the <wbr> of breakable() first. */
+  .breakable {
+    white-space: normal;
+    overflow-wrap: anywhere;
   }
   .muted {
     color: var(--muted);
@@ -285,8 +298,19 @@ export const base = css`
     text-align: right;
     white-space: nowrap;
   }
+  /* A table wider than its frame scrolls inside it. Shadows at the edges say there is more (they ride with the
+     content: the covers scroll along, the shadows stay). Positioned, so absolutely placed screen-reader text inside
+     stays inside the frame instead of widening the page. */
   .table-wrap {
     overflow-x: auto;
+    position: relative;
+    background:
+      linear-gradient(to right, var(--surface) 30%, transparent) left / 40px 100% no-repeat local,
+      linear-gradient(to left, var(--surface) 30%, transparent) right / 40px 100% no-repeat local,
+      radial-gradient(farthest-side at 0 50%, rgba(15, 23, 42, 0.24), transparent) left / 16px 100% no-repeat scroll,
+      radial-gradient(farthest-side at 100% 50%, rgba(15, 23, 42, 0.24), transparent) right / 16px 100% no-repeat
+      scroll,
+      var(--surface);
   }
 
   .badge {
@@ -353,12 +377,16 @@ export const base = css`
     padding: 36px 20px;
     color: var(--muted);
   }
+  /* The heading leads: the body text is smaller than it. */
   .empty h3 {
     color: var(--fg);
+    font-size: 1rem;
     margin-bottom: 6px;
   }
   .empty p {
-    margin-bottom: 14px;
+    font-size: 0.875rem;
+    max-width: 60ch;
+    margin: 0 auto 14px;
   }
 
   .tabs {
@@ -429,6 +457,26 @@ export const base = css`
     }
     .hide-narrow {
       display: none;
+    }
+    /* Tabs wrap into a grid of whole buttons: every tab is on the screen, none is cut or needs a sideways swipe. */
+    .tabs {
+      display: grid;
+      grid-template-columns: repeat(auto-fit, minmax(96px, 1fr));
+      gap: 6px;
+      border-bottom: 0;
+      overflow: visible;
+    }
+    .tabs a {
+      margin: 0;
+      padding: 7px 6px;
+      text-align: center;
+      border: 1px solid var(--border);
+      border-radius: var(--radius);
+      background: var(--surface);
+    }
+    .tabs a[aria-current='page'] {
+      border-color: var(--accent);
+      background: var(--accent-bg);
     }
   }
 `

@@ -38,6 +38,13 @@ export class McpoApiKeys extends LitElement {
       .shown {
         margin: 16px 20px;
       }
+      .preview {
+        white-space: nowrap;
+      }
+      /* On a phone the key's preview moves under its name, so the table fits without scrolling. */
+      .narrow-only {
+        display: none;
+      }
       .shown .key {
         display: flex;
         gap: 8px;
@@ -64,6 +71,20 @@ export class McpoApiKeys extends LitElement {
       @media (max-width: 760px) {
         .new {
           grid-template-columns: 1fr;
+        }
+      }
+      @media (max-width: 640px) {
+        .narrow-only {
+          display: block;
+        }
+        header {
+          padding: 14px 14px 0;
+        }
+        .new {
+          padding: 14px;
+        }
+        .shown {
+          margin: 14px;
         }
       }
     `,
@@ -146,11 +167,12 @@ export class McpoApiKeys extends LitElement {
                   'Create a key to connect Cline, Claude Desktop, Cursor, VS Code or an SDK client to this project.',
                 )
               : html`<div class="table-wrap"><table>
-                  <thead><tr><th>Name</th><th>Key</th><th>Status</th><th class="hide-narrow">Last used</th><th class="hide-narrow">Expires</th><th><span class="sr-only">Actions</span></th></tr></thead>
+                  <thead><tr><th>Name</th><th class="hide-narrow">Key</th><th>Status</th><th class="hide-narrow">Last used</th><th class="hide-narrow">Expires</th><th><span class="sr-only">Actions</span></th></tr></thead>
                   <tbody>${r.value.map(
                     (k) => html`<tr>
-                      <td><strong>${k.name}</strong>${k.description ? html`<div class="muted small">${k.description}</div>` : nothing}</td>
-                      <td><code>${k.preview}</code></td>
+                      <td><strong>${k.name}</strong>${k.description ? html`<div class="muted small">${k.description}</div>` : nothing}
+                        <div class="narrow-only"><code class="preview">${k.preview}</code></div></td>
+                      <td class="hide-narrow"><code class="preview">${k.preview}</code></td>
                       <td><span class="badge ${k.status === 'active' ? 'ok' : k.status === 'revoked' ? 'bad' : 'warn'}">${k.status}</span></td>
                       <td class="hide-narrow">${time(k.lastUsedAt)}</td>
                       <td class="hide-narrow">${k.expiresAt ? time(k.expiresAt) : html`<span class="muted">never</span>`}</td>

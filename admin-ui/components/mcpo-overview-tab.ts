@@ -18,7 +18,7 @@ import { Resource } from '../controllers/resource.ts'
 import { projectHref } from '../router.ts'
 import { base } from '../styles.ts'
 import './mcpo-copy.ts'
-import { errorAlert, loading, stateBadge } from './parts.ts'
+import { breakable, codeLines, errorAlert, loading, stateBadge } from './parts.ts'
 
 const CLIENTS: [ClientName, string][] = [
   ['cline', 'Cline'],
@@ -74,19 +74,18 @@ export class McpoOverviewTab extends LitElement {
       }
       .endpoint .url {
         display: flex;
-        align-items: center;
+        align-items: flex-start;
         gap: 8px;
         margin-top: 4px;
       }
+      /* The whole URL, wrapped at its slashes: they differ at the end (server name, transport), never cut off. */
       .endpoint code {
         flex: 1;
         min-width: 0;
-        overflow: hidden;
-        text-overflow: ellipsis;
-        white-space: nowrap;
         background: var(--subtle);
         padding: 4px 8px;
         border-radius: 4px;
+        line-height: 1.5;
       }
       .health {
         display: flex;
@@ -127,7 +126,7 @@ export class McpoOverviewTab extends LitElement {
       }
       .file span {
         min-width: 0;
-        overflow-wrap: anywhere;
+        flex: 1 1 200px;
       }
       .notes {
         margin: 10px 0 0;
@@ -211,7 +210,7 @@ export class McpoOverviewTab extends LitElement {
         <div class="stack">
           <section class="card" aria-labelledby="ep-title">
             <h2 id="ep-title">Endpoints</h2>
-            <p class="muted small">Clients authenticate with <code>Authorization: Bearer mcp_proj_…</code>; create a key under
+            <p class="muted small">Clients authenticate with <code>Authorization: Bearer mcp_proj_…</code>; create a key in
               <a href=${projectHref(this.project.id, 'settings')}>Settings</a>.</p>
             ${this.endpoint('Unified (all servers) · Streamable HTTP', discovery.unified.endpoints.mcp)}
             ${this.endpoint('Unified (all servers) · SSE', discovery.unified.endpoints.sse)}
@@ -238,7 +237,7 @@ export class McpoOverviewTab extends LitElement {
   private endpoint(label: string, url: string) {
     return html`<div class="endpoint">
       <div class="small muted">${label}</div>
-      <div class="url"><code title=${url}>${url}</code><mcpo-copy .text=${url} label="Copy"></mcpo-copy></div>
+      <div class="url"><code class="breakable">${breakable(url)}</code><mcpo-copy .text=${url} label="Copy"></mcpo-copy></div>
     </div>`
   }
 
@@ -276,13 +275,13 @@ export class McpoOverviewTab extends LitElement {
             ? errorAlert(c.error, () => c.reload())
             : !c.value
               ? loading('Loading config')
-              : html`<div class="file"><span>Paste into <code>${c.value.file}</code></span>
+              : html`<div class="file"><span class="breakable">Paste into <code>${breakable(c.value.file)}</code></span>
                   <mcpo-copy .text=${text} label="Copy config" data-config-copy=${c.value.client}></mcpo-copy></div>
-                <pre data-config=${c.value.client} tabindex="0" aria-label="${c.value.client} config">${text}</pre>
+                <pre data-config=${c.value.client} tabindex="0" aria-label="${c.value.client} config">${codeLines(text)}</pre>
                 ${
                   c.value.command
                     ? html`<div class="file"><span>Or run</span><mcpo-copy .text=${c.value.command} label="Copy command"></mcpo-copy></div>
-                        <pre>${c.value.command}</pre>`
+                        <pre>${codeLines(c.value.command)}</pre>`
                     : nothing
                 }
                 <ul class="notes">${c.value.notes.map((n) => html`<li>${n}</li>`)}</ul>`

@@ -47,6 +47,31 @@ export const projectCardStyles = css`
     font-size: 0.75rem;
     color: var(--muted);
   }
+  /* Team and age, with a separator only between two facts on one line: each fact after the first starts with its
+     separator, and the row is shifted left by one separator inside a clipping frame, so a fact that begins a line
+     hides its separator. No line ends (or begins) with a dangling "·". */
+  .project .facts {
+    flex: 1 1 auto;
+    min-width: 0;
+    overflow: hidden;
+  }
+  .project .facts > span {
+    display: flex;
+    flex-wrap: wrap;
+    margin-left: -14px;
+  }
+  .project .fact {
+    min-width: 0;
+    overflow-wrap: anywhere;
+  }
+  .project .fact.nowrap {
+    white-space: nowrap;
+  }
+  .project .sep {
+    display: inline-block;
+    width: 14px;
+    text-align: center;
+  }
   .card-head {
     display: flex;
     align-items: flex-start;
@@ -66,7 +91,10 @@ export function projectCard(p: Project, teamName: string | null, extra: unknown 
     <p class="desc">${p.description || html`<span class="mono">${p.id}</span>`}</p>
     <div class="meta">
       ${roleBadge(p.role)} ${p.archived ? html`<span class="badge warn">archived</span>` : nothing}
-      <span>${teamName ?? 'personal'}</span><span aria-hidden="true">·</span><span>created ${time(p.createdAt)}</span>
+      <span class="facts"><span>
+        <span class="fact"><span class="sep" aria-hidden="true">·</span>${teamName ?? 'personal'}</span>
+        <span class="fact nowrap"><span class="sep" aria-hidden="true">·</span>created ${time(p.createdAt)}</span>
+      </span></span>
     </div>
   </a>`
 }

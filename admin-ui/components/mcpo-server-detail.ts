@@ -9,7 +9,7 @@ import { Resource } from '../controllers/resource.ts'
 import { base } from '../styles.ts'
 import type { TestCallResult } from './mcpo-tool-runner.ts'
 import type { ToolRow } from './mcpo-tools-tab.ts'
-import { empty, errorAlert, loading, stateBadge } from './parts.ts'
+import { breakable, codeLines, empty, errorAlert, loading, stateBadge } from './parts.ts'
 import type { ServerPatch, StatusView } from './server-detail-types.ts'
 import { consumeApi, consumeProject, consumeUser, copyField, copyText, notify, rightsOf, shared } from './ui2-shared.ts'
 import './mcpo-server-logs.ts'
@@ -55,7 +55,7 @@ export class McpoServerDetail extends LitElement {
       }
       @media (max-width: 640px) {
         .tabs {
-          margin: 0 14px;
+          margin: 12px 14px 0;
         }
       }
     `,
@@ -260,7 +260,7 @@ export class McpoServerDetail extends LitElement {
       <dl class="kv">
         <dt>State</dt><dd>${stateBadge(st?.state ?? s.status.state, s.enabled)} ${st?.pid ? html`<span class="muted small">pid ${st.pid}</span>` : nothing}</dd>
         <dt>${s.transport === 'stdio' ? 'Command' : 'URL'}</dt>
-        <dd class="mono">${s.transport === 'stdio' ? [s.command, ...s.args].join(' ') : s.url}</dd>
+        <dd class="mono">${breakable(s.transport === 'stdio' ? [s.command, ...s.args].join(' ') : (s.url ?? ''))}</dd>
         <dt>Restarts</dt><dd>${st?.restarts ?? s.status.restarts}${st?.consecutiveFailures ? ` (${st.consecutiveFailures} failures in a row)` : ''}</dd>
         <dt>Sessions</dt><dd>${st?.sessions ?? 0} open, isolation ${st?.isolation ?? s.isolation ?? 'default'}</dd>
         <dt>Timeout</dt><dd>${Math.round(s.timeoutMs / 1000)} s</dd>
@@ -288,7 +288,7 @@ export class McpoServerDetail extends LitElement {
           return html`<div>
             <div class="row"><b class="small">${label}</b><span class="spacer"></span>
               <button class="small" type="button" aria-label="Copy ${label} config" @click=${() => this.copy(text)}>Copy</button></div>
-            <pre>${text}</pre>
+            <pre>${codeLines(text)}</pre>
           </div>`
         })}
       </div>

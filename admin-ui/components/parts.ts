@@ -1,6 +1,7 @@
 // Small template pieces every page uses the same way: loading, error, empty states, field errors, role badges,
 // relative times. Plain functions returning templates, so they need no element of their own.
 import { html, nothing, type TemplateResult } from 'lit'
+import { ref } from 'lit/directives/ref.js'
 import type { ApiError } from '../api-client.ts'
 import type { Role } from '../api-types.ts'
 
@@ -25,6 +26,31 @@ export function empty(title: string, next: string, action?: TemplateResult): Tem
     <p>${next}</p>
     ${action ?? nothing}
   </div>`
+}
+
+/**
+ * A long value (URL, file path) with a break opportunity after each `/` (not in `://`), so it wraps between path segments, never
+ * mid-word when a segment fits on a line. Goes in an element with class `breakable`; copying the text copies the
+ * value unchanged (<wbr> adds no characters).
+ */
+export function breakable(value: string): TemplateResult {
+  const parts = value.split(/(?<=[^:/]\/)/)
+  return html`${parts.map((part, i) => (i ? html`<wbr>${part}` : part))}`
+}
+
+/**
+ * The lines of a code block (JSON, a command) for a `pre`: a line too long for the block wraps at a slash first and
+ * continues indented under its own start (class `code-line`, in styles.ts), so a wrapped config keeps its shape. The
+ * text, and what a reader selects and copies, stays exactly `text`.
+ */
+export function codeLines(text: string): TemplateResult {
+  const lines = text.split('\n')
+  return html`${lines.map((line, i) => {
+    const indent = `${line.length - line.trimStart().length}ch`
+    // Set through the CSSOM: the console's Content-Security-Policy refuses style attributes.
+    const setIndent = (el?: Element) => (el as HTMLElement | undefined)?.style.setProperty('--indent', indent)
+    return html`<span class="code-line" ${ref(setIndent)}>${breakable(line)}${i < lines.length - 1 ? '\n' : ''}</span>`
+  })}`
 }
 
 /** The error under a field; the field references it with aria-describedby=`${id}-error`. */

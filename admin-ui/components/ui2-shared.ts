@@ -4,6 +4,7 @@ import { ContextConsumer } from '@lit/context'
 import { css, html, type ReactiveControllerHost, type TemplateResult } from 'lit'
 import type { Project, User } from '../api-types.ts'
 import { apiContext, projectContext, userContext } from '../contexts.ts'
+import { breakable } from './parts.ts'
 
 type Host = ReactiveControllerHost & HTMLElement
 
@@ -66,11 +67,11 @@ export function download(name: string, text: string, type: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000)
 }
 
-/** A value to copy, with its button; `label` names it for screen readers. */
+/** A value to copy, shown whole (wrapped at its slashes), with its button; `label` names it for screen readers. */
 export function copyField(label: string, value: string, onCopy: (value: string) => void, shown = ''): TemplateResult {
   return html`<div class="copy-field">
     ${shown ? html`<span class="copy-label small muted">${shown}</span>` : ''}
-    <code class="mono" title=${value}>${value}</code>
+    <code class="mono">${breakable(value)}</code>
     <button class="small" type="button" aria-label="Copy ${label}" @click=${() => onCopy(value)}>Copy</button>
   </div>`
 }
@@ -126,19 +127,18 @@ export const shared = css`
   }
   .copy-field {
     display: flex;
-    align-items: center;
+    align-items: flex-start;
     gap: 8px;
     min-width: 0;
   }
   .copy-label {
     flex: 0 0 124px;
+    padding-top: 7px;
   }
   .copy-field code {
     flex: 1;
     min-width: 0;
-    overflow: hidden;
-    text-overflow: ellipsis;
-    white-space: nowrap;
+    overflow-wrap: anywhere;
     background: var(--subtle);
     border: 1px solid var(--border);
     border-radius: var(--radius);
@@ -215,6 +215,7 @@ export const shared = css`
     }
     .copy-label {
       flex-basis: 100%;
+      padding-top: 0;
     }
     .modal-head,
     .modal-body {

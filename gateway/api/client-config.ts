@@ -61,7 +61,9 @@ function timeoutOf(servers: readonly Server[]): number {
 
 export function buildClientConfig(client: Client, transport: Transport, entries: Entry[], projectId: string) {
   const variable = keyVariable(projectId)
-  const notes: string[] = [`Set ${variable} to a project API key (mcp_proj_…); create one under API keys.`]
+  const notes: string[] = [
+    `Set ${variable} to a project API key (mcp_proj_…); create one in the project's Settings tab.`,
+  ]
   const url = (e: Entry) => e.url
   const map = <T>(fn: (e: Entry) => T) => Object.fromEntries(entries.map((e) => [e.name, fn(e)]))
   const budgets = Object.fromEntries(entries.map((e) => [e.name, nameBudget(client, e.name)]))

@@ -72,3 +72,143 @@ export async function setUpAdmin(gw: { url: string; gateway: { setupToken: strin
   })
   if (res.status !== 200) throw new Error(`first-run set-up failed: ${res.status} ${await res.text()}`)
 }
+
+/** Signs in through the API: the session token, and the cookies a browser context needs for the same session. */
+export async function signInApi(url: string, email: string, password: string) {
+  const login = await fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  })
+  if (login.status !== 200) throw new Error(`sign-in of ${email} failed: ${login.status}`)
+  const cookies = login.headers.getSetCookie().map((c) => {
+    const [pair] = c.split(';')
+    const eq = pair.indexOf('=')
+    return {
+      name: pair.slice(0, eq),
+      value: pair.slice(eq + 1),
+      url,
+      httpOnly: /HttpOnly/i.test(c),
+      sameSite: 'Strict' as const,
+    }
+  })
+  return { token: ((await login.json()) as { token: string }).token, cookies }
+}
+
+/**
+ * What does not fit the page's width, as sentences (empty when all fits):
+ * - the page itself scrolls sideways (`document.scrollingElement`);
+ * - an element (shadow roots included) reaches past the viewport's left or right edge, unless a scroll container
+ *   (`overflow-x: auto | scroll`) that itself fits holds it: a wide table in its frame is meant to scroll, a table
+ *   cut off by an `overflow: hidden` card is not;
+ * - a code block (`pre`) scrolls sideways (its lines should wrap);
+ * - a tab or button has its text ellipsised or clipped;
+ * - a tab (`nav.tabs a`) or primary button lies partly outside the viewport or outside what its clipping container
+ *   shows, unless that container scrolls with a visible scrollbar (the browser's own affordance). Headless Chromium
+ *   hides scrollbars, so there every tab and primary button must be whole on the screen.
+ * `within` narrows the element checks to what is under these selectors (searched through shadow roots).
+ */
+export async function layoutProblems(page: Page, within = 'mcpo-top-bar, main'): Promise<string[]> {
+  // tsx keeps function names with an `__name` helper that the page does not have.
+  await page.evaluate('globalThis.__name ??= (f) => f')
+  return page.evaluate((within) => {
+    const problems: string[] = []
+    const se = document.scrollingElement ?? document.documentElement
+    if (se.scrollWidth > se.clientWidth)
+      problems.push(`the page scrolls sideways by ${se.scrollWidth - se.clientWidth}px`)
+    const vw = document.documentElement.clientWidth
+    const all: Element[] = []
+    const walk = (root: Document | ShadowRoot | Element) => {
+      for (const el of Array.from(root.querySelectorAll('*'))) {
+        all.push(el)
+        if (el.shadowRoot) walk(el.shadowRoot)
+      }
+    }
+    walk(document)
+    const roots = all.filter((el) => el.matches(within))
+    const inside = new Set<Element>()
+    for (const r of roots) {
+      inside.add(r)
+      const sub: Element[] = []
+      const collect = (root: Element | ShadowRoot) => {
+        for (const el of Array.from(root.querySelectorAll('*'))) {
+          sub.push(el)
+          if (el.shadowRoot) collect(el.shadowRoot)
+        }
+      }
+      if (r.shadowRoot) collect(r.shadowRoot)
+      collect(r)
+      for (const el of sub) inside.add(el)
+    }
+    const parentOf = (el: Element): Element | null =>
+      el.assignedSlot ?? el.parentElement ?? ((el.getRootNode() as ShadowRoot).host || null)
+    const style = (el: Element) => getComputedStyle(el)
+    const visible = (el: Element) => {
+      const r = el.getBoundingClientRect()
+      if (r.width === 0 || r.height === 0) return false
+      const s = style(el)
+      if (s.visibility === 'hidden' || s.position === 'fixed') return false
+      // Screen-reader-only text is 1 px and clipped on purpose.
+      if (s.clip !== 'auto' && s.position === 'absolute') return false
+      return true
+    }
+    const scrolls = (el: Element) => /auto|scroll/.test(style(el).overflowX)
+    const clips = (el: Element) => style(el).overflowX !== 'visible'
+    const name = (el: Element) => {
+      const text = (el.textContent ?? '').replace(/\s+/g, ' ').trim().slice(0, 40)
+      const cls = el.getAttribute('class') ? `.${el.getAttribute('class')!.trim().split(/\s+/).join('.')}` : ''
+      return `<${el.tagName.toLowerCase()}${cls}>${text ? ` "${text}"` : ''}`
+    }
+    /** The nearest ancestor that clips or scrolls sideways, and whether it scrolls. */
+    const clipper = (el: Element) => {
+      for (let p = parentOf(el); p && p !== document.documentElement; p = parentOf(p)) if (clips(p)) return p
+      return null
+    }
+    const reported = new Set<Element>()
+    for (const el of all) {
+      if (!inside.has(el) || !visible(el)) continue
+      const r = el.getBoundingClientRect()
+      if (r.right <= vw + 0.5 && r.left >= -0.5) continue
+      // Inside a container meant to scroll (which fits itself): fine. Report each offender once, at the outermost.
+      let held = false
+      for (let p = parentOf(el); p && p !== document.documentElement; p = parentOf(p)) {
+        if (reported.has(p)) held = true
+        if (scrolls(p)) {
+          const pr = p.getBoundingClientRect()
+          if (pr.right <= vw + 0.5 && pr.left >= -0.5) held = true
+          break
+        }
+      }
+      if (held) continue
+      reported.add(el)
+      problems.push(`${name(el)} reaches ${Math.round(r.left)}..${Math.round(r.right)}px of a ${vw}px viewport`)
+    }
+    // Code blocks wrap their lines: a config is read without scrolling it sideways.
+    for (const el of all) {
+      if (!inside.has(el) || el.tagName !== 'PRE' || !visible(el)) continue
+      const h = el as HTMLElement
+      if (h.scrollWidth > h.clientWidth + 1)
+        problems.push(`${name(el).slice(0, 60)} scrolls sideways by ${h.scrollWidth - h.clientWidth}px`)
+    }
+    // Tabs and buttons readable; tabs and primary buttons whole, on the screen or behind a visible scrollbar.
+    for (const el of all) {
+      if (!inside.has(el) || !visible(el)) continue
+      if (!el.matches('nav.tabs a, button, .btn')) continue
+      const r = el.getBoundingClientRect()
+      const h = el as HTMLElement
+      if (h.scrollWidth > h.clientWidth + 1 && style(el).overflowX !== 'visible')
+        problems.push(`${name(el)} has its text cut (${h.scrollWidth}px of text in ${h.clientWidth}px)`)
+      if (!el.matches('nav.tabs a, button.primary, .btn.primary')) continue
+      const c = clipper(el)
+      const cr = c?.getBoundingClientRect()
+      const whole = r.left >= Math.max(-0.5, (cr?.left ?? 0) - 0.5) && r.right <= Math.min(vw, cr?.right ?? vw) + 0.5
+      if (whole) continue
+      const ch = c as HTMLElement | null
+      const scrollbar =
+        ch && scrolls(ch) && ch.offsetHeight - ch.clientHeight > 0 && style(ch).scrollbarWidth !== 'none'
+      if (!scrollbar)
+        problems.push(`${name(el)} is not whole on the screen (${Math.round(r.left)}..${Math.round(r.right)}px)`)
+    }
+    return problems
+  }, within)
+}

@@ -15,7 +15,7 @@ import { audit } from '../../plugins/audit/index.ts'
 import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { everythingServer, startTestGateway, type TestGateway } from '../harness.ts'
-import { CHROMIUM, FLAGS, SHOTS, skip } from './chromium.ts'
+import { CHROMIUM, FLAGS, layoutProblems, SHOTS, skip } from './chromium.ts'
 
 const PASSWORD = 'journey password 1234'
 
@@ -280,18 +280,28 @@ describe('admin UI journey in Chromium', { skip }, () => {
     await phone.getByRole('heading', { name: 'My Projects' }).waitFor()
     await phone.getByRole('link', { name: /Demo Project/ }).waitFor()
     await shot(phone, '13-narrow-my-projects')
+    const narrow: string[] = []
+    const measure = async () => {
+      for (const p of await layoutProblems(phone)) narrow.push(`${new URL(phone.url()).pathname}: ${p}`)
+    }
+    await measure()
     await phone.goto('/admin/projects/demo')
     await phone.locator('pre[data-config="cline"]').waitFor()
     await shot(phone, '14-narrow-overview')
+    await measure()
     await phone.goto('/admin/projects/demo/servers')
     await phone.getByRole('article', { name: 'everything' }).waitFor()
     await shot(phone, '15-narrow-servers')
+    await measure()
     await phone.goto('/admin/projects/demo/members')
     await phone.getByRole('heading', { name: 'Pending invitations' }).waitFor()
     await shot(phone, '15b-narrow-members')
+    await measure()
     await phone.goto('/admin/projects/demo/settings')
     await phone.getByRole('heading', { name: 'Danger zone' }).waitFor()
     await shot(phone, '15c-narrow-settings')
+    await measure()
+    assert.deepEqual(narrow, [], 'the project fits a phone')
 
     // The reporter: accepts the invitation, then sees every tab without edit controls.
     const rita = await newPage()

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { everythingServer, startTestGateway, type TestGateway } from '../harness.ts'
-import { apiClient, CHROMIUM, FLAGS, pageTools, setUpAdmin, skip } from './chromium.ts'
+import { apiClient, CHROMIUM, FLAGS, layoutProblems, pageTools, setUpAdmin, skip } from './chromium.ts'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -90,8 +90,7 @@ describe('project templates and secrets in Chromium', { skip }, () => {
       await page.getByRole('button', { name: 'New template' }).click()
       await page.getByLabel('Server name for Memory').waitFor()
       await shot('project-templates-390')
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
-      assert.ok(overflow <= 0, `the templates page scrolls sideways by ${overflow}px`)
+      assert.deepEqual(await layoutProblems(page), [], 'the templates page at 390 px')
       await page.setViewportSize({ width: 1280, height: 860 })
       const templates = await api('GET', '/api/project-templates')
       assert.equal(templates.body.length, 1)
@@ -170,8 +169,7 @@ describe('project templates and secrets in Chromium', { skip }, () => {
       assert.equal((await page.content()).includes(secret), false)
       await page.getByLabel('Description').fill('edited without touching the secret')
       await shot('server-edit-masked-secret')
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
-      assert.ok(overflow <= 0, `the edit form scrolls sideways by ${overflow}px`)
+      assert.deepEqual(await layoutProblems(page), [], 'the edit form')
       await page.getByRole('button', { name: 'Save changes' }).click()
       await card.getByText('edited without touching the secret').waitFor()
 
