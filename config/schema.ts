@@ -205,6 +205,11 @@ export const configSchema = z
         corsOrigins: z
           .array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be an origin like https://app.example.com'))
           .default([]),
+        /**
+         * Refused requests (invalid keys, failed sign-ins, CSRF, 403s) are audited per source and window: the first at
+         * once, the rest as one count when the window closes, so a flood cannot flood the audit trail.
+         */
+        refusalWindowMs: z.number().int().min(100).max(3_600_000).default(60_000),
       })
       .strict()
       .prefault({}),
@@ -215,11 +220,6 @@ export const configSchema = z
     secretKey: z.string().min(1).optional(),
     teams: z
       .array(
-        /**
-         * Refused requests (invalid keys, failed sign-ins, CSRF, 403s) are audited per source and window: the first at
-         * once, the rest as one count when the window closes, so a flood cannot flood the audit trail.
-         */
-        refusalWindowMs: z.number().int().min(100).max(3_600_000).default(60_000),
         z
           .object({
             slug: z.string().regex(slug, 'must be lower-case letters, digits and -'),

@@ -5,7 +5,14 @@ import { apiKeys, audit, defineConfig, metrics, rateLimits, sessions, toolPolici
 
 export default defineConfig({
   listen: { host: '0.0.0.0', port: 8080 },
-  plugins: [sessions(), apiKeys(), toolPolicies(), rateLimits(), audit(), metrics({ bearerToken: process.env.MCPO_METRICS_TOKEN })],
+  plugins: [
+    sessions(),
+    apiKeys(),
+    toolPolicies(),
+    rateLimits(),
+    audit(),
+    metrics({ bearerToken: process.env.MCPO_METRICS_TOKEN }),
+  ],
   // The nodes are reached only through the bundled nginx, so its X-Forwarded-* headers are the truth.
   security: { trustProxy: true },
   cluster: {

@@ -114,12 +114,12 @@ export function authRoutes(state: AuthState) {
         if (wait > 0) {
           throw new GatewayError('MCPO_ERR_RATE_LIMITED', `too many failed sign-ins; try again in ${wait} s`, {
             details: { retryAfterS: wait },
+            refusal: { action: RefusalActions.signInThrottled, subject: account },
           })
         }
         const user = await services.store.users.getByEmail(account)
         const ok = user?.passwordHash
           ? await verifyPassword(user.passwordHash, body.password)
-            refusal: { action: RefusalActions.signInThrottled, subject: account },
           : (await verifyPassword(await dummyHash(), body.password)) && false
         if (!user || !ok || user.disabled) {
           throttle.fail(account, req.ip)

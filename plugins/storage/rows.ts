@@ -263,9 +263,13 @@ export type NewAuditEvent = Pick<AuditEvent, 'actorType' | 'action'> &
   Partial<Omit<AuditEvent, 'id' | 'actorType' | 'action'>>
 export interface AuditFilter {
   projectId?: string
+  /** Only events that belong to no project (security refusals, users, system). */
+  withoutProject?: boolean
   teamId?: string
   actorId?: string
   action?: string
+  /** Actions starting with this text, e.g. `security.`. */
+  actionPrefix?: string
   targetType?: string
   targetId?: string
   since?: Date
@@ -287,13 +291,9 @@ export interface ToolCall {
   sessionId: string | null
   clientName: string | null
   status: ToolCallStatus
-  /** Only events that belong to no project (security refusals, users, system). */
-  withoutProject?: boolean
   errorCode: string | null
   errorMessage: string | null
   durationMs: number
-  /** Actions starting with this text, e.g. `security.`. */
-  actionPrefix?: string
   argsSize: number
   /** The gateway request id of the HTTP request that carried the call (also in logs and audit entries). */
   requestId?: string | null
