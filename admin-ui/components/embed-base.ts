@@ -65,13 +65,12 @@ export abstract class EmbedBase extends LitElement {
   protected readonly project = new Resource<Project>(this, {
     load: (signal) => this.api.get<Project>(`/api/projects/${encodeURIComponent(this.projectId)}`, { signal }),
     deps: () => [this.projectId, this.api],
-    enabled: () => Boolean(this.projectId),
+    enabled: () => this.connected,
   })
-  /** Only session tokens have a user; with an API key (or before configuration) the views stay read-only. */
   protected readonly me = new Resource<User | null>(this, {
     load: (signal) => this.api.get<User>('/api/auth/me', { signal }).catch(() => null),
     deps: () => [this.api, this.projectId],
-    enabled: () => Boolean(this.projectId) && !this.token.startsWith('mcp_proj_'),
+    enabled: () => this.connected,
   })
 
   constructor() {
@@ -83,6 +82,14 @@ export abstract class EmbedBase extends LitElement {
 
   get api(): ApiClient {
     return this.apiP.value
+  }
+
+  /**
+   * Whether the views may call the API: a project is set and the token is not a project key, which the management
+   * API refuses (keys are for MCP endpoints; SECURITY.md). With a key they say so instead of collecting 401s.
+   */
+  protected get connected(): boolean {
+    return Boolean(this.projectId) && !this.token.startsWith('mcp_proj_')
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -100,6 +107,11 @@ export abstract class EmbedBase extends LitElement {
 
   protected frame(title: string, body: unknown) {
     if (!this.projectId) return html`<div class="alert error">Set the project-id attribute.</div>`
+    if (!this.connected) {
+      return html`<div class="alert error" role="alert">
+        A project API key (<code>mcp_proj_…</code>) only opens MCP endpoints: give this view a session token.
+      </div>`
+    }
     if (this.project.error) return errorAlert(this.project.error, () => this.project.reload())
     return html`<section aria-label=${title}>${body}</section>`
   }

@@ -18,7 +18,7 @@ export class McpoEmbedKeys extends EmbedBase {
     load: (signal) =>
       this.api.get<ApiKey[]>(`/api/projects/${encodeURIComponent(this.projectId)}/api-keys`, { signal }),
     deps: () => [this.projectId, this.api],
-    enabled: () => Boolean(this.projectId),
+    enabled: () => this.connected,
   })
 
   constructor() {

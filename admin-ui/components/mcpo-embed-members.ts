@@ -13,7 +13,7 @@ export class McpoEmbedMembers extends EmbedBase {
         signal,
       }),
     deps: () => [this.projectId, this.api],
-    enabled: () => Boolean(this.projectId),
+    enabled: () => this.connected,
   })
 
   override render() {

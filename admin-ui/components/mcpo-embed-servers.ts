@@ -15,7 +15,7 @@ export class McpoEmbedServers extends EmbedBase {
   private readonly servers = new Resource<Server[]>(this, {
     load: (signal) => this.api.get<Server[]>(`/api/projects/${encodeURIComponent(this.projectId)}/servers`, { signal }),
     deps: () => [this.projectId, this.api],
-    enabled: () => Boolean(this.projectId),
+    enabled: () => this.connected,
     pollMs: 5000,
   })
 
