@@ -1,6 +1,7 @@
 # mcpo gateway image: Debian slim (uWebSockets.js and @node-rs/argon2 ship glibc binaries, so not Alpine),
-# production dependencies only, a non-root user, and a health check on /healthz.
-# Build: docker build -t mcpo . ; run: see deploy/compose.yaml and deploy/README.md.
+# production dependencies only, the admin UI built in, a non-root user that cannot write the app tree, and a health
+# check on /healthz. Build: docker build -t mcpo . ; run: see deploy/README.md and deploy/compose.yaml.
+# test/e2e/image.test.ts parses this file and runs what its final stage holds: keep to the instructions it knows.
 
 FROM node:20-slim AS deps
 WORKDIR /app
@@ -13,14 +14,18 @@ ENV NODE_ENV=production \
     PORT=8080 \
     MCPO_DATA_DIR=/data
 WORKDIR /app
+# Everything under /app is copied (and built) as root: owned by root, so the image user can read it but never write it.
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json mcpo.config.ts ./
+COPY admin-ui ./admin-ui
 COPY bin ./bin
 COPY config ./config
 COPY gateway ./gateway
 COPY plugins ./plugins
-# The data dir holds the embedded database and key file in single-node mode; the image user owns it.
-RUN mkdir -p /data && chown node:node /data
+# The admin UI bundle (admin-ui/dist), built now: at run time the gateway finds it current and writes nothing.
+RUN node --import tsx admin-ui/build.ts
+# The data dir holds the embedded database and key file in single-node mode; the image user owns it, and only it.
+RUN mkdir -p /data && chown node:node /data && chmod 700 /data
 USER node
 EXPOSE 8080
 VOLUME ["/data"]

@@ -2,11 +2,23 @@
 // no inline script or style (so `default-src 'self'` holds), and a manifest naming the source hash it was built
 // from; the embeddable views (admin-ui/build-embed.ts) go to dist/embed in the same build. The gateway calls
 // ensureAdminUi() at boot, so users never run a build step: a missing or stale dist (any source file changed) is
-// rebuilt, an up-to-date one costs one hash of the sources.
+// rebuilt, an up-to-date one costs one hash of the sources. A tree this process may not write (the Docker image,
+// built with `npm run build:ui`) is never written: its bundle is served as built, and a missing one is an error.
 // Run by hand with `npm run build:ui`.
 import { createHash } from 'node:crypto'
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { basename, join, relative } from 'node:path'
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { basename, dirname, join, relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { buildEmbed } from './build-embed.ts'
 
@@ -27,6 +39,7 @@ export interface Manifest {
 
 interface Log {
   info(obj: object, msg: string): void
+  warn(obj: object, msg: string): void
 }
 
 const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#4f46e5"/><path d="M8 22V10l8 7 8-7v12" fill="none" stroke="#fff" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"/></svg>`
@@ -154,12 +167,42 @@ export async function buildAdminUi(
   return manifest
 }
 
-/** The dist directory, rebuilt first when it is missing or older than the sources. */
-export async function ensureAdminUi(options: { dist?: string; logger?: Log } = {}): Promise<Manifest> {
+/** Whether this process may write `dist` (or create it): false in a read-only app tree such as the image's. */
+export function canWrite(dist: string): boolean {
+  let dir = dist
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir)
+  try {
+    accessSync(dir, constants.W_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The dist directory, rebuilt first when it is missing or older than the sources and this process may write it.
+ * `readOnly` (default: `dist` is not writable) never writes: a bundle is served as it is, even one built from other
+ * sources, and a missing bundle throws, naming the build step the tree's builder skipped.
+ */
+export async function ensureAdminUi(
+  options: { dist?: string; logger?: Log; readOnly?: boolean } = {},
+): Promise<Manifest> {
   const dist = options.dist ?? DIST_DIR
   const current = readManifest(dist)
   const hash = sourceHash()
   if (current?.sourceHash === hash && current.embed) return current
+  if (options.readOnly ?? !canWrite(dist)) {
+    if (!current?.embed)
+      throw new Error(
+        `${dist} holds no admin UI bundle and this process may not write there (a read-only app tree): build it ` +
+          'when the tree is made, with `npm run build:ui` (the Dockerfile does so before USER)',
+      )
+    options.logger?.warn(
+      { dir: dist, built: current.sourceHash, sources: hash },
+      'the admin UI bundle was built from other sources and the app tree is read-only: serving it as built',
+    )
+    return current
+  }
   const started = Date.now()
   const manifest = await buildAdminUi({ dist, hash })
   options.logger?.info(

@@ -1,6 +1,7 @@
-// Serves the admin UI at /admin: the bundle (built at boot when missing or stale, see admin-ui/build.ts) is read
-// into memory once; hashed assets are immutable, index.html is revalidated on every load and answers any UI path
-// (history routing); `/` redirects to /admin. The page runs under a strict CSP: no inline script or style exists.
+// Serves the admin UI at /admin: the bundle (built at boot when missing or stale in a writable tree, served as built
+// in a read-only one such as the image's; see admin-ui/build.ts) is read into memory once; hashed assets are
+// immutable, index.html is revalidated on every load and answers any UI path (history routing); `/` redirects to
+// /admin. The page runs under a strict CSP: no inline script or style exists.
 // The embeddable views' bundle has a stable URL, /admin/embed/mcpo-embed.js, for other portals to load (CORS for
 // `security.corsOrigins` comes from the gateway's edge), with its example page beside it
 // (/admin/examples/embed.html leads there).
@@ -80,7 +81,7 @@ export interface AdminUiOptions {
   dist?: string
 }
 
-/** Builds the UI if needed and adds its routes. A failed build leaves the gateway up, with /admin answering 503. */
+/** Builds the UI if needed (and allowed) and adds its routes. No bundle leaves the gateway up, /admin answering 503. */
 export async function addAdminUi(router: Router, options: AdminUiOptions): Promise<void> {
   const dist = options.dist ?? DIST_DIR
   let index: Asset | null = null
@@ -100,13 +101,13 @@ export async function addAdminUi(router: Router, options: AdminUiOptions): Promi
       ...SECURITY,
     }
   } catch (err) {
-    options.logger.error({ err }, 'the admin UI could not be built; /admin is unavailable')
+    options.logger.error({ err }, 'the admin UI could not be built or read; /admin is unavailable')
   }
 
   router.add('GET', '/', (_req, res) => res.send(302, { location: '/admin', 'cache-control': 'no-cache' }))
   router.add('GET', '/admin/*', (req, res, params) => {
     if (!index || !embed || !example)
-      return sendError(res, 503, 'MCPO_ERR_INTERNAL', 'the admin UI failed to build; see the gateway log')
+      return sendError(res, 503, 'MCPO_ERR_INTERNAL', 'the admin UI is unavailable; see the gateway log')
     const rest = params['*'] ?? ''
     if (req.path.startsWith(ASSET_PREFIX)) {
       const asset = assets.get(rest.slice(rest.indexOf('/') + 1))
