@@ -165,6 +165,11 @@ export interface McpoPlugin {
    * does wins. Without one (or when it throws), the inviter is shown the link to pass on.
    */
   deliverInvitation?(message: InvitationMessage): boolean | Promise<boolean>
+  /**
+   * Mail delivery of an email verification link, with the same rules as `deliverInvitation`. Without a plugin that
+   * takes it, accounts are verified only by an administrator: the link is never shown to anyone but the mailbox.
+   */
+  deliverEmailVerification?(message: EmailVerificationMessage): boolean | Promise<boolean>
   /** For `/readyz`: false when the plugin cannot do its job (its queue is stuck, its backend is down). */
   health?(): PluginHealth | Promise<PluginHealth>
   close?(): Promise<void>
@@ -191,4 +196,16 @@ export interface InvitationMessage {
   expiresAt: string
   /** The inviting user's id, or null. */
   invitedBy: string | null
+}
+
+/**
+ * What an email verification mail says. `link` proves the address when followed: send it only to `email`.
+ * @example
+ * { userId: '6f1…', email: 'ada@example.com', link: 'https://mcpo.example.com/admin/verify-email#token=…', expiresAt: '…' }
+ */
+export interface EmailVerificationMessage {
+  userId: string
+  email: string
+  link: string
+  expiresAt: string
 }

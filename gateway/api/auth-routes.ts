@@ -24,6 +24,8 @@ export const userSchema = z.object({
   name: z.string(),
   isAdmin: z.boolean(),
   disabled: z.boolean(),
+  /** False for an account made through an invitation link no mail plugin delivered, until its email is proven. */
+  emailVerified: z.boolean(),
   lastLoginAt: z.string().nullable(),
   createdAt: z.string(),
 })
@@ -36,6 +38,7 @@ export function publicUser(u: User): z.infer<typeof userSchema> {
     name: u.name,
     isAdmin: u.isAdmin,
     disabled: u.disabled,
+    emailVerified: u.emailVerifiedAt !== null,
     lastLoginAt: u.lastLoginAt?.toISOString() ?? null,
     createdAt: u.createdAt.toISOString(),
   }
@@ -96,6 +99,8 @@ export function authRoutes(state: AuthState) {
           name: body.name,
           passwordHash: await hashPassword(body.password),
           isAdmin: true,
+          // Whoever holds the set-up token printed on the operator's console is the operator.
+          emailVerifiedAt: new Date(),
         })
         audit({ action: 'user.admin_created', target: { type: 'user', id: user.id }, after: publicUser(user) })
         return signedIn(services, user)

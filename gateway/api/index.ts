@@ -7,6 +7,7 @@ import { apiKeyRoutes } from './api-keys.ts'
 import { type AuthState, authRoutes } from './auth-routes.ts'
 import { clientConfigRoutes } from './client-config.ts'
 import type { RouteDef } from './define.ts'
+import { emailVerificationRoutes } from './email-verification.ts'
 import { favoriteRoutes } from './favorites.ts'
 import { invitationRoutes } from './invitations.ts'
 import { memberRoutes } from './members.ts'
@@ -30,6 +31,7 @@ import { userRoutes } from './users.ts'
 export function apiRoutes(auth: AuthState): RouteDef[] {
   const routes: RouteDef[] = [
     ...authRoutes(auth),
+    ...emailVerificationRoutes(),
     ...oidcRoutes(),
     ...sessionRoutes(),
     // Resource route modules are added here, one line each.

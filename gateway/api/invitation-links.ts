@@ -8,6 +8,7 @@ import { hashPassword, MIN_PASSWORD_LENGTH } from '../../plugins/users/password.
 import { GatewayError } from '../errors.ts'
 import { publicUser, userSchema } from './auth-routes.ts'
 import { route } from './define.ts'
+import { auditVerified } from './email-verification.ts'
 import { assertOpen, auditJoin, hashInvitationToken, join } from './invitation-join.ts'
 import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from './mount.ts'
 import { invitationSchema, invitationView, roleSchema } from './views.ts'
@@ -97,9 +98,17 @@ export function acceptLinkRoutes() {
             )
           }
           checkCsrf(req.headers)
-          const accepted = await store.transaction((tx) => join(tx, inv.id, existing.id))
+          // A link only the mailbox had proves the address; a link the inviter was shown grants this invitation only.
+          const proves = inv.deliveredAt !== null && existing.emailVerifiedAt === null
+          const { user, accepted } = await store.transaction(async (tx) => ({
+            user: proves
+              ? ((await tx.users.update(existing.id, { emailVerifiedAt: new Date() })) ?? existing)
+              : existing,
+            accepted: await join(tx, inv.id, existing.id),
+          }))
+          if (proves) auditVerified(audit, user.id, 'invitation-mail')
           auditJoin(audit, accepted, existing.id)
-          return { user: publicUser(existing), invitation: invitationView(accepted), created: false }
+          return { user: publicUser(user), invitation: invitationView(accepted), created: false }
         }
         if (!body.password) {
           throw new GatewayError('MCPO_ERR_VALIDATION', 'password: choose a password for your new account', {
@@ -107,9 +116,16 @@ export function acceptLinkRoutes() {
           })
         }
         const passwordHash = await hashPassword(body.password)
-        // One transaction: if the invitation was used meanwhile, the account is not created either.
+        // One transaction: if the invitation was used meanwhile, the account is not created either. Its email counts
+        // as verified only when a mail plugin delivered the link: otherwise the inviter had the link and may be the
+        // one choosing this password, so the account gets this invitation and nothing else sent to the address.
         const { user, accepted } = await store.transaction(async (tx) => {
-          const user = await tx.users.create({ email: inv.email, name: body.name, passwordHash })
+          const user = await tx.users.create({
+            email: inv.email,
+            name: body.name,
+            passwordHash,
+            emailVerifiedAt: inv.deliveredAt ? new Date() : null,
+          })
           return { user, accepted: await join(tx, inv.id, user.id) }
         })
         audit({

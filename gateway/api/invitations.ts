@@ -3,22 +3,28 @@
 // link whose token is stored only as a SHA-256 hash). Each stays pending until accepted, declined, revoked or
 // expired; resend renews the expiry (and the link). Mail goes through a plugin's `deliverInvitation` hook; without
 // one, the link is in the create and resend answers for the inviter to pass on. The token is never logged or audited.
-import { randomBytes } from 'node:crypto'
+// An account whose email is not verified sees and takes none of the invitations addressed to it (SECURITY.md).
 import { z } from 'zod'
-import type { InvitationMessage, Principal } from '../../plugins/contract.ts'
-import type { Invitation, Project, Store } from '../../plugins/storage/port.ts'
+import type { Principal } from '../../plugins/contract.ts'
+import type { Invitation, Project, Store, User } from '../../plugins/storage/port.ts'
 import { GatewayError, isGatewayError } from '../errors.ts'
 import { requireProject, requireTeam, userProjectRole } from './access.ts'
-import { type ApiServices, route } from './define.ts'
-import { assertOpen, auditJoin, hashInvitationToken, join } from './invitation-join.ts'
+import { route } from './define.ts'
+import { assertOpen, auditJoin, join } from './invitation-join.ts'
 import { acceptLinkRoutes } from './invitation-links.ts'
-import { deliverInvitation } from './mail.ts'
+import {
+  assertInvitable,
+  DEFAULT_INVITATION_DAYS,
+  deliver,
+  linkFor,
+  newToken,
+  sendInvitations,
+} from './invitation-send.ts'
 import { pageQuery, pageSchema, paginate } from './paging.ts'
-import { actingUserId, assertActive, callerUserId } from './rules.ts'
+import { assertActive, callerUserId } from './rules.ts'
 import { invitationSchema, invitationView, roleSchema } from './views.ts'
 
 const DAY_MS = 24 * 60 * 60 * 1000
-export const DEFAULT_INVITATION_DAYS = 7
 const expiresInDays = z.number().int().min(1).max(30).default(DEFAULT_INVITATION_DAYS)
 
 const createBody = z.discriminatedUnion('kind', [
@@ -42,31 +48,6 @@ const withLink = z.object({
   delivered: z.boolean(),
 })
 
-function newToken(): { token: string; tokenHash: string } {
-  const token = randomBytes(32).toString('base64url')
-  return { token, tokenHash: hashInvitationToken(token) }
-}
-
-function messageFor(inv: Invitation, link: string | null): InvitationMessage {
-  return {
-    invitationId: inv.id,
-    kind: inv.kind,
-    email: inv.email ?? '',
-    role: inv.role,
-    projectId: inv.projectId,
-    teamId: inv.teamId,
-    link,
-    expiresAt: inv.expiresAt.toISOString(),
-    invitedBy: inv.invitedBy,
-  }
-}
-
-/** The token is in the fragment so browsers never send it to a server or put it in a Referer. */
-function linkFor(services: ApiServices, token: string): string {
-  const base = services.config.listen.publicBaseUrl?.replace(/\/$/, '') ?? ''
-  return `${base}/admin/invite#token=${token}`
-}
-
 /** An invitation the caller may resend or revoke; one they cannot manage is "not found". */
 async function manageable(
   store: Store,
@@ -87,12 +68,29 @@ async function manageable(
   }
 }
 
-/** An invitation addressed to the signed-in user; anyone else's is "not found". */
+/**
+ * The signed-in user, who may act on invitations addressed to their email only once that email is verified: an
+ * account made through an invitation link the inviter was shown may belong to the inviter, not to the address's owner.
+ */
+async function verifiedInvitee(store: Store, principal: Principal | null): Promise<User> {
+  const user = await store.users.get(callerUserId(principal))
+  if (!user) throw new GatewayError('MCPO_ERR_UNAUTHENTICATED', 'sign in as a user')
+  if (!user.emailVerifiedAt) {
+    throw new GatewayError(
+      'MCPO_ERR_FORBIDDEN',
+      `verify your email address (${user.email}) before acting on invitations sent to it: ask for a verification ` +
+        'mail from your profile, or ask an administrator to confirm it',
+      { details: { reason: 'email_unverified' } },
+    )
+  }
+  return user
+}
+
+/** An invitation addressed to the signed-in user's verified email; anyone else's is "not found". */
 async function addressedToMe(store: Store, principal: Principal | null, id: string) {
-  const userId = callerUserId(principal)
-  const user = await store.users.get(userId)
+  const user = await verifiedInvitee(store, principal)
   const inv = await store.invitations.get(id)
-  if (!user || !inv?.email || inv.email.toLowerCase() !== user.email.toLowerCase()) {
+  if (!inv?.email || inv.email.toLowerCase() !== user.email.toLowerCase()) {
     throw new GatewayError('MCPO_ERR_NOT_FOUND', 'invitation not found')
   }
   return { inv, user }
@@ -116,24 +114,23 @@ export function invitationRoutes() {
       status: 201,
       body: createBody,
       response: withLink,
-      handler: async ({ params, body, principal, services, audit }) => {
+      handler: async (ctx) => {
+        const { params, body, principal, services } = ctx
         const store = services.store
         const { project } = await requireProject(store, principal, params.id, 'members.manage')
         assertActive(project)
-        const invitedBy = actingUserId(principal)
-        const expiresAt = new Date(Date.now() + body.expiresInDays * DAY_MS)
-        const pending = new Set(
-          (await store.invitations.listPending({ projectId: project.id })).map((i) => i.email?.toLowerCase()),
-        )
-        const targets: { email: string; sourceTeamId: string | null }[] = []
+        const target = { projectId: project.id, teamId: null }
+        const invitees: { email: string; sourceTeamId: string | null }[] = []
         let skipped = 0
-        let token: { token: string; tokenHash: string } | null = null
         if (body.kind === 'team') {
+          const pending = new Set(
+            (await store.invitations.listPending({ projectId: project.id })).map((i) => i.email?.toLowerCase()),
+          )
           const { team } = await requireTeam(store, principal, body.teamId, 'team.view')
           for (const m of await store.teamMembers.list(team.id)) {
             const member = (await userProjectRole(store, project, m.userId)) !== null
             if (member || pending.has(m.email.toLowerCase())) skipped++
-            else targets.push({ email: m.email, sourceTeamId: team.id })
+            else invitees.push({ email: m.email, sourceTeamId: team.id })
           }
         } else {
           const user = await store.users.getByEmail(body.email)
@@ -144,52 +141,22 @@ export function invitationRoutes() {
               { details: { field: 'email' } },
             )
           }
-          if (user && (await userProjectRole(store, project, user.id)) !== null) {
-            throw new GatewayError('MCPO_ERR_CONFLICT', `${body.email} is already a member of this project`)
-          }
-          if (pending.has(body.email.toLowerCase())) {
-            throw new GatewayError(
-              'MCPO_ERR_CONFLICT',
-              `${body.email} already has a pending invitation to this project: resend it instead`,
-            )
-          }
-          targets.push({ email: user?.email ?? body.email, sourceTeamId: null })
-          if (body.kind === 'external') token = newToken()
+          await assertInvitable(
+            store,
+            target,
+            body.email,
+            async (userId) => (await userProjectRole(store, project, userId)) !== null,
+          )
+          invitees.push({ email: user?.email ?? body.email, sourceTeamId: null })
         }
-        const created = await store.transaction(async (tx) => {
-          const out: Invitation[] = []
-          for (const t of targets) {
-            out.push(
-              await tx.invitations.create({
-                kind: body.kind,
-                projectId: project.id,
-                sourceTeamId: t.sourceTeamId,
-                email: t.email,
-                role: body.role,
-                tokenHash: token?.tokenHash ?? null,
-                invitedBy,
-                expiresAt,
-              }),
-            )
-          }
-          return out
+        const sent = await sendInvitations(ctx, {
+          kind: body.kind,
+          target,
+          invitees,
+          role: body.role,
+          expiresInDays: body.expiresInDays,
         })
-        const views = created.map((i) => invitationView(i))
-        for (const v of views) {
-          audit({
-            action: 'invitation.created',
-            projectId: project.id,
-            target: { type: 'invitation', id: v.id },
-            after: v,
-          })
-        }
-        const link = token ? linkFor(services, token.token) : null
-        let delivered = created.length > 0
-        for (const inv of created) {
-          delivered =
-            (await deliverInvitation(services, messageFor(inv, inv.kind === 'external' ? link : null))) && delivered
-        }
-        return { invitations: views, skipped, link: delivered ? null : link, delivered }
+        return { ...sent, invitations: sent.invitations.map((i) => invitationView(i)), skipped }
       },
     }),
     route({
@@ -210,14 +177,15 @@ export function invitationRoutes() {
       method: 'GET',
       path: '/api/invitations',
       tag: 'invitations',
-      summary: 'Pending invitations addressed to my email, with the project and who invited me',
+      summary:
+        'Pending invitations addressed to my email, with the project and who invited me; refused (403) ' +
+        'while my email is not verified',
       auth: 'user',
       query: pageQuery,
       response: pageSchema(mineSchema),
       handler: async ({ query, principal, services }) => {
         const store = services.store
-        const user = await store.users.get(callerUserId(principal))
-        if (!user) throw new GatewayError('MCPO_ERR_UNAUTHENTICATED', 'sign in as a user')
+        const user = await verifiedInvitee(store, principal)
         const page = paginate(await store.invitations.listPending({ email: user.email }), query, (i) => i)
         const items = []
         for (const i of page.items) {
@@ -251,7 +219,8 @@ export function invitationRoutes() {
           (await store.invitations.update(inv.id, {
             status: 'pending',
             expiresAt: new Date(Date.now() + DEFAULT_INVITATION_DAYS * DAY_MS),
-            ...(token ? { tokenHash: token.tokenHash } : {}),
+            // The new link is delivered by nobody yet: until a mail plugin takes it, it proves no email.
+            ...(token ? { tokenHash: token.tokenHash, deliveredAt: null } : {}),
           })) ?? inv
         const view = invitationView(updated)
         audit({
@@ -263,7 +232,7 @@ export function invitationRoutes() {
           after: { expiresAt: view.expiresAt },
         })
         const link = token ? linkFor(services, token.token) : null
-        const delivered = await deliverInvitation(services, messageFor(updated, link))
+        const delivered = await deliver(services, updated, link)
         return { invitation: view, link: delivered ? null : link, delivered }
       },
     }),

@@ -178,7 +178,8 @@ export async function applyProjectTemplate(
   for (const r of template.roles) {
     if ('email' in r) {
       const user = await tx.users.getByEmail(r.email)
-      if (!user || user.disabled) {
+      // The administrator meant the address's owner: an account that has not proven it owns the address may not be.
+      if (!user || user.disabled || !user.emailVerifiedAt) {
         applied.skipped.push(r.email)
         continue
       }

@@ -9,6 +9,7 @@ import { hashPassword, MIN_PASSWORD_LENGTH } from '../../plugins/users/password.
 import { GatewayError, isGatewayError } from '../errors.ts'
 import { publicUser, userSchema } from './auth-routes.ts'
 import { type ApiContext, type ApiServices, route } from './define.ts'
+import { auditVerified } from './email-verification.ts'
 import { pageQuery, pageSchema } from './paging.ts'
 import { assertVersion, callerUserId, projectOwners } from './rules.ts'
 import { currentSession, endSessions } from './session-routes.ts'
@@ -165,6 +166,8 @@ export function userRoutes() {
           name: body.name,
           passwordHash: await hashPassword(body.password),
           isAdmin: body.isAdmin,
+          // An administrator vouches for the address they type.
+          emailVerifiedAt: new Date(),
         })
         const view = adminUser(user)
         audit({ action: 'user.created', target: { type: 'user', id: user.id }, after: view })
@@ -196,7 +199,11 @@ export function userRoutes() {
         if (body.disabled === true && !target.disabled) await checkChange(store, actorId, target, 'disable')
         const patch: UserPatch = {}
         if (body.name !== undefined) patch.name = body.name
-        if (body.email !== undefined) patch.email = body.email
+        if (body.email !== undefined) {
+          patch.email = body.email
+          // An administrator vouches for the address they type, as when they create an account.
+          if (body.email.toLowerCase() !== target.email.toLowerCase()) patch.emailVerifiedAt = new Date()
+        }
         if (body.isAdmin !== undefined) patch.isAdmin = body.isAdmin
         if (body.disabled !== undefined) patch.disabled = body.disabled
         if (body.password !== undefined) patch.passwordHash = await hashPassword(body.password)
@@ -212,6 +219,23 @@ export function userRoutes() {
           before: publicUser(target),
           after: { ...publicUser(updated), passwordChanged: body.password !== undefined },
         })
+        return adminUser(updated)
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/users/:id/confirm-email',
+      tag: 'users',
+      summary:
+        'Confirm a user’s email address (administrators): invitations sent to it reach the account, and SSO may ' +
+        'link to it. Only for an address you know is theirs',
+      auth: 'admin',
+      response: adminUserSchema,
+      handler: async ({ params, services, audit }) => {
+        const target = await loadUser(services.store, params.id)
+        if (target.emailVerifiedAt) return adminUser(target)
+        const updated = (await services.store.users.update(target.id, { emailVerifiedAt: new Date() })) ?? target
+        auditVerified(audit, target.id, 'admin')
         return adminUser(updated)
       },
     }),

@@ -20,6 +20,7 @@ function user(email: string, patch: Partial<User> = {}): User {
     disabled: false,
     oidcIssuer: null,
     oidcSubject: null,
+    emailVerifiedAt: new Date(NOW),
     lastLoginAt: null,
     createdAt: new Date(NOW),
     updatedAt: new Date(NOW),
@@ -27,7 +28,11 @@ function user(email: string, patch: Partial<User> = {}): User {
   }
 }
 
-const people = [user('Ada@Example.com', { isAdmin: true }), user('off@example.com', { disabled: true })]
+const people = [
+  user('Ada@Example.com', { isAdmin: true }),
+  user('off@example.com', { disabled: true }),
+  user('unproven@example.com', { emailVerifiedAt: null }),
+]
 const lookups: string[] = []
 const store = {
   users: {
@@ -205,13 +210,15 @@ describe('nextAuthJwt', () => {
     }
   })
 
-  it('never creates users: unknown, disabled and email-less tokens are not authenticated', async () => {
+  it('never creates users: unknown, disabled, unverified and email-less tokens are not authenticated', async () => {
     const plugin = await started({ secret: SECRET })
     lookups.length = 0
     assert.equal(await plugin.authenticate?.(bearer(await mint({ ...claims, email: 'stranger@example.com' }))), null)
     assert.equal(await plugin.authenticate?.(bearer(await mint({ ...claims, email: 'off@example.com' }))), null)
+    // An account whose email is not proven may belong to whoever held an invitation link: no identity joins it.
+    assert.equal(await plugin.authenticate?.(bearer(await mint({ ...claims, email: 'unproven@example.com' }))), null)
     assert.equal(await plugin.authenticate?.(bearer(await mint({ name: 'No Email', sub: 'x' }))), null)
-    assert.deepEqual(lookups, ['stranger@example.com', 'off@example.com'])
+    assert.deepEqual(lookups, ['stranger@example.com', 'off@example.com', 'unproven@example.com'])
   })
 
   it('takes cookies only on safe methods and leaves other bearers alone', async () => {

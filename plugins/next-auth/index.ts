@@ -161,9 +161,10 @@ export function nextAuthJwt(options: NextAuthJwtOptions): McpoPlugin {
       const payload = await decrypt(found.token, found.salts)
       const email = payload?.email
       if (typeof email !== 'string' || email === '' || email.length > 320) return null
-      // Never creates users: a NextAuth session only stands for an account mcpo already has.
+      // Never creates users: a NextAuth session only stands for an account mcpo already has, and only for one whose
+      // email is verified (an account made through an undelivered invitation link may not be the address's owner).
       const user = await loadUser(email)
-      if (!user || user.disabled) return null
+      if (!user || user.disabled || !user.emailVerifiedAt) return null
       return { kind: 'user', id: user.id, userId: user.id, isAdmin: user.isAdmin, label: user.email }
     },
   }

@@ -52,6 +52,14 @@ export async function signInAccount(
 async function linkByEmail(store: Store, id: OidcIdentity, events: AuditDraft[]): Promise<User | null> {
   const existing = await store.users.getByEmail(id.email!)
   if (!existing) return null
+  // An account made through an invitation link no mail plugin delivered may belong to whoever held the link, not to
+  // the owner of the address: joining the real person's identity to it would share one account between them.
+  if (!existing.emailVerifiedAt) {
+    throw new GatewayError(
+      'MCPO_ERR_FORBIDDEN',
+      'an mcpo account uses this email but has not verified it: verify it from that account, or ask an administrator',
+    )
+  }
   // Same provider, other subject: the address was reassigned there (a new person), so it does not inherit
   // the old account. A link to another issuer is replaced: that is a move to a new provider.
   if (existing.oidcIssuer === id.issuer && existing.oidcSubject !== null && existing.oidcSubject !== id.subject) {
@@ -86,6 +94,8 @@ async function createUser(store: Store, id: OidcIdentity, policy: AccountPolicy,
       name: id.name,
       oidcIssuer: id.issuer,
       oidcSubject: id.subject,
+      // Only reached with a provider-verified email (checked above).
+      emailVerifiedAt: new Date(),
     })
   } catch (err) {
     // Two first sign-ins at once: the other one created the account.

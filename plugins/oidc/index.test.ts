@@ -32,6 +32,7 @@ function memoryStore() {
           disabled: false,
           oidcIssuer: null,
           oidcSubject: null,
+          emailVerifiedAt: null,
           lastLoginAt: null,
           createdAt: new Date(),
           updatedAt: new Date(),
@@ -326,12 +327,15 @@ describe('oidc accounts', () => {
     assert.ok(mem.users[0].lastLoginAt)
   })
 
-  it('links an existing account by verified email only', async () => {
+  it('links an existing account by verified email only, on both sides', async () => {
     const mem = memoryStore()
     const existing = await mem.store.users.create({ email: 'Bob@Example.com', name: 'Bob' })
     const plugin = await started({ issuer: idp.issuer }, [], mem.store)
     await refused(plugin.signIn(identity({ emailVerified: false })), 403, /not verified/)
+    // The provider vouches for the address, but the mcpo account never proved it owns it: no link.
+    await refused(plugin.signIn(identity()), 403, /has not verified it/)
     assert.equal(existing.oidcSubject, null)
+    await mem.store.users.update(existing.id, { emailVerifiedAt: new Date() })
     const linked = await plugin.signIn(identity())
     assert.equal(linked.user.id, existing.id)
     assert.deepEqual(

@@ -8,12 +8,14 @@ import type {
   ClientSession,
   ClientSessionInput,
   ConfigApiKey,
+  EmailVerification,
   Favorite,
   GatewayNode,
   Invitation,
   InvitationPatch,
   NewApiKey,
   NewAuditEvent,
+  NewEmailVerification,
   NewInvitation,
   NewProject,
   NewProjectMember,
@@ -72,6 +74,14 @@ export interface UsersRepo {
   count(filter?: { isAdmin?: boolean }): Promise<number>
   update(id: string, patch: UserPatch): Promise<User | null>
   delete(id: string): Promise<boolean>
+  /** Stores the user's one pending verification link, replacing an earlier one. */
+  saveEmailVerification(v: NewEmailVerification): Promise<EmailVerification>
+  getEmailVerification(userId: string): Promise<EmailVerification | null>
+  /**
+   * Uses a verification link once: deletes it and, when it has not expired at `now` (default: the database clock)
+   * and the account still uses the email it was sent to, marks that email verified. Returns the user, or null.
+   */
+  consumeEmailVerification(tokenHash: string, now?: Date): Promise<User | null>
 }
 
 /**

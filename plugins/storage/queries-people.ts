@@ -1,15 +1,17 @@
 // SQL for people: users, teams, team members and favorites.
 import type { FavoritesRepo, TeamMembersRepo, TeamsRepo, UsersRepo } from './port.ts'
-import type { Favorite, Team, TeamMember, TeamMembership, TeamMemberWithUser, User } from './rows.ts'
+import type { EmailVerification, Favorite, Team, TeamMember, TeamMembership, TeamMemberWithUser, User } from './rows.ts'
 import { isUuid, json, limitOf, type Sql } from './sql.ts'
 
 export function usersRepo(sql: Sql): UsersRepo {
   return {
     async create(u) {
       const [row] = await sql<User>`
-        INSERT INTO users (id, email, name, password_hash, is_admin, disabled, oidc_issuer, oidc_subject)
+        INSERT INTO users (id, email, name, password_hash, is_admin, disabled, oidc_issuer, oidc_subject,
+                           email_verified_at)
         VALUES (coalesce(${u.id}::uuid, gen_random_uuid()), ${u.email}, ${u.name ?? ''}, ${u.passwordHash},
-                ${u.isAdmin ?? false}, ${u.disabled ?? false}, ${u.oidcIssuer}, ${u.oidcSubject})
+                ${u.isAdmin ?? false}, ${u.disabled ?? false}, ${u.oidcIssuer}, ${u.oidcSubject},
+                ${u.emailVerifiedAt}::timestamptz)
         RETURNING *`
       return row
     },
@@ -54,6 +56,8 @@ export function usersRepo(sql: Sql): UsersRepo {
           disabled = CASE WHEN p.v ? 'disabled' THEN (p.v->>'disabled')::boolean ELSE u.disabled END,
           oidc_issuer = CASE WHEN p.v ? 'oidcIssuer' THEN p.v->>'oidcIssuer' ELSE u.oidc_issuer END,
           oidc_subject = CASE WHEN p.v ? 'oidcSubject' THEN p.v->>'oidcSubject' ELSE u.oidc_subject END,
+          email_verified_at = CASE WHEN p.v ? 'emailVerifiedAt' THEN (p.v->>'emailVerifiedAt')::timestamptz
+                              ELSE u.email_verified_at END,
           last_login_at = CASE WHEN p.v ? 'lastLoginAt' THEN (p.v->>'lastLoginAt')::timestamptz
                           ELSE u.last_login_at END,
           updated_at = now()
@@ -65,6 +69,31 @@ export function usersRepo(sql: Sql): UsersRepo {
       if (!isUuid(id)) return false
       const rows = await sql`DELETE FROM users WHERE id = ${id}::uuid RETURNING id`
       return rows.length > 0
+    },
+    async saveEmailVerification(v) {
+      const [row] = await sql<EmailVerification>`
+        INSERT INTO email_verifications (user_id, email, token_hash, expires_at)
+        VALUES (${v.userId}::uuid, ${v.email}, ${v.tokenHash}, ${v.expiresAt}::timestamptz)
+        ON CONFLICT (user_id) DO UPDATE SET
+          email = excluded.email, token_hash = excluded.token_hash, expires_at = excluded.expires_at, created_at = now()
+        RETURNING *`
+      return row
+    },
+    async getEmailVerification(userId) {
+      if (!isUuid(userId)) return null
+      const [row] = await sql<EmailVerification>`SELECT * FROM email_verifications WHERE user_id = ${userId}::uuid`
+      return row ?? null
+    },
+    async consumeEmailVerification(tokenHash, now) {
+      // The link dies on first use, whatever the outcome: a stale or mismatched link is not retried.
+      const [row] = await sql<User>`
+        WITH v AS (DELETE FROM email_verifications WHERE token_hash = ${tokenHash}::text RETURNING *)
+        UPDATE users u SET email_verified_at = coalesce(u.email_verified_at, now()), updated_at = now()
+        FROM v
+        WHERE u.id = v.user_id AND lower(u.email) = lower(v.email)
+          AND v.expires_at > coalesce(${now}::timestamptz, now())
+        RETURNING u.*`
+      return row ?? null
     },
   }
 }

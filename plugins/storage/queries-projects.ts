@@ -185,6 +185,7 @@ export function invitationsRepo(sql: Sql): InvitationsRepo {
           expires_at = CASE WHEN p.v ? 'expiresAt' THEN (p.v->>'expiresAt')::timestamptz ELSE i.expires_at END,
           accepted_at = CASE WHEN p.v ? 'acceptedAt' THEN (p.v->>'acceptedAt')::timestamptz ELSE i.accepted_at END,
           accepted_by = CASE WHEN p.v ? 'acceptedBy' THEN (p.v->>'acceptedBy')::uuid ELSE i.accepted_by END,
+          delivered_at = CASE WHEN p.v ? 'deliveredAt' THEN (p.v->>'deliveredAt')::timestamptz ELSE i.delivered_at END,
           updated_at = now()
         FROM p WHERE i.id = ${id}::uuid
         RETURNING i.*`

@@ -16,13 +16,35 @@ export interface User {
   disabled: boolean
   oidcIssuer: string | null
   oidcSubject: string | null
+  /**
+   * When the account was shown to own `email` (an administrator, the operator, a verifying identity provider, or a
+   * link sent by a mail plugin); null until then. Nothing addressed to the email reaches an unverified account.
+   */
+  emailVerifiedAt: Date | null
   lastLoginAt: Date | null
   createdAt: Date
   updatedAt: Date
 }
+/** `emailVerifiedAt` defaults to null: a path that creates accounts must say why the email is proven. */
 export type NewUser = Pick<User, 'email'> &
-  Partial<Pick<User, 'id' | 'name' | 'passwordHash' | 'isAdmin' | 'disabled' | 'oidcIssuer' | 'oidcSubject'>>
+  Partial<
+    Pick<
+      User,
+      'id' | 'name' | 'passwordHash' | 'isAdmin' | 'disabled' | 'oidcIssuer' | 'oidcSubject' | 'emailVerifiedAt'
+    >
+  >
 export type UserPatch = Partial<Omit<User, 'id' | 'createdAt' | 'updatedAt'>>
+
+/** A pending email verification link (one per user), stored as a SHA-256 hash of its token. */
+export interface EmailVerification {
+  userId: string
+  /** The address the link was sent to: it verifies only while the account still uses it. */
+  email: string
+  tokenHash: string
+  expiresAt: Date
+  createdAt: Date
+}
+export type NewEmailVerification = Pick<EmailVerification, 'userId' | 'email' | 'tokenHash' | 'expiresAt'>
 
 export interface Team {
   id: string
@@ -103,13 +125,15 @@ export interface Invitation {
   expiresAt: Date
   acceptedAt: Date | null
   acceptedBy: string | null
+  /** When a mail plugin took the current link; null when the inviter was shown it. */
+  deliveredAt: Date | null
   createdAt: Date
   updatedAt: Date
 }
 export type NewInvitation = Pick<Invitation, 'kind' | 'role' | 'expiresAt'> &
   Partial<Pick<Invitation, 'id' | 'projectId' | 'teamId' | 'sourceTeamId' | 'email' | 'tokenHash' | 'invitedBy'>>
 export type InvitationPatch = Partial<
-  Pick<Invitation, 'status' | 'role' | 'tokenHash' | 'expiresAt' | 'acceptedAt' | 'acceptedBy'>
+  Pick<Invitation, 'status' | 'role' | 'tokenHash' | 'expiresAt' | 'acceptedAt' | 'acceptedBy' | 'deliveredAt'>
 >
 
 export interface Server {

@@ -59,6 +59,71 @@ export function peopleTests(get: GetStore): void {
       assert.equal(await get().users.get('not-a-uuid'), null)
       assert.equal(await get().users.delete('not-a-uuid'), false)
     })
+
+    it('creates accounts with an unverified email unless told otherwise; a patch sets or clears it', async () => {
+      const s = get()
+      const plain = await s.users.create({ email: `plain-${uid()}@x.test` })
+      assert.equal(plain.emailVerifiedAt, null)
+      const at = new Date('2030-01-02T03:04:05.000Z')
+      const vouched = await s.users.create({ email: `vouched-${uid()}@x.test`, emailVerifiedAt: at })
+      assert.equal(vouched.emailVerifiedAt?.toISOString(), at.toISOString())
+      const set = await s.users.update(plain.id, { emailVerifiedAt: at })
+      assert.equal(set?.emailVerifiedAt?.toISOString(), at.toISOString())
+      assert.equal((await s.users.update(plain.id, { name: 'kept' }))?.emailVerifiedAt?.toISOString(), at.toISOString())
+      assert.equal((await s.users.update(plain.id, { emailVerifiedAt: null }))?.emailVerifiedAt, null)
+    })
+
+    it('verifies an email through a one-time link bound to the address it was sent to', async () => {
+      const s = get()
+      const email = `Verify-${uid()}@x.test`
+      const u = await s.users.create({ email })
+      const later = new Date(Date.now() + 86_400_000)
+      const first = await s.users.saveEmailVerification({ userId: u.id, email, tokenHash: uid(), expiresAt: later })
+      assert.equal(first.userId, u.id)
+      assert.deepEqual(await s.users.getEmailVerification(u.id), first)
+      // A second request replaces the first link.
+      const second = await s.users.saveEmailVerification({ userId: u.id, email, tokenHash: uid(), expiresAt: later })
+      assert.equal(await s.users.consumeEmailVerification(first.tokenHash), null, 'the replaced link is dead')
+      const verified = await s.users.consumeEmailVerification(second.tokenHash)
+      assert.equal(verified?.id, u.id)
+      assert.ok(verified?.emailVerifiedAt instanceof Date)
+      assert.equal(await s.users.getEmailVerification(u.id), null)
+      assert.equal(await s.users.consumeEmailVerification(second.tokenHash), null, 'single use')
+
+      // Expired, or the account changed its email since: the link verifies nothing, and is gone anyway.
+      const other = await s.users.create({ email: `other-${uid()}@x.test` })
+      const expired = await s.users.saveEmailVerification({
+        userId: other.id,
+        email: other.email,
+        tokenHash: uid(),
+        expiresAt: new Date(Date.now() - 1000),
+      })
+      assert.equal(await s.users.consumeEmailVerification(expired.tokenHash), null)
+      const moved = await s.users.saveEmailVerification({
+        userId: other.id,
+        email: other.email,
+        tokenHash: uid(),
+        expiresAt: later,
+      })
+      await s.users.update(other.id, { email: `moved-${uid()}@x.test` })
+      assert.equal(await s.users.consumeEmailVerification(moved.tokenHash), null)
+      assert.equal(await s.users.getEmailVerification(other.id), null)
+      assert.equal((await s.users.get(other.id))?.emailVerifiedAt, null)
+      const live = await s.users.saveEmailVerification({
+        userId: other.id,
+        email: other.email,
+        tokenHash: uid(),
+        expiresAt: later,
+      })
+      await rejectsWith(
+        s.users.saveEmailVerification({ userId: u.id, email, tokenHash: live.tokenHash, expiresAt: later }),
+        'MCPO_ERR_CONFLICT',
+      )
+      // Deleting the user deletes its link.
+      const gone = await s.users.saveEmailVerification({ userId: u.id, email, tokenHash: uid(), expiresAt: later })
+      await s.users.delete(u.id)
+      assert.equal(await s.users.consumeEmailVerification(gone.tokenHash), null)
+    })
   })
 
   describe('teams and team members', () => {
@@ -300,6 +365,11 @@ export function peopleTests(get: GetStore): void {
       assert.equal(accepted?.status, 'accepted')
       assert.equal(accepted?.acceptedBy, user.id)
       assert.equal(accepted?.role, 'developer')
+      assert.equal(ext.deliveredAt, null)
+      const deliveredAt = new Date()
+      const delivered = await s.invitations.update(ext.id, { deliveredAt })
+      assert.equal(delivered?.deliveredAt?.toISOString(), deliveredAt.toISOString())
+      assert.equal((await s.invitations.update(ext.id, { deliveredAt: null }))?.deliveredAt, null)
       assert.deepEqual(await s.invitations.listPending({ projectId: p.id }), [])
       assert.equal(await s.invitations.delete(ext.id), true)
       assert.equal(await s.invitations.get(ext.id), null)

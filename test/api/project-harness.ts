@@ -89,7 +89,7 @@ export async function startProjectApi(config: UserConfig = {}): Promise<ProjectA
 
   async function user(name: string, role: Role | null): Promise<Who> {
     const email = `${name}@example.com`
-    const u = await store.users.create({ email, name, passwordHash })
+    const u = await store.users.create({ email, name, passwordHash, emailVerifiedAt: new Date() })
     if (role) await store.projectMembers.add({ projectId: 'demo', userId: u.id, role })
     const login = await call(null, 'POST', '/api/auth/login', { email, password: PASSWORD })
     if (login.status !== 200) throw new Error(`sign-in failed for ${email}: ${login.text}`)

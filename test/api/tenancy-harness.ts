@@ -24,8 +24,8 @@ export interface ApiHarness {
   admin: Who
   /** Audit events recorded so far. */
   audits: AuditEvent[]
-  /** Creates a user in storage and signs them in. */
-  user(name: string, options?: { isAdmin?: boolean }): Promise<Who>
+  /** Creates a user in storage (email verified unless `verified: false`) and signs them in. */
+  user(name: string, options?: { isAdmin?: boolean; verified?: boolean }): Promise<Who>
   call(as: Who | null, method: string, path: string, body?: unknown): Promise<Reply>
   close(): Promise<void>
 }
@@ -73,7 +73,13 @@ export async function startApi(config: UserConfig = {}): Promise<ApiHarness> {
     call,
     async user(name, options = {}) {
       const email = `${name}@example.com`
-      const u = await gw.gateway.store.users.create({ email, name, passwordHash, isAdmin: options.isAdmin ?? false })
+      const u = await gw.gateway.store.users.create({
+        email,
+        name,
+        passwordHash,
+        isAdmin: options.isAdmin ?? false,
+        emailVerifiedAt: options.verified === false ? null : new Date(),
+      })
       const login = await call(null, 'POST', '/api/auth/login', { email, password: PASSWORD })
       if (login.status !== 200) throw new Error(`sign-in failed for ${email}: ${JSON.stringify(login.body)}`)
       return { id: u.id, email, token: login.body.token }

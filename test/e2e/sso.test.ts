@@ -8,6 +8,7 @@ import { nextAuthJwt } from '../../plugins/next-auth/index.ts'
 import { oidc } from '../../plugins/oidc/index.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import type { Team } from '../../plugins/storage/port.ts'
+import { hashPassword } from '../../plugins/users/password.ts'
 import { type FakeProvider, startFakeProvider } from '../fixtures/oidc-provider.ts'
 import { startTestGateway, type TestGateway } from '../harness.ts'
 
@@ -177,7 +178,11 @@ describe('OIDC sign-in', () => {
   })
 
   it('links an existing account by verified email, and not by an unverified one', async () => {
-    const existing = await gw.gateway.store.users.create({ email: 'grace@example.com', name: 'Grace' })
+    const existing = await gw.gateway.store.users.create({
+      email: 'grace@example.com',
+      name: 'Grace',
+      emailVerifiedAt: new Date(),
+    })
     idp.user = { sub: 'grace-sub', email: 'GRACE@example.com', email_verified: false }
     await assertRefused(await signIn(), 403, /not verified/)
     idp.user = { sub: 'grace-sub', email: 'GRACE@example.com', email_verified: true }
@@ -185,6 +190,54 @@ describe('OIDC sign-in', () => {
     assert.equal(res.status, 302)
     assert.equal((await me({ cookie: `mcpo_session=${cookiesOf(res).pairs.mcpo_session}` })).body.id, existing.id)
     assert.equal((await gw.gateway.store.users.get(existing.id))?.oidcSubject, 'grace-sub')
+  })
+
+  it('does not join an SSO identity to an account made through an invitation link the inviter was shown', async () => {
+    // Issue 16 point 1: an owner invites an address with no account, takes the link (no mail plugin) and sets a password.
+    const store = gw.gateway.store
+    const password = 'correct horse battery staple'
+    await store.users.create({
+      email: 'eve-owner@example.com',
+      passwordHash: await hashPassword(password),
+      emailVerifiedAt: new Date(),
+    })
+    const api = async (method: string, path: string, body: unknown, token?: string) => {
+      const res = await fetch(gw.url + path, {
+        method,
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      })
+      return { status: res.status, body: await res.json() }
+    }
+    const login = await api('POST', '/api/auth/login', { email: 'eve-owner@example.com', password })
+    const mallory = login.body.token
+    assert.equal((await api('POST', '/api/projects', { id: 'bait', name: 'Bait' }, mallory)).status, 201)
+    const invite = await api(
+      'POST',
+      '/api/projects/bait/invitations',
+      { kind: 'external', email: 'victim@example.com', role: 'reporter' },
+      mallory,
+    )
+    const token = invite.body.link.slice(invite.body.link.indexOf('#token=') + 7)
+    const taken = await api('POST', '/api/invitations/accept-link', { token, password: 'mallory chose this one' })
+    assert.equal(taken.body.user.emailVerified, false)
+    const before = await store.users.count()
+
+    // The real person signs in through the provider, which verified the address.
+    idp.user = { sub: 'victim-sub', email: 'victim@example.com', email_verified: true, name: 'Victim' }
+    await assertRefused(await signIn(), 403, /has not verified it/)
+    const held = await store.users.get(taken.body.user.id)
+    assert.equal(held?.oidcSubject, null, 'no identity joined to it')
+    assert.equal(await store.users.count(), before, 'and no second account')
+    // Nor does a NextAuth session for the address stand for it.
+    const nextAuth = await authJsToken({ email: 'victim@example.com', sub: 'victim' })
+    assert.equal((await me({ authorization: `Bearer ${nextAuth}` })).status, 401)
+
+    // Once an administrator confirms the address, the provider's identity links to the account as before.
+    await store.users.update(taken.body.user.id, { emailVerifiedAt: new Date() })
+    const res = await signIn()
+    assert.equal(res.status, 302)
+    assert.equal((await store.users.get(taken.body.user.id))?.oidcSubject, 'victim-sub')
   })
 
   it('refuses disabled accounts', async () => {
@@ -269,7 +322,11 @@ async function authJsToken(claims: Record<string, unknown>, secret = AUTH_SECRET
 
 describe('NextAuth v5 tokens', () => {
   it('authenticate /api/auth/me for an existing user, from the cookie or as a bearer', async () => {
-    const user = await gw.gateway.store.users.create({ email: 'ada@example.com', name: 'Ada' })
+    const user = await gw.gateway.store.users.create({
+      email: 'ada@example.com',
+      name: 'Ada',
+      emailVerifiedAt: new Date(),
+    })
     const token = await authJsToken({ name: 'Ada', email: 'ADA@example.com', sub: 'nextauth-id' })
     const viaCookie = await me({ cookie: `authjs.session-token=${token}` })
     assert.equal(viaCookie.status, 200)
