@@ -52,6 +52,7 @@ export function acceptLinkRoutes() {
         status: invitationSchema.shape.status,
         expiresAt: z.string(),
         project: z.object({ id: z.string(), name: z.string() }).nullable(),
+        team: z.object({ id: z.string(), name: z.string() }).nullable(),
         accountExists: z.boolean(),
       }),
       handler: async ({ body, services }) => {
@@ -59,12 +60,14 @@ export function acceptLinkRoutes() {
         const inv = await byToken(store, body.token)
         const view = invitationView(inv)
         const project = inv.projectId ? await store.projects.get(inv.projectId) : null
+        const team = inv.teamId ? await store.teams.get(inv.teamId) : null
         return {
           email: inv.email,
           role: inv.role,
           status: view.status,
           expiresAt: view.expiresAt,
           project: project ? { id: project.id, name: project.name } : null,
+          team: team ? { id: team.id, name: team.name } : null,
           accountExists: (await store.users.getByEmail(inv.email)) !== null,
         }
       },

@@ -1,6 +1,8 @@
-// Making and sending invitations: one pending invitation per invitee, a one-time link for external ones (stored as a hash), mail through the plugins,
+// Making and sending invitations, shared by the invitation routes and by adding a member to a project or team: one
+// pending invitation per invitee, a one-time link for external ones (stored as a hash), mail through the plugins,
 // and `deliveredAt` on a link a mail plugin took (following only such a link proves the email: SECURITY.md).
 import { randomBytes } from 'node:crypto'
+import { z } from 'zod'
 import type { InvitationMessage } from '../../plugins/contract.ts'
 import type { Invitation, InvitationKind, Role, Store } from '../../plugins/storage/port.ts'
 import { GatewayError } from '../errors.ts'
@@ -8,7 +10,7 @@ import type { ApiContext, ApiServices } from './define.ts'
 import { hashInvitationToken } from './invitation-join.ts'
 import { deliverInvitation } from './mail.ts'
 import { actingUserId } from './rules.ts'
-import { invitationView } from './views.ts'
+import { invitationSchema, invitationView } from './views.ts'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 export const DEFAULT_INVITATION_DAYS = 7
@@ -32,6 +34,14 @@ export interface Sent {
   /** True when a mail plugin took every invitation. */
   delivered: boolean
 }
+
+/** The answer of adding a member: the same whoever the email belongs to, or whether anyone does. */
+export const invitedSchema = z.object({
+  invitation: invitationSchema,
+  /** The one-time link when no mail plugin delivered it, for the inviter to pass on; null otherwise. */
+  link: z.string().nullable(),
+  delivered: z.boolean(),
+})
 
 export function newToken(): { token: string; tokenHash: string } {
   const token = randomBytes(32).toString('base64url')
@@ -133,4 +143,33 @@ export async function sendInvitations(
   let delivered = created.length > 0
   for (const inv of created) delivered = (await deliver(services, inv, inv.tokenHash ? link : null)) && delivered
   return { invitations: created, link: delivered ? null : link, delivered }
+}
+
+/**
+ * Adding a member, by user id or by email: a pending invitation the person accepts, never a membership made without
+ * their consent. By email it is an external invitation (its link lets someone without an account join) whether or not
+ * an account uses the address, so the answer is the same either way; by id (the caller already knows the account)
+ * an individual one.
+ */
+export async function inviteMember(
+  ctx: Pick<ApiContext, 'principal' | 'services' | 'audit'>,
+  target: InvitationTarget,
+  who: { userId?: string; email?: string; role: Role },
+  member: (userId: string) => Promise<boolean>,
+): Promise<z.infer<typeof invitedSchema>> {
+  const store = ctx.services.store
+  let email = who.email ?? ''
+  if (who.userId) {
+    const user = await store.users.get(who.userId)
+    if (!user) throw new GatewayError('MCPO_ERR_NOT_FOUND', 'user not found', { details: { field: 'userId' } })
+    email = user.email
+  }
+  await assertInvitable(store, target, email, member)
+  const sent = await sendInvitations(ctx, {
+    kind: who.userId ? 'individual' : 'external',
+    target,
+    invitees: [{ email, sourceTeamId: null }],
+    role: who.role,
+  })
+  return { invitation: invitationView(sent.invitations[0]), link: sent.link, delivered: sent.delivered }
 }

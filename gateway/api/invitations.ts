@@ -1,9 +1,10 @@
 // Invitations into a project (product.md §2): `team` (every member of one of the inviter's teams gets a pending
-// invitation), `individual` (an existing user, by email) and `external` (someone without an account: a single-use
-// link whose token is stored only as a SHA-256 hash). Each stays pending until accepted, declined, revoked or
-// expired; resend renews the expiry (and the link). Mail goes through a plugin's `deliverInvitation` hook; without
-// one, the link is in the create and resend answers for the inviter to pass on. The token is never logged or audited.
-// An account whose email is not verified sees and takes none of the invitations addressed to it (SECURITY.md).
+// invitation), `individual` (a person by email, who accepts from their account) and `external` (a single-use link to
+// create an account, whose token is stored only as a SHA-256 hash). Each stays pending until accepted, declined,
+// revoked or expired; resend renews the expiry (and the link). Mail goes through a plugin's `deliverInvitation` hook;
+// without one, the link is in the create and resend answers for the inviter to pass on. The token is never logged
+// or audited. Whether an email has an account is never told: both kinds are made the same way either way. An account
+// whose email is not verified sees and takes none of the invitations addressed to it (SECURITY.md).
 import { z } from 'zod'
 import type { Principal } from '../../plugins/contract.ts'
 import type { Invitation, Project, Store, User } from '../../plugins/storage/port.ts'
@@ -98,6 +99,7 @@ async function addressedToMe(store: Store, principal: Principal | null, id: stri
 
 const mineSchema = invitationSchema.extend({
   project: z.object({ id: z.string(), name: z.string() }).nullable(),
+  team: z.object({ id: z.string(), name: z.string() }).nullable(),
   inviter: z.object({ name: z.string(), email: z.string() }).nullable(),
 })
 
@@ -108,8 +110,9 @@ export function invitationRoutes() {
       path: '/api/projects/:id/invitations',
       tag: 'invitations',
       summary:
-        'Invite into a project (owners): kind team (your team’s members), individual (an existing user) or ' +
-        'external (a one-time link, answered here once)',
+        'Invite into a project (owners): kind team (your team’s members), individual (someone who accepts from ' +
+        'their account) or external (a one-time link, answered here once); the answer never tells whether an ' +
+        'account uses the email',
       auth: 'user',
       status: 201,
       body: createBody,
@@ -133,21 +136,14 @@ export function invitationRoutes() {
             else invitees.push({ email: m.email, sourceTeamId: team.id })
           }
         } else {
-          const user = await store.users.getByEmail(body.email)
-          if (body.kind === 'individual' && !user) {
-            throw new GatewayError(
-              'MCPO_ERR_NOT_FOUND',
-              `no account uses ${body.email}: send an external invitation instead`,
-              { details: { field: 'email' } },
-            )
-          }
+          // The address as typed, never the account's spelling of it: the answer must not tell whether one exists.
           await assertInvitable(
             store,
             target,
             body.email,
             async (userId) => (await userProjectRole(store, project, userId)) !== null,
           )
-          invitees.push({ email: user?.email ?? body.email, sourceTeamId: null })
+          invitees.push({ email: body.email, sourceTeamId: null })
         }
         const sent = await sendInvitations(ctx, {
           kind: body.kind,
@@ -175,10 +171,24 @@ export function invitationRoutes() {
     }),
     route({
       method: 'GET',
+      path: '/api/teams/:id/invitations',
+      tag: 'invitations',
+      summary: 'Pending invitations into a team, newest first',
+      auth: 'user',
+      query: pageQuery,
+      response: pageSchema(invitationSchema),
+      handler: async ({ params, query, principal, services }) => {
+        const { team } = await requireTeam(services.store, principal, params.id, 'team.view')
+        const pending = await services.store.invitations.listPending({ teamId: team.id })
+        return paginate(pending, query, (i) => invitationView(i))
+      },
+    }),
+    route({
+      method: 'GET',
       path: '/api/invitations',
       tag: 'invitations',
       summary:
-        'Pending invitations addressed to my email, with the project and who invited me; refused (403) ' +
+        'Pending invitations addressed to my email, with the project or team and who invited me; refused (403) ' +
         'while my email is not verified',
       auth: 'user',
       query: pageQuery,
@@ -190,10 +200,12 @@ export function invitationRoutes() {
         const items = []
         for (const i of page.items) {
           const project = i.projectId ? await store.projects.get(i.projectId) : null
+          const team = i.teamId ? await store.teams.get(i.teamId) : null
           const inviter = i.invitedBy ? await store.users.get(i.invitedBy) : null
           items.push({
             ...invitationView(i),
             project: project ? { id: project.id, name: project.name } : null,
+            team: team ? { id: team.id, name: team.name } : null,
             inviter: inviter ? { name: inviter.name, email: inviter.email } : null,
           })
         }

@@ -1,21 +1,15 @@
-// /api/projects/:id/members: list (direct members, and those who come through the project's team), add a user from
-// any team or a whole team, re-role, remove or leave. A project always keeps an owner, and a member who loses all
-// access loses the API keys they made in it. Config-file projects take members too: the file declares none.
+// /api/projects/:id/members: list (direct members, and those who come through the project's team), invite a person
+// from any team (they join when they accept) or add a whole team, re-role, remove or leave. A project always keeps an
+// owner, and a member who loses all access loses the API keys they made in it. Config-file projects take members
+// too: the file declares none.
 import { z } from 'zod'
 import type { Project, Role, Store } from '../../plugins/storage/port.ts'
 import { GatewayError } from '../errors.ts'
 import { requireProject, requireTeam } from './access.ts'
 import { route } from './define.ts'
+import { invitedSchema, inviteMember } from './invitation-send.ts'
 import { pageQuery, pageSchema, paginate } from './paging.ts'
-import {
-  actingUserId,
-  assertActive,
-  assertVersion,
-  findUser,
-  keepProjectOwner,
-  revokeKeysOfLeaver,
-  whoIs,
-} from './rules.ts'
+import { actingUserId, assertActive, assertVersion, keepProjectOwner, revokeKeysOfLeaver, whoIs } from './rules.ts'
 import {
   inheritedMemberView,
   memberBody,
@@ -70,29 +64,21 @@ export function memberRoutes() {
       method: 'POST',
       path: '/api/projects/:id/members',
       tag: 'members',
-      summary: 'Add an existing user (by userId or email, from any team) with a role (owners)',
+      summary:
+        'Invite someone (by userId or email, from any team) with a role (owners): they join when they accept. ' +
+        'The answer is the same whether or not an account uses the email',
       auth: 'user',
-      status: 201,
+      status: 202,
       body: memberBody,
-      response: projectMemberSchema,
-      handler: async ({ params, body, principal, services, audit }) => {
+      response: invitedSchema,
+      handler: async (ctx) => {
+        const { params, body, principal, services } = ctx
         const store = services.store
         const { project } = await requireProject(store, principal, params.id, 'members.manage')
         assertActive(project)
-        const user = await findUser(store, body)
-        const member = await store.projectMembers.add({
-          projectId: project.id,
-          userId: user.id,
-          role: body.role,
-          inviteSource: 'direct',
-          addedBy: actingUserId(principal),
+        return inviteMember(ctx, { projectId: project.id, teamId: null }, body, async (userId) => {
+          return (await store.projectMembers.get(project.id, userId)) !== null
         })
-        const view = projectMemberView(
-          { ...member, email: user.email, name: user.name },
-          await teamRoleOf(store, project, user.id),
-        )
-        audit({ action: 'member.added', projectId: project.id, target: { type: 'user', id: user.id }, after: view })
-        return view
       },
     }),
     route({

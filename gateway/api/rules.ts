@@ -1,7 +1,7 @@
 // Rules shared by the team, project, member and invitation routes: the caller as a user, lost-update versions,
 // archived and config-owned projects, "a team or project always keeps an owner", and keys dying with access.
 import type { Principal } from '../../plugins/contract.ts'
-import type { Project, Role, Store, User } from '../../plugins/storage/port.ts'
+import type { Project, Role, Store } from '../../plugins/storage/port.ts'
 import { GatewayError } from '../errors.ts'
 import type { ApiServices } from './define.ts'
 
@@ -17,19 +17,6 @@ export function callerUserId(principal: Principal | null): string {
 /** Who to record as `addedBy` / `invitedBy`: the user, or the creator of the API key used. */
 export function actingUserId(principal: Principal | null): string | null {
   return principal?.userId ?? null
-}
-
-/** The user a member body names by `userId` or `email`; 404 when there is none. */
-export async function findUser(store: Store, who: { userId?: string; email?: string }): Promise<User> {
-  const user = who.userId ? await store.users.get(who.userId) : await store.users.getByEmail(who.email ?? '')
-  if (!user) {
-    throw new GatewayError(
-      'MCPO_ERR_NOT_FOUND',
-      who.userId ? 'user not found' : `no account uses ${who.email}; send an external invitation instead`,
-      { details: { field: who.userId ? 'userId' : 'email' } },
-    )
-  }
-  return user
 }
 
 /** Lost-update guard: `version` is the `updatedAt` the client last saw; absent means "last write wins". */

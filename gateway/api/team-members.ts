@@ -1,11 +1,13 @@
-// /api/teams/:id/members: list, add, re-role and remove team members. A team always keeps an owner; members may
-// leave on their own; someone who leaves loses the keys they made in the team's projects they can no longer reach.
+// /api/teams/:id/members: list, invite (they join when they accept), re-role and remove team members. A team always
+// keeps an owner; members may leave on their own; someone who leaves loses the keys they made in the team's projects
+// they can no longer reach.
 
 import { GatewayError } from '../errors.ts'
 import { requireTeam } from './access.ts'
 import { route } from './define.ts'
+import { invitedSchema, inviteMember } from './invitation-send.ts'
 import { pageQuery, pageSchema, paginate } from './paging.ts'
-import { assertVersion, findUser, keepTeamOwner, revokeKeysOfLeaver, whoIs } from './rules.ts'
+import { assertVersion, keepTeamOwner, revokeKeysOfLeaver, whoIs } from './rules.ts'
 import { memberBody, roleBody, teamMemberSchema, teamMemberView } from './views.ts'
 
 const notMember = () => new GatewayError('MCPO_ERR_NOT_FOUND', 'the user is not a member of this team')
@@ -29,19 +31,20 @@ export function teamMemberRoutes() {
       method: 'POST',
       path: '/api/teams/:id/members',
       tag: 'teams',
-      summary: 'Add an existing user (by userId or email) to a team with a role (team owners)',
+      summary:
+        'Invite someone (by userId or email) into a team with a role (team owners): they join when they accept. ' +
+        'The answer is the same whether or not an account uses the email',
       auth: 'user',
-      status: 201,
+      status: 202,
       body: memberBody,
-      response: teamMemberSchema,
-      handler: async ({ params, body, principal, services, audit }) => {
+      response: invitedSchema,
+      handler: async (ctx) => {
+        const { params, body, principal, services } = ctx
         const store = services.store
         const { team } = await requireTeam(store, principal, params.id, 'team.manage')
-        const user = await findUser(store, body)
-        const member = await store.teamMembers.add({ teamId: team.id, userId: user.id, role: body.role })
-        const view = teamMemberView({ ...member, email: user.email, name: user.name })
-        audit({ action: 'team.member_added', teamId: team.id, target: { type: 'user', id: user.id }, after: view })
-        return view
+        return inviteMember(ctx, { projectId: null, teamId: team.id }, body, async (userId) => {
+          return (await store.teamMembers.get(team.id, userId)) !== null
+        })
       },
     }),
     route({

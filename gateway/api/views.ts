@@ -195,7 +195,7 @@ export function invitationView(i: Invitation, now = Date.now()): InvitationView 
   }
 }
 
-/** Adds a member: an existing user named by id or by email. */
+/** Invites a member: an account named by id, or anyone by email. */
 export const memberBody = z
   .object({ userId: z.uuid().optional(), email: z.email().optional(), role: roleSchema })
   .refine((b) => (b.userId === undefined) !== (b.email === undefined), {

@@ -34,7 +34,7 @@ it('marks config-owned objects and refuses to change them through the API', asyn
   assert.equal((await api.call(a, 'DELETE', '/api/teams/platform')).status, 409)
   const someone = await api.user('someone')
   const member = await api.call(a, 'POST', '/api/teams/platform/members', { email: someone.email, role: 'developer' })
-  assert.equal(member.status, 201, JSON.stringify(member.body))
+  assert.equal(member.status, 202, JSON.stringify(member.body))
 
   const project = await api.call(a, 'GET', '/api/projects/cfg')
   assert.equal(project.body.source, 'config')

@@ -25,16 +25,81 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 const tokenOf = (link: string) => link.slice(link.indexOf('#token=') + '#token='.length)
 
 describe('project members', () => {
-  it('adds users by id or email from any team, with the audit trail', async () => {
+  it('invites users by id or email from any team; they join when they accept, with the audit trail', async () => {
     const byId = await api.call(owner, 'POST', '/api/projects/shop/members', { userId: dev.id, role: 'developer' })
-    assert.equal(byId.status, 201)
-    assert.equal(byId.body.role, 'developer')
-    assert.equal(byId.body.inviteSource, 'direct')
+    assert.equal(byId.status, 202)
+    assert.deepEqual(
+      [byId.body.invitation.kind, byId.body.invitation.email, byId.body.invitation.status, byId.body.link],
+      ['individual', dev.email, 'pending', null],
+    )
+    assert.equal((await api.call(dev, 'GET', '/api/projects/shop')).status, 404, 'not a member before accepting')
+    const mine = (await api.call(dev, 'GET', '/api/invitations')).body.items
+    assert.deepEqual(
+      mine.map((i: { id: string }) => i.id),
+      [byId.body.invitation.id],
+    )
+    const accepted = await api.call(dev, 'POST', `/api/invitations/${byId.body.invitation.id}/accept`)
+    assert.equal(accepted.status, 200)
+    assert.equal((await api.call(dev, 'GET', '/api/projects/shop')).body.role, 'developer')
+
+    // By email: an external invitation (its link would let someone without an account join); an account accepts it
+    // from its own list.
     const byEmail = await api.call(owner, 'POST', '/api/projects/shop/members', { email: rep.email, role: 'reporter' })
-    assert.equal(byEmail.status, 201)
+    assert.equal(byEmail.status, 202)
+    assert.equal(byEmail.body.invitation.kind, 'external')
+    assert.match(byEmail.body.link, /^\/admin\/invite#token=/)
+    const repInvitation = (await api.call(rep, 'GET', '/api/invitations')).body.items[0]
+    assert.equal(repInvitation.id, byEmail.body.invitation.id)
+    assert.equal((await api.call(rep, 'POST', `/api/invitations/${repInvitation.id}/accept`)).status, 200)
+    const row = (await api.call(owner, 'GET', '/api/projects/shop/members')).body.items.find(
+      (m: { userId: string }) => m.userId === rep.id,
+    )
+    assert.deepEqual([row.role, row.inviteSource], ['reporter', 'invitation'])
+
+    const invited = api.audits.find(
+      (e) => e.action === 'invitation.created' && e.target?.id === byId.body.invitation.id,
+    )
+    assert.equal(invited?.actor?.id, owner.id)
     const event = api.audits.find((e) => e.action === 'member.added' && e.target?.id === dev.id)
     assert.equal(event?.projectId, 'shop')
-    assert.equal(event?.actor?.id, owner.id)
+    assert.equal(event?.actor?.id, dev.id, 'the member added themselves by accepting')
+  })
+
+  it('answers the same whether or not an account uses the email, and tells nothing about the account', async () => {
+    const shape = (body: Record<string, unknown>): unknown =>
+      JSON.parse(
+        JSON.stringify(body)
+          .replace(/"[0-9a-f-]{36}"/g, '"<id>"')
+          .replace(/"\d{4}-\d\d-\d\dT[^"]+"/g, '"<time>"')
+          .replace(/#token=[\w-]+/g, '#token=<token>')
+          .replace(/"[^"@]+@example\.(com|org)"/gi, '"<email>"'),
+      )
+    // The outsider has an account (typed in another case); ghost has none.
+    const existing = await api.call(owner, 'POST', '/api/projects/shop/members', {
+      email: outsider.email.toUpperCase(),
+      role: 'reporter',
+    })
+    const nobody = await api.call(owner, 'POST', '/api/projects/shop/members', {
+      email: 'ghost@example.org',
+      role: 'reporter',
+    })
+    assert.equal(existing.status, 202)
+    assert.equal(nobody.status, 202)
+    assert.deepEqual(shape(existing.body), shape(nobody.body))
+    assert.equal(existing.body.invitation.email, outsider.email.toUpperCase(), 'the address as typed')
+    for (const leak of [outsider.id, 'outsider', outsider.email]) {
+      assert.equal(JSON.stringify(existing.body).includes(leak), false, `the answer names ${leak}`)
+    }
+    // The person decides: the outsider is not a member until they accept.
+    assert.equal((await api.call(outsider, 'GET', '/api/projects/shop')).status, 404)
+    assert.equal(
+      (await api.call(outsider, 'GET', '/api/invitations')).body.items[0].id,
+      existing.body.invitation.id,
+      'the account sees it in its invitations',
+    )
+    for (const r of [existing, nobody]) {
+      assert.equal((await api.call(owner, 'DELETE', `/api/invitations/${r.body.invitation.id}`)).status, 204)
+    }
   })
 
   it('refuses bad bodies, duplicates, unknown users, wrong roles and invisible projects', async () => {
@@ -49,12 +114,20 @@ describe('project members', () => {
     assert.deepEqual(fieldsOf(badEmail), ['email'])
     const dup = await api.call(owner, 'POST', '/api/projects/shop/members', { userId: dev.id, role: 'reporter' })
     assert.equal(dup.status, 409)
+    assert.match(dup.body.error.message, /already a member/)
+    const first = await api.call(owner, 'POST', '/api/projects/shop/members', { userId: outsider.id, role: 'reporter' })
+    const twice = await api.call(owner, 'POST', '/api/projects/shop/members', {
+      email: outsider.email,
+      role: 'developer',
+    })
+    assert.equal(twice.status, 409)
+    assert.match(twice.body.error.message, /resend/)
+    assert.equal((await api.call(owner, 'DELETE', `/api/invitations/${first.body.invitation.id}`)).status, 204)
     const unknown = await api.call(owner, 'POST', '/api/projects/shop/members', {
-      email: 'ghost@example.com',
+      userId: '00000000-0000-4000-8000-000000000000',
       role: 'reporter',
     })
     assert.equal(unknown.status, 404)
-    assert.match(unknown.body.error.message, /external invitation/)
     assert.equal(
       (await api.call(dev, 'POST', '/api/projects/shop/members', { userId: outsider.id, role: 'reporter' })).status,
       403,
@@ -122,10 +195,7 @@ describe('project members', () => {
     assert.equal((await api.call(rep, 'GET', '/api/projects/shop')).status, 404)
     assert.ok((await store.apiKeys.get(key.id))?.revokedAt, 'the key of a member who left is revoked')
     assert.ok(api.audits.some((e) => e.action === 'member.left' && e.target?.id === rep.id))
-    assert.equal(
-      (await api.call(owner, 'POST', '/api/projects/shop/members', { userId: rep.id, role: 'reporter' })).status,
-      201,
-    )
+    assert.equal((await api.addMember(owner, '/api/projects/shop/members', rep, 'reporter')).status, 200)
     assert.equal((await api.call(dev, 'DELETE', `/api/projects/shop/members/${rep.id}`)).status, 403)
     assert.equal((await api.call(owner, 'DELETE', `/api/projects/shop/members/${rep.id}`)).status, 204)
     assert.equal((await api.call(owner, 'DELETE', `/api/projects/shop/members/${rep.id}`)).status, 404)
@@ -146,15 +216,15 @@ describe('project members', () => {
     const team = (await api.call(outsider, 'POST', '/api/teams', { name: 'Guild' })).body
     const t1 = await api.user('guild1')
     const t2 = await api.user('guild2')
-    await api.call(outsider, 'POST', `/api/teams/${team.id}/members`, { userId: t1.id, role: 'developer' })
-    await api.call(outsider, 'POST', `/api/teams/${team.id}/members`, { userId: t2.id, role: 'reporter' })
+    await api.addMember(outsider, `/api/teams/${team.id}/members`, t1, 'developer')
+    await api.addMember(outsider, `/api/teams/${team.id}/members`, t2, 'reporter')
     // The owner is not in the team: only teams of one's own may be brought in.
     const notMine = await api.call(owner, 'POST', '/api/projects/shop/members/team', {
       teamId: team.id,
       role: 'reporter',
     })
     assert.equal(notMine.status, 404)
-    await api.call(outsider, 'POST', `/api/teams/${team.id}/members`, { userId: owner.id, role: 'reporter' })
+    await api.addMember(outsider, `/api/teams/${team.id}/members`, owner, 'reporter')
     const added = await api.call(owner, 'POST', '/api/projects/shop/members/team', {
       teamId: team.slug,
       role: 'reporter',
@@ -213,12 +283,16 @@ describe('invitations', () => {
     })
     assert.equal(again.status, 409)
     assert.match(again.body.error.message, /resend/)
+    // An address without an account is invited all the same: the answer must not tell the two apart.
     const noAccount = await api.call(owner, 'POST', '/api/projects/shop/invitations', {
       kind: 'individual',
       email: 'new@example.org',
       role: 'reporter',
     })
-    assert.equal(noAccount.status, 404)
+    assert.equal(noAccount.status, 201)
+    assert.deepEqual(Object.keys(noAccount.body).sort(), Object.keys(res.body).sort())
+    assert.equal(noAccount.body.link, null)
+    assert.equal((await api.call(owner, 'DELETE', `/api/invitations/${noAccount.body.invitations[0].id}`)).status, 204)
     const member = await api.call(owner, 'POST', '/api/projects/shop/invitations', {
       kind: 'individual',
       email: dev.email,
@@ -405,8 +479,7 @@ describe('invitations', () => {
     const team = (await api.call(owner, 'POST', '/api/teams', { name: 'Crew' })).body
     const c1 = await api.user('crew1')
     const c2 = await api.user('crew2')
-    for (const u of [c1, c2, dev])
-      await api.call(owner, 'POST', `/api/teams/${team.id}/members`, { userId: u.id, role: 'reporter' })
+    for (const u of [c1, c2, dev]) await api.addMember(owner, `/api/teams/${team.id}/members`, u, 'reporter')
     const res = await api.call(owner, 'POST', '/api/projects/shop/invitations', {
       kind: 'team',
       teamId: team.id,

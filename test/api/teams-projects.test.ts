@@ -57,24 +57,45 @@ describe('teams', () => {
     assert.equal((await api.call(null, 'POST', '/api/teams', { name: 'anon' })).status, 401)
   })
 
-  it('adds members by email or id with a role; refuses duplicates, unknown users and non-owners', async () => {
+  it('invites members by email or id with a role; they join on accepting; refuses duplicates and non-owners', async () => {
     const byEmail = await api.call(owner, 'POST', `/api/teams/${teamId}/members`, {
       email: dev.email,
       role: 'developer',
     })
-    assert.equal(byEmail.status, 201)
-    assert.equal(byEmail.body.role, 'developer')
+    assert.equal(byEmail.status, 202)
+    assert.deepEqual(
+      [byEmail.body.invitation.teamId, byEmail.body.invitation.role, byEmail.body.invitation.kind],
+      [teamId, 'developer', 'external'],
+    )
+    assert.equal((await api.call(dev, 'GET', `/api/teams/${teamId}`)).status, 404, 'not a member before accepting')
+    const pending = await api.call(owner, 'GET', `/api/teams/${slug}/invitations`)
+    assert.deepEqual(
+      pending.body.items.map((i: { email: string }) => i.email),
+      [dev.email],
+    )
+    assert.equal((await api.call(dev, 'POST', `/api/invitations/${byEmail.body.invitation.id}/accept`)).status, 200)
+    assert.equal((await api.call(dev, 'GET', `/api/teams/${teamId}`)).body.role, 'developer')
     const byId = await api.call(owner, 'POST', `/api/teams/${slug}/members`, { userId: rep.id, role: 'reporter' })
-    assert.equal(byId.status, 201)
+    assert.equal(byId.status, 202)
+    assert.equal(byId.body.invitation.kind, 'individual')
     assert.equal(
       (await api.call(owner, 'POST', `/api/teams/${teamId}/members`, { userId: rep.id, role: 'owner' })).status,
       409,
+      'already invited',
     )
+    assert.equal((await api.call(rep, 'POST', `/api/invitations/${byId.body.invitation.id}/accept`)).status, 200)
+    assert.equal(
+      (await api.call(owner, 'POST', `/api/teams/${teamId}/members`, { userId: rep.id, role: 'owner' })).status,
+      409,
+      'already a member',
+    )
+    // An address without an account gets an invitation like anyone else's: the answer does not tell them apart.
     const unknown = await api.call(owner, 'POST', `/api/teams/${teamId}/members`, {
       email: 'nobody@example.com',
       role: 'reporter',
     })
-    assert.equal(unknown.status, 404)
+    assert.equal(unknown.status, 202)
+    assert.equal((await api.call(owner, 'DELETE', `/api/invitations/${unknown.body.invitation.id}`)).status, 204)
     const neither = await api.call(owner, 'POST', `/api/teams/${teamId}/members`, { role: 'reporter' })
     assert.equal(neither.status, 400)
     assert.deepEqual(fieldsOf(neither), ['userId'])
@@ -88,6 +109,7 @@ describe('teams', () => {
       (await api.call(outsider, 'POST', `/api/teams/${teamId}/members`, { userId: outsider.id, role: 'owner' })).status,
       404,
     )
+    assert.equal((await api.call(outsider, 'GET', `/api/teams/${teamId}/invitations`)).status, 404)
   })
 
   it('lists my teams; admins list all with ?all=true; members are paged', async () => {
@@ -186,10 +208,7 @@ describe('teams', () => {
     assert.equal((await api.call(rep, 'GET', '/api/projects/team-pipeline')).body.role, 'reporter')
     assert.equal((await api.call(rep, 'DELETE', `/api/teams/${teamId}/members/${rep.id}`)).status, 204)
     assert.equal((await api.call(rep, 'GET', '/api/projects/team-pipeline')).status, 404)
-    assert.equal(
-      (await api.call(owner, 'POST', `/api/teams/${teamId}/members`, { userId: rep.id, role: 'reporter' })).status,
-      201,
-    )
+    assert.equal((await api.addMember(owner, `/api/teams/${teamId}/members`, rep, 'reporter')).status, 200)
   })
 
   it('deletes a team (owners only); its projects survive and members keep their access', async () => {
@@ -233,8 +252,8 @@ describe('projects', () => {
   })
 
   it('shows a project only to those with a role in it (404 otherwise) and lists mine with my role', async () => {
-    await api.call(owner, 'POST', '/api/projects/payments-api/members', { userId: dev.id, role: 'developer' })
-    await api.call(owner, 'POST', '/api/projects/payments-api/members', { userId: rep.id, role: 'reporter' })
+    await api.addMember(owner, '/api/projects/payments-api/members', dev, 'developer')
+    await api.addMember(owner, '/api/projects/payments-api/members', rep, 'reporter')
     assert.equal((await api.call(outsider, 'GET', '/api/projects/payments-api')).status, 404)
     assert.equal((await api.call(outsider, 'GET', '/api/projects/no-such-project')).status, 404)
     assert.equal((await api.call(null, 'GET', '/api/projects/payments-api')).status, 401)
@@ -370,16 +389,13 @@ describe('projects', () => {
   it('runs a whole lifecycle through the API alone: create, populate, archive, restore, delete', async () => {
     const created = await api.call(outsider, 'POST', '/api/projects', { id: 'lifecycle', name: 'Lifecycle' })
     assert.equal(created.status, 201)
-    assert.equal(
-      (await api.call(outsider, 'POST', '/api/projects/lifecycle/members', { email: dev.email, role: 'developer' }))
-        .status,
-      201,
-    )
-    assert.equal(
-      (await api.call(outsider, 'POST', '/api/projects/lifecycle/members', { userId: rep.id, role: 'reporter' }))
-        .status,
-      201,
-    )
+    const byEmail = await api.call(outsider, 'POST', '/api/projects/lifecycle/members', {
+      email: dev.email,
+      role: 'developer',
+    })
+    assert.equal(byEmail.status, 202)
+    assert.equal((await api.call(dev, 'POST', `/api/invitations/${byEmail.body.invitation.id}/accept`)).status, 200)
+    assert.equal((await api.addMember(outsider, '/api/projects/lifecycle/members', rep, 'reporter')).status, 200)
     const members = await api.call(rep, 'GET', '/api/projects/lifecycle/members')
     assert.deepEqual(
       members.body.items.map((m: { email: string; role: string }) => [m.email, m.role]),
@@ -440,7 +456,7 @@ describe('role matrix', () => {
       method: 'POST',
       path: (p) => `/api/projects/${p}/members`,
       body: () => ({ userId: spare(), role: 'reporter' }),
-      ok: 201,
+      ok: 202,
     },
     {
       action: 'members.manage',
@@ -462,8 +478,8 @@ describe('role matrix', () => {
     const r = await api.user('m-rep')
     const x = await api.user('m-none')
     await api.call(o, 'POST', '/api/projects', { id: 'matrix', name: 'Matrix' })
-    await api.call(o, 'POST', '/api/projects/matrix/members', { userId: d.id, role: 'developer' })
-    await api.call(o, 'POST', '/api/projects/matrix/members', { userId: r.id, role: 'reporter' })
+    await api.addMember(o, '/api/projects/matrix/members', d, 'developer')
+    await api.addMember(o, '/api/projects/matrix/members', r, 'reporter')
     const actors: [string, Who, Role | null, boolean][] = [
       ['owner', o, 'owner', false],
       ['developer', d, 'developer', false],
@@ -492,8 +508,8 @@ describe('role matrix', () => {
     const r = await api.user('t-rep')
     const x = await api.user('t-none')
     const team = (await api.call(o, 'POST', '/api/teams', { name: 'Matrix team' })).body
-    await api.call(o, 'POST', `/api/teams/${team.id}/members`, { userId: d.id, role: 'developer' })
-    await api.call(o, 'POST', `/api/teams/${team.id}/members`, { userId: r.id, role: 'reporter' })
+    await api.addMember(o, `/api/teams/${team.id}/members`, d, 'developer')
+    await api.addMember(o, `/api/teams/${team.id}/members`, r, 'reporter')
     const cases: { action: TeamAction; method: string; path: string; body?: () => unknown; ok: number }[] = [
       { action: 'team.view', method: 'GET', path: `/api/teams/${team.id}`, ok: 200 },
       { action: 'team.view', method: 'GET', path: `/api/teams/${team.id}/members`, ok: 200 },
@@ -517,7 +533,7 @@ describe('role matrix', () => {
         method: 'POST',
         path: `/api/teams/${team.id}/members`,
         body: () => ({ userId: spare(), role: 'reporter' }),
-        ok: 201,
+        ok: 202,
       },
     ]
     const actors: [string, Who, Role | null, boolean][] = [

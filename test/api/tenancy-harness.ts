@@ -27,6 +27,11 @@ export interface ApiHarness {
   /** Creates a user in storage (email verified unless `verified: false`) and signs them in. */
   user(name: string, options?: { isAdmin?: boolean; verified?: boolean }): Promise<Who>
   call(as: Who | null, method: string, path: string, body?: unknown): Promise<Reply>
+  /**
+   * Makes `who` a member the way the API allows: `as` invites them by id through `members` (a project's or team's
+   * `/members` path) and `who` accepts. Answers the accept reply.
+   */
+  addMember(as: Who, members: string, who: Who, role: string): Promise<Reply>
   close(): Promise<void>
 }
 
@@ -83,6 +88,11 @@ export async function startApi(config: UserConfig = {}): Promise<ApiHarness> {
       const login = await call(null, 'POST', '/api/auth/login', { email, password: PASSWORD })
       if (login.status !== 200) throw new Error(`sign-in failed for ${email}: ${JSON.stringify(login.body)}`)
       return { id: u.id, email, token: login.body.token }
+    },
+    async addMember(as, members, who, role) {
+      const invited = await call(as, 'POST', members, { userId: who.id, role })
+      if (invited.status !== 202) throw new Error(`invitation failed: ${JSON.stringify(invited.body)}`)
+      return call(who, 'POST', `/api/invitations/${invited.body.invitation.id}/accept`)
     },
     close: () => gw.close(),
   }

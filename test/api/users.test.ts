@@ -147,7 +147,7 @@ describe('users (admin console)', () => {
   it('deletes users, but not while they are the last owner of a project or team', async () => {
     const dora = await api.user('dora')
     await api.call(dora, 'POST', '/api/projects', { id: 'doras', name: 'Dora’s' })
-    await api.call(dora, 'POST', '/api/projects/doras/members', { userId: alice.id, role: 'developer' })
+    await api.addMember(dora, '/api/projects/doras/members', alice, 'developer')
     const refused = await api.call(api.admin, 'DELETE', `/api/users/${dora.id}`)
     assert.equal(refused.status, 409)
     assert.match(refused.body.error.message, /last owner of project "Dora’s"/)
@@ -184,7 +184,7 @@ describe('favorites', () => {
   })
 
   it('hides a favorite once access to the project is gone', async () => {
-    await api.call(bob, 'POST', '/api/projects/bobs/members', { userId: alice.id, role: 'reporter' })
+    await api.addMember(bob, '/api/projects/bobs/members', alice, 'reporter')
     assert.equal((await api.call(alice, 'PUT', '/api/me/favorites/bobs')).status, 204)
     assert.equal((await api.call(alice, 'GET', '/api/me/favorites')).body.items.length, 1)
     await api.call(bob, 'DELETE', `/api/projects/bobs/members/${alice.id}`)

@@ -62,6 +62,11 @@ describe('without a mail plugin', () => {
     })
     assert.equal(real.status, 201)
     victimInvitation = real.body.invitations[0].id
+    const team = await api.call(alice, 'POST', '/api/teams', { name: 'Finance' })
+    assert.equal(
+      (await api.call(alice, 'POST', `/api/teams/${team.body.id}/members`, { email: VICTIM, role: 'owner' })).status,
+      202,
+    )
     held = await takeOver(api, attacker, 'bait')
   })
   after(() => api?.close())
@@ -105,10 +110,10 @@ describe('without a mail plugin', () => {
     // Now the account is the address's (an administrator said so): what was sent to it reaches it.
     const mine = await api.call(held, 'GET', '/api/invitations')
     assert.equal(mine.status, 200)
-    assert.deepEqual(
-      mine.body.items.map((i: { project: { id: string } | null }) => i.project?.id),
-      ['payroll'],
-    )
+    assert.deepEqual(mine.body.items.map((i: { project: { id: string } | null }) => i.project?.id ?? 'team').sort(), [
+      'payroll',
+      'team',
+    ])
     assert.equal((await api.call(held, 'POST', `/api/invitations/${victimInvitation}/accept`)).status, 200)
     assert.equal((await api.call(held, 'GET', '/api/projects/payroll')).body.role, 'owner')
   })

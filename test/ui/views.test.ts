@@ -81,10 +81,14 @@ describe('console views in Chromium', { skip }, () => {
       (await api('POST', '/api/users', { email: 'dev@example.com', name: 'Dev', password: PASSWORD })).status,
       201,
     )
-    assert.equal(
-      (await api('POST', '/api/projects/demo/members', { email: 'dev@example.com', role: 'developer' })).status,
-      201,
+    const invited = await api('POST', '/api/projects/demo/members', { email: 'dev@example.com', role: 'developer' })
+    assert.equal(invited.status, 202)
+    const dev = await signIn('dev@example.com')
+    const accept = apiClient(
+      () => gw.url,
+      () => dev.token,
     )
+    assert.equal((await accept('POST', `/api/invitations/${invited.body.invitation.id}/accept`)).status, 200)
     embedDir = mkdtempSync(join(tmpdir(), 'mcpo-ui2-'))
     // A real catalog entry: the memory server from node_modules (npx would need the network).
     await api('POST', '/api/templates', {
