@@ -12,7 +12,7 @@ import { addAdminUi } from './admin-static.ts'
 import type { ApiServices } from './api/define.ts'
 import { apiRoutes } from './api/index.ts'
 import { mountRoutes } from './api/mount.ts'
-import { bootstrapAdmin, hashSetupToken } from './bootstrap-admin.ts'
+import { bootstrapAdmin } from './bootstrap-admin.ts'
 import { Cluster, type Invalidation } from './cluster/index.ts'
 import { addClusterMetrics } from './cluster/metrics.ts'
 import { applyConfig, configAppliedEvent } from './config-sync.ts'
@@ -218,7 +218,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
       await cluster?.bus.publish({ kind: 'members', projectIds })
     },
   }
-  mountRoutes(router, apiRoutes({ setupTokenHash: setupToken ? hashSetupToken(setupToken) : null }), services)
+  mountRoutes(router, apiRoutes(), services)
   await addAdminUi(router, { logger })
 
   const metrics = findMetricsPlugin(plugins)

@@ -1,5 +1,4 @@
 // /api/auth: first-run admin set-up, sign in and out, the current user, password change.
-import { createHash, timingSafeEqual } from 'node:crypto'
 import { z } from 'zod'
 import type { SessionsPlugin } from '../../plugins/sessions/index.ts'
 import { SESSIONS_PLUGIN } from '../../plugins/sessions/index.ts'
@@ -12,6 +11,7 @@ import {
   verifyPassword,
 } from '../../plugins/users/password.ts'
 import { SignInThrottle } from '../../plugins/users/throttle.ts'
+import { hashSetupToken } from '../bootstrap-admin.ts'
 import { GatewayError } from '../errors.ts'
 import { RefusalActions } from '../refusals.ts'
 import { type ApiServices, reply, route } from './define.ts'
@@ -46,11 +46,6 @@ export function publicUser(u: User): z.infer<typeof userSchema> {
 
 const password = z.string().min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`).max(1024)
 
-export interface AuthState {
-  /** SHA-256 of the one-time first-run token, while no admin exists. */
-  setupTokenHash: string | null
-}
-
 function sessionsPlugin(services: ApiServices): SessionsPlugin {
   const p = services.plugins.plugins.find((x) => x.name === SESSIONS_PLUGIN)
   if (!p) throw new GatewayError('MCPO_ERR_CONFIG', 'sign-in needs the sessions() plugin in mcpo.config.ts')
@@ -68,7 +63,7 @@ async function signedIn(services: ApiServices, user: User) {
   )
 }
 
-export function authRoutes(state: AuthState) {
+export function authRoutes() {
   const throttle = new SignInThrottle()
   return [
     route({
@@ -78,7 +73,9 @@ export function authRoutes(state: AuthState) {
       summary: 'Whether the first-run admin set-up is still open',
       auth: 'public',
       response: z.object({ needed: z.boolean() }),
-      handler: () => ({ needed: state.setupTokenHash !== null }),
+      handler: async ({ services }) => ({
+        needed: (await services.store.setup.hasToken()) && (await services.store.users.count({ isAdmin: true })) === 0,
+      }),
     }),
     route({
       method: 'POST',
@@ -88,20 +85,25 @@ export function authRoutes(state: AuthState) {
       auth: 'public',
       body: z.object({ token: z.string().min(1), email: z.email(), name: z.string().max(200).default(''), password }),
       handler: async ({ body, services, audit }) => {
-        const expected = state.setupTokenHash
-        const given = createHash('sha256').update(body.token).digest()
-        if (expected === null || !timingSafeEqual(given, Buffer.from(expected, 'hex'))) {
-          throw new GatewayError('MCPO_ERR_FORBIDDEN', 'the set-up link is invalid or was already used')
-        }
-        state.setupTokenHash = null
-        const user = await services.store.users.create({
-          email: body.email,
-          name: body.name,
-          passwordHash: await hashPassword(body.password),
-          isAdmin: true,
-          // Whoever holds the set-up token printed on the operator's console is the operator.
-          emailVerifiedAt: new Date(),
+        // Tokens are looked up by their SHA-256, so no comparison of the secret itself can leak through timing.
+        const tokenHash = hashSetupToken(body.token)
+        // Any node's token works here, once: under the first-admin lock, using it voids every other node's too.
+        const user = await services.store.transaction(async (tx) => {
+          await tx.setup.lock()
+          if (!(await tx.setup.consumeToken(tokenHash))) return null
+          // An admin made meanwhile (MCPO_ADMIN_EMAIL on a node that started later): the token is spent all the same.
+          if ((await tx.users.count({ isAdmin: true })) > 0) return null
+          return tx.users.create({
+            email: body.email,
+            name: body.name,
+            // Hashed while holding the lock: this runs once per installation, after a valid token only.
+            passwordHash: await hashPassword(body.password),
+            isAdmin: true,
+            // Whoever holds the set-up token printed on the operator's console is the operator.
+            emailVerifiedAt: new Date(),
+          })
         })
+        if (!user) throw new GatewayError('MCPO_ERR_FORBIDDEN', 'the set-up link is invalid or was already used')
         audit({ action: 'user.admin_created', target: { type: 'user', id: user.id }, after: publicUser(user) })
         return signedIn(services, user)
       },

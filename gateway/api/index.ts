@@ -4,7 +4,7 @@ import { activityRoutes } from './activity.ts'
 import { activityExportRoutes } from './activity-export.ts'
 import { adminEventRoutes } from './admin-events.ts'
 import { apiKeyRoutes } from './api-keys.ts'
-import { type AuthState, authRoutes } from './auth-routes.ts'
+import { authRoutes } from './auth-routes.ts'
 import { clientConfigRoutes } from './client-config.ts'
 import type { RouteDef } from './define.ts'
 import { emailVerificationRoutes } from './email-verification.ts'
@@ -28,9 +28,9 @@ import { toolTestRoutes } from './tool-test.ts'
 import { toolRoutes } from './tools.ts'
 import { userRoutes } from './users.ts'
 
-export function apiRoutes(auth: AuthState): RouteDef[] {
+export function apiRoutes(): RouteDef[] {
   const routes: RouteDef[] = [
-    ...authRoutes(auth),
+    ...authRoutes(),
     ...emailVerificationRoutes(),
     ...oidcRoutes(),
     ...sessionRoutes(),

@@ -285,6 +285,29 @@ export interface ClientSessionsRepo {
   prune(before: Date): Promise<number>
 }
 
+/**
+ * Making the first admin, once, whichever node does it: the set-up tokens nodes print while no admin exists (only
+ * hashes are stored; any node accepts any of them) and a lock that makes nodes decide one at a time.
+ * @example
+ * await store.transaction(async (tx) => {
+ *   await tx.setup.lock()
+ *   if (!(await tx.setup.consumeToken(hash))) throw new Error('invalid or used')
+ *   await tx.users.create({ email, isAdmin: true })
+ * })
+ */
+export interface SetupRepo {
+  /** Holds the first-admin lock (database-wide) until the transaction ends; outside one it is released at once. */
+  lock(): Promise<void>
+  /** Stores a set-up token's hash; storing it again changes nothing. */
+  addToken(tokenHash: string): Promise<void>
+  /** True while any set-up token is stored. */
+  hasToken(): Promise<boolean>
+  /** Uses a token: when `tokenHash` is stored, deletes every token and answers true; otherwise changes nothing. */
+  consumeToken(tokenHash: string): Promise<boolean>
+  /** Deletes every token (an admin exists); answers how many there were. */
+  clearTokens(): Promise<number>
+}
+
 /** Gateway nodes sharing one database, with heartbeats. */
 export interface NodesRepo {
   /** Registers the node or records a heartbeat. */
@@ -321,6 +344,7 @@ export interface Repositories {
   readonly clientSessions: ClientSessionsRepo
   readonly nodes: NodesRepo
   readonly favorites: FavoritesRepo
+  readonly setup: SetupRepo
 }
 
 /**

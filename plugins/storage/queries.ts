@@ -8,6 +8,7 @@ import { projectTemplatesRepo } from './queries-project-templates.ts'
 import { invitationsRepo, projectMembersRepo, projectsRepo } from './queries-projects.ts'
 import { serversRepo, templatesRepo, toolPoliciesRepo } from './queries-servers.ts'
 import { userSessionsRepo } from './queries-sessions.ts'
+import { setupRepo } from './queries-setup.ts'
 import type { Sql } from './sql.ts'
 
 export function createRepositories(sql: Sql): Repositories {
@@ -29,6 +30,7 @@ export function createRepositories(sql: Sql): Repositories {
     clientSessions: clientSessionsRepo(sql),
     nodes: nodesRepo(sql),
     favorites: favoritesRepo(sql),
+    setup: setupRepo(sql),
   }
 }
 

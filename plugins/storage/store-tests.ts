@@ -9,6 +9,7 @@ import { logTests } from './store-tests-logs.ts'
 import { peopleTests } from './store-tests-people.ts'
 import { runtimeTests } from './store-tests-runtime.ts'
 import { sessionTests } from './store-tests-sessions.ts'
+import { setupTests } from './store-tests-setup.ts'
 
 export type MakeStore = () => Promise<{ store: Store; cleanup(): Promise<void> }>
 /** Runs the contract against the store that `makeStore` opens on a fresh, unmigrated database. */
@@ -55,6 +56,7 @@ export function storeTests(name: string, makeStore: MakeStore): void {
     sessionTests(get)
     runtimeTests(get)
     logTests(get)
+    setupTests(get)
 
     describe('cascades', () => {
       it('deleting a project deletes its servers, keys, members, policies, invitations and favorites', async () => {

@@ -6,7 +6,7 @@ import { openApiDocument } from '../../gateway/api/openapi.ts'
 import { Router } from '../../gateway/router.ts'
 
 it('documents each route and routes each documented operation', () => {
-  const routes = apiRoutes({ setupTokenHash: null })
+  const routes = apiRoutes()
   const doc = openApiDocument(routes) as { paths: Record<string, Record<string, { summary?: string }>> }
   const router = new Router()
   for (const r of routes) router.add(r.method, r.path, () => {})
