@@ -18,6 +18,8 @@ export interface User {
   name: string
   isAdmin: boolean
   disabled: boolean
+  /** False for an account made through an invitation link nobody mailed, until its email is proven. */
+  emailVerified: boolean
   lastLoginAt: string | null
   createdAt: string
 }
@@ -99,6 +101,7 @@ export interface Invitation {
 
 export interface MyInvitation extends Invitation {
   project: { id: string; name: string } | null
+  team: { id: string; name: string } | null
   inviter: { name: string; email: string } | null
 }
 
@@ -106,6 +109,13 @@ export interface InvitationAnswer {
   invitations: Invitation[]
   skipped: number
   link: string | null
+}
+
+/** What adding a member answers: a pending invitation, the same whether or not the email has an account. */
+export interface MemberInvited {
+  invitation: Invitation
+  link: string | null
+  delivered: boolean
 }
 
 export type Transport = 'stdio' | 'sse' | 'streamable-http'

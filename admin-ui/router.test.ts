@@ -11,6 +11,7 @@ describe('parseRoute / hrefOf', () => {
       '/admin/signin',
       '/admin/setup',
       '/admin/invite',
+      '/admin/verify-email',
       '/admin/profile',
       '/admin/projects',
       '/admin/teams',

@@ -26,6 +26,7 @@ export type Route =
   | { name: 'signin'; next: string | null }
   | { name: 'setup' }
   | { name: 'invite' }
+  | { name: 'verify-email' }
   | { name: 'profile' }
   | { name: 'projects' }
   | { name: 'teams' }
@@ -35,7 +36,13 @@ export type Route =
   | { name: 'not-found'; path: string }
 
 /** Routes a signed-out visitor may see. */
-export const PUBLIC_ROUTES: ReadonlySet<Route['name']> = new Set(['signin', 'setup', 'invite', 'not-found'])
+export const PUBLIC_ROUTES: ReadonlySet<Route['name']> = new Set([
+  'signin',
+  'setup',
+  'invite',
+  'verify-email',
+  'not-found',
+])
 
 function decode(s: string): string | null {
   try {
@@ -65,7 +72,16 @@ export function parseRoute(pathname: string, search = ''): Route {
       // Only a path inside the UI: an absolute URL here would make sign-in an open redirect.
       return { name: 'signin', next: next?.startsWith(`${BASE}/`) && !next.startsWith('//') ? next : null }
     }
-    if (a === 'setup' || a === 'invite' || a === 'profile' || a === 'projects' || a === 'teams') return { name: a }
+    if (
+      a === 'setup' ||
+      a === 'invite' ||
+      a === 'verify-email' ||
+      a === 'profile' ||
+      a === 'projects' ||
+      a === 'teams'
+    ) {
+      return { name: a }
+    }
     return notFound
   }
   if (a === 'teams' && b && !d) {
@@ -95,6 +111,7 @@ export function hrefOf(route: Route): string {
       return `${BASE}/signin${route.next ? `?next=${encodeURIComponent(route.next)}` : ''}`
     case 'setup':
     case 'invite':
+    case 'verify-email':
     case 'profile':
     case 'projects':
     case 'teams':

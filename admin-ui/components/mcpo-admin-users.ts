@@ -1,5 +1,6 @@
 // <mcpo-admin-users>: the admin console's users: search, pages of 50, select many and disable / enable / delete them
-// at once (each gets its own result), make or unmake administrators, and create a user with a password.
+// at once (each gets its own result), make or unmake administrators, confirm an unverified email, and create a user
+// with a password.
 import { css, html, LitElement, nothing } from 'lit'
 import type { Page, User } from '../api-types.ts'
 import { Action } from '../controllers/action.ts'
@@ -98,6 +99,12 @@ export class McpoAdminUsers extends LitElement {
     await this.users.reload(true)
   }
 
+  private async confirmEmail(u: AdminUser) {
+    const ok = await this.action.run(() => this.apiC.value!.post(`/api/users/${u.id}/confirm-email`), u.id)
+    if (ok) notify(this, `${u.email} confirmed`)
+    await this.users.reload(true)
+  }
+
   private async create(e: Event) {
     e.preventDefault()
     const checked = checkNewUser(this.form)
@@ -179,9 +186,21 @@ export class McpoAdminUsers extends LitElement {
                           }} /></td>
                         <td><div>${u.email}${self ? html` <span class="badge accent">you</span>` : nothing}</div><div class="muted small">${u.name}</div></td>
                         <td>${u.isAdmin ? html`<span class="badge accent">administrator</span>` : html`<span class="muted small">user</span>`}</td>
-                        <td>${u.disabled ? html`<span class="badge bad">disabled</span>` : html`<span class="badge ok">active</span>`}</td>
+                        <td>${u.disabled ? html`<span class="badge bad">disabled</span>` : html`<span class="badge ok">active</span>`}
+                          ${
+                            u.emailVerified
+                              ? nothing
+                              : html`<span class="badge warn" title="Made through an invitation link nobody mailed: invitations sent to this address and SSO sign-ins wait until it is confirmed">email unverified</span>`
+                          }</td>
                         <td class="hide-narrow">${time(u.lastLoginAt)}</td>
                         <td class="actions">
+                          ${
+                            u.emailVerified
+                              ? nothing
+                              : html`<mcpo-confirm-button label="Confirm email" confirm-label="Confirm"
+                                  question="Confirm that ${u.email} belongs to this account? It then gets every invitation sent to the address."
+                                  ?disabled=${this.action.busy} @confirm=${() => this.confirmEmail(u)}></mcpo-confirm-button>`
+                          }
                           <button class="small" type="button" ?disabled=${this.action.busy}
                             @click=${() => this.patchUser(u, { isAdmin: !u.isAdmin })}>${u.isAdmin ? 'Remove admin' : 'Make admin'}</button>
                           ${

@@ -12,6 +12,7 @@ import './mcpo-top-bar.ts'
 import './mcpo-sign-in.ts'
 import './mcpo-setup.ts'
 import './mcpo-invite-accept.ts'
+import './mcpo-verify-email.ts'
 import './mcpo-profile.ts'
 import './mcpo-projects-page.ts'
 import './mcpo-teams-page.ts'
@@ -195,6 +196,7 @@ export class McpoApp extends LitElement {
     if (r.name === 'signin') return html`<mcpo-sign-in></mcpo-sign-in>${toastEl}`
     if (r.name === 'setup') return html`<mcpo-setup></mcpo-setup>`
     if (r.name === 'invite') return html`<mcpo-invite-accept .user=${this.user}></mcpo-invite-accept>${toastEl}`
+    if (r.name === 'verify-email') return html`<mcpo-verify-email></mcpo-verify-email>${toastEl}`
     if (!this.user) {
       return html`<main>${r.name === 'not-found' ? this.notFound() : loading('Redirecting to sign-in')}</main>`
     }

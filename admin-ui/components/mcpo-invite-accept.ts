@@ -18,6 +18,7 @@ interface LinkInfo {
   status: string
   expiresAt: string
   project: { id: string; name: string } | null
+  team: { id: string; name: string } | null
   accountExists: boolean
 }
 
@@ -71,7 +72,8 @@ export class McpoInviteAccept extends LitElement {
     if (i.status !== 'pending')
       return html`<div class="alert warn" role="alert">This invitation is ${i.status}. Ask for a new one.</div>`
     const a = this.accept
-    const intro = html`<p class="lead">You are invited to <strong>${i.project?.name ?? 'a project'}</strong> as
+    const where = i.project?.name ?? (i.team ? `the team ${i.team.name}` : 'a project')
+    const intro = html`<p class="lead">You are invited to <strong>${where}</strong> as
       ${roleBadge(i.role)} with <strong>${i.email}</strong>.</p>`
     if (i.accountExists && this.user?.email.toLowerCase() !== i.email.toLowerCase()) {
       return html`${intro}

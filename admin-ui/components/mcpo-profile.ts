@@ -1,10 +1,12 @@
-// Profile: who you are signed in as, and the password change (current password, new one twice).
+// Profile: who you are signed in as (and whether your email is verified), and the password change (current
+// password, new one twice).
 import { ContextConsumer } from '@lit/context'
-import { css, html, LitElement } from 'lit'
+import { css, html, LitElement, nothing } from 'lit'
 import type { User } from '../api-types.ts'
 import { apiContext } from '../contexts.ts'
 import { Action } from '../controllers/action.ts'
 import { base } from '../styles.ts'
+import './mcpo-email-notice.ts'
 import { MIN_PASSWORD } from './mcpo-setup.ts'
 import { errorAlert, fieldError, time, toast } from './parts.ts'
 
@@ -57,10 +59,11 @@ export class McpoProfile extends LitElement {
           <h2 id="me-title">Account</h2>
           <dl class="form-grid">
             <div><dt class="muted small">Name</dt><dd>${u.name || '—'}</dd></div>
-            <div><dt class="muted small">Email</dt><dd>${u.email}</dd></div>
+            <div><dt class="muted small">Email</dt><dd>${u.email}${u.emailVerified ? nothing : html` <span class="badge warn">not verified</span>`}</dd></div>
             <div><dt class="muted small">Role</dt><dd>${u.isAdmin ? html`<span class="badge accent">administrator</span>` : 'user'}</dd></div>
             <div><dt class="muted small">Last sign-in</dt><dd>${time(u.lastLoginAt)}</dd></div>
           </dl>
+          <mcpo-email-notice .user=${u}></mcpo-email-notice>
         </section>
         <section class="card" aria-labelledby="pw-title">
           <h2 id="pw-title">Change password</h2>

@@ -3,11 +3,12 @@
 import { ContextConsumer } from '@lit/context'
 import { css, html, LitElement, nothing } from 'lit'
 import type { MyInvitation, Page, Project, Team } from '../api-types.ts'
-import { apiContext, routerContext } from '../contexts.ts'
+import { apiContext, routerContext, userContext } from '../contexts.ts'
 import { Action } from '../controllers/action.ts'
 import { Resource } from '../controllers/resource.ts'
 import { projectHref } from '../router.ts'
 import { base } from '../styles.ts'
+import './mcpo-email-notice.ts'
 import './mcpo-project-create.ts'
 import { empty, errorAlert, loading, roleBadge, time, toast } from './parts.ts'
 
@@ -131,19 +132,27 @@ export class McpoProjectsPage extends LitElement {
 
   private readonly api = new ContextConsumer(this, { context: apiContext })
   private readonly router = new ContextConsumer(this, { context: routerContext })
+  private readonly user = new ContextConsumer(this, { context: userContext, subscribe: true })
   private readonly act = new Action(this)
   private readonly data = new Resource(this, {
     load: async (signal) => {
       const api = this.api.value!
+      // An unverified email is refused its invitations (the notice says why): do not ask for them.
+      const verified = this.user.value?.emailVerified !== false
       const [projects, teams, favorites, invitations] = await Promise.all([
         api.get<Page<Project>>('/api/projects', { query: { limit: 200, includeArchived: this.archived }, signal }),
         api.get<Page<Team>>('/api/teams', { query: { limit: 200 }, signal }),
         api.get<Page<{ projectId: string }>>('/api/me/favorites', { query: { limit: 200 }, signal }),
-        api.get<Page<MyInvitation>>('/api/invitations', { query: { limit: 50 }, signal }),
+        verified ? api.get<Page<MyInvitation>>('/api/invitations', { query: { limit: 50 }, signal }) : null,
       ])
-      return { projects, teams, favorites: new Set(favorites.items.map((f) => f.projectId)), invitations }
+      return {
+        projects,
+        teams,
+        favorites: new Set(favorites.items.map((f) => f.projectId)),
+        invitations: invitations?.items ?? [],
+      }
     },
-    deps: () => [this.archived],
+    deps: () => [this.archived, this.user.value?.emailVerified],
   })
 
   constructor() {
@@ -155,7 +164,8 @@ export class McpoProjectsPage extends LitElement {
   private async answer(inv: MyInvitation, verb: 'accept' | 'decline'): Promise<void> {
     await this.act.run(() => this.api.value!.post(`/api/invitations/${inv.id}/${verb}`), inv.id)
     if (this.act.error) return
-    toast(this, verb === 'accept' ? `You joined ${inv.project?.name ?? 'the project'}` : 'Invitation declined')
+    const what = inv.project?.name ?? inv.team?.name ?? 'the project'
+    toast(this, verb === 'accept' ? `You joined ${what}` : 'Invitation declined')
     await this.data.reload(true)
   }
 
@@ -183,7 +193,8 @@ export class McpoProjectsPage extends LitElement {
           : nothing
       }
       ${errorAlert(this.act.error)}
-      ${d?.invitations.items.length ? this.invitations(d.invitations.items) : nothing}
+      <mcpo-email-notice .user=${this.user.value ?? null}></mcpo-email-notice>
+      ${d?.invitations.length ? this.invitations(d.invitations) : nothing}
       ${this.list()}`
   }
 
@@ -193,7 +204,7 @@ export class McpoProjectsPage extends LitElement {
       ${items.map(
         (i) => html`<div class="invite">
           <div class="spacer">
-            <strong>${i.project?.name ?? 'A project'}</strong> as ${roleBadge(i.role)}
+            <strong>${i.project?.name ?? (i.team ? `Team ${i.team.name}` : 'A project')}</strong> as ${roleBadge(i.role)}
             <div class="muted small">from ${i.inviter?.name || i.inviter?.email || 'someone'} · expires ${time(i.expiresAt)}</div>
           </div>
           <button class="primary small" ?disabled=${this.act.busy} @click=${() => this.answer(i, 'accept')}>Accept</button>

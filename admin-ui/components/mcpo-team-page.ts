@@ -1,7 +1,17 @@
-// A team: its projects (and a new one in it) and its members (add by email, change role, remove; team owners only).
+// A team: its projects (and a new one in it) and its members (invite by email, change role, remove, manage pending
+// invitations; team owners only). An invitation is answered the same whether or not the email has an account.
 import { ContextConsumer } from '@lit/context'
 import { css, html, LitElement, nothing } from 'lit'
-import { type Page, type Project, ROLES, type Role, type Team, type TeamMember } from '../api-types.ts'
+import {
+  type Invitation,
+  type MemberInvited,
+  type Page,
+  type Project,
+  ROLES,
+  type Role,
+  type Team,
+  type TeamMember,
+} from '../api-types.ts'
 import { apiContext, routerContext, userContext } from '../contexts.ts'
 import { Action } from '../controllers/action.ts'
 import { Resource } from '../controllers/resource.ts'
@@ -10,12 +20,13 @@ import { projectHref, type TeamTab, teamHref } from '../router.ts'
 import { base } from '../styles.ts'
 import type { McpoConfirm } from './mcpo-confirm.ts'
 import './mcpo-confirm.ts'
+import './mcpo-copy.ts'
 import './mcpo-project-create.ts'
 import { projectCard, projectCardStyles } from './mcpo-projects-page.ts'
 import { empty, errorAlert, fieldError, loading, roleBadge, time, toast } from './parts.ts'
 
 export class McpoTeamPage extends LitElement {
-  static override properties = { teamId: {}, tab: {}, creating: { state: true } }
+  static override properties = { teamId: {}, tab: {}, creating: { state: true }, link: { state: true } }
   static override styles = [
     base,
     projectCardStyles,
@@ -35,6 +46,20 @@ export class McpoTeamPage extends LitElement {
         display: block;
         margin-bottom: 20px;
       }
+      .link {
+        display: flex;
+        gap: 8px;
+        align-items: center;
+        margin-top: 8px;
+      }
+      .link code {
+        flex: 1;
+        min-width: 0;
+        overflow-wrap: anywhere;
+      }
+      h2 {
+        margin: 24px 0 10px;
+      }
       select.role {
         width: auto;
         min-height: 30px;
@@ -51,6 +76,8 @@ export class McpoTeamPage extends LitElement {
   declare teamId: string
   declare tab: TeamTab
   declare creating: boolean
+  /** The one-time link of the last invitation when no mail plugin delivered it, for the owner to pass on. */
+  declare link: string | null
 
   private readonly api = new ContextConsumer(this, { context: apiContext })
   private readonly router = new ContextConsumer(this, { context: routerContext })
@@ -71,11 +98,14 @@ export class McpoTeamPage extends LitElement {
     enabled: () => this.tab === 'projects',
   })
   private readonly members = new Resource(this, {
-    load: (signal) =>
-      this.api.value!.get<Page<TeamMember>>(`/api/teams/${encodeURIComponent(this.teamId)}/members`, {
-        query: { limit: 200 },
-        signal,
-      }),
+    load: async (signal) => {
+      const base = `/api/teams/${encodeURIComponent(this.teamId)}`
+      const [members, invitations] = await Promise.all([
+        this.api.value!.get<Page<TeamMember>>(`${base}/members`, { query: { limit: 200 }, signal }),
+        this.api.value!.get<Page<Invitation>>(`${base}/invitations`, { query: { limit: 200 }, signal }),
+      ])
+      return { ...members, invitations: invitations.items }
+    },
     deps: () => [this.teamId, this.tab],
     enabled: () => this.tab === 'members',
   })
@@ -85,6 +115,7 @@ export class McpoTeamPage extends LitElement {
     this.teamId = ''
     this.tab = 'projects'
     this.creating = false
+    this.link = null
   }
 
   protected override willUpdate(changed: Map<string, unknown>): void {
@@ -99,15 +130,32 @@ export class McpoTeamPage extends LitElement {
     e.preventDefault()
     const form = e.target as HTMLFormElement
     const data = new FormData(form)
+    this.link = null
     const done = await this.add.run(() =>
-      this.api.value!.post<TeamMember>(this.base, {
+      this.api.value!.post<MemberInvited>(this.base, {
         email: String(data.get('email') ?? '').trim(),
         role: String(data.get('role')),
       }),
     )
     if (!done) return
     form.reset()
-    toast(this, `${done.email} added to the team`)
+    if (done.link) this.link = new URL(done.link, location.origin).href
+    // They join when they accept: nothing here may say whether the address has an account.
+    toast(this, `Invitation sent to ${done.invitation.email}`)
+    await this.members.reload(true)
+  }
+
+  private async invitation(i: Invitation, verb: 'resend' | 'revoke'): Promise<void> {
+    const answer = await this.act.run(
+      () =>
+        verb === 'resend'
+          ? this.api.value!.post<{ link: string | null }>(`/api/invitations/${i.id}/resend`)
+          : this.api.value!.delete<undefined>(`/api/invitations/${i.id}`),
+      i.id,
+    )
+    if (this.act.error) return
+    if (answer?.link) this.link = new URL(answer.link, location.origin).href
+    toast(this, verb === 'resend' ? 'Invitation renewed' : 'Invitation revoked')
     await this.members.reload(true)
   }
 
@@ -191,9 +239,9 @@ export class McpoTeamPage extends LitElement {
     const a = this.add
     return html`${
       manage
-        ? html`<form class="card add" @submit=${this.addMember} novalidate aria-label="Add a member">
+        ? html`<form class="card add" @submit=${this.addMember} novalidate aria-label="Invite a member">
             <div class="field">
-              <label for="m-email">Add a member by email</label>
+              <label for="m-email">Invite a member by email</label>
               <input id="m-email" name="email" type="email" required placeholder="name@example.com"
                 aria-invalid=${a.field('email') ? 'true' : 'false'} aria-describedby="m-email-error" />
               ${fieldError('m-email', a.field('email') ?? a.general(['email']))}
@@ -202,8 +250,17 @@ export class McpoTeamPage extends LitElement {
               <label for="m-role">Role</label>
               <select id="m-role" name="role">${ROLES.map((x) => html`<option ?selected=${x === 'developer'}>${x}</option>`)}</select>
             </div>
-            <div class="field"><label aria-hidden="true">&nbsp;</label><button class="primary" type="submit" ?disabled=${a.busy}>Add</button></div>
-          </form>`
+            <div class="field"><label aria-hidden="true">&nbsp;</label><button class="primary" type="submit" ?disabled=${a.busy}>Invite</button></div>
+          </form>
+          ${
+            this.link
+              ? html`<div class="alert info" role="status">
+                  <strong>Pass this link on</strong> if they have no account yet: it works once and expires in 7 days.
+                  Anyone who already has one sees the invitation when they sign in.
+                  <div class="link"><code>${this.link}</code><mcpo-copy .text=${this.link} label="Copy link"></mcpo-copy></div>
+                </div>`
+              : nothing
+          }`
         : nothing
     }
       ${errorAlert(this.act.error)}
@@ -233,8 +290,26 @@ export class McpoTeamPage extends LitElement {
                     }</td>
                   </tr>`,
                 )}</tbody>
-              </table></div>`
+              </table></div>
+              ${manage && r.value.invitations.length ? this.pending(r.value.invitations) : nothing}`
       }`
+  }
+
+  private pending(invitations: Invitation[]) {
+    return html`<h2>Pending invitations</h2>
+      <div class="card flush table-wrap"><table>
+        <thead><tr><th>Invitee</th><th class="hide-narrow">Role</th><th>Expires</th><th><span class="sr-only">Actions</span></th></tr></thead>
+        <tbody>${invitations.map(
+          (i) => html`<tr>
+            <td>${i.email ?? '—'}</td><td class="hide-narrow">${roleBadge(i.role)}</td>
+            <td>${i.status === 'expired' ? html`<span class="badge warn">expired</span>` : time(i.expiresAt)}</td>
+            <td class="actions">
+              <button class="small" ?disabled=${this.act.busy} @click=${() => this.invitation(i, 'resend')}>Resend</button>
+              <button class="small ghost" ?disabled=${this.act.busy} @click=${() => this.invitation(i, 'revoke')}>Revoke</button>
+            </td>
+          </tr>`,
+        )}</tbody>
+      </table></div>`
   }
 }
 
