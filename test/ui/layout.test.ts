@@ -158,8 +158,12 @@ describe('the console at 390 px and 1280 px in Chromium', { skip }, () => {
     for (const name of ['everything', 'github-issues-tracker']) {
       await ok(api('POST', `/api/projects/${P}/servers`, { ...everythingServer(name), description: `${name} tools` }))
     }
-    await ok(api('POST', '/api/users', { email: 'dana@example.com', name: 'Dana Developer', password: PASSWORD }))
-    await ok(api('POST', `/api/projects/${P}/members`, { email: 'dana@example.com', role: 'developer' }))
+    const dana = await ok(
+      api('POST', '/api/users', { email: 'dana@example.com', name: 'Dana Developer', password: PASSWORD }),
+    )
+    // Adding by email invites (the person accepts); the layout wants one member who accepted and one still pending.
+    await gw.gateway.store.projectMembers.add({ projectId: P, userId: dana.id, role: 'developer' })
+    await ok(api('POST', `/api/projects/${P}/members`, { email: 'erin@example.com', role: 'reporter' }), 202)
     const key = await ok(
       api('POST', `/api/projects/${P}/api-keys`, { name: 'ci-deploy-pipeline', description: 'deploys from CI' }),
     )
