@@ -399,7 +399,7 @@ export class UpstreamConnection {
       try {
         value = JSON.parse(text)
       } catch {
-        this.log.warn({ server: this.serverName }, 'dropped a malformed message from upstream')
+        this.log.warn({}, 'dropped a malformed message from upstream')
         return
       }
     }
@@ -416,17 +416,14 @@ export class UpstreamConnection {
         this.onServerRequest(c.msg, text)
         break
       default:
-        this.log.warn({ server: this.serverName, reason: c.reason }, 'dropped an invalid message from upstream')
+        this.log.warn({ reason: c.reason }, 'dropped an invalid message from upstream')
     }
   }
 
   private onResponse(msg: RpcMessage & { id: RpcId }, text: string): void {
     const entry = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined
     if (!entry) {
-      this.log.debug(
-        { server: this.serverName, id: msg.id },
-        'dropped a response nobody waits for (cancelled or timed out)',
-      )
+      this.log.debug({ id: msg.id }, 'dropped a response nobody waits for (cancelled or timed out)')
       return
     }
     this.settle(msg.id as number, entry)

@@ -249,7 +249,7 @@ export class ServerRuntime {
       this.lastError = reason.message
       const lived = Date.now() - startedAt
       if (session) {
-        this.log.warn({ server: spec.name, reason: reason.message }, 'per-session upstream closed')
+        this.log.warn({ reason: reason.message }, 'per-session upstream closed')
         this.perSession.delete(session)
         this.updateState()
         return
@@ -257,7 +257,7 @@ export class ServerRuntime {
       this.shared = null
       if (lived < HEALTHY_AFTER_MS) this.consecutiveFailures++
       else this.consecutiveFailures = 0
-      this.log.warn({ server: spec.name, reason: reason.message, restarts: this.restarts }, 'upstream exited')
+      this.log.warn({ reason: reason.message, restarts: this.restarts }, 'upstream exited')
       this.scheduleRestart(conn.sessions)
     }
     return conn
@@ -298,7 +298,7 @@ export class ServerRuntime {
     this.retryAt = Date.now() + delay
     this.state = this.consecutiveFailures >= this.limits.maxConsecutiveFailures ? 'failed' : 'backoff'
     this.log.warn(
-      { server: this.spec.name, failures: this.consecutiveFailures, retryInMs: delay, reason: this.lastError },
+      { failures: this.consecutiveFailures, retryInMs: delay, reason: this.lastError },
       this.state === 'failed' ? 'upstream keeps failing: circuit open' : 'upstream failed to start',
     )
   }
@@ -359,7 +359,7 @@ export class ServerRuntime {
     const conn = this.shared
     if (!conn || this.spec.autoStart || this.limits.idleStopMs === 0) return
     if (conn.sessions.size === 0 && conn.inFlight === 0 && now - conn.lastActivity > this.limits.idleStopMs) {
-      this.log.info({ server: this.spec.name }, 'stopping idle upstream')
+      this.log.info({}, 'stopping idle upstream')
       this.shared = null
       this.state = 'stopped'
       conn.close().catch(() => {})

@@ -130,7 +130,7 @@ export class StdioTransport implements UpstreamTransport {
       const bytes = Buffer.byteLength(line)
       if (this.queuedBytes + bytes > this.maxQueuedBytes) {
         this.log.warn(
-          { pid: this.pid, queuedBytes: this.queuedBytes },
+          { upstreamPid: this.pid, queuedBytes: this.queuedBytes },
           'stdio upstream is not reading stdin; write queue full, message refused',
         )
         this.failLater(message, new GatewayError('MCPO_ERR_UPSTREAM_UNAVAILABLE', 'upstream stdin write queue is full'))
@@ -194,7 +194,7 @@ export class StdioTransport implements UpstreamTransport {
       throw new GatewayError('MCPO_ERR_UPSTREAM_CLOSED', 'transport closed while starting')
     }
     this.state = 'open'
-    this.log.debug({ pid, command }, 'stdio upstream started')
+    this.log.debug({ upstreamPid: pid, command }, 'stdio upstream started')
   }
 
   private wire(child: ChildProcessWithoutNullStreams, pid: number): void {
@@ -202,13 +202,14 @@ export class StdioTransport implements UpstreamTransport {
     const stdout = new LineBuffer({
       maxLineBytes,
       online: (line) => this.onStdoutLine(line),
-      onoversize: (bytes) => this.log.warn({ pid, bytes, maxLineBytes }, 'stdio upstream line too long; dropped'),
+      onoversize: (bytes) =>
+        this.log.warn({ upstreamPid: pid, bytes, maxLineBytes }, 'stdio upstream line too long; dropped'),
     })
     const stderr = new LineBuffer({
       maxLineBytes: MAX_STDERR_LINE_BYTES,
       online: (line) => {
         this.stderr.push(line)
-        this.log.debug({ pid, stderr: truncateForLog(line, 1000) }, 'stdio upstream stderr')
+        this.log.debug({ upstreamPid: pid, stderr: truncateForLog(line, 1000) }, 'stdio upstream stderr')
       },
       onoversize: (bytes) => this.stderr.push(`[stderr line of ${bytes} bytes dropped]`),
     })
@@ -218,11 +219,12 @@ export class StdioTransport implements UpstreamTransport {
     child.stderr.on('end', () => stderr.end())
     child.stdin.on('error', (err: NodeJS.ErrnoException) => {
       // EPIPE just means the child is gone; its exit event reports that.
-      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') this.log.debug({ pid, err }, 'stdin closed')
+      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED')
+        this.log.debug({ upstreamPid: pid, err }, 'stdin closed')
       else this.onerror?.(err)
     })
     child.stdout.on('error', (err) => this.onerror?.(err))
-    child.stderr.on('error', (err) => this.log.debug({ pid, err }, 'stderr read failed'))
+    child.stderr.on('error', (err) => this.log.debug({ upstreamPid: pid, err }, 'stderr read failed'))
     child.on('error', (err) => this.onerror?.(err))
     child.once('exit', (code, signal) => this.handleExit(pid, code, signal))
   }
@@ -232,7 +234,7 @@ export class StdioTransport implements UpstreamTransport {
     const messages = parseJsonMessages(line)
     if (!messages) {
       this.log.warn(
-        { pid: this.pid, line: truncateForLog(line) },
+        { upstreamPid: this.pid, line: truncateForLog(line) },
         'stdio upstream printed a non-JSON-RPC line; dropped',
       )
       return
@@ -247,12 +249,12 @@ export class StdioTransport implements UpstreamTransport {
     try {
       killProcessGroup(pid, 'SIGKILL')
     } catch (err) {
-      this.log.warn({ pid, err }, 'could not sweep the process group of an exited upstream')
+      this.log.warn({ upstreamPid: pid, err }, 'could not sweep the process group of an exited upstream')
     }
     const child = this.child!
     const pipesClosed = new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        this.log.warn({ pid }, 'stdio pipes still open after the upstream exited; destroying them')
+        this.log.warn({ upstreamPid: pid }, 'stdio pipes still open after the upstream exited; destroying them')
         child.stdin.destroy()
         child.stdout.destroy()
         child.stderr.destroy()
@@ -274,7 +276,7 @@ export class StdioTransport implements UpstreamTransport {
     const deadline = Date.now() + PIPE_DRAIN_MS
     while (groupHasLiveMembers(pid)) {
       if (Date.now() > deadline) {
-        this.log.warn({ pid }, 'process group still has members after SIGKILL')
+        this.log.warn({ upstreamPid: pid }, 'process group still has members after SIGKILL')
         return
       }
       await new Promise((resolve) => setTimeout(resolve, 5))
@@ -294,7 +296,10 @@ export class StdioTransport implements UpstreamTransport {
       return
     }
     const how = code !== null ? `code ${code}` : `signal ${signal}`
-    this.log.warn({ pid: this.pid, code, signal, stderr: this.stderr.toArray().slice(-5) }, 'stdio upstream exited')
+    this.log.warn(
+      { upstreamPid: this.pid, code, signal, stderr: this.stderr.toArray().slice(-5) },
+      'stdio upstream exited',
+    )
     this.exitReason = new GatewayError('MCPO_ERR_UPSTREAM_CLOSED', `process exited with ${how}`, {
       details: { pid: this.pid, code, signal },
     })
@@ -314,10 +319,10 @@ export class StdioTransport implements UpstreamTransport {
     if (this.state === 'open') this.state = 'closed'
     child.stdin.end()
     if (await this.settlesWithin(this.stopTimeoutMs)) return
-    this.log.info({ pid }, 'stdio upstream ignored stdin EOF; sending SIGTERM to its group')
+    this.log.info({ upstreamPid: pid }, 'stdio upstream ignored stdin EOF; sending SIGTERM to its group')
     this.signalGroup(pid, 'SIGTERM')
     if (await this.settlesWithin(this.stopTimeoutMs)) return
-    this.log.warn({ pid }, 'stdio upstream ignored SIGTERM; sending SIGKILL to its group')
+    this.log.warn({ upstreamPid: pid }, 'stdio upstream ignored SIGTERM; sending SIGKILL to its group')
     this.signalGroup(pid, 'SIGKILL')
     await this.gone
   }
@@ -340,7 +345,7 @@ export class StdioTransport implements UpstreamTransport {
 
   private waitForDrain(): void {
     this.waitingDrain = true
-    this.log.debug({ pid: this.pid }, 'stdin is full; queueing until drain')
+    this.log.debug({ upstreamPid: this.pid }, 'stdin is full; queueing until drain')
     this.child!.stdin.once('drain', () => this.flushQueue())
   }
 
