@@ -10,7 +10,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:20-slim
+# A container is reached through its published port, so it listens on every interface of its own network.
 ENV NODE_ENV=production \
+    MCPO_HOST=0.0.0.0 \
     PORT=8080 \
     MCPO_DATA_DIR=/data
 WORKDIR /app

@@ -53,6 +53,38 @@ describe('config', () => {
     assert.equal(c.admin.email, 'admin@example.com')
   })
 
+  it('reads MCPO_HOST over the config file, and refuses what is not an address or host name', () => {
+    const c = resolveConfig(
+      { listen: { host: '127.0.0.1', port: 8080 } },
+      { env: { MCPO_HOST: '0.0.0.0', PORT: '9' }, cwd: dir },
+    )
+    assert.deepEqual([c.listen.host, c.listen.port], ['0.0.0.0', 9])
+    assert.equal(resolveConfig({}, { env: { MCPO_HOST: '::1' }, cwd: dir }).listen.host, '::1')
+    const text = problems(() => resolveConfig({}, { env: { MCPO_HOST: 'a b;c' }, cwd: dir })).join('\n')
+    assert.match(text, /^MCPO_HOST: must be an address or host name .*\(got "a b;c"\)$/m)
+  })
+
+  it('names the field a mistyped one was probably meant to be, at any depth', () => {
+    const text = problems(() =>
+      resolveConfig(
+        {
+          listn: { port: 1 },
+          limits: { maxBodyByte: 3 },
+          projects: [
+            { id: 'a', name: 'A', servrs: [], servers: [{ name: 'x', transport: 'stdio', command: 'a', comand: 'b' }] },
+          ],
+          zzzzzz: 1,
+        } as never,
+        { env: {}, cwd: dir },
+      ),
+    ).join('\n')
+    assert.match(text, /^listn: unknown field; did you mean "listen"\?$/m)
+    assert.match(text, /^limits\.maxBodyByte: unknown field; did you mean "maxBodyBytes"\?$/m)
+    assert.match(text, /^projects\[0\]\.servrs: unknown field; did you mean "servers"\?$/m)
+    assert.match(text, /^projects\[0\]\.servers\[0\]\.comand: unknown field; did you mean "command"\?$/m)
+    assert.match(text, /^zzzzzz: unknown field \(known: listen, .*projects.*\)$/m)
+  })
+
   it('reports every problem at once as path: what is wrong (got X)', () => {
     const list = problems(() =>
       resolveConfig(
@@ -102,7 +134,7 @@ describe('config', () => {
 
   it('names unknown fields', () => {
     const text = problems(() => resolveConfig({ listen: { prot: 1 } } as never, { env: {}, cwd: dir })).join('\n')
-    assert.match(text, /listen: .*prot/)
+    assert.match(text, /^listen\.prot: unknown field; did you mean "port"\?$/m)
   })
 
   it('deep-freezes the resolved config', () => {

@@ -7,10 +7,12 @@ import { GatewayError } from '../gateway/errors.ts'
 import { embeddedStorage, postgresStorage } from '../plugins/storage/index.ts'
 import type { ResolvedConfig, UserConfig } from './define-config.ts'
 import { configSchema, crossFieldProblems } from './schema.ts'
+import { closest, knownKeysAt } from './suggest.ts'
 
 /** Every environment variable mcpo reads, documented in the README. */
 export const ENV_VARS = [
   'MCPO_CONFIG',
+  'MCPO_HOST',
   'PORT',
   'DATABASE_URL',
   'MCPO_SECRET_KEY',
@@ -21,6 +23,9 @@ export const ENV_VARS = [
   'MCPO_CLUSTER_INTERNAL_URL',
   'MCPO_NODE_ID',
 ] as const
+
+/** An IPv4 or IPv6 address or a host name, as uWebSockets.js binds it. */
+const LISTEN_HOST = /^(?:[A-Za-z0-9.-]{1,253}|[0-9A-Fa-f:.]{2,45})$/
 
 export type Env = Readonly<Partial<Record<string, string | undefined>>>
 
@@ -72,6 +77,13 @@ export function resolveConfig(
       problems.push(`PORT: must be a port number (got ${JSON.stringify(env.PORT)})`)
     else input.listen = { ...(user.listen ?? {}), port }
   }
+  if (env.MCPO_HOST !== undefined) {
+    if (!LISTEN_HOST.test(env.MCPO_HOST))
+      problems.push(
+        `MCPO_HOST: must be an address or host name such as 127.0.0.1 or 0.0.0.0 (got ${JSON.stringify(env.MCPO_HOST)})`,
+      )
+    else input.listen = { ...((input.listen as object | undefined) ?? user.listen ?? {}), host: env.MCPO_HOST }
+  }
   if (env.MCPO_DATA_DIR) input.dataDir = env.MCPO_DATA_DIR
   if (env.LOG_LEVEL) input.logLevel = env.LOG_LEVEL
   if (env.MCPO_SECRET_KEY) input.secretKey = env.MCPO_SECRET_KEY
@@ -92,8 +104,8 @@ export function resolveConfig(
   }
 
   const parsed = configSchema.safeParse(input, { reportInput: true })
-  if (!parsed.success) problems.push(...parsed.error.issues.map(formatIssue))
-  problems.push(...crossFieldProblems(input).map((p) => formatIssue(p as unknown as z.core.$ZodIssue)))
+  if (!parsed.success) problems.push(...parsed.error.issues.flatMap(formatIssue))
+  problems.push(...crossFieldProblems(input).flatMap((p) => formatIssue(p as unknown as z.core.$ZodIssue)))
   if (problems.length || !parsed.success) {
     throw new GatewayError('MCPO_ERR_CONFIG', `invalid configuration:\n  ${problems.join('\n  ')}`, {
       details: { problems },
@@ -114,7 +126,8 @@ export function resolveConfig(
   return deepFreeze(resolved) as ResolvedConfig
 }
 
-function formatIssue(issue: z.core.$ZodIssue): string {
+/** One line per problem: an unknown-fields issue names each field, with the one it was probably meant to be. */
+function formatIssue(issue: z.core.$ZodIssue): string[] {
   const path = issue.path.reduce<string>((acc, part) => {
     if (typeof part === 'number') return `${acc}[${part}]`
     return acc ? `${acc}.${String(part)}` : String(part)
@@ -125,8 +138,16 @@ function formatIssue(issue: z.core.$ZodIssue): string {
   if (SECRET_PATH.test(dotted) && input !== undefined) got = 'a hidden value'
   else if (input === undefined) got = 'nothing'
   else got = preview(input)
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeysAt(configSchema, issue.path)
+    return issue.keys.map((key) => {
+      const where = path ? `${path}.${key}` : key
+      const hint = closest(key, known)
+      return `${where}: unknown field${hint ? `; did you mean "${hint}"?` : known.length ? ` (known: ${known.join(', ')})` : ''}`
+    })
+  }
   const message = issue.message.replace(/^Invalid input: /, '')
-  return `${path || '(root)'}: ${message} (got ${got})`
+  return [`${path || '(root)'}: ${message} (got ${got})`]
 }
 
 function preview(value: unknown): string {

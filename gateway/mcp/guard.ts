@@ -61,9 +61,17 @@ export function unauthorized(res: Responder, tokenPresented: boolean): void {
   )
 }
 
-/** The same answer for a project that does not exist and one the caller may not see: it reveals nothing. */
-export function notFound(res: Responder): void {
-  sendJson(res, 404, { error: { code: 'MCPO_ERR_NOT_FOUND', message: 'not found' } })
+/**
+ * The same answer for a project that does not exist and one the caller may not see: it reveals nothing. A key used on
+ * another project's endpoint is told where it does work (its own project, which its holder knows anyway), the same
+ * words whatever the other project is.
+ */
+export function notFound(res: Responder, keyProject?: string): void {
+  const message =
+    keyProject === undefined
+      ? 'not found'
+      : `not found: this key belongs to project "${keyProject}"; use the endpoints under /projects/${encodeURIComponent(keyProject)}/`
+  sendJson(res, 404, { error: { code: 'MCPO_ERR_NOT_FOUND', message } })
 }
 
 export async function guard(
@@ -113,7 +121,7 @@ export async function guard(
   const projectId = params.projectId
   const allowedHere = principal.projectId === undefined ? principal.isAdmin === true : principal.projectId === projectId
   if (!allowedHere || !deps.relay.hasProject(projectId)) {
-    notFound(res)
+    notFound(res, !allowedHere && principal.kind === 'api-key' ? principal.projectId : undefined)
     return null
   }
   const serverName = params.serverName ?? null

@@ -46,6 +46,16 @@ describe('tenant isolation', () => {
     }
   })
 
+  it('tells a key used on another project where it works, in the same words whatever that project is', async () => {
+    const r = await raw('POST', '/projects/other/mcp', TEST_KEY)
+    assert.equal(r.status, 404)
+    assert.match(
+      JSON.parse(r.body).error.message,
+      /this key belongs to project "demo"; use the endpoints under \/projects\/demo\//,
+    )
+    assert.deepEqual(await raw('POST', '/projects/no-such-project/mcp', TEST_KEY), r)
+  })
+
   it("project A's key and an outsider get the same answer on B's REST API as on a project that does not exist", async () => {
     const doc = (await api.call(api.admin, 'GET', '/api/openapi.json')).body
     const paths = Object.entries(doc.paths as Record<string, Record<string, unknown>>)
