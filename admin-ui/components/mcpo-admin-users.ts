@@ -105,6 +105,11 @@ export class McpoAdminUsers extends LitElement {
     await this.users.reload(true)
   }
 
+  private async signOutEverywhere(u: AdminUser) {
+    const ok = await this.action.run(() => this.apiC.value!.post(`/api/users/${u.id}/sessions/revoke`), u.id)
+    if (ok) notify(this, `${u.email} is signed out everywhere`)
+  }
+
   private async create(e: Event) {
     e.preventDefault()
     const checked = checkNewUser(this.form)
@@ -208,6 +213,13 @@ export class McpoAdminUsers extends LitElement {
                               ? nothing
                               : html`<button class="small" type="button" ?disabled=${this.action.busy}
                                 @click=${() => this.patchUser(u, { disabled: !u.disabled })}>${u.disabled ? 'Enable' : 'Disable'}</button>`
+                          }
+                          ${
+                            self
+                              ? nothing
+                              : html`<mcpo-confirm-button label="Sign out everywhere" confirm-label="Sign out"
+                                  question="End every session of ${u.email}? Their keys keep working."
+                                  ?disabled=${this.action.busy} @confirm=${() => this.signOutEverywhere(u)}></mcpo-confirm-button>`
                           }
                         </td>
                       </tr>`

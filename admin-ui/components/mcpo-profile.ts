@@ -7,6 +7,7 @@ import { apiContext } from '../contexts.ts'
 import { Action } from '../controllers/action.ts'
 import { base } from '../styles.ts'
 import './mcpo-email-notice.ts'
+import './mcpo-confirm-button.ts'
 import { MIN_PASSWORD } from './mcpo-setup.ts'
 import { errorAlert, fieldError, time, toast } from './parts.ts'
 
@@ -28,6 +29,7 @@ export class McpoProfile extends LitElement {
 
   private readonly api = new ContextConsumer(this, { context: apiContext })
   private readonly change = new Action(this)
+  private readonly everywhere = new Action(this)
   private mismatch: string | null = null
 
   private async onSubmit(e: SubmitEvent): Promise<void> {
@@ -46,6 +48,13 @@ export class McpoProfile extends LitElement {
     if (this.change.error) return
     form.reset()
     toast(this, 'Password changed')
+  }
+
+  /** Ends every session of this account, this one included; the app then shows the sign-in page. */
+  private async signOutEverywhere(): Promise<void> {
+    await this.everywhere.run(() => this.api.value!.post('/api/auth/sessions/revoke'))
+    if (this.everywhere.error) return
+    this.dispatchEvent(new Event('mcpo-signed-out', { bubbles: true, composed: true }))
   }
 
   override render() {
@@ -92,6 +101,17 @@ export class McpoProfile extends LitElement {
             </div>
             <div><button class="primary" type="submit" ?disabled=${a.busy}>${a.busy ? 'Changing…' : 'Change password'}</button></div>
           </form>
+        </section>
+        <section class="card" aria-labelledby="sessions-title">
+          <h2 id="sessions-title">Sessions</h2>
+          <div class="stack">
+            <p class="muted small">Signed in on a computer you no longer use? End every session of this account, this
+              one included. Project API keys keep working.</p>
+            ${errorAlert(this.everywhere.general([]))}
+            <div><mcpo-confirm-button label="Sign out everywhere" confirm-label="Sign out"
+              question="End every session of this account, this one included?" ?disabled=${this.everywhere.busy}
+              @confirm=${() => this.signOutEverywhere()}></mcpo-confirm-button></div>
+          </div>
         </section>
       </div>`
   }
