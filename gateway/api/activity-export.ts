@@ -6,7 +6,7 @@ import { AUDIT_PLUGIN, type AuditPlugin } from '../../plugins/audit/index.ts'
 import { OBSERVABILITY_SETTING, observabilitySettings, settingsOf } from '../../plugins/audit/project-settings.ts'
 import { GatewayError } from '../errors.ts'
 import { requireProject } from './access.ts'
-import { auditView, toolCallView } from './activity.ts'
+import { auditView, checkWindow, toolCallView } from './activity.ts'
 import { route, streamReply } from './define.ts'
 
 const TAG = 'activity'
@@ -93,11 +93,7 @@ export function activityExportRoutes() {
         .strict(),
       handler: async ({ params, principal, query, services, audit }) => {
         await requireProject(services.store, principal, params.id, 'project.view')
-        if (query.since && query.until && query.since >= query.until) {
-          throw new GatewayError('MCPO_ERR_VALIDATION', 'since: must be before until', {
-            details: { fields: [{ field: 'since', message: 'must be before until' }] },
-          })
-        }
+        checkWindow(query)
         const store = services.store
         const columns: readonly string[] = query.kind === 'audit' ? AUDIT_COLUMNS : TOOL_COLUMNS
         const page = async (beforeId: number | undefined): Promise<{ id: number; row: Record<string, unknown> }[]> => {

@@ -10,6 +10,31 @@ const TAG = 'activity'
 const STATUSES = ['ok', 'error', 'denied', 'timeout', 'cancelled'] as const
 const time = z.iso.datetime({ offset: true }).transform((v) => new Date(v))
 
+/** A time window and keyset paging, newest first: the query fields of every log list. */
+export const keysetFields = {
+  since: time.optional(),
+  until: time.optional(),
+  cursor: z
+    .string()
+    .regex(/^[1-9][0-9]{0,17}$/, 'must be the nextCursor of a previous page')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+}
+
+/** Refuses an empty window, which is always a mistake in the query. */
+export function checkWindow(query: { since?: Date; until?: Date }): void {
+  if (query.since && query.until && query.since >= query.until) {
+    throw new GatewayError('MCPO_ERR_VALIDATION', 'since: must be before until', {
+      details: { fields: [{ field: 'since', message: 'must be before until' }] },
+    })
+  }
+}
+
+/** The cursor of the page after `items`, or null when this page was the last. */
+export function nextCursorOf(items: readonly { id: number }[], limit: number): string | null {
+  return items.length === limit ? String(items[items.length - 1].id) : null
+}
+
 const activityQuery = z
   .object({
     kind: z.enum(['audit', 'tools']).default('audit'),
@@ -22,13 +47,7 @@ const activityQuery = z
     keyId: z.guid().optional(),
     text: z.string().max(200).optional(),
     minDurationMs: z.coerce.number().int().min(0).optional(),
-    since: time.optional(),
-    until: time.optional(),
-    cursor: z
-      .string()
-      .regex(/^[1-9][0-9]{0,17}$/, 'must be the nextCursor of a previous page')
-      .optional(),
-    limit: z.coerce.number().int().min(1).max(1000).default(50),
+    ...keysetFields,
   })
   .strict()
 
@@ -79,11 +98,7 @@ export function activityRoutes() {
       query: activityQuery,
       handler: async ({ params, principal, query, services }) => {
         await requireProject(services.store, principal, params.id, 'project.view')
-        if (query.since && query.until && query.since >= query.until) {
-          throw new GatewayError('MCPO_ERR_VALIDATION', 'since: must be before until', {
-            details: { fields: [{ field: 'since', message: 'must be before until' }] },
-          })
-        }
+        checkWindow(query)
         const beforeId = query.cursor ? Number(query.cursor) : undefined
         let items: { id: number }[]
         if (query.kind === 'audit') {
@@ -116,8 +131,7 @@ export function activityRoutes() {
           })
           items = rows.map(toolCallView)
         }
-        const nextCursor = items.length === query.limit ? String(items[items.length - 1].id) : null
-        return { kind: query.kind, items, nextCursor }
+        return { kind: query.kind, items, nextCursor: nextCursorOf(items, query.limit) }
       },
     }),
     route({
@@ -150,11 +164,7 @@ export function activityRoutes() {
         await requireProject(services.store, principal, params.id, 'project.view')
         const until = query.until ?? new Date()
         const since = query.since ?? new Date(until.getTime() - 3_600_000)
-        if (since >= until) {
-          throw new GatewayError('MCPO_ERR_VALIDATION', 'since: must be before until', {
-            details: { fields: [{ field: 'since', message: 'must be before until' }] },
-          })
-        }
+        checkWindow({ since, until })
         const s = await services.store.toolCalls.stats({
           projectId: params.id,
           serverName: query.server,

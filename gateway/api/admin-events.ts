@@ -1,11 +1,8 @@
 // /api/admin/events: the audit events that belong to no project (refused sign-ins, invalid MCP keys, refused CSRF,
 // 403s, user administration, config applied at boot), newest first, for administrators only.
 import { z } from 'zod'
-import { GatewayError } from '../errors.ts'
-import { auditView } from './activity.ts'
+import { auditView, checkWindow, keysetFields, nextCursorOf } from './activity.ts'
 import { route } from './define.ts'
-
-const time = z.iso.datetime({ offset: true }).transform((v) => new Date(v))
 
 const eventsQuery = z
   .object({
@@ -13,15 +10,9 @@ const eventsQuery = z
     action: z
       .string()
       .max(200)
-      .regex(/^[a-z0-9_.]+$/, 'lower-case letters, digits, _ and .')
+      .regex(/^[a-z0-9_.-]+$/, 'lower-case letters, digits, _ - and .')
       .optional(),
-    since: time.optional(),
-    until: time.optional(),
-    cursor: z
-      .string()
-      .regex(/^[1-9][0-9]{0,17}$/, 'must be the nextCursor of a previous page')
-      .optional(),
-    limit: z.coerce.number().int().min(1).max(1000).default(50),
+    ...keysetFields,
   })
   .strict()
 
@@ -36,11 +27,7 @@ export function adminEventRoutes() {
       auth: 'admin',
       query: eventsQuery,
       handler: async ({ query, services }) => {
-        if (query.since && query.until && query.since >= query.until) {
-          throw new GatewayError('MCPO_ERR_VALIDATION', 'since: must be before until', {
-            details: { fields: [{ field: 'since', message: 'must be before until' }] },
-          })
-        }
+        checkWindow(query)
         const rows = await services.store.audit.list({
           withoutProject: true,
           actionPrefix: query.action,
@@ -50,8 +37,7 @@ export function adminEventRoutes() {
           limit: query.limit,
         })
         const items = rows.map(auditView)
-        const nextCursor = items.length === query.limit ? String(items[items.length - 1].id) : null
-        return { items, nextCursor }
+        return { items, nextCursor: nextCursorOf(items, query.limit) }
       },
     }),
   ]
