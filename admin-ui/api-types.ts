@@ -120,6 +120,20 @@ export interface MemberInvited {
 
 export type Transport = 'stdio' | 'sse' | 'streamable-http'
 
+/** up / down / unknown: what the newest evidence (a connection, a probe, a test at save) says. */
+export type Health = 'up' | 'down' | 'unknown'
+
+export interface ServerStatusSummary {
+  state: string
+  health: Health
+  pid: number | null
+  restarts: number
+  /** The last failure, kept after recovery: `health` says whether it still holds. */
+  lastError: string | null
+  lastErrorAt: string | null
+  lastOkAt: string | null
+}
+
 export interface Server {
   id: string
   name: string
@@ -135,9 +149,11 @@ export interface Server {
   isolation: 'shared' | 'per-session' | null
   enabled: boolean
   autoStart: boolean
+  /** Ms between health probes; 0 off; null: the gateway's default. */
+  healthCheckIntervalMs: number | null
   toolToggles: Record<string, boolean>
   source: 'ui' | 'config'
-  status: { state: string; pid: number | null; restarts: number; lastError: string | null }
+  status: ServerStatusSummary
   createdAt: string
   updatedAt: string
 }
@@ -173,12 +189,16 @@ export interface ClientConfig {
   /** Claude Code: the `claude mcp add` command lines. */
   command?: string
   notes: string[]
+  /** Enabled servers left out because they are down (absent in answers from before this field). */
+  omitted?: { name: string; state: string; lastError: string | null; lastErrorAt: string | null }[]
 }
 
 export interface Discovery {
   project: { id: string; name: string }
   unified: { name: string; endpoints: Endpoints }
   servers: { name: string; description: string; upstreamTransport: Transport; endpoints: Endpoints }[]
+  /** Enabled servers left out of `servers` because they are down (unless asked with includeFailing). */
+  unavailable?: { name: string; state: string; since: string | null }[]
 }
 
 export interface Endpoints {

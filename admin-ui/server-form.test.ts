@@ -6,6 +6,7 @@ import { serverNamePattern, serverSchema } from '../config/schema.ts'
 import { MASK as SERVER_MASK } from '../plugins/secrets/cipher.ts'
 import type { Server } from './api-types.ts'
 import {
+  connectionChanged,
   emptyServerForm,
   formField,
   MASK,
@@ -32,7 +33,16 @@ const saved: Server = {
   autoStart: false,
   toolToggles: {},
   source: 'ui',
-  status: { state: 'stopped', pid: null, restarts: 0, lastError: null },
+  healthCheckIntervalMs: null,
+  status: {
+    state: 'stopped',
+    health: 'unknown',
+    pid: null,
+    restarts: 0,
+    lastError: null,
+    lastErrorAt: null,
+    lastOkAt: null,
+  },
   createdAt: '',
   updatedAt: '',
 }
@@ -89,6 +99,34 @@ describe('server form', () => {
     remote.url = 'http://127.0.0.1:9000/sse'
     assert.deepEqual(validateServerForm(remote, { canStdio: false, editing: false }), {})
     assert.ok(serverSchema.safeParse(serverBody(remote, false)).success)
+  })
+
+  it('sends the health check interval in ms, null for the default on an edit, and checks it like the API', () => {
+    const s = serverFormFrom(saved)
+    assert.equal(s.healthCheckS, '')
+    assert.equal(serverBody(s, true).healthCheckIntervalMs, null, 'empty: back to the gateway default')
+    assert.equal('healthCheckIntervalMs' in serverBody(s, false), false, 'a new server leaves it out')
+    s.healthCheckS = '30'
+    assert.equal(serverBody(s, true).healthCheckIntervalMs, 30_000)
+    s.healthCheckS = '0'
+    assert.equal(serverBody(s, true).healthCheckIntervalMs, 0, '0 turns it off')
+    assert.ok(serverSchema.safeParse({ ...serverBody(s, false), name: 'github' }).success)
+    s.healthCheckS = '1.5'
+    assert.ok(validateServerForm(s, { canStdio: false, editing: true }).healthCheckIntervalMs)
+    assert.equal(serverFormFrom({ ...saved, healthCheckIntervalMs: 60_000 }).healthCheckS, '60')
+  })
+
+  it('calls for a connection test when a save changes where the server connects, not for other fields', () => {
+    assert.equal(connectionChanged(emptyServerForm(), null), true, 'a new server')
+    const s = serverFormFrom(saved)
+    assert.equal(connectionChanged(s, saved), false)
+    Object.assign(s, { description: 'new words', timeoutS: '90', healthCheckS: '30', enabled: false })
+    assert.equal(connectionChanged(s, saved), false, 'description, timeout, probe and switches')
+    assert.equal(connectionChanged({ ...s, url: 'https://other.example.com/mcp' }, saved), true)
+    const typed = serverFormFrom(saved)
+    typed.headers[0].value = 'Bearer new'
+    assert.equal(connectionChanged(typed, saved), true, 'a secret typed again')
+    assert.equal(connectionChanged({ ...s, transport: 'sse' }, saved), true)
   })
 
   it('maps API field paths onto form rows', () => {

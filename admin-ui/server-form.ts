@@ -28,6 +28,8 @@ export interface ServerFormState {
   url: string
   headers: SecretRow[]
   timeoutS: string
+  /** Seconds between health probes; empty: the gateway's default; 0: off. */
+  healthCheckS: string
   enabled: boolean
   autoStart: boolean
 }
@@ -46,6 +48,7 @@ export function emptyServerForm(transport: Transport = 'streamable-http'): Serve
     url: '',
     headers: [],
     timeoutS: '300',
+    healthCheckS: '',
     enabled: true,
     autoStart: false,
   }
@@ -65,6 +68,7 @@ export function serverFormFrom(s: Server): ServerFormState {
     url: s.url ?? '',
     headers: rows(s.headers),
     timeoutS: String(Math.round(s.timeoutMs / 1000)),
+    healthCheckS: s.healthCheckIntervalMs === null ? '' : String(Math.round(s.healthCheckIntervalMs / 1000)),
     enabled: s.enabled,
     autoStart: s.autoStart,
   }
@@ -113,7 +117,31 @@ export function validateServerForm(s: ServerFormState, options: { canStdio: bool
   }
   const t = Number(s.timeoutS)
   if (!Number.isInteger(t) || t < 1 || t > 86_400) errors.timeoutMs = 'whole seconds from 1 to 86400'
+  const h = Number(s.healthCheckS)
+  if (s.healthCheckS.trim() !== '' && (!Number.isInteger(h) || h < 0 || h > 86_400)) {
+    errors.healthCheckIntervalMs = 'whole seconds from 1 to 86400, 0 for off, or empty for the default'
+  }
   return errors
+}
+
+/**
+ * Whether an edit changes where the server connects or what it sends, so that saving it calls for a connection test.
+ * A new server always does; a new description, timeout or switch does not.
+ */
+export function connectionChanged(s: ServerFormState, saved: Server | null): boolean {
+  if (!saved) return true
+  const before = serverFormFrom(saved)
+  const secrets = (rows: SecretRow[]) => JSON.stringify(rows.filter((r) => r.key.trim()).map((r) => [r.key, r.value]))
+  if (s.transport !== before.transport) return true
+  if (s.transport === 'stdio') {
+    return (
+      s.command.trim() !== before.command ||
+      s.cwd.trim() !== before.cwd ||
+      JSON.stringify(s.args.split('\n').filter((a) => a.trim())) !== JSON.stringify(saved.args) ||
+      secrets(s.env) !== secrets(before.env)
+    )
+  }
+  return s.url.trim() !== before.url || secrets(s.headers) !== secrets(before.headers)
 }
 
 function record(list: SecretRow[]): Record<string, string> {
@@ -135,6 +163,8 @@ export function serverBody(s: ServerFormState, editing: boolean): Record<string,
     enabled: s.enabled,
     autoStart: s.autoStart,
   }
+  if (s.healthCheckS.trim() !== '') body.healthCheckIntervalMs = Number(s.healthCheckS) * 1000
+  else if (editing) body.healthCheckIntervalMs = null
   if (!editing) body.name = s.name.trim()
   if (s.transport === 'stdio') {
     body.command = s.command.trim()

@@ -45,6 +45,13 @@ const storage = z.custom<{ kind: string; open: unknown }>(
 )
 
 const stringRecord = z.record(z.string(), z.string())
+/** 0 (off), or at least a second between probes: a probe is a request to the upstream. */
+const healthCheckInterval = z
+  .number()
+  .int()
+  .min(0)
+  .max(86_400_000)
+  .refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (off) or at least 1000 ms')
 
 export const serverSchema = z
   .object({
@@ -64,6 +71,11 @@ export const serverSchema = z
     isolation: z.enum(['shared', 'per-session']).optional(),
     enabled: z.boolean().default(true),
     autoStart: z.boolean().default(false),
+    /**
+     * Health probe every this many ms (README "Server health"); 0 turns it off for this server. Absent: the
+     * gateway's `upstreams.healthCheckIntervalMs` (off by default).
+     */
+    healthCheckIntervalMs: healthCheckInterval.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -168,6 +180,8 @@ export const configSchema = z
         restartMaxMs: z.number().int().min(10).default(30_000),
         /** Consecutive failed starts after which the circuit opens and the server is marked failed. */
         maxConsecutiveFailures: z.number().int().min(1).default(5),
+        /** Default health probe interval of every server that sets none; 0 (the default): no probes. */
+        healthCheckIntervalMs: healthCheckInterval.default(0),
         /** Remote servers (and connection tests) may not connect into these networks; checked after DNS. */
         blockedNetworks: z.array(cidr).default([...DEFAULT_BLOCKED_NETWORKS]),
         /**

@@ -76,6 +76,7 @@ export async function planConfig(config: ResolvedConfig, store: Store, keyring: 
           timeoutMs: [cur.timeoutMs, s.timeoutMs],
           isolation: [cur.isolation, s.isolation ?? null],
           autoStart: [cur.autoStart, s.autoStart],
+          healthCheckIntervalMs: [cur.healthCheckIntervalMs, s.healthCheckIntervalMs ?? null],
           source: [cur.source, 'config'],
         })
         if (!sameMap(secrets.env, s.env)) fields.push('env')

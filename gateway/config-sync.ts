@@ -46,6 +46,7 @@ export async function applyConfig(
           isolation: s.isolation ?? null,
           enabled: s.enabled,
           autoStart: s.autoStart,
+          healthCheckIntervalMs: s.healthCheckIntervalMs ?? null,
           source: 'config',
         })
       }

@@ -12,6 +12,7 @@ import { addAdminUi } from './admin-static.ts'
 import type { ApiServices } from './api/define.ts'
 import { apiRoutes } from './api/index.ts'
 import { mountRoutes } from './api/mount.ts'
+import { ConnectionTests } from './api/server-checks.ts'
 import { bootstrapAdmin } from './bootstrap-admin.ts'
 import { Cluster, type Invalidation } from './cluster/index.ts'
 import { addClusterMetrics } from './cluster/metrics.ts'
@@ -203,6 +204,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     tracker,
     keyring: secret.keyring,
     logger,
+    connectionTests: new ConnectionTests(),
     refusals,
     async reloadProject(projectId) {
       await reloadProjectHere(projectId)

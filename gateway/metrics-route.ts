@@ -10,7 +10,10 @@ import type { HttpHandler, Responder } from './http.ts'
 import { sendError } from './http.ts'
 import type { Relay } from './mcp/relay.ts'
 import type { SessionRegistry } from './mcp/sessions.ts'
+import type { ServerState } from './mcp/supervisor.ts'
 import type { Router } from './router.ts'
+
+const SERVER_STATES: readonly ServerState[] = ['stopped', 'starting', 'running', 'backoff', 'failed']
 
 export interface MetricsDeps {
   plugins: PluginHost
@@ -50,6 +53,36 @@ export function addMetricsRoute(router: Router, m: MetricsPlugin, deps: MetricsD
       for (const id of deps.projectIds())
         for (const s of Object.values(deps.relay.status(id))) byState.set(s.state, (byState.get(s.state) ?? 0) + 1)
       for (const [state, n] of byState) this.set({ state }, n)
+    },
+  })
+  // Per server, enabled ones only: a disabled server is neither up nor down, and its series would only be noise.
+  new Gauge({
+    name: `${prefix}upstream_up`,
+    help:
+      '1 when an upstream server answers, 0 when it is down (backoff, circuit open, or its last connection, ' +
+      'health probe or test at save failed); no series until it was tried once',
+    labelNames: ['project', 'server'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const id of deps.projectIds())
+        for (const rt of deps.relay.runtimes(id)) {
+          const health = rt.health()
+          if (health !== 'unknown') this.set({ project: id, server: rt.spec.name }, health === 'up' ? 1 : 0)
+        }
+    },
+  })
+  new Gauge({
+    name: `${prefix}upstream_state`,
+    help: 'Supervisor state of each enabled upstream server: 1 for its current state, 0 for the others',
+    labelNames: ['project', 'server', 'state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const id of deps.projectIds())
+        for (const rt of deps.relay.runtimes(id))
+          for (const state of SERVER_STATES)
+            this.set({ project: id, server: rt.spec.name, state }, rt.state === state ? 1 : 0)
     },
   })
   new Gauge({

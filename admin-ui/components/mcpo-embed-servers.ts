@@ -52,7 +52,7 @@ export class McpoEmbedServers extends EmbedBase {
                       (s) => html`<tr>
                         <td><button class="link" type="button" @click=${() => (this.selected = s.name)}>${s.name}</button>
                           <div class="muted small">${s.description}</div></td>
-                        <td>${stateBadge(s.status.state, s.enabled)}</td>
+                        <td>${stateBadge(s.status.state, s.enabled, s.status.health)}</td>
                         <td class="hide-narrow">${s.transport}</td>
                         <td class="actions">
                           ${

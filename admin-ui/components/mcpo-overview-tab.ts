@@ -159,7 +159,8 @@ export class McpoOverviewTab extends LitElement {
       const [servers, members, discovery, stats] = await Promise.all([
         api.get<Server[]>(`/api/projects/${id}/servers`, { signal }),
         api.get<Page<ProjectMember>>(`/api/projects/${id}/members`, { query: { limit: 1 }, signal }),
-        api.get<Discovery>(`/projects/${id}/.well-known/mcp-servers`, { signal }),
+        // Every endpoint, down servers' too: the console shows them with their state; configs leave them out.
+        api.get<Discovery>(`/projects/${id}/.well-known/mcp-servers`, { query: { includeFailing: 'true' }, signal }),
         api.get<ToolCallStats>(`/api/projects/${id}/tool-calls/stats`, { signal }),
       ])
       return { servers, members: members.total ?? members.items.length, discovery, stats }
@@ -190,7 +191,7 @@ export class McpoOverviewTab extends LitElement {
     const { servers, members, discovery, stats } = r.value
     const enabled = servers.filter((s) => s.enabled)
     const running = enabled.filter((s) => s.status.state === 'running').length
-    const failing = enabled.filter((s) => s.status.state === 'failed' || s.status.state === 'backoff').length
+    const failing = enabled.filter((s) => s.status.health === 'down').length
     const pct = stats.successRate === null ? '–' : `${Math.round(stats.successRate * 100)} %`
     return html`<div class="stats">
         <div class="card stat"><a href=${projectHref(this.project.id, 'servers')}><div class="value">${servers.length}</div>
@@ -224,7 +225,7 @@ export class McpoOverviewTab extends LitElement {
                     (
                       s,
                     ) => html`<div class="health"><a href=${projectHref(this.project.id, 'servers', s.name)}>${s.name}</a>
-                      ${stateBadge(s.status.state, s.enabled)}</div>`,
+                      ${stateBadge(s.status.state, s.enabled, s.status.health)}</div>`,
                   )
                 : html`<p class="muted small">No servers yet. <a href=${projectHref(this.project.id, 'servers')}>Add one</a> to get endpoints.</p>`
             }

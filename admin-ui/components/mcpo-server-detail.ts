@@ -9,7 +9,7 @@ import { Resource } from '../controllers/resource.ts'
 import { base } from '../styles.ts'
 import type { TestCallResult } from './mcpo-tool-runner.ts'
 import type { ToolRow } from './mcpo-tools-tab.ts'
-import { breakable, codeLines, empty, errorAlert, loading, stateBadge } from './parts.ts'
+import { breakable, codeLines, empty, errorAlert, loading, stateBadge, time } from './parts.ts'
 import type { ServerPatch, StatusView } from './server-detail-types.ts'
 import { consumeApi, consumeProject, consumeUser, copyField, copyText, notify, rightsOf, shared } from './ui2-shared.ts'
 import './mcpo-server-logs.ts'
@@ -35,6 +35,10 @@ export class McpoServerDetail extends LitElement {
     css`
       .tabs {
         margin: 0 20px;
+      }
+      .error-text {
+        color: var(--danger);
+        overflow-wrap: anywhere;
       }
       .tool {
         border: 1px solid var(--border);
@@ -103,7 +107,9 @@ export class McpoServerDetail extends LitElement {
           signal,
         })
       const [discovery, sse, http, unified] = await Promise.all([
-        api.get<Discovery>(`/projects/${p}/.well-known/mcp-servers`, { signal }).catch(() => null),
+        api
+          .get<Discovery>(`/projects/${p}/.well-known/mcp-servers`, { query: { includeFailing: 'true' }, signal })
+          .catch(() => null),
         cfg(this.serverName, 'sse'),
         cfg(this.serverName, 'streamable-http'),
         cfg('unified', 'streamable-http'),
@@ -213,7 +219,7 @@ export class McpoServerDetail extends LitElement {
           <h2 id="sd-title">${this.serverName}</h2>
           ${s ? html`<p class="muted small">${s.transport} · ${s.description || 'no description'}</p>` : nothing}
         </div>
-        ${s ? stateBadge(this.status.value?.state ?? s.status.state, s.enabled) : nothing}
+        ${s ? stateBadge(this.status.value?.state ?? s.status.state, s.enabled, this.status.value?.health ?? s.status.health) : nothing}
         <span class="spacer"></span>
         <button class="ghost" type="button" aria-label="Close" @click=${this.close}>✕</button>
       </div>
@@ -258,14 +264,19 @@ export class McpoServerDetail extends LitElement {
     const copy = (v: string) => this.copy(v)
     return html`<div class="stack">
       <dl class="kv">
-        <dt>State</dt><dd>${stateBadge(st?.state ?? s.status.state, s.enabled)} ${st?.pid ? html`<span class="muted small">pid ${st.pid}</span>` : nothing}</dd>
+        <dt>State</dt><dd>${stateBadge(st?.state ?? s.status.state, s.enabled, st?.health ?? s.status.health)} ${st?.pid ? html`<span class="muted small">pid ${st.pid}</span>` : nothing}</dd>
         <dt>${s.transport === 'stdio' ? 'Command' : 'URL'}</dt>
         <dd class="mono">${breakable(s.transport === 'stdio' ? [s.command, ...s.args].join(' ') : (s.url ?? ''))}</dd>
         <dt>Restarts</dt><dd>${st?.restarts ?? s.status.restarts}${st?.consecutiveFailures ? ` (${st.consecutiveFailures} failures in a row)` : ''}</dd>
         <dt>Sessions</dt><dd>${st?.sessions ?? 0} open, isolation ${st?.isolation ?? s.isolation ?? 'default'}</dd>
         <dt>Timeout</dt><dd>${Math.round(s.timeoutMs / 1000)} s</dd>
         <dt>Defined in</dt><dd>${s.source === 'config' ? 'the config file (read-only here)' : 'the console'}</dd>
-        ${st?.lastError ? html`<dt>Last error</dt><dd class="mono">${st.lastError}</dd>` : nothing}
+        ${
+          st?.lastError
+            ? html`<dt>Last error</dt><dd class="mono ${st.health === 'up' ? 'muted' : 'error-text'}">${st.lastErrorAt ? html`${time(st.lastErrorAt)}: ` : nothing}${st.lastError}${st.health === 'up' ? html` <span class="small">(recovered${st.lastOkAt ? html` ${time(st.lastOkAt)}` : nothing})</span>` : nothing}</dd>`
+            : nothing
+        }
+        <dt>Health check</dt><dd>${s.healthCheckIntervalMs === null ? 'gateway default' : s.healthCheckIntervalMs === 0 ? 'off' : `every ${Math.round(s.healthCheckIntervalMs / 1000)} s`}</dd>
       </dl>
       <h3>Endpoints</h3>
       ${

@@ -1,12 +1,15 @@
 // Add or edit one server: transport-specific fields, env and header rows whose stored values stay masked, checks at
-// once next to each field (server-form.ts), the API's own field errors after submit, and "Test connection" before
-// saving. Sends `mcpo-server-saved` with the server, `mcpo-cancel` on Cancel.
+// once next to each field (server-form.ts), the API's own field errors after submit, and "Test connection". Saving a
+// new server, or an edit of where one connects, runs the test first (unless the form was just tested as it is); when
+// it fails the error is shown with "Save anyway" and "Keep editing", and a server saved anyway is recorded as down
+// with that error (gateway/api/server-checks.ts). Sends `mcpo-server-saved` with the server, `mcpo-cancel` on Cancel.
 import { ContextConsumer } from '@lit/context'
 import { css, html, LitElement, nothing } from 'lit'
 import type { Server, Transport } from '../api-types.ts'
 import { apiContext } from '../contexts.ts'
 import { Action } from '../controllers/action.ts'
 import {
+  connectionChanged,
   emptyServerForm,
   type FormErrors,
   formField,
@@ -36,6 +39,7 @@ export class McpoServerForm extends LitElement {
     state: { state: true },
     errors: { state: true },
     tested: { state: true },
+    confirming: { state: true },
   }
   static override styles = [
     base,
@@ -101,6 +105,19 @@ export class McpoServerForm extends LitElement {
       }
       .test-result {
         font-size: 0.875rem;
+        overflow-wrap: anywhere;
+      }
+      .test-result pre {
+        white-space: pre-wrap;
+        overflow-wrap: anywhere;
+        max-height: 12rem;
+        overflow: auto;
+      }
+      .confirm {
+        display: flex;
+        flex-direction: column;
+        gap: 8px;
+        margin-top: 8px;
       }
     `,
   ]
@@ -111,11 +128,15 @@ export class McpoServerForm extends LitElement {
   declare state: ServerFormState
   declare errors: FormErrors
   declare tested: TestAnswer | null
+  /** The test run on save failed: "Save anyway" or "Keep editing" is asked. */
+  declare confirming: boolean
 
   private readonly api = new ContextConsumer(this, { context: apiContext })
   private readonly save = new Action(this)
   private readonly test = new Action(this)
   private touched = false
+  /** The test request `tested` answered, so a save of the same form does not test again. */
+  private testedBody: string | null = null
 
   constructor() {
     super()
@@ -125,6 +146,7 @@ export class McpoServerForm extends LitElement {
     this.state = emptyServerForm()
     this.errors = {}
     this.tested = null
+    this.confirming = false
   }
 
   protected override willUpdate(changed: Map<string, unknown>): void {
@@ -142,6 +164,7 @@ export class McpoServerForm extends LitElement {
 
   private set(patch: Partial<ServerFormState>): void {
     this.touched = true
+    this.confirming = false
     this.state = { ...this.state, ...patch }
     // Once the user submitted, keep the shown errors in step with what they type.
     if (Object.keys(this.errors).length) this.errors = this.check()
@@ -167,6 +190,22 @@ export class McpoServerForm extends LitElement {
     e.preventDefault()
     this.errors = this.check()
     if (Object.keys(this.errors).length) return this.focusFirstError()
+    if (connectionChanged(this.state, this.server)) {
+      const fresh = this.tested && this.testedBody === JSON.stringify(this.testBody()) ? this.tested : null
+      const answer = fresh ?? (await this.onTest())
+      if (!answer) return this.focusFirstError()
+      if (!answer.ok) {
+        this.confirming = true
+        await this.updateComplete
+        this.renderRoot.querySelector<HTMLElement>('[data-save-anyway]')?.focus()
+        return
+      }
+    }
+    await this.store()
+  }
+
+  private async store(): Promise<void> {
+    this.confirming = false
     const path = `/api/projects/${encodeURIComponent(this.projectId)}/servers`
     const body = serverBody(this.state, this.editing)
     const saved = await this.save.run(() =>
@@ -178,15 +217,25 @@ export class McpoServerForm extends LitElement {
     else this.focusFirstError()
   }
 
-  private async onTest(): Promise<void> {
+  private testBody(): Record<string, unknown> {
+    return { ...serverBody(this.state, false), name: this.server?.name ?? (this.state.name || undefined) }
+  }
+
+  private async onTest(): Promise<TestAnswer | null> {
     this.errors = this.check()
-    if (Object.keys(this.errors).length) return this.focusFirstError()
+    if (Object.keys(this.errors).length) {
+      await this.focusFirstError()
+      return null
+    }
     this.tested = null
-    const body = { ...serverBody(this.state, false), name: this.server?.name ?? (this.state.name || undefined) }
+    this.confirming = false
+    const body = this.testBody()
     this.tested =
       (await this.test.run(() =>
         this.api.value!.post<TestAnswer>(`/api/projects/${encodeURIComponent(this.projectId)}/servers/test`, body),
       )) ?? null
+    this.testedBody = this.tested ? JSON.stringify(body) : null
+    return this.tested
   }
 
   private async focusFirstError(): Promise<void> {
@@ -258,7 +307,7 @@ export class McpoServerForm extends LitElement {
     const t = this.tested
     return html`<form class="card stack" @submit=${this.onSubmit} novalidate aria-labelledby="server-form-title">
       <h2 id="server-form-title">${this.editing ? `Edit ${this.server!.name}` : 'Add a server'}</h2>
-      ${errorAlert(this.save.general(['name', 'description', 'transport', 'command', 'args', 'cwd', 'env', 'url', 'headers', 'timeoutMs']))}
+      ${errorAlert(this.save.general(['name', 'description', 'transport', 'command', 'args', 'cwd', 'env', 'url', 'headers', 'timeoutMs', 'healthCheckIntervalMs']))}
       <div class="form-grid">
         ${this.editing ? nothing : this.input('name', 'Name', { mono: true, placeholder: 'e.g. github', hint: 'Part of the endpoint URL; a-z, 0-9 and -.' })}
         ${this.input('description', 'Description', { wide: this.editing })}
@@ -289,6 +338,12 @@ export class McpoServerForm extends LitElement {
                 ${this.secrets('headers', 'Headers', 'Authorization')}`
         }
         ${this.input('timeoutS', 'Timeout (seconds)', { type: 'number', errorField: 'timeoutMs', hint: 'How long one request may take upstream.' })}
+        ${this.input('healthCheckS', 'Health check every (seconds)', {
+          type: 'number',
+          errorField: 'healthCheckIntervalMs',
+          placeholder: 'default',
+          hint: 'Pings the server while it runs (a remote one also while idle). Empty: the gateway default; 0: off.',
+        })}
         <div class="field">
           <span class="hint">&nbsp;</span>
           <label class="check"><input type="checkbox" .checked=${s.enabled} @change=${(e: Event) => this.set({ enabled: (e.target as HTMLInputElement).checked })} />Enabled</label>
@@ -301,13 +356,37 @@ export class McpoServerForm extends LitElement {
               ${
                 t.ok
                   ? html`Connected in ${t.durationMs} ms${t.serverInfo?.name ? html` to <strong>${t.serverInfo.name}</strong>` : nothing}: ${t.toolCount} tools.`
-                  : html`Connection failed: ${t.error}${t.stderr?.length ? html`<pre>${t.stderr.join('\n')}</pre>` : nothing}`
+                  : html`<strong>Connection failed:</strong> ${t.error}${t.stderr?.length ? html`<pre>${t.stderr.join('\n')}</pre>` : nothing}`
+              }
+              ${
+                this.confirming
+                  ? html`<div class="confirm">
+                      <span>Save anyway? The server is saved marked as failing, with this error, and left out of
+                        client configs until it connects.</span>
+                      <div class="row">
+                        <button type="button" class="danger" data-save-anyway ?disabled=${this.save.busy}
+                          @click=${() => this.store()}>${this.save.busy ? 'Saving…' : 'Save anyway'}</button>
+                        <button type="button" @click=${() => (this.confirming = false)}>Keep editing</button>
+                      </div>
+                    </div>`
+                  : nothing
               }
             </div>`
-          : errorAlert(this.test.general(['name', 'url', 'command', 'env', 'headers', 'timeoutMs', 'transport']))
+          : errorAlert(
+              this.test.general([
+                'name',
+                'url',
+                'command',
+                'env',
+                'headers',
+                'timeoutMs',
+                'healthCheckIntervalMs',
+                'transport',
+              ]),
+            )
       }
       <div class="row">
-        <button class="primary" type="submit" ?disabled=${this.save.busy}>${this.save.busy ? 'Saving…' : this.editing ? 'Save changes' : 'Add server'}</button>
+        <button class="primary" type="submit" ?disabled=${this.save.busy || this.test.busy}>${this.save.busy ? 'Saving…' : this.editing ? 'Save changes' : 'Add server'}</button>
         <button type="button" ?disabled=${this.test.busy} @click=${this.onTest}>${this.test.busy ? 'Testing…' : 'Test connection'}</button>
         <button type="button" class="ghost" @click=${() => this.dispatchEvent(new Event('mcpo-cancel'))}>Cancel</button>
       </div>

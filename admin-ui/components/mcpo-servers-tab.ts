@@ -13,7 +13,7 @@ import { base } from '../styles.ts'
 import type { McpoConfirm } from './mcpo-confirm.ts'
 import './mcpo-confirm.ts'
 import './mcpo-server-form.ts'
-import { empty, errorAlert, loading, stateBadge, toast } from './parts.ts'
+import { empty, errorAlert, lastErrorLine, loading, stateBadge, toast } from './parts.ts'
 
 const TRANSPORT: Record<Server['transport'], string> = {
   stdio: 'stdio',
@@ -83,6 +83,16 @@ export class McpoServersTab extends LitElement {
         font-size: 0.75rem;
         color: var(--danger);
         overflow-wrap: anywhere;
+      }
+      .last-error.past {
+        color: var(--muted);
+      }
+      .last-error .when {
+        font-weight: 600;
+      }
+      .server.down {
+        border-color: var(--danger);
+        box-shadow: inset 3px 0 0 var(--danger);
       }
       .actions {
         display: flex;
@@ -214,10 +224,11 @@ export class McpoServersTab extends LitElement {
     const target = s.transport === 'stdio' ? [s.command, ...s.args].join(' ') : (s.url ?? '')
     const readOnly = s.source === 'config'
     const secrets = Object.keys(s.env).length + Object.keys(s.headers).length
-    return html`<article class="card server" aria-label=${s.name}>
+    const down = s.enabled && s.status.health === 'down'
+    return html`<article class="card server ${down ? 'down' : ''}" aria-label=${s.name}>
       <header>
         <h3><a href=${projectHref(this.project.id, 'servers', s.name)}>${s.name}</a></h3>
-        ${stateBadge(s.status.state, s.enabled)}
+        ${stateBadge(s.status.state, s.enabled, s.status.health)}
       </header>
       ${s.description ? html`<p class="small">${s.description}</p>` : nothing}
       <div class="target" title=${target}>${target}</div>
@@ -228,7 +239,7 @@ export class McpoServersTab extends LitElement {
         ${secrets ? html`<span>${secrets} ${secrets === 1 ? 'secret' : 'secrets'}</span>` : nothing}
         ${readOnly ? html`<span class="badge">from config file</span>` : nothing}
       </div>
-      ${s.status.lastError ? html`<div class="last-error">${s.status.lastError}</div>` : nothing}
+      ${lastErrorLine(s.status)}
       <div class="actions">
         <a class="btn small" href=${projectHref(this.project.id, 'servers', s.name)}>Details</a>
         ${

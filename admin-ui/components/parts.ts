@@ -64,12 +64,33 @@ export function roleBadge(role: Role | null): TemplateResult {
   return html`<span class="badge ${cls}">${role}</span>`
 }
 
-export function stateBadge(state: string, enabled = true): TemplateResult {
+/**
+ * A server's state as a badge. With its health: an open circuit reads "circuit open", and a server whose last
+ * connection, probe or test at save failed reads "failing" (red) rather than a grey "idle".
+ */
+export function stateBadge(state: string, enabled = true, health?: string): TemplateResult {
   if (!enabled) return html`<span class="badge"><span class="dot"></span>disabled</span>`
-  const cls =
-    state === 'running' ? 'ok' : state === 'starting' || state === 'backoff' ? 'warn' : state === 'failed' ? 'bad' : ''
+  if (state === 'failed') return html`<span class="badge bad"><span class="dot"></span>circuit open</span>`
+  if (health === 'down' && state !== 'backoff' && state !== 'starting') {
+    return html`<span class="badge bad"><span class="dot"></span>failing</span>`
+  }
+  const cls = state === 'running' ? 'ok' : state === 'starting' || state === 'backoff' ? 'warn' : ''
   const label = state === 'stopped' ? 'idle' : state
   return html`<span class="badge ${cls}"><span class="dot"></span>${label}</span>`
+}
+
+/** "Last error 3 minutes ago: …" for a server; red while it still holds, muted once the server recovered. */
+export function lastErrorLine(status: {
+  health?: string
+  lastError: string | null
+  lastErrorAt?: string | null
+}): TemplateResult | typeof nothing {
+  if (!status.lastError) return nothing
+  const current = status.health !== 'up'
+  return html`<div class="last-error ${current ? 'current' : 'past'}">
+    <span class="when">${current ? 'Failing' : 'Recovered from'}${status.lastErrorAt ? html` · ${time(status.lastErrorAt)}` : nothing}:</span>
+    ${status.lastError}
+  </div>`
 }
 
 /** "3 minutes ago", "in 6 days"; the exact time goes in a title attribute. */

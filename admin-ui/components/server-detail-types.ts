@@ -1,4 +1,6 @@
 // Shapes the server modal and its sections share: the live status answer and the settings patch.
+import type { Health } from '../api-types.ts'
+
 export interface StatusView {
   name: string
   enabled: boolean
@@ -10,7 +12,11 @@ export interface StatusView {
   sessions: number
   restarts: number
   consecutiveFailures: number
+  health: Health
+  /** The last failure, kept after recovery: `health` says whether it still holds. */
   lastError: string | null
+  lastErrorAt: string | null
+  lastOkAt: string | null
   retryAt: string | null
   stderr: string[]
 }

@@ -1,5 +1,8 @@
 // Ready-to-paste client configs (protocol.md §6) and endpoint discovery. The key is always a placeholder the client
 // expands (`${env:…}`, `${input:…}`, a shell variable), never a real key: keys are shown once, at creation.
+// Servers that are down (backing off, circuit open, or failing their last connection, probe or test at save) are left
+// out, and the answer says which and why: a client given a broken server shows its users a failed connection they
+// cannot fix. `includeFailing=true` keeps them; a server asked for by name is always given, with a note.
 import { z } from 'zod'
 import type { Project, Server } from '../../plugins/storage/port.ts'
 import { GatewayError } from '../errors.ts'
@@ -7,6 +10,8 @@ import type { IncomingRequest } from '../http.ts'
 import { publicBaseUrl } from '../web-security.ts'
 import { requireProject } from './access.ts'
 import { type ApiServices, route } from './define.ts'
+import { queryFlag } from './paging.ts'
+import { redact, secretValues } from './server-model.ts'
 
 const CLIENTS = ['cline', 'claude-desktop', 'cursor', 'vscode', 'claude-code'] as const
 type Client = (typeof CLIENTS)[number]
@@ -45,6 +50,43 @@ interface Entry {
   url: string
   /** Seconds, for Cline: 1–3600, and never longer than mcpo's own upstream timeout. */
   timeoutS: number
+}
+
+/** A server left out of a config or discovery because it is down. */
+export interface Omitted {
+  name: string
+  state: string
+  lastError: string | null
+  lastErrorAt: string | null
+}
+
+const includeFailing = queryFlag.describe('true keeps servers that are down (left out by default, listed apart)')
+
+/** The enabled servers of a project, split into those to give out and those left out because they are down. */
+async function serversFor(services: ApiServices, projectId: string, keepFailing: boolean) {
+  const given: Server[] = []
+  const omitted: Omitted[] = []
+  for (const s of await services.store.servers.list(projectId)) {
+    if (!s.enabled) continue
+    const st = services.relay.runtime(projectId, s.name)?.status()
+    if (keepFailing || st?.health !== 'down') {
+      given.push(s)
+      continue
+    }
+    omitted.push({
+      name: s.name,
+      state: st.state,
+      lastError: st.lastError ? redact(st.lastError, secretValues(services.keyring, s)) : null,
+      lastErrorAt: st.lastErrorAt ? new Date(st.lastErrorAt).toISOString() : null,
+    })
+  }
+  return { given, omitted }
+}
+
+function omittedNote(omitted: readonly Omitted[]): string[] {
+  if (!omitted.length) return []
+  const what = omitted.map((o) => `${o.name} (${o.state === 'failed' ? 'circuit open' : 'failing'})`).join(', ')
+  return [`Left out because they are down: ${what}. Fix them, or ask with includeFailing=true to get them anyway.`]
 }
 
 /** How many characters the names mcpo exposes may have in each client, given the entry name (protocol.md §5). */
@@ -160,23 +202,38 @@ async function entriesFor(
   project: Project,
   server: string | undefined,
   transport: Transport,
-): Promise<Entry[]> {
-  const servers = (await services.store.servers.list(project.id)).filter((s) => s.enabled)
+  keepFailing: boolean,
+): Promise<{ entries: Entry[]; omitted: Omitted[]; notes: string[] }> {
   const pick = (urls: ReturnType<typeof endpointsOf>) => (transport === 'sse' ? urls.sse : urls.mcp)
+  // The unified endpoint and a server asked for by name are given whatever their health; the notes say it.
+  const { given, omitted } = await serversFor(services, project.id, keepFailing || server !== undefined)
   if (server === 'unified') {
-    return [
-      { name: unifiedEntryName(project), url: pick(endpointsOf(base, project.id, null)), timeoutS: timeoutOf(servers) },
-    ]
+    const down = (await serversFor(services, project.id, false)).omitted
+    return {
+      entries: [
+        { name: unifiedEntryName(project), url: pick(endpointsOf(base, project.id, null)), timeoutS: timeoutOf(given) },
+      ],
+      omitted: [],
+      notes: down.length
+        ? [`Down now, so their tools are missing from the unified endpoint: ${down.map((o) => o.name).join(', ')}.`]
+        : [],
+    }
   }
-  const chosen = server === undefined ? servers : servers.filter((s) => s.name === server)
+  const chosen = server === undefined ? given : given.filter((s) => s.name === server)
   if (server !== undefined && chosen.length === 0) {
     throw new GatewayError('MCPO_ERR_NOT_FOUND', `no enabled server named "${server}"`)
   }
-  return chosen.map((s) => ({
+  const notes = omittedNote(omitted)
+  if (server !== undefined) {
+    const st = services.relay.runtime(project.id, server)?.status()
+    if (st?.health === 'down') notes.push(`${server} is down now: its connection will fail until it recovers.`)
+  }
+  const entries = chosen.map((s) => ({
     name: s.name,
     url: pick(endpointsOf(base, project.id, s.name)),
     timeoutS: timeoutOf([s]),
   }))
+  return { entries, omitted, notes }
 }
 
 export function clientConfigRoutes() {
@@ -190,19 +247,35 @@ export function clientConfigRoutes() {
       query: z
         .object({
           client: z.enum(CLIENTS),
-          server: z.string().max(100).optional().describe('a server name, or "unified"; default: every enabled server'),
+          server: z
+            .string()
+            .max(100)
+            .optional()
+            .describe('a server name, or "unified"; default: every enabled server that is not down'),
           transport: z.enum(['sse', 'streamable-http']).default('streamable-http'),
+          includeFailing,
         })
         .strict(),
       handler: async ({ params, principal, query, req, services }) => {
         const { project } = await requireProject(services.store, principal, params.id, 'project.view')
         const base = baseUrl(services, req)
-        const entries = await entriesFor(services, base, project, query.server, query.transport)
+        const keep = query.includeFailing
+        const { entries, omitted, notes } = await entriesFor(
+          services,
+          base,
+          project,
+          query.server,
+          query.transport,
+          keep,
+        )
+        const built = buildClientConfig(query.client, query.transport, entries, project.id)
         return {
           client: query.client,
           transport: query.transport,
           keyVariable: keyVariable(project.id),
-          ...buildClientConfig(query.client, query.transport, entries, project.id),
+          ...built,
+          notes: [...built.notes, ...notes],
+          omitted,
         }
       },
     }),
@@ -210,13 +283,16 @@ export function clientConfigRoutes() {
       method: 'GET',
       path: '/projects/:id/cline-config',
       tag: 'prd',
-      summary: 'The Cline config of every enabled server of the project (SSE unless transport=streamable-http)',
+      summary:
+        'The Cline config of every enabled server of the project that is not down (SSE unless transport=streamable-http)',
       auth: 'user',
       projectKeys: 'read',
-      query: z.object({ transport: z.enum(['sse', 'streamable-http']).default('sse') }).strict(),
+      query: z.object({ transport: z.enum(['sse', 'streamable-http']).default('sse'), includeFailing }).strict(),
       handler: async ({ params, principal, query, req, services }) => {
         const { project } = await requireProject(services.store, principal, params.id, 'project.view')
-        const entries = await entriesFor(services, baseUrl(services, req), project, undefined, query.transport)
+        const base = baseUrl(services, req)
+        const keep = query.includeFailing
+        const { entries } = await entriesFor(services, base, project, undefined, query.transport, keep)
         return buildClientConfig('cline', query.transport, entries, project.id).config
       },
     }),
@@ -224,13 +300,15 @@ export function clientConfigRoutes() {
       method: 'GET',
       path: '/projects/:id/.well-known/mcp-servers',
       tag: 'prd',
-      summary: 'Discovery: the enabled servers of the project with their transports and endpoint URLs',
+      summary:
+        'Discovery: the enabled servers of the project with their endpoint URLs; those that are down are listed apart',
       auth: 'user',
       projectKeys: 'read',
-      handler: async ({ params, principal, req, services }) => {
+      query: z.object({ includeFailing }),
+      handler: async ({ params, principal, query, req, services }) => {
         const { project } = await requireProject(services.store, principal, params.id, 'project.view')
         const base = baseUrl(services, req)
-        const servers = (await services.store.servers.list(project.id)).filter((s) => s.enabled)
+        const { given: servers, omitted } = await serversFor(services, project.id, query.includeFailing)
         return {
           project: { id: project.id, name: project.name },
           auth: { type: 'bearer', keyPrefix: 'mcp_proj_', header: 'Authorization' },
@@ -242,6 +320,8 @@ export function clientConfigRoutes() {
             upstreamTransport: s.transport,
             endpoints: endpointsOf(base, project.id, s.name),
           })),
+          // Names and states only: a project key may read this, and error texts can name internal hosts.
+          unavailable: omitted.map((o) => ({ name: o.name, state: o.state, since: o.lastErrorAt })),
         }
       },
     }),

@@ -11,6 +11,7 @@ import type { Relay } from '../mcp/relay.ts'
 import type { SessionTracker } from '../mcp/session-tracker.ts'
 import type { SessionRegistry } from '../mcp/sessions.ts'
 import type { RefusalAudit } from '../refusals.ts'
+import type { ConnectionTests } from './server-checks.ts'
 
 /** What every route handler may use. Built once at boot. */
 export interface ApiServices {
@@ -23,6 +24,8 @@ export interface ApiServices {
   tracker: SessionTracker
   keyring: Keyring
   logger: Logger
+  /** Connection tests remembered for the save that follows them (server-checks.ts). */
+  connectionTests: ConnectionTests
   /** Refused requests (sign-ins, CSRF, 403s) for the audit trail, aggregated per source. */
   refusals?: RefusalAudit
   /** Reloads a project's servers into the relay after a change (sessions get list_changed). */

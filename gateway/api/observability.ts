@@ -5,7 +5,7 @@ import { LOG_LEVELS, type ServerLogEntry, stderrLevel } from '../mcp/server-log.
 import { requireProject } from './access.ts'
 import { route } from './define.ts'
 import { queryFlag } from './paging.ts'
-import { redact, requireServer, secretValues } from './server-model.ts'
+import { healthSchema, redact, requireServer, secretValues } from './server-model.ts'
 
 const TAG = 'observability'
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
@@ -124,6 +124,7 @@ export function observabilityRoutes() {
       auth: 'user',
       response: z.object({
         state: z.string(),
+        health: healthSchema,
         enabled: z.boolean(),
         lastSuccessAt: z.string().nullable(),
         lastErrorAt: z.string().nullable(),
@@ -137,13 +138,15 @@ export function observabilityRoutes() {
         const secrets = secretValues(services.keyring, row)
         const log = services.relay.serverLog(params.id, params.name)
         const status = services.relay.status(params.id)[params.name]
-        // A failed start is an error too, and may be newer than the last failed request.
-        const lastError = log.lastError ?? status?.lastError ?? null
+        // A failed start, probe or test at save is an error too, and may be newer than the last failed request.
+        const ownNewer = (status?.lastErrorAt ?? 0) > (log.lastErrorAt ?? 0)
+        const lastError = (ownNewer ? status?.lastError : log.lastError) ?? null
         return {
           state: status?.state ?? 'stopped',
+          health: status?.health ?? 'unknown',
           enabled: row.enabled,
           lastSuccessAt: iso(log.lastSuccessAt),
-          lastErrorAt: iso(log.lastErrorAt),
+          lastErrorAt: iso(ownNewer ? (status?.lastErrorAt ?? null) : log.lastErrorAt),
           lastError: lastError === null ? null : redact(lastError, secrets),
           restarts: status?.restarts ?? 0,
           consecutiveFailures: status?.consecutiveFailures ?? 0,

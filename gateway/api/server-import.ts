@@ -176,6 +176,7 @@ export function serverImportRoutes() {
         try {
           const conn = await rt.ensureStarted()
           const tools = (await conn.list('tools/list')) as { name?: string }[]
+          services.connectionTests.remember(params.id, input, { ok: true, error: null })
           return {
             ok: true,
             durationMs: Date.now() - started,
@@ -185,10 +186,13 @@ export function serverImportRoutes() {
             tools: tools.map((t) => t.name ?? ''),
           }
         } catch (err) {
+          const error = redact(err instanceof Error ? err.message : String(err), secrets)
+          // Remembered for the save that may follow ("Save anyway"), which records it as the server's last error.
+          services.connectionTests.remember(params.id, input, { ok: false, error: `connection test: ${error}` })
           return {
             ok: false,
             durationMs: Date.now() - started,
-            error: redact(err instanceof Error ? err.message : String(err), secrets),
+            error,
             stderr: rt.status().stderr.map((line) => redact(line, secrets)),
           }
         } finally {

@@ -20,6 +20,14 @@ import type { ApiServices } from './define.ts'
 /** A server definition in clear, as validated by the config schema (secrets included: never sent out). */
 export type ServerInput = z.output<typeof serverSchema>
 
+export const healthSchema = z
+  .enum(['up', 'down', 'unknown'])
+  .describe(
+    'down: backing off, circuit open, or its last connection, probe or test at save failed; unknown: never tried',
+  )
+
+const iso = (ms: number | null | undefined): string | null => (ms ? new Date(ms).toISOString() : null)
+
 export const serverViewSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -35,13 +43,20 @@ export const serverViewSchema = z.object({
   isolation: z.enum(['shared', 'per-session']).nullable(),
   enabled: z.boolean(),
   autoStart: z.boolean(),
+  healthCheckIntervalMs: z
+    .number()
+    .nullable()
+    .describe("health probe interval in ms; 0 off; null: the gateway's default (upstreams.healthCheckIntervalMs)"),
   toolToggles: z.record(z.string(), z.boolean()),
   source: z.enum(['ui', 'config']),
   status: z.object({
-    state: z.string(),
+    state: z.string().describe('stopped, starting, running, backoff or failed (the circuit is open)'),
+    health: healthSchema,
     pid: z.number().nullable(),
     restarts: z.number(),
-    lastError: z.string().nullable(),
+    lastError: z.string().nullable().describe('the last failure, kept after the server recovers (see health)'),
+    lastErrorAt: z.string().nullable(),
+    lastOkAt: z.string().nullable().describe('the last proof it works: a connection, a probe, a passing test'),
   }),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -64,13 +79,17 @@ export function serverView(row: Server, status: ServerStatus | undefined, secret
     isolation: row.isolation,
     enabled: row.enabled,
     autoStart: row.autoStart,
+    healthCheckIntervalMs: row.healthCheckIntervalMs,
     toolToggles: row.toolToggles,
     source: row.source,
     status: {
       state: status?.state ?? 'stopped',
+      health: status?.health ?? 'unknown',
       pid: status?.pid ?? null,
       restarts: status?.restarts ?? 0,
       lastError: status?.lastError ? redact(status.lastError, secrets) : null,
+      lastErrorAt: iso(status?.lastErrorAt),
+      lastOkAt: iso(status?.lastOkAt),
     },
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
@@ -94,6 +113,7 @@ export function openServer(keyring: Keyring, row: Server): ServerInput {
     isolation: row.isolation ?? undefined,
     enabled: row.enabled,
     autoStart: row.autoStart,
+    healthCheckIntervalMs: row.healthCheckIntervalMs ?? undefined,
   }
 }
 
@@ -117,6 +137,7 @@ export function sealServer(keyring: Keyring, projectId: string, s: ServerInput):
     isolation: s.isolation ?? null,
     enabled: s.enabled,
     autoStart: s.autoStart,
+    healthCheckIntervalMs: s.healthCheckIntervalMs ?? null,
   }
 }
 

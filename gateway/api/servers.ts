@@ -59,12 +59,19 @@ export function view(services: ApiServices, row: Server) {
   return serverView(row, status, status?.lastError ? secretValues(services.keyring, row) : [])
 }
 
+/** A save of a definition that was just tested records that test as the server's health (server-checks.ts). */
+function recordTest(services: ApiServices, projectId: string, input: ServerInput): void {
+  const tested = services.connectionTests.find(projectId, input)
+  if (tested) services.relay.runtime(projectId, input.name)?.noteCheck(tested.ok, tested.error ?? undefined)
+}
+
 async function create(ctx: ApiContext, projectId: string, input: ServerInput) {
   const row = await ctx.services.store.servers.create({
     ...sealServer(ctx.services.keyring, projectId, input),
     source: 'ui',
   })
   await projectChanged(ctx.services, projectId)
+  recordTest(ctx.services, projectId, input)
   const after = view(ctx.services, row)
   ctx.audit({ action: 'server.create', projectId, target: { type: 'server', id: row.name }, after })
   return after
@@ -189,6 +196,7 @@ export function serverRoutes() {
         const updated = await services.store.servers.update(params.id, params.name, fields)
         if (!updated) throw new GatewayError('MCPO_ERR_NOT_FOUND', `server "${params.name}" not found`)
         await projectChanged(services, params.id)
+        recordTest(services, params.id, after)
         const result = view(services, updated)
         ctx.audit({
           action: 'server.update',
@@ -285,7 +293,10 @@ function statusOf(services: ApiServices, row: Server) {
     sessions: s?.sessions ?? 0,
     restarts: s?.restarts ?? 0,
     consecutiveFailures: s?.consecutiveFailures ?? 0,
+    health: s?.health ?? 'unknown',
     lastError: s?.lastError ? redact(s.lastError, secrets) : null,
+    lastErrorAt: s?.lastErrorAt ? new Date(s.lastErrorAt).toISOString() : null,
+    lastOkAt: s?.lastOkAt ? new Date(s.lastOkAt).toISOString() : null,
     retryAt: s?.retryAt ? new Date(s.retryAt).toISOString() : null,
     stderr: (s?.stderr ?? []).map((line) => redact(line, secrets)),
   }

@@ -4,6 +4,7 @@ import type { Exchange, Logger, ToolCallRecord } from '../../plugins/contract.ts
 import type { PluginHost } from '../../plugins/host.ts'
 import type { SendOptions } from '../upstream/transport.ts'
 import { type UpstreamConnection, UpstreamError } from './connection.ts'
+import { HealthProber } from './health-probe.ts'
 import { errorMessage, idKey, RpcCodes, type RpcId, type RpcMessage, resultMessage } from './json-rpc.ts'
 import { ServerLog } from './server-log.ts'
 import type { ClientSink, Session } from './session.ts'
@@ -59,10 +60,17 @@ export class Relay {
   readonly caps: ProcessCaps
   private readonly unified: UnifiedRouter
   private sweeper: NodeJS.Timeout | null = null
+  private readonly prober: HealthProber
 
   constructor(private readonly opts: RelayOptions) {
     this.caps = new ProcessCaps(opts.limits)
     this.unified = new UnifiedRouter(this, opts.unified, opts.logger)
+    this.prober = new HealthProber({
+      runtimes: () => this.allRuntimes(),
+      defaultIntervalMs: opts.limits.healthCheckIntervalMs ?? 0,
+      handshakeTimeoutMs: opts.limits.handshakeTimeoutMs,
+      logger: opts.logger,
+    })
   }
 
   /** Replaces the servers of a project: new ones are added, removed ones stopped, changed ones restarted. */
@@ -76,7 +84,9 @@ export class Relay {
     const stops: Promise<void>[] = []
     for (const [name, rt] of runtimes) {
       const next = wanted.get(name)
-      if (!next || JSON.stringify(next) !== JSON.stringify(rt.spec)) {
+      // A new probe interval is not a new server: the running upstream stays.
+      if (next && sameSpec(next, rt.spec)) rt.spec = next
+      else {
         runtimes.delete(name)
         stops.push(rt.stop())
       }
@@ -122,6 +132,11 @@ export class Relay {
 
   runtime(projectId: string, serverName: string): ServerRuntime | undefined {
     return this.projects.get(projectId)?.get(serverName)
+  }
+
+  /** Every server of every project, enabled or not. */
+  *allRuntimes(): Generator<ServerRuntime> {
+    for (const runtimes of this.projects.values()) yield* runtimes.values()
   }
 
   /** Enabled servers of a project, in name order (the unified endpoint lists them in this stable order). */
@@ -454,14 +469,21 @@ export class Relay {
       for (const runtimes of this.projects.values()) for (const rt of runtimes.values()) rt.sweepIdle(now)
     }, 5000)
     this.sweeper.unref()
+    this.prober.start()
   }
 
   async close(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper)
+    await this.prober.close()
     const stops: Promise<void>[] = []
     for (const runtimes of this.projects.values()) for (const rt of runtimes.values()) stops.push(rt.stop())
     await Promise.all(stops)
   }
+}
+
+function sameSpec(a: ServerSpec, b: ServerSpec): boolean {
+  const strip = (s: ServerSpec) => JSON.stringify({ ...s, healthCheckIntervalMs: null })
+  return strip(a) === strip(b)
 }
 
 interface ObservedSink extends ClientSink {

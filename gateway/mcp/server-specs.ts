@@ -22,6 +22,7 @@ export function toSpec(row: Server, keyring: Keyring): ServerSpec {
     isolation: row.isolation,
     enabled: row.enabled,
     autoStart: row.autoStart,
+    healthCheckIntervalMs: row.healthCheckIntervalMs,
   }
 }
 

@@ -24,6 +24,8 @@ export interface ServerSpec {
   isolation?: Isolation | null
   enabled: boolean
   autoStart: boolean
+  /** Health probe interval (health-probe.ts); 0 off; null or absent: `SupervisorLimits.healthCheckIntervalMs`. */
+  healthCheckIntervalMs?: number | null
 }
 
 export interface SupervisorLimits {
@@ -38,9 +40,13 @@ export interface SupervisorLimits {
   blockedNetworks?: readonly string[]
   /** The largest upstream message read (`upstreams.maxMessageBytes`); default 16 MiB. */
   maxMessageBytes?: number
+  /** Health probe interval of servers that set none (`upstreams.healthCheckIntervalMs`); 0 or absent: off. */
+  healthCheckIntervalMs?: number
 }
 
 export type ServerState = 'stopped' | 'starting' | 'running' | 'backoff' | 'failed'
+/** What the newest evidence says: backoff and an open circuit are down whatever came before. */
+export type ServerHealth = 'up' | 'down' | 'unknown'
 
 export interface ServerStatus {
   state: ServerState
@@ -51,7 +57,12 @@ export interface ServerStatus {
   sessions: number
   restarts: number
   consecutiveFailures: number
+  health: ServerHealth
+  /** The last failure (a start, an exit, a probe, a test at save), kept after recovery: `health` says which is newer. */
   lastError: string | null
+  lastErrorAt: number | null
+  /** The last proof the server works: a connection made, a probe answered, a test passed at save. */
+  lastOkAt: number | null
   retryAt: number | null
   stderr: string[]
 }
@@ -108,7 +119,8 @@ export class ServerRuntime {
   state: ServerState = 'stopped'
   restarts = 0
   consecutiveFailures = 0
-  lastError: string | null = null
+  lastErrorAt: number | null = null
+  lastOkAt: number | null = null
   retryAt: number | null = null
   /** Called with a list_changed method to tell every session using this server. */
   onlistchanged: ((method: string, sessions: Iterable<Session>) => void) | null = null
@@ -118,6 +130,7 @@ export class ServerRuntime {
   private restartTimer: NodeJS.Timeout | null = null
   private lastStderr: string[] = []
   private stopped = false
+  private errorText: string | null = null
 
   constructor(
     spec: ServerSpec,
@@ -129,6 +142,60 @@ export class ServerRuntime {
     this.spec = spec
     // Stdio children are shared (a process per client does not scale); remote servers keep their own sessions.
     this.isolation = spec.isolation ?? (spec.transport === 'stdio' ? 'shared' : 'per-session')
+  }
+
+  /** Every failure goes through here, so its time is always known. */
+  get lastError(): string | null {
+    return this.errorText
+  }
+  set lastError(message: string | null) {
+    this.errorText = message === null ? null : message.slice(0, 2000)
+    this.lastErrorAt = message === null ? null : Date.now()
+  }
+
+  health(): ServerHealth {
+    if (this.state === 'failed' || this.state === 'backoff') return 'down'
+    if (this.lastErrorAt === null && this.lastOkAt === null) return this.state === 'running' ? 'up' : 'unknown'
+    return (this.lastErrorAt ?? 0) > (this.lastOkAt ?? 0) ? 'down' : 'up'
+  }
+
+  /**
+   * The outcome of a check made outside any client request: a connection test at save, a health probe. A failure
+   * that `backsOff` (a probe that could not connect) counts like a failed start: backoff, then the circuit opens.
+   * A success ends the backoff of a per-session server, whose connections no restart timer retries.
+   */
+  noteCheck(ok: boolean, error = 'check failed', backsOff = false): void {
+    if (!ok) {
+      if (backsOff) this.recordFailure(new Error(error))
+      else this.lastError = error
+      return
+    }
+    this.lastOkAt = Date.now()
+    if (this.isolation === 'per-session' && (this.state === 'backoff' || this.state === 'failed')) {
+      this.consecutiveFailures = 0
+      this.retryAt = null
+      this.state = this.perSession.size > 0 ? 'running' : 'stopped'
+    }
+  }
+
+  /** A ready connection of this server, if one is up: the shared one, else any per-session one. */
+  liveConnection(): UpstreamConnection | null {
+    if (this.shared?.state === 'ready') return this.shared
+    for (const c of this.perSession.values()) if (c.state === 'ready') return c
+    return null
+  }
+
+  /** A connection to a remote server that no session or status counts (a probe's); the caller starts and closes it. */
+  detachedConnection(timeoutMs: number): UpstreamConnection {
+    if (this.spec.transport === 'stdio') throw new Error('a stdio server is probed only through its running process')
+    return new UpstreamConnection({
+      serverName: this.spec.name,
+      isolation: 'per-session',
+      timeoutMs,
+      handshakeTimeoutMs: timeoutMs,
+      transport: this.makeTransport(),
+      logger: this.log,
+    })
   }
 
   /** The connection that serves `session`, started or restarted as needed. */
@@ -240,7 +307,9 @@ export class ServerRuntime {
       throw err instanceof UpstreamError ? err : this.unavailable(null, err)
     }
     this.state = 'running'
-    this.lastError = null
+    this.lastOkAt = Date.now()
+    // A per-session connection proves the server answers; a shared one counts crash loops in onclose instead.
+    if (session) this.consecutiveFailures = 0
     this.retryAt = null
     if (isStdio && session === null) this.placement?.adopt(spec, conn)
     conn.onlistchanged = (method) => this.onlistchanged?.(method, conn.sessions)
@@ -424,7 +493,10 @@ export class ServerRuntime {
       sessions: conns.reduce((n, c) => n + c.sessions.size, 0),
       restarts: this.restarts,
       consecutiveFailures: this.consecutiveFailures,
+      health: this.health(),
       lastError: this.lastError,
+      lastErrorAt: this.lastErrorAt,
+      lastOkAt: this.lastOkAt,
       retryAt: this.retryAt,
       stderr: stderr.slice(-50),
     }

@@ -8,12 +8,14 @@ export function serversRepo(sql: Sql): ServersRepo {
     async create(s) {
       const [row] = await sql<Server>`
         INSERT INTO servers (project_id, name, description, transport, command, args, env, cwd, url, headers,
-                             timeout_ms, isolation, enabled, auto_start, tool_toggles, source)
+                             timeout_ms, isolation, enabled, auto_start, tool_toggles, source,
+                             health_check_interval_ms)
         VALUES (${s.projectId}, ${s.name}, ${s.description ?? ''}, ${s.transport}, ${s.command}::text,
                 coalesce(${json(s.args)}::text::jsonb, '[]'), coalesce(${json(s.env)}::text::jsonb, '{}'), ${s.cwd}::text,
                 ${s.url}::text, coalesce(${json(s.headers)}::text::jsonb, '{}'), ${s.timeoutMs ?? 60000}::int,
                 ${s.isolation}::text, ${s.enabled ?? true}, ${s.autoStart ?? false},
-                coalesce(${json(s.toolToggles)}::text::jsonb, '{}'), ${s.source ?? 'ui'})
+                coalesce(${json(s.toolToggles)}::text::jsonb, '{}'), ${s.source ?? 'ui'},
+                ${s.healthCheckIntervalMs ?? null}::int)
         RETURNING *`
       return row
     },
@@ -50,6 +52,8 @@ export function serversRepo(sql: Sql): ServersRepo {
           isolation = CASE WHEN p.v ? 'isolation' THEN p.v->>'isolation' ELSE s.isolation END,
           enabled = CASE WHEN p.v ? 'enabled' THEN (p.v->>'enabled')::boolean ELSE s.enabled END,
           auto_start = CASE WHEN p.v ? 'autoStart' THEN (p.v->>'autoStart')::boolean ELSE s.auto_start END,
+          health_check_interval_ms = CASE WHEN p.v ? 'healthCheckIntervalMs'
+                                     THEN (p.v->>'healthCheckIntervalMs')::int ELSE s.health_check_interval_ms END,
           tool_toggles = CASE WHEN p.v ? 'toolToggles' THEN coalesce(nullif(p.v->'toolToggles', 'null'), '{}')
                          ELSE s.tool_toggles END,
           source = CASE WHEN p.v ? 'source' THEN p.v->>'source' ELSE s.source END,
@@ -66,12 +70,14 @@ export function serversRepo(sql: Sql): ServersRepo {
     async upsert(s) {
       const [row] = await sql<Server>`
         INSERT INTO servers (project_id, name, description, transport, command, args, env, cwd, url, headers,
-                             timeout_ms, isolation, enabled, auto_start, tool_toggles, source)
+                             timeout_ms, isolation, enabled, auto_start, tool_toggles, source,
+                             health_check_interval_ms)
         VALUES (${s.projectId}, ${s.name}, ${s.description ?? ''}, ${s.transport}, ${s.command}::text,
                 coalesce(${json(s.args)}::text::jsonb, '[]'), coalesce(${json(s.env)}::text::jsonb, '{}'), ${s.cwd}::text,
                 ${s.url}::text, coalesce(${json(s.headers)}::text::jsonb, '{}'), ${s.timeoutMs ?? 60000}::int,
                 ${s.isolation}::text, ${s.enabled ?? true}, ${s.autoStart ?? false},
-                coalesce(${json(s.toolToggles)}::text::jsonb, '{}'), ${s.source ?? 'config'})
+                coalesce(${json(s.toolToggles)}::text::jsonb, '{}'), ${s.source ?? 'config'},
+                ${s.healthCheckIntervalMs ?? null}::int)
         ON CONFLICT ON CONSTRAINT servers_project_name_key DO UPDATE SET
           description = excluded.description,
           transport = excluded.transport,
@@ -84,6 +90,7 @@ export function serversRepo(sql: Sql): ServersRepo {
           timeout_ms = excluded.timeout_ms,
           isolation = excluded.isolation,
           auto_start = excluded.auto_start,
+          health_check_interval_ms = excluded.health_check_interval_ms,
           source = excluded.source,
           updated_at = now()
         RETURNING *`

@@ -155,6 +155,8 @@ export interface Server {
   isolation: Isolation | null
   enabled: boolean
   autoStart: boolean
+  /** Health probe interval in ms; 0 off; null: the gateway's default (`upstreams.healthCheckIntervalMs`). */
+  healthCheckIntervalMs: number | null
   /** Tool name → enabled; tools not listed are enabled. */
   toolToggles: Record<string, boolean>
   source: Source
@@ -176,6 +178,7 @@ export type NewServer = Pick<Server, 'projectId' | 'name' | 'transport'> &
       | 'isolation'
       | 'enabled'
       | 'autoStart'
+      | 'healthCheckIntervalMs'
       | 'toolToggles'
       | 'source'
     >
