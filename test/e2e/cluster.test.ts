@@ -85,9 +85,50 @@ function ownerOf(c: { transport: unknown; kind: Kind }): string {
   return String(id).split('.')[0]
 }
 
+type Client_ = Awaited<ReturnType<typeof connect>>
+
+/**
+ * Round robin decides where sessions are born: connects until each transport has a session on `nodeId` and one
+ * elsewhere. Fills `into` as it goes, so the caller's cleanup closes them even when placement fails.
+ */
+async function placeSessions(into: Client_[], nodeId: string): Promise<void> {
+  const placed = (kind: Kind, here: boolean) => into.some((c) => c.kind === kind && (ownerOf(c) === nodeId) === here)
+  const done = () => (['sse', 'streamable'] as const).every((k) => placed(k, true) && placed(k, false))
+  for (let i = 0; i < 40 && !done(); i++) {
+    const kind: Kind = i % 2 ? 'sse' : 'streamable'
+    if (placed(kind, true) && placed(kind, false)) continue
+    // Each connect makes three requests: a probe in between moves the rotation, or every session of a kind would be
+    // born on the same node.
+    if (i % 3 === 0) await fetch(`${proxy!.url}/healthz`)
+    into.push(await connect(kind, `/projects/demo/servers/shared/${kind === 'sse' ? 'sse' : 'mcp'}`))
+  }
+  for (const k of ['sse', 'streamable'] as const) {
+    assert.ok(placed(k, true) && placed(k, false), `${k} sessions on ${nodeId} and elsewhere`)
+  }
+}
+
 async function echo(client: Client, tool: string, message: string): Promise<string> {
   const r = (await client.callTool({ name: tool, arguments: { message } })) as { content: { text: string }[] }
   return r.content[0].text
+}
+
+/** How a call ended: its JSON-RPC error code and message, 'result', or 'pending' if it had not settled in `ms`. */
+async function settled(call: Promise<unknown>, ms: number): Promise<{ code?: number; message: string }> {
+  let timer: NodeJS.Timeout | undefined
+  const pending = new Promise<{ message: string }>((r) => {
+    timer = setTimeout(() => r({ message: 'pending' }), ms)
+  })
+  try {
+    return await Promise.race([
+      call.then(
+        () => ({ message: 'result' }),
+        (err: { code?: number; message: string }) => ({ code: err.code, message: err.message }),
+      ),
+      pending,
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 async function eventually<T>(what: string, fn: () => Promise<T>, timeoutMs: number): Promise<T> {
@@ -307,26 +348,9 @@ if (down && process.env.CI === 'true') {
       const victimId = await leaseOwner()
       assert.ok(victimId, 'a node holds the lease')
       const victim = nodes.find((n) => n.id === victimId)!
-      // Round robin decides where sessions are born: connect until each kind has one on the victim and one elsewhere.
-      const clients: Awaited<ReturnType<typeof connect>>[] = []
-      const placed = (kind: Kind, here: boolean) =>
-        clients.some((c) => c.kind === kind && (ownerOf(c) === victimId) === here)
+      const clients: Client_[] = []
       try {
-        for (
-          let i = 0;
-          i < 40 && !(['sse', 'streamable'] as const).every((k) => placed(k, true) && placed(k, false));
-          i++
-        ) {
-          const kind: Kind = i % 2 ? 'sse' : 'streamable'
-          if (placed(kind, true) && placed(kind, false)) continue
-          // Each connect makes three requests: a probe in between moves the rotation, or every session of a kind
-          // would be born on the same node.
-          if (i % 3 === 0) await fetch(`${proxy!.url}/healthz`)
-          clients.push(await connect(kind, `/projects/demo/servers/shared/${kind === 'sse' ? 'sse' : 'mcp'}`))
-        }
-        for (const k of ['sse', 'streamable'] as const) {
-          assert.ok(placed(k, true) && placed(k, false), `${k} sessions on the victim and elsewhere`)
-        }
+        await placeSessions(clients, victimId)
         const onVictim = clients.filter((c) => ownerOf(c) === victimId)
         const elsewhere = clients.filter((c) => ownerOf(c) !== victimId)
         for (const c of clients) assert.equal(await echo(c.client, 'echo', 'before'), 'Echo: before')
@@ -382,6 +406,48 @@ if (down && process.env.CI === 'true') {
           10_000,
         )
         assert.ok(['n1', 'n2', 'n3'].includes(moved) && moved !== victimId)
+      } finally {
+        await Promise.all(clients.map((c) => c.client.close().catch(() => {})))
+      }
+    })
+
+    it('SIGTERM of the lease owner: every call in flight ends with a JSON-RPC error, on its sessions and the others', async () => {
+      const first = await connect('streamable', '/projects/demo/servers/shared/mcp')
+      assert.equal(await eventually('a warm-up call', () => echo(first.client, 'echo', 'warm'), 15_000), 'Echo: warm')
+      await first.client.close()
+      const stoppingId = await leaseOwner()
+      const stopping = nodes.find((n) => n.id === stoppingId && n.child.exitCode === null && !n.child.signalCode)
+      assert.ok(stopping, `a live node holds the lease (${stoppingId})`)
+      const clients: Client_[] = []
+      try {
+        await placeSessions(clients, stopping.id)
+        // Calls that outlast the grace period (500 ms): ten seconds each, some of them forwarded between the nodes.
+        const calls = clients.map((c) =>
+          c.client.callTool({ name: 'slow', arguments: { steps: 40, ms: 250 } }, undefined, { timeout: 60_000 }),
+        )
+        await new Promise((r) => setTimeout(r, 400))
+        const t0 = performance.now()
+        stopping.child.kill('SIGTERM')
+        const ends = await Promise.all(calls.map((c) => settled(c, 8000)))
+        console.log(`# calls in flight ended within ${(performance.now() - t0).toFixed(0)} ms of SIGTERM`)
+        for (const [i, c] of clients.entries()) {
+          const end = ends[i]
+          const where = `${c.kind} session on ${ownerOf(c)}: ${end.code} ${end.message}`
+          console.log(`# ${where}`)
+          assert.ok(typeof end.code === 'number' && end.code <= -32000 && end.code >= -32019, where)
+          // The stopping node's own sessions are told why; sessions elsewhere lose the upstream it ran.
+          if (ownerOf(c) === stopping.id) assert.match(end.message, /shutting down/, where)
+        }
+        assert.equal((await stopping.exited).code, 0)
+        proxy!.backends = proxy!.backends.filter((b) => b !== stopping.url)
+        // The other node's sessions go on, with the upstream now run by a live node.
+        for (const c of clients.filter((x) => ownerOf(x) !== stopping.id)) {
+          const message = `after-${randomBytes(3).toString('hex')}`
+          assert.equal(
+            await eventually('a call after the drain', () => echo(c.client, 'echo', message), 15_000),
+            `Echo: ${message}`,
+          )
+        }
       } finally {
         await Promise.all(clients.map((c) => c.client.close().catch(() => {})))
       }
