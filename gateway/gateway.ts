@@ -1,10 +1,9 @@
 // The composition root: opens storage, sets up plugins, builds the routes, and shuts everything down in order.
 import { randomUUID } from 'node:crypto'
 import type { ResolvedConfig } from '../config/define-config.ts'
-import { API_KEYS_PLUGIN, type ApiKeysPlugin } from '../plugins/api-keys/index.ts'
-import type { Logger } from '../plugins/contract.ts'
+import { API_KEYS_SERVICE, type Logger, SESSIONS_SERVICE } from '../plugins/contract.ts'
 import { PluginHost } from '../plugins/host.ts'
-import { TOOL_POLICIES_PLUGIN, type ToolPoliciesPlugin } from '../plugins/rbac/policies.ts'
+import { TOOL_POLICIES_SERVICE } from '../plugins/rbac/policies.ts'
 import { loadOrCreateSecretKey } from '../plugins/secrets/key-file.ts'
 import { deriveKey, type Keyring } from '../plugins/secrets/keyring.ts'
 import type { Store } from '../plugins/storage/port.ts'
@@ -103,7 +102,16 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   const refusals = new RefusalAudit((event) => plugins.audit(event), Date, {
     windowMs: config.security.refusalWindowMs,
   })
-  const setupToken = await bootstrapAdmin(config, store, logger)
+  // Without sessions() nobody signs in with a password, so a set-up link would only be spent on an account that cannot
+  // use the admin UI; config validation already refused an admin account from the environment in that case.
+  const signIn = plugins.service(SESSIONS_SERVICE) !== null
+  const setupToken = signIn ? await bootstrapAdmin(config, store, logger) : null
+  if (!signIn) {
+    logger.info(
+      'sign-in is off (no sessions() plugin): the admin UI and management API take no passwords; ' +
+        'add sessions() to plugins in mcpo.config.ts to turn it on',
+    )
+  }
 
   let closing = false
   let server: RunningServer | null = null
@@ -149,9 +157,9 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     cluster,
   )
 
-  const apiKeysPlugin = plugins.plugins.find((p) => p.name === API_KEYS_PLUGIN) as ApiKeysPlugin | undefined
+  const apiKeys = plugins.service(API_KEYS_SERVICE)
   // A revoked or expired key loses its open sessions too, not only its next request.
-  apiKeysPlugin?.onRefresh((active) => {
+  apiKeys?.onRefresh((active) => {
     for (const s of sessions.all()) {
       if (s.principalKind === 'api-key' && !active.has(s.principalId)) s.close('key revoked or expired')
     }
@@ -175,13 +183,13 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
       for (const m of LIST_CHANGED) s.noticeListChanged(m)
     }
   }
-  const policies = () => plugins.plugins.find((p) => p.name === TOOL_POLICIES_PLUGIN) as ToolPoliciesPlugin | undefined
+  const policies = () => plugins.service(TOOL_POLICIES_SERVICE)
   async function applyHere(change: Invalidation): Promise<void> {
-    if (change.kind === 'keys') return apiKeysPlugin?.refresh?.()
+    if (change.kind === 'keys') return apiKeys?.refresh()
     if (change.kind === 'members') {
       // A member's role feeds tool policies; the keys they lost with it die in the same step.
       for (const id of change.projectIds) await policies()?.refresh(id)
-      return apiKeysPlugin?.refresh?.()
+      return apiKeys?.refresh()
     }
     await policies()?.refresh(change.projectId)
     return reloadProjectHere(change.projectId)
@@ -189,7 +197,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   if (cluster) {
     cluster.bus.onchange = applyHere
     cluster.bus.onresync = async () => {
-      await apiKeysPlugin?.refresh?.()
+      await apiKeys?.refresh()
       // Projects created, archived or deleted while notifications were lost are in one list or the other.
       const ids = new Set([...relay.projectIds(), ...(await store.projects.list()).map((p) => p.id)])
       for (const id of ids) await applyHere({ kind: 'project', projectId: id })
@@ -212,7 +220,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
       await cluster?.bus.publish({ kind: 'project', projectId })
     },
     async reloadKeys() {
-      await apiKeysPlugin?.refresh?.()
+      await apiKeys?.refresh()
       await cluster?.bus.publish({ kind: 'keys' })
     },
     async membersChanged(projectIds) {

@@ -3,7 +3,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import { BlockList, isIP } from 'node:net'
 import { Gauge } from 'prom-client'
-import { AUDIT_PLUGIN, type AuditPlugin } from '../plugins/audit/index.ts'
+import { AUDIT_SERVICE, type AuditService } from '../plugins/audit/index.ts'
 import type { PluginHost } from '../plugins/host.ts'
 import { METRICS_PLUGIN, type MetricsPlugin, type RouteClass } from '../plugins/metrics/index.ts'
 import type { HttpHandler, Responder } from './http.ts'
@@ -30,7 +30,7 @@ export function findMetricsPlugin(plugins: PluginHost): MetricsPlugin | null {
 
 export function addMetricsRoute(router: Router, m: MetricsPlugin, deps: MetricsDeps): void {
   const { registry, prefix } = m
-  const auditPlugin = deps.plugins.plugins.find((p) => p.name === AUDIT_PLUGIN) as AuditPlugin | undefined
+  const auditService = deps.plugins.service(AUDIT_SERVICE)
 
   new Gauge({
     name: `${prefix}sessions_open`,
@@ -115,14 +115,14 @@ export function addMetricsRoute(router: Router, m: MetricsPlugin, deps: MetricsD
       this.set(deps.plugins.auditFailures)
     },
   })
-  if (auditPlugin) {
-    const auditGauge = (name: string, help: string, pick: (s: ReturnType<AuditPlugin['stats']>) => number) =>
+  if (auditService) {
+    const auditGauge = (name: string, help: string, pick: (s: ReturnType<AuditService['stats']>) => number) =>
       new Gauge({
         name: `${prefix}${name}`,
         help,
         registers: [registry],
         collect() {
-          this.set(pick(auditPlugin.stats()))
+          this.set(pick(auditService.stats()))
         },
       })
     auditGauge('audit_queue_depth', 'Audit events and tool calls waiting to be written', (s) => s.queued)

@@ -1,12 +1,27 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { silentLogger } from '../gateway/logger.ts'
-import type { Exchange, McpoPlugin } from './contract.ts'
+import {
+  defineService,
+  type Exchange,
+  isGatewayError,
+  type Logger,
+  type McpoPlugin,
+  offer,
+  type PluginContext,
+  type Store,
+} from './contract.ts'
 import { orderPlugins, PluginHost } from './host.ts'
-import type { Store } from './storage/port.ts'
 
 const store = {} as Store
-const logger = silentLogger()
+const logger: Logger = {
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  fatal() {},
+  child: () => logger,
+}
 const exchange = (): Exchange => ({
   requestId: 'r1',
   method: 'POST',
@@ -41,6 +56,47 @@ describe('plugin host', () => {
       /"rbac" depends on "auth", which must run before it/,
     )
     assert.equal(orderPlugins([{ name: 'auth' }, { name: 'rbac', dependsOn: ['auth'] }]).length, 2)
+  })
+
+  it('hands out services by key, to the gateway and to plugins through their context', async () => {
+    const GREETER = defineService<{ greet(name: string): string }>('greeter', 'greeter()')
+    const OTHER = defineService<number>('other', 'other()')
+    let seen: PluginContext | undefined
+    const host = new PluginHost({
+      plugins: [
+        { name: 'user', requires: [GREETER], setup: (ctx) => void (seen = ctx) },
+        { name: 'greeter', provides: [offer(GREETER, { greet: (n) => `hello ${n}` })] },
+      ],
+      logger,
+      storage: store,
+    })
+    assert.equal(host.service(GREETER)?.greet('ada'), 'hello ada')
+    assert.equal(host.service(OTHER), null)
+    await host.setup()
+    assert.equal(seen?.service(GREETER)?.greet('bob'), 'hello bob')
+    assert.throws(
+      () => host.requireService(OTHER, 'the widget page'),
+      (err) =>
+        isGatewayError(err, 'MCPO_ERR_PLUGIN') &&
+        /the widget page needs other\(\): add it to plugins/.test(err.message),
+    )
+    await host.close()
+  })
+
+  it('fails boot when a required service is missing or two plugins offer the same one', () => {
+    const GREETER = defineService<string>('greeter', 'greeter()')
+    assert.throws(
+      () => orderPlugins([{ name: 'user', requires: [GREETER] }]),
+      /plugin "user" needs the greeter service: add greeter\(\) to plugins in mcpo.config.ts/,
+    )
+    assert.throws(
+      () =>
+        orderPlugins([
+          { name: 'a', provides: [offer(GREETER, 'a')] },
+          { name: 'b', provides: [offer(GREETER, 'b')] },
+        ]),
+      /plugins "a" and "b" both offer the greeter service: keep one of them/,
+    )
   })
 
   it('rejects duplicate names and non-plugins with the position', () => {

@@ -1,20 +1,23 @@
-// The plugin host: orders plugins, runs their setup, and builds one array per hook at boot.
-import { withTimeout } from '../gateway/deadline.ts'
-import { GatewayError } from '../gateway/errors.ts'
-import type {
-  AuditEvent,
-  Clock,
-  Decision,
-  Exchange,
-  Logger,
-  McpoPlugin,
-  McpTarget,
-  Principal,
-  Slot,
-  ToolCall,
-  ToolCallRecord,
+// The plugin host: orders plugins, checks the services they offer and need, runs their setup, and builds one array
+// per hook at boot.
+import {
+  type AuditEvent,
+  type Clock,
+  type Decision,
+  type Exchange,
+  GatewayError,
+  type Logger,
+  type McpoPlugin,
+  type McpTarget,
+  type Principal,
+  type ServiceKey,
+  type Slot,
+  type Store,
+  type ToolCall,
+  type ToolCallHook,
+  type ToolCallRecord,
+  withTimeout,
 } from './contract.ts'
-import type { Store } from './storage/port.ts'
 
 export interface PluginHostOptions {
   plugins: readonly McpoPlugin[]
@@ -33,9 +36,21 @@ type RequestFn = NonNullable<McpoPlugin['onRequest']>
 type AuditFn = NonNullable<McpoPlugin['audit']>
 type ToolResultFn = NonNullable<McpoPlugin['onToolResult']>
 interface BoundToolCallHook {
+  plugin: string
   filter: ((call: ToolCall) => boolean) | null
-  handler: (ex: Exchange, call: ToolCall) => void | Promise<void>
+  handler: ToolCallHook
 }
+
+/** An `onToolCall` refusal with the plugin that made it (for the gateway's log line). */
+export interface ToolCallRefusal {
+  plugin: string
+  reason: string
+  code: number
+  data?: unknown
+}
+
+/** JSON-RPC code of a refused tool call when the hook names none: mcpo's "forbidden". */
+const REFUSED = -32014
 
 /** Hooks as arrays, or `null` when no plugin has the hook so callers skip it with one check. */
 export interface HookTable {
@@ -80,8 +95,31 @@ export function orderPlugins(plugins: readonly McpoPlugin[]): McpoPlugin[] {
         problems.push(`plugin "${p.name}" depends on "${dep}", which must run before it (move it earlier)`)
     }
   }
+  problems.push(...serviceProblems(sorted))
   if (problems.length) throw new GatewayError('MCPO_ERR_PLUGIN', problems.join('\n'))
   return sorted
+}
+
+/** Each service offered once, and every required one offered by some plugin (in any position: services are used after setup). */
+function serviceProblems(plugins: readonly McpoPlugin[]): string[] {
+  const problems: string[] = []
+  const offeredBy = new Map<string, string>()
+  for (const p of plugins) {
+    for (const { key } of p.provides ?? []) {
+      const other = offeredBy.get(key.id)
+      if (other) problems.push(`plugins "${other}" and "${p.name}" both offer the ${key.id} service: keep one of them`)
+      else offeredBy.set(key.id, p.name)
+    }
+  }
+  for (const p of plugins) {
+    for (const key of p.requires ?? []) {
+      if (!offeredBy.has(key.id))
+        problems.push(
+          `plugin "${p.name}" needs the ${key.id} service: add ${key.offeredBy} to plugins in mcpo.config.ts`,
+        )
+    }
+  }
+  return problems
 }
 
 function describe(value: unknown): string {
@@ -97,11 +135,30 @@ export class PluginHost {
   auditFailures = 0
   private readonly options: PluginHostOptions
   private readonly setUp: McpoPlugin[] = []
+  private readonly services = new Map<string, unknown>()
 
   constructor(options: PluginHostOptions) {
     this.options = options
     this.plugins = Object.freeze(orderPlugins(options.plugins))
     this.hooks = buildHooks(this.plugins)
+    for (const p of this.plugins) for (const o of p.provides ?? []) this.services.set(o.key.id, o.value)
+  }
+
+  /** The plugin service under `key`, or null when no configured plugin offers it. */
+  service<T>(key: ServiceKey<T>): T | null {
+    return (this.services.get(key.id) as T | undefined) ?? null
+  }
+
+  /** The service the gateway cannot do without for `purpose`; a missing one fails boot naming the plugin to add. */
+  requireService<T>(key: ServiceKey<T>, purpose: string): T {
+    const found = this.service(key)
+    if (found === null) {
+      throw new GatewayError(
+        'MCPO_ERR_PLUGIN',
+        `${purpose} needs ${key.offeredBy}: add it to plugins in mcpo.config.ts`,
+      )
+    }
+    return found
   }
 
   /** Runs every `setup` in order; the first failure or timeout closes what was set up and fails boot. */
@@ -124,6 +181,7 @@ export class PluginHost {
               throw new Error('no secret key is configured for derived keys')
             }),
           liveNodes: this.options.liveNodes ?? (() => 1),
+          service: <T>(key: ServiceKey<T>) => this.service(key),
         }
         try {
           await withTimeout(
@@ -171,10 +229,18 @@ export class PluginHost {
     for (const fn of fns) await fn(ex)
   }
 
-  async onToolCall(ex: Exchange, call: ToolCall): Promise<void> {
+  /** Runs the `onToolCall` hooks whose filter takes the call, in order; the first refusal wins and stops the rest. */
+  async onToolCall(ex: Exchange, call: ToolCall): Promise<ToolCallRefusal | null> {
     const hooks = this.hooks.onToolCall
-    if (hooks === null) return
-    for (const h of hooks) if (h.filter === null || h.filter(call)) await h.handler(ex, call)
+    if (hooks === null) return null
+    for (const h of hooks) {
+      if (h.filter !== null && !h.filter(call)) continue
+      const verdict = await h.handler(ex, call)
+      if (verdict != null && typeof verdict.deny === 'string') {
+        return { plugin: h.plugin, reason: verdict.deny, code: verdict.code ?? REFUSED, data: verdict.data }
+      }
+    }
+    return null
   }
 
   /** Audit hooks buffer on their own; a throwing one is counted and logged, and never blocks a reply. */
@@ -237,7 +303,9 @@ function buildHooks(plugins: readonly McpoPlugin[]): HookTable {
     onToolCall: collect((p): BoundToolCallHook | undefined => {
       const h = p.onToolCall
       if (!h) return undefined
-      return typeof h === 'function' ? { filter: null, handler: h.bind(p) } : { filter: h.filter, handler: h.handler }
+      return typeof h === 'function'
+        ? { plugin: p.name, filter: null, handler: h.bind(p) }
+        : { plugin: p.name, filter: h.filter, handler: h.handler }
     }),
   }
 }

@@ -2,7 +2,7 @@
 // first), so an export of millions of rows never sits in memory. Plus the project's observability settings:
 // retention and opt-in argument capture with redaction rules.
 import { z } from 'zod'
-import { AUDIT_PLUGIN, type AuditPlugin } from '../../plugins/audit/index.ts'
+import { AUDIT_SERVICE } from '../../plugins/audit/index.ts'
 import { OBSERVABILITY_SETTING, observabilitySettings, settingsOf } from '../../plugins/audit/project-settings.ts'
 import { GatewayError } from '../errors.ts'
 import { requireProject } from './access.ts'
@@ -189,8 +189,7 @@ export function activityExportRoutes() {
           await tx.projects.update(params.id, { settings: { ...p.settings, [OBSERVABILITY_SETTING]: body } })
           return settingsOf(p.settings)
         })
-        const plugin = services.plugins.plugins.find((p) => p.name === AUDIT_PLUGIN) as AuditPlugin | undefined
-        await plugin?.refreshProject(params.id)
+        await services.plugins.service(AUDIT_SERVICE)?.refreshProject(params.id)
         audit({
           action: 'project.observability.update',
           projectId: params.id,

@@ -1,7 +1,6 @@
 // /api/auth: first-run admin set-up, sign in and out, the current user, password change.
 import { z } from 'zod'
-import type { SessionsPlugin } from '../../plugins/sessions/index.ts'
-import { SESSIONS_PLUGIN } from '../../plugins/sessions/index.ts'
+import type { SessionsService } from '../../plugins/contract.ts'
 import type { User } from '../../plugins/storage/port.ts'
 import {
   dummyHash,
@@ -14,9 +13,9 @@ import { SignInThrottle } from '../../plugins/users/throttle.ts'
 import { hashSetupToken } from '../bootstrap-admin.ts'
 import { GatewayError } from '../errors.ts'
 import { RefusalActions } from '../refusals.ts'
-import { type ApiServices, reply, route } from './define.ts'
+import { reply, route } from './define.ts'
 import { newCsrfToken } from './mount.ts'
-import { CLEAR_SESSION_COOKIES, currentSession, endSessions, sessionsOf } from './session-routes.ts'
+import { CLEAR_SESSION_COOKIES, currentSession, endSessions, sessionsOf, signInSessions } from './session-routes.ts'
 
 export const userSchema = z.object({
   id: z.string(),
@@ -46,14 +45,7 @@ export function publicUser(u: User): z.infer<typeof userSchema> {
 
 const password = z.string().min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`).max(1024)
 
-function sessionsPlugin(services: ApiServices): SessionsPlugin {
-  const p = services.plugins.plugins.find((x) => x.name === SESSIONS_PLUGIN)
-  if (!p) throw new GatewayError('MCPO_ERR_CONFIG', 'sign-in needs the sessions() plugin in mcpo.config.ts')
-  return p as SessionsPlugin
-}
-
-async function signedIn(services: ApiServices, user: User) {
-  const sessions = sessionsPlugin(services)
+async function signedIn(sessions: SessionsService, user: User) {
   const { token, expiresAt } = await sessions.issue(user)
   const cookies = sessions.cookies(token, newCsrfToken(), sessions.ttlSeconds)
   return reply(
@@ -74,7 +66,10 @@ export function authRoutes() {
       auth: 'public',
       response: z.object({ needed: z.boolean() }),
       handler: async ({ services }) => ({
-        needed: (await services.store.setup.hasToken()) && (await services.store.users.count({ isAdmin: true })) === 0,
+        needed:
+          sessionsOf(services) !== null &&
+          (await services.store.setup.hasToken()) &&
+          (await services.store.users.count({ isAdmin: true })) === 0,
       }),
     }),
     route({
@@ -85,6 +80,8 @@ export function authRoutes() {
       auth: 'public',
       body: z.object({ token: z.string().min(1), email: z.email(), name: z.string().max(200).default(''), password }),
       handler: async ({ body, services, audit }) => {
+        // Checked first: the link is spent by the account it makes, which must be able to sign in.
+        const sessions = signInSessions(services)
         // Tokens are looked up by their SHA-256, so no comparison of the secret itself can leak through timing.
         const tokenHash = hashSetupToken(body.token)
         // Any node's token works here, once: under the first-admin lock, using it voids every other node's too.
@@ -105,7 +102,7 @@ export function authRoutes() {
         })
         if (!user) throw new GatewayError('MCPO_ERR_FORBIDDEN', 'the set-up link is invalid or was already used')
         audit({ action: 'user.admin_created', target: { type: 'user', id: user.id }, after: publicUser(user) })
-        return signedIn(services, user)
+        return signedIn(sessions, user)
       },
     }),
     route({
@@ -116,6 +113,7 @@ export function authRoutes() {
       auth: 'public',
       body: z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1024) }),
       handler: async ({ body, req, services, audit }) => {
+        const sessions = signInSessions(services)
         const account = body.email.toLowerCase()
         const wait = throttle.retryAfter(account, req.ip)
         if (wait > 0) {
@@ -138,7 +136,7 @@ export function authRoutes() {
         throttle.succeed(account, req.ip)
         const updated = (await services.store.users.update(user.id, { lastLoginAt: new Date() })) ?? user
         audit({ action: 'auth.sign_in', target: { type: 'user', id: user.id } })
-        return signedIn(services, updated)
+        return signedIn(sessions, updated)
       },
     }),
     route({

@@ -3,9 +3,9 @@
 import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
 import { bearerKey } from '../../plugins/api-keys/keys.ts'
-import type { Exchange } from '../../plugins/contract.ts'
+import { type Exchange, SESSIONS_SERVICE } from '../../plugins/contract.ts'
 import { type Cookies, parseCookies } from '../../plugins/cookies.ts'
-import { CSRF_COOKIE, SESSION_COOKIE, SESSIONS_PLUGIN, type SessionsPlugin } from '../../plugins/sessions/index.ts'
+import { CSRF_COOKIE, SESSION_COOKIE } from '../../plugins/sessions/index.ts'
 import { errorBody, GatewayError, isGatewayError } from '../errors.ts'
 import { type IncomingRequest, type Responder, sendJson } from '../http.ts'
 import { makeExchange } from '../mcp/guard.ts'
@@ -225,7 +225,7 @@ async function stream(res: Responder, reply: StreamReply, headers: Record<string
  */
 async function renewal(services: ApiServices, ex: Exchange, cookies: Cookies): Promise<Record<string, string> | null> {
   if (ex.principal?.kind !== 'user') return null
-  const sessions = services.plugins.plugins.find((p) => p.name === SESSIONS_PLUGIN) as SessionsPlugin | undefined
+  const sessions = services.plugins.service(SESSIONS_SERVICE)
   const token = await sessions?.renewal(ex)
   if (!token || !sessions) return null
   if (cookies.get(SESSION_COOKIE)) {

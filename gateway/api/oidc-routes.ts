@@ -2,20 +2,20 @@
 // → user → the same session cookies as a password sign-in, then /admin). The protocol work is in plugins/oidc.
 import { z } from 'zod'
 import { parseCookies } from '../../plugins/cookies.ts'
-import { FLOW_COOKIE, OIDC_PLUGIN, type OidcIdentity, type OidcPlugin } from '../../plugins/oidc/index.ts'
-import { SESSIONS_PLUGIN, type SessionsPlugin } from '../../plugins/sessions/index.ts'
+import { FLOW_COOKIE, OIDC_SERVICE, type OidcIdentity, type OidcService } from '../../plugins/oidc/index.ts'
 import { GatewayError, isGatewayError } from '../errors.ts'
 import { baseUrl } from './client-config.ts'
 import { type ApiServices, reply, route } from './define.ts'
 import { newCsrfToken } from './mount.ts'
+import { signInSessions } from './session-routes.ts'
 
 export const OIDC_LOGIN_PATH = '/api/auth/oidc/login'
 
-function oidcPlugin(services: ApiServices): OidcPlugin | null {
-  return (services.plugins.plugins.find((p) => p.name === OIDC_PLUGIN) as OidcPlugin | undefined) ?? null
+function oidcPlugin(services: ApiServices): OidcService | null {
+  return services.plugins.service(OIDC_SERVICE)
 }
 
-function requireOidc(services: ApiServices): OidcPlugin {
+function requireOidc(services: ApiServices): OidcService {
   const p = oidcPlugin(services)
   if (!p) throw new GatewayError('MCPO_ERR_NOT_FOUND', 'single sign-on is not configured (add oidc() to the plugins)')
   return p
@@ -68,6 +68,7 @@ export function oidcRoutes() {
       query: callbackQuery,
       handler: async ({ req, query, services, audit }) => {
         const p = requireOidc(services)
+        const sessions = signInSessions(services)
         const base = baseUrl(services, req)
         // The flow cookie is for one callback, whatever its outcome.
         const clear = p.clearCookie(base)
@@ -77,7 +78,6 @@ export function oidcRoutes() {
           const { user, events } = await p.signIn(identity)
           for (const event of events) audit(event)
           audit({ action: 'auth.sign_in', target: { type: 'user', id: user.id }, after: { via: 'oidc' } })
-          const sessions = sessionsPlugin(services)
           const { token } = await sessions.issue(user)
           const cookies = [...sessions.cookies(token, newCsrfToken(), sessions.ttlSeconds), clear]
           const home = services.config.listen.publicBaseUrl ? `${base}/admin` : '/admin'
@@ -97,10 +97,4 @@ export function oidcRoutes() {
       },
     }),
   ]
-}
-
-function sessionsPlugin(services: ApiServices): SessionsPlugin {
-  const p = services.plugins.plugins.find((x) => x.name === SESSIONS_PLUGIN)
-  if (!p) throw new GatewayError('MCPO_ERR_CONFIG', 'sign-in needs the sessions() plugin in mcpo.config.ts')
-  return p as SessionsPlugin
 }

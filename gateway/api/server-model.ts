@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { serverSchema } from '../../config/schema.ts'
 import type { Principal } from '../../plugins/contract.ts'
 import { type Actor, canInProject } from '../../plugins/rbac/matrix.ts'
-import { TOOL_POLICIES_PLUGIN, type ToolPoliciesPlugin } from '../../plugins/rbac/policies.ts'
+import { TOOL_POLICIES_SERVICE, type ToolPoliciesService } from '../../plugins/rbac/policies.ts'
 import { MASK, maskRecord } from '../../plugins/secrets/cipher.ts'
 import type { Keyring } from '../../plugins/secrets/keyring.ts'
 import type { NewServer, Server } from '../../plugins/storage/port.ts'
@@ -263,8 +263,9 @@ export function requireEditable(row: Server): void {
   }
 }
 
-export function policiesPlugin(services: ApiServices): ToolPoliciesPlugin | undefined {
-  return services.plugins.plugins.find((p) => p.name === TOOL_POLICIES_PLUGIN) as ToolPoliciesPlugin | undefined
+/** The tool policies service, or null without toolPolicies() (then toggles and policies are not enforced). */
+export function policiesPlugin(services: ApiServices): ToolPoliciesService | null {
+  return services.plugins.service(TOOL_POLICIES_SERVICE)
 }
 
 /** After any change to servers, toggles or policies: new snapshot, relay reload, list_changed to open sessions. */

@@ -1,8 +1,8 @@
 // Ending sign-in sessions: "sign out everywhere" for oneself, and for any user by an administrator. Sign-out, password
 // changes and disabled accounts end sessions through the same helpers (auth-routes.ts, users.ts).
 import { z } from 'zod'
-import type { Exchange } from '../../plugins/contract.ts'
-import { CSRF_COOKIE, SESSION_COOKIE, SESSIONS_PLUGIN, type SessionsPlugin } from '../../plugins/sessions/index.ts'
+import { type Exchange, SESSIONS_SERVICE, type SessionsService } from '../../plugins/contract.ts'
+import { CSRF_COOKIE, SESSION_COOKIE } from '../../plugins/sessions/index.ts'
 import { GatewayError } from '../errors.ts'
 import { type ApiServices, reply, route } from './define.ts'
 import { callerUserId } from './rules.ts'
@@ -13,8 +13,24 @@ export const CLEAR_SESSION_COOKIES = [
   `${CSRF_COOKIE}=; Path=/; SameSite=Strict; Max-Age=0`,
 ]
 
-export function sessionsOf(services: ApiServices): SessionsPlugin | null {
-  return (services.plugins.plugins.find((p) => p.name === SESSIONS_PLUGIN) as SessionsPlugin | undefined) ?? null
+/** The sign-in sessions, or null when no sessions() plugin is configured: then nobody signs in with a password. */
+export function sessionsOf(services: ApiServices): SessionsService | null {
+  return services.plugins.service(SESSIONS_SERVICE)
+}
+
+/**
+ * The sessions a sign-in needs. Called before the sign-in spends anything (a set-up link, a throttle slot), so a
+ * gateway without sessions() refuses up front instead of after the account was made.
+ */
+export function signInSessions(services: ApiServices): SessionsService {
+  const sessions = sessionsOf(services)
+  if (!sessions) {
+    throw new GatewayError(
+      'MCPO_ERR_NOT_FOUND',
+      'sign-in is off on this gateway: add sessions() to plugins in mcpo.config.ts (or leave plugins out for the default set)',
+    )
+  }
+  return sessions
 }
 
 /** The session the request came with, when the sessions plugin signed it in. */

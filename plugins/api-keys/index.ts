@@ -1,7 +1,16 @@
 // The `apiKeys()` plugin: authenticates `Authorization: Bearer mcp_proj_…` from an in-memory cache of key hashes,
 // so the data plane never waits on the database; last use is written in batches.
-import type { AuditEvent, Logger, McpoPlugin, Principal } from '../contract.ts'
-import type { ApiKey, Store } from '../storage/port.ts'
+import {
+  API_KEYS_SERVICE,
+  type ApiKey,
+  type ApiKeysService,
+  type AuditEvent,
+  type Logger,
+  type McpoPlugin,
+  offer,
+  type Principal,
+  type Store,
+} from '../contract.ts'
 import { bearerKey, hashApiKey } from './keys.ts'
 
 export interface ApiKeysOptions {
@@ -11,12 +20,7 @@ export interface ApiKeysOptions {
   touchFlushMs?: number
 }
 
-export interface ApiKeysPlugin extends McpoPlugin {
-  /** Reloads the cache now (after a key is created or revoked). */
-  refresh(): Promise<void>
-  /** Called after each reload with the ids of the keys that still work, so open sessions of dead keys can close. */
-  onRefresh(listener: (activeIds: ReadonlySet<string>) => void): void
-}
+export interface ApiKeysPlugin extends McpoPlugin, ApiKeysService {}
 
 export const API_KEYS_PLUGIN = 'mcpo:api-keys'
 
@@ -66,8 +70,15 @@ export function apiKeys(options: ApiKeysOptions = {}): ApiKeysPlugin {
     }
   }
 
+  const service: ApiKeysService = {
+    refresh,
+    onRefresh(listener) {
+      listeners.push(listener)
+    },
+  }
   return {
     name: API_KEYS_PLUGIN,
+    provides: [offer(API_KEYS_SERVICE, service)],
     options,
     async setup(ctx) {
       storage = ctx.storage
@@ -122,10 +133,7 @@ export function apiKeys(options: ApiKeysOptions = {}): ApiKeysPlugin {
         label: row.name,
       }
     },
-    refresh,
-    onRefresh(listener) {
-      listeners.push(listener)
-    },
+    ...service,
     async close() {
       for (const t of timers) clearInterval(t)
       await flushTouches()

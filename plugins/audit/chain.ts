@@ -1,6 +1,6 @@
 // The audit hash chain: canonical form, hashing, and verification of what is stored (one chain per project).
 import { createHash } from 'node:crypto'
-import type { AuditEvent, NewAuditEvent, Store } from '../storage/port.ts'
+import type { StoredAuditEvent as AuditEvent, NewAuditEvent, Store } from '../contract.ts'
 
 /** The stored fields a hash covers, in the shape they round-trip through the database. */
 const FIELDS = [

@@ -5,12 +5,20 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, it } from 'node:test'
-import { silentLogger } from '../../gateway/logger.ts'
 import { templateDataDir } from '../../test/harness.ts'
-import type { PluginContext } from '../contract.ts'
+import type { Logger, PluginContext } from '../contract.ts'
 import { openEmbeddedStore } from '../storage/embedded.ts'
 import { audit } from './index.ts'
 
+const quiet: Logger = {
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  fatal() {},
+  child: () => quiet,
+}
 const dir = mkdtempSync(join(tmpdir(), 'mcpo-audit-health-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -20,12 +28,13 @@ it('reports unhealthy after repeated write failures and when the queue is nearly
   await store.migrate()
   const plugin = audit({ batchMs: 60_000, queueLimit: 10 })
   const ctx: PluginContext = {
-    logger: silentLogger(),
+    logger: quiet,
     options: {},
     storage: store,
     clock: { now: () => Date.now() },
     defineSlot: () => ({ get: () => undefined, set: () => {} }),
     deriveKey: () => new Uint8Array(32),
+    service: () => null,
   }
   await plugin.setup?.(ctx)
   const event = (i: number) => ({ action: `t.${i}`, at: Date.now(), actor: null })

@@ -1,7 +1,17 @@
 // The audit plugin: buffers audit events and tool-call outcomes, writes them in batches off the hot path, hash-chains
 // audit events per project, and purges both past the retention window.
-import type { AuditEvent, Logger, McpoPlugin, PluginContext, ToolCallRecord } from '../contract.ts'
-import type { NewAuditEvent, NewToolCall, Store } from '../storage/port.ts'
+import {
+  type AuditEvent,
+  defineService,
+  type Logger,
+  type McpoPlugin,
+  type NewAuditEvent,
+  type NewToolCall,
+  offer,
+  type PluginContext,
+  type Store,
+  type ToolCallRecord,
+} from '../contract.ts'
 import { eventHash } from './chain.ts'
 import { type Capture, captureArguments, compileCapture, settingsOf } from './project-settings.ts'
 import { redact } from './redact.ts'
@@ -35,7 +45,8 @@ export interface AuditStats {
   writeFailures: number
 }
 
-export interface AuditPlugin extends McpoPlugin {
+/** The audit trail's queue and retention, for `/metrics`, the activity export and the observability settings. */
+export interface AuditService {
   stats(): AuditStats
   /** Writes everything queued now (tests, shutdown). */
   flush(): Promise<void>
@@ -44,6 +55,10 @@ export interface AuditPlugin extends McpoPlugin {
   /** Runs the retention purge now; returns what it deleted. */
   purge(): Promise<{ auditEvents: number; toolCalls: number }>
 }
+
+export interface AuditPlugin extends McpoPlugin, AuditService {}
+
+export const AUDIT_SERVICE = defineService<AuditService>('audit', 'audit()')
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const DAY = 86_400_000
@@ -277,5 +292,6 @@ export function audit(options: AuditOptions = {}): AuditPlugin {
       else schedule()
     }
   }
+  plugin.provides = [offer(AUDIT_SERVICE, plugin)]
   return plugin
 }

@@ -2,8 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { base64url, calculateJwkThumbprint, EncryptJWT, SignJWT } from 'jose'
-import type { Exchange, McpoPlugin, PluginContext } from '../contract.ts'
-import type { Store, User } from '../storage/port.ts'
+import type { Exchange, McpoPlugin, PluginContext, Store, User } from '../contract.ts'
 import { nextAuthJwt } from './index.ts'
 
 const SECRET = 'next-auth-test-secret-0123456789abcdefghij'

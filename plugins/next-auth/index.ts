@@ -2,9 +2,8 @@
 // derived from AUTH_SECRET exactly as `@auth/core/jwt` does, and maps them to existing mcpo users by email.
 import { hkdfSync } from 'node:crypto'
 import { base64url, calculateJwkThumbprint, decodeProtectedHeader, errors, jwtDecrypt } from 'jose'
-import type { Clock, Exchange, McpoPlugin, Principal } from '../contract.ts'
+import type { Clock, Exchange, McpoPlugin, Principal, Store, User } from '../contract.ts'
 import { type Cookies, parseCookies } from '../cookies.ts'
-import type { Store, User } from '../storage/port.ts'
 
 export interface NextAuthJwtOptions {
   /**

@@ -1,8 +1,14 @@
 // From a verified OpenID identity to an mcpo user: find by (issuer, subject), link by verified email, or create;
 // then grant the team roles the user's provider groups map to.
-import { GatewayError, isGatewayError } from '../../gateway/errors.ts'
-import type { AuditEvent, Logger } from '../contract.ts'
-import type { Role, Store, User } from '../storage/port.ts'
+import {
+  type AuditEvent,
+  GatewayError,
+  isGatewayError,
+  type Logger,
+  type Role,
+  type Store,
+  type User,
+} from '../contract.ts'
 
 /** Who the provider vouched for, taken from a verified ID token. */
 export interface OidcIdentity {

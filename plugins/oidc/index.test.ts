@@ -2,10 +2,17 @@
 // request, ID token checks, account rules and the client secret staying out of logs and options.
 import assert from 'node:assert/strict'
 import { after, before, beforeEach, describe, it } from 'node:test'
-import { GatewayError } from '../../gateway/errors.ts'
 import { type FakeProvider, startFakeProvider } from '../../test/fixtures/oidc-provider.ts'
-import type { Logger, PluginContext } from '../contract.ts'
-import type { Role, Store, Team, TeamMember, User } from '../storage/port.ts'
+import {
+  GatewayError,
+  type Logger,
+  type PluginContext,
+  type Role,
+  type Store,
+  type Team,
+  type TeamMember,
+  type User,
+} from '../contract.ts'
 import { FLOW_COOKIE, type OidcOptions, type OidcPlugin, oidc } from './index.ts'
 
 const CLIENT_ID = 'mcpo-unit'

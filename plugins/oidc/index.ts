@@ -1,9 +1,17 @@
 // The `oidc()` plugin: single sign-on with any OpenID Connect provider (authorization code + PKCE S256, ID token
 // checked against the provider's JWKS). Its routes are in gateway/api/oidc-routes.ts; sessions() signs users in.
-import { GatewayError } from '../../gateway/errors.ts'
-import type { Clock, Logger, McpoPlugin } from '../contract.ts'
-import { SESSIONS_PLUGIN } from '../sessions/index.ts'
-import type { Role, Store, User } from '../storage/port.ts'
+import {
+  type Clock,
+  defineService,
+  GatewayError,
+  type Logger,
+  type McpoPlugin,
+  offer,
+  type Role,
+  SESSIONS_SERVICE,
+  type Store,
+  type User,
+} from '../contract.ts'
 import { type AccountPolicy, type AuditDraft, type GroupRole, type OidcIdentity, signInAccount } from './accounts.ts'
 import { clearFlowCookie, codeChallenge, flowCookie, newFlow, openFlow, sealFlow } from './flow.ts'
 import {
@@ -45,7 +53,8 @@ export interface OidcOptions {
   label?: string
 }
 
-export interface OidcPlugin extends McpoPlugin {
+/** Single sign-on through an OpenID provider, for the sign-in routes; sessions() then signs the user in. */
+export interface OidcService {
   readonly label: string
   /** Starts a sign-in: where to send the browser, and the flow cookie to set. `baseUrl` is mcpo's origin. */
   begin(baseUrl: string): Promise<{ location: string; setCookie: string }>
@@ -56,6 +65,10 @@ export interface OidcPlugin extends McpoPlugin {
   /** Set-Cookie that deletes the flow cookie (every callback answer sends it: a flow is used once). */
   clearCookie(baseUrl: string): string
 }
+
+export interface OidcPlugin extends McpoPlugin, OidcService {}
+
+export const OIDC_SERVICE = defineService<OidcService>('oidc', 'oidc({ issuer, clientId, clientSecret })')
 
 export interface CallbackParams {
   code?: string
@@ -115,9 +128,9 @@ export function oidc(options: OidcOptions): OidcPlugin {
   }
 
   const { clientSecret: _secret, ...shown } = options
-  return {
+  const plugin: OidcPlugin = {
     name: OIDC_PLUGIN,
-    dependsOn: [SESSIONS_PLUGIN],
+    requires: [SESSIONS_SERVICE],
     // The client secret stays in this closure: nothing that inspects plugin options can print it.
     options: { ...shown, clientSecret: '[redacted]' },
     label,
@@ -198,6 +211,8 @@ export function oidc(options: OidcOptions): OidcPlugin {
       return signInAccount(store, identity, resolved.policy, logger, new Date(clock.now()))
     },
   }
+  plugin.provides = [offer(OIDC_SERVICE, plugin)]
+  return plugin
 }
 
 /** Validates the options; each message names its field (the host prefixes the plugin name). */

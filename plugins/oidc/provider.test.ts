@@ -5,7 +5,7 @@ import { once } from 'node:events'
 import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
-import { isGatewayError } from '../../gateway/errors.ts'
+import { isGatewayError } from '../contract.ts'
 import { discover, redeemCode, remoteKeys, verifyIdToken } from './provider.ts'
 
 const HUGE = 64 * 1024 * 1024

@@ -1,8 +1,7 @@
 // Talking to the OpenID provider: discovery (OIDC Discovery 1.0 §4), the token request (RFC 6749 §4.1.3 with
 // PKCE, RFC 7636) and ID token validation (OIDC Core §3.1.3.7) against the provider's JWKS.
 import { createRemoteJWKSet, customFetch, errors, type JWTPayload, jwtVerify } from 'jose'
-import { GatewayError } from '../../gateway/errors.ts'
-import type { Logger } from '../contract.ts'
+import { GatewayError, type Logger } from '../contract.ts'
 
 const TIMEOUT_MS = 10_000
 // Asymmetric only: the ID token must verify against the JWKS, never against the client secret or `alg: none`.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import type { ToolPolicy } from '../storage/port.ts'
+import type { ToolPolicy } from '../contract.ts'
 import { compile, decide, joinSubjects, splitSubjects } from './policies.ts'
 
 let seq = 0

@@ -8,9 +8,22 @@
 // 4. Anything else is allowed (allow by default).
 // A policy's subjects are roles and API key ids; none means everyone. Both live in the `roles` column: key ids as
 // `key:<id>` entries, so policies needed no new column.
-import type { Decision, Exchange, Logger, McpoPlugin, McpTarget, Principal } from '../contract.ts'
+import {
+  type Decision,
+  defineService,
+  type Exchange,
+  type Logger,
+  type McpoPlugin,
+  type McpTarget,
+  offer,
+  type Principal,
+  type Project,
+  type Role,
+  type Server,
+  type Store,
+  type ToolPolicy,
+} from '../contract.ts'
 import { compileGlob, type Glob } from '../glob.ts'
-import type { Project, Role, Server, Store, ToolPolicy } from '../storage/port.ts'
 import { Roles, stronger } from './matrix.ts'
 
 export const TOOL_POLICIES_PLUGIN = 'mcpo:tool-policies'
@@ -166,7 +179,8 @@ export interface ToolPoliciesOptions {
   maxAgeMs?: number
 }
 
-export interface ToolPoliciesPlugin extends McpoPlugin {
+/** Tool toggles and policies, for the API that changes them and explains their verdicts. */
+export interface ToolPoliciesService {
   /** Reloads a project's snapshot now; the API calls it after toggles or policies change. */
   refresh(projectId: string): Promise<void>
   /** What would happen, from storage as it is now. */
@@ -177,6 +191,10 @@ export interface ToolPoliciesPlugin extends McpoPlugin {
     who: { principal?: Principal; role?: Role | null },
   ): Promise<Verdict & { subject: Subject }>
 }
+
+export interface ToolPoliciesPlugin extends McpoPlugin, ToolPoliciesService {}
+
+export const TOOL_POLICIES_SERVICE = defineService<ToolPoliciesService>('tool-policies', 'toolPolicies()')
 
 const ALLOW: Decision = Object.freeze({ allow: true })
 
@@ -288,7 +306,7 @@ export function toolPolicies(options: ToolPoliciesOptions = {}): ToolPoliciesPlu
     return v instanceof Promise ? v.then(toDecision) : toDecision(v)
   }
 
-  return {
+  const plugin: ToolPoliciesPlugin = {
     name: TOOL_POLICIES_PLUGIN,
     options,
     setup(ctx) {
@@ -324,6 +342,8 @@ export function toolPolicies(options: ToolPoliciesOptions = {}): ToolPoliciesPlu
       return { ...decide(snap, server, tool, subject), subject }
     },
   }
+  plugin.provides = [offer(TOOL_POLICIES_SERVICE, plugin)]
+  return plugin
 }
 
 async function loadRoles(store: Store, project: Project): Promise<Map<string, Role>> {

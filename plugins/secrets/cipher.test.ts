@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { isGatewayError } from '../../gateway/errors.ts'
+import { isGatewayError } from '../contract.ts'
 import {
   decrypt,
   decryptRecord,

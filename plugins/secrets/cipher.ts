@@ -2,7 +2,7 @@
 // Every failure throws; nothing here ever returns or logs a plaintext in place of a ciphertext.
 
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
-import { GatewayError } from '../../gateway/errors.ts'
+import { GatewayError } from '../contract.ts'
 import { type Keyring, KID_CHARS } from './keyring.ts'
 
 const VERSION = 'v1'

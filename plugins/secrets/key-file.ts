@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { type FileHandle, link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { GatewayError } from '../../gateway/errors.ts'
+import { GatewayError } from '../contract.ts'
 import { generateSecretKey, type Keyring, parseKeyring } from './keyring.ts'
 
 export const KEY_FILE_NAME = 'secret.key'

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { inspect } from 'node:util'
-import { isGatewayError } from '../../gateway/errors.ts'
+import { isGatewayError } from '../contract.ts'
 import { generateSecretKey, Keyring, keyId, parseKeyring } from './keyring.ts'
 
 // Asserts that parsing fails with a config error whose message, details and cause hold none of `secret`.

@@ -3,7 +3,7 @@
 
 import { createHash, createSecretKey, hkdfSync, type KeyObject, randomBytes } from 'node:crypto'
 import { inspect } from 'node:util'
-import { GatewayError } from '../../gateway/errors.ts'
+import { GatewayError } from '../contract.ts'
 
 export const KEY_BYTES = 32
 

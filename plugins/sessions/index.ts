@@ -4,9 +4,19 @@
 // second; tokens are renewed while used, never past the session's absolute end.
 import { randomUUID } from 'node:crypto'
 import { jwtVerify, SignJWT } from 'jose'
-import type { Clock, Exchange, McpoPlugin, Principal } from '../contract.ts'
+import {
+  type Clock,
+  type Exchange,
+  type McpoPlugin,
+  offer,
+  type Principal,
+  SESSIONS_SERVICE,
+  type SessionsService,
+  type Store,
+  type User,
+  type UserSession,
+} from '../contract.ts'
 import { parseCookies } from '../cookies.ts'
-import type { Store, User, UserSession } from '../storage/port.ts'
 
 export interface SessionsOptions {
   /** Lifetime of a token. Default 1 hour. */
@@ -17,21 +27,8 @@ export interface SessionsOptions {
   secureCookies?: boolean
 }
 
-export interface SessionsPlugin extends McpoPlugin {
-  /** Starts a session for the user and signs its first token. */
-  issue(user: Pick<User, 'id' | 'isAdmin'>): Promise<{ token: string; expiresAt: Date; sessionId: string }>
-  /** Set-Cookie values for a token (and the CSRF cookie the UI echoes in a header). */
-  cookies(token: string, csrf: string, maxAgeS: number): string[]
-  readonly ttlSeconds: number
-  /** A fresh token when the presented one is past half its life, so active users stay signed in. */
-  renewal(ex: Exchange): Promise<string | null>
-  /** The id of the session this request's token belongs to, once `authenticate` accepted it. */
-  sessionOf(ex: Exchange): string | null
-  /** Ends one session: its tokens are refused here at once and on every other node within `REVALIDATE_MS`. */
-  revoke(sessionId: string): Promise<void>
-  /** Ends every session of the user but `exceptId` (the caller's own, after a password change); returns how many. */
-  revokeAll(userId: string, exceptId?: string | null): Promise<number>
-}
+/** The plugin is its service too, so a test can call `issue` on what `sessions()` returned. */
+export interface SessionsPlugin extends McpoPlugin, SessionsService {}
 
 export const SESSIONS_PLUGIN = 'mcpo:sessions'
 export const SESSION_COOKIE = 'mcpo_session'
@@ -108,7 +105,7 @@ export function sessions(options: SessionsOptions = {}): SessionsPlugin {
     return (authTime + maxLifetimeSeconds) * 1000
   }
 
-  return {
+  const plugin: SessionsPlugin = {
     name: SESSIONS_PLUGIN,
     options,
     ttlSeconds,
@@ -203,4 +200,6 @@ export function sessions(options: SessionsOptions = {}): SessionsPlugin {
       pruner = null
     },
   }
+  plugin.provides = [offer(SESSIONS_SERVICE, plugin)]
+  return plugin
 }

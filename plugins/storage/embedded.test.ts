@@ -6,7 +6,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { isGatewayError } from '../../gateway/errors.ts'
+import { isGatewayError } from '../contract.ts'
 import { openEmbeddedStore } from './embedded.ts'
 import { embeddedStorage } from './index.ts'
 import type { StorageLogger, Store } from './port.ts'
@@ -38,15 +38,13 @@ function childEnv(dir: string): NodeJS.ProcessEnv {
 const silent: StorageLogger = { debug() {}, info() {}, warn() {}, error() {} }
 
 storeTests('embedded (PGlite)', async () => {
-  const store = await openEmbeddedStore({ dir: await freshDir('contract') })
+  const store = await openEmbeddedStore({ dir: await freshDir('contract'), checkTransactions: true })
   return { store, cleanup: () => store.close() }
 })
 
 describe('embedded adapter', () => {
-  it('with MCPO_DEBUG_STORE=1, fails a query on the outer store inside a transaction instead of waiting forever', async () => {
-    const saved = process.env.MCPO_DEBUG_STORE
-    process.env.MCPO_DEBUG_STORE = '1'
-    const store = await openEmbeddedStore({ dir: await freshDir('tx-scope') })
+  it('with checkTransactions, fails a query on the outer store inside a transaction instead of waiting forever', async () => {
+    const store = await openEmbeddedStore({ dir: await freshDir('tx-scope'), checkTransactions: true })
     try {
       await store.migrate()
       await rejectsWith(
@@ -56,8 +54,6 @@ describe('embedded adapter', () => {
       assert.equal(await store.projects.get('nope'), null, 'the store still answers after the failed transaction')
     } finally {
       await store.close()
-      if (saved === undefined) delete process.env.MCPO_DEBUG_STORE
-      else process.env.MCPO_DEBUG_STORE = saved
     }
   })
 

@@ -1,7 +1,7 @@
 // The migration runner: applies sql/NNN_name.sql in order, each once, under a database-wide lock
 // so that nodes starting together migrate once. The only place raw multi-statement SQL runs.
 import { readdir, readFile } from 'node:fs/promises'
-import { GatewayError, isGatewayError } from '../../gateway/errors.ts'
+import { GatewayError, isGatewayError } from '../contract.ts'
 import type { StorageLogger } from './port.ts'
 import { createSql, type Driver, type Sql, toStorageError } from './sql.ts'
 

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { Worker } from 'node:worker_threads'
-import { isGatewayError } from '../../gateway/errors.ts'
 import { templateDataDir } from '../../test/harness.ts'
+import { isGatewayError } from '../contract.ts'
 import { PgliteThread, threadDriver } from './pglite-thread.ts'
 
 const textOf = (s: TemplateStringsArray) => s.reduce((acc, part, i) => `${acc}$${i}${part}`)

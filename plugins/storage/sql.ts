@@ -1,6 +1,6 @@
 // The SQL abstraction both adapters implement: a tagged template with `${value}` parameters that
 // resolves to camelCase rows, with database errors turned into GatewayErrors once, here.
-import { GatewayError } from '../../gateway/errors.ts'
+import { GatewayError } from '../contract.ts'
 
 import type { ReadCache } from './read-cache.ts'
 

@@ -1,7 +1,7 @@
 // Helpers shared by the storage contract suite's files.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { type ErrorCode, isGatewayError } from '../../gateway/errors.ts'
+import { type ErrorCode, isGatewayError } from '../contract.ts'
 import type { Store } from './port.ts'
 
 export type GetStore = () => Store
