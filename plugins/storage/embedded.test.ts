@@ -38,13 +38,15 @@ function childEnv(dir: string): NodeJS.ProcessEnv {
 const silent: StorageLogger = { debug() {}, info() {}, warn() {}, error() {} }
 
 storeTests('embedded (PGlite)', async () => {
-  const store = await openEmbeddedStore({ dir: await freshDir('contract'), checkTransactions: true })
+  const store = await openEmbeddedStore({ dir: await freshDir('contract') })
   return { store, cleanup: () => store.close() }
 })
 
 describe('embedded adapter', () => {
-  it('with checkTransactions, fails a query on the outer store inside a transaction instead of waiting forever', async () => {
-    const store = await openEmbeddedStore({ dir: await freshDir('tx-scope'), checkTransactions: true })
+  it('with MCPO_DEBUG_STORE=1, fails a query on the outer store inside a transaction instead of waiting forever', async () => {
+    const saved = process.env.MCPO_DEBUG_STORE
+    process.env.MCPO_DEBUG_STORE = '1'
+    const store = await openEmbeddedStore({ dir: await freshDir('tx-scope') })
     try {
       await store.migrate()
       await rejectsWith(
@@ -54,6 +56,8 @@ describe('embedded adapter', () => {
       assert.equal(await store.projects.get('nope'), null, 'the store still answers after the failed transaction')
     } finally {
       await store.close()
+      if (saved === undefined) delete process.env.MCPO_DEBUG_STORE
+      else process.env.MCPO_DEBUG_STORE = saved
     }
   })
 
