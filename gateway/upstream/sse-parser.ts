@@ -13,6 +13,8 @@ export interface SseParserOptions {
   onevent: (event: SseEvent) => void
   /** The server asked for a reconnection delay (`retry: <ms>`). */
   onretry?: (ms: number) => void
+  /** A comment line (`: text`), such as a keepalive; the text after the colon, one leading space removed. */
+  oncomment?: (text: string) => void
   /**
    * An event (or a single line) exceeded `maxEventChars` and will be dropped. Called once per event, as soon as the
    * cap is passed (with the characters seen so far), so a reader can stop reading instead of skipping to its end.
@@ -99,7 +101,11 @@ export class SseParser {
       this.dispatch()
       return
     }
-    if (line.charCodeAt(0) === 58) return // ':' comment (keepalives)
+    if (line.charCodeAt(0) === 58) {
+      // ':' comment (keepalives)
+      this.options.oncomment?.(line.charCodeAt(1) === 32 ? line.slice(2) : line.slice(1))
+      return
+    }
     const colon = line.indexOf(':')
     const field = colon === -1 ? line : line.slice(0, colon)
     let value = colon === -1 ? '' : line.slice(colon + 1)

@@ -8,17 +8,16 @@ import { displayParts, hashApiKey } from '../../plugins/api-keys/keys.ts'
 import type { AuditEvent, McpoPlugin } from '../../plugins/contract.ts'
 import { type HttpFixture, startHttpFixture } from '../fixtures/fixture-server.ts'
 import { everythingServer, OTHER_KEY, OTHER_PROJECT_KEY, TEST_KEY } from '../harness.ts'
+import { type CapturingGateway, startCapturingGateway } from '../kit/capturing-gateway.ts'
 import {
-  type CapturingGateway,
   deleteSession,
   initializeRequest,
-  openLegacy,
+  LegacyClient,
   openSse,
   openStreamable,
   postMcp,
   readRpc,
-  startCapturingGateway,
-} from './helpers-a.ts'
+} from '../kit/mcp-wire.ts'
 
 const REVOKE_KEY = 'mcp_proj_testkeyDDDDDDDDDDDDDDDDDDDDDDDDDDDD04'
 const WRONG_KEY = 'mcp_proj_wrongwrongwrongwrongwrongwrong99'
@@ -92,7 +91,7 @@ describe('conformance A: auth and general HTTP (protocol.md §7, §8)', () => {
   })
 
   it('2 A: POST …/messages?sessionId=<live> without Authorization → 401', async () => {
-    const s = await openLegacy(gw.url + `${SERVER}/sse`, auth)
+    const s = await LegacyClient.open(gw.url + `${SERVER}/sse`, auth)
     try {
       const res = await fetch(s.endpoint, {
         method: 'POST',
@@ -105,8 +104,12 @@ describe('conformance A: auth and general HTTP (protocol.md §7, §8)', () => {
       // The live session is untouched: its owner can still use it.
       const ok = await s.post({ jsonrpc: '2.0', id: 2, method: 'ping' })
       assert.equal(ok.status, 202)
-      assert.deepEqual((await s.reader.response(2)).result, {})
-      assert.equal(s.reader.json.filter((m) => m.id === 1).length, 0, 'the unauthenticated ping must not be answered')
+      assert.deepEqual((await s.stream.response(2)).result, {})
+      assert.equal(
+        s.stream.messages.filter((m) => m.id === 1).length,
+        0,
+        'the unauthenticated ping must not be answered',
+      )
     } finally {
       s.close()
     }
@@ -148,15 +151,15 @@ describe('conformance A: auth and general HTTP (protocol.md §7, §8)', () => {
 
   it('5 A: a session opened with key K1 and used with K2 (same project) → 404 on both transports', async () => {
     // Legacy: the stream belongs to K1; K2 posting to it gets 404, and nothing reaches the stream.
-    const s = await openLegacy(gw.url + `${SERVER}/sse`, auth)
+    const s = await LegacyClient.open(gw.url + `${SERVER}/sse`, auth)
     try {
       const res = await s.post({ jsonrpc: '2.0', id: 5, method: 'ping' }, bearer(OTHER_KEY))
       assert.equal(res.status, 404)
       await res.arrayBuffer()
       const ok = await s.post({ jsonrpc: '2.0', id: 6, method: 'ping' })
       assert.equal(ok.status, 202)
-      await s.reader.response(6)
-      assert.equal(s.reader.json.filter((m) => m.id === 5).length, 0)
+      await s.stream.response(6)
+      assert.equal(s.stream.messages.filter((m) => m.id === 5).length, 0)
     } finally {
       s.close()
     }
@@ -191,7 +194,7 @@ describe('conformance A: auth and general HTTP (protocol.md §7, §8)', () => {
 
   it('6 A: a revoked key → the next POST is 401 (and its streams close within 1 s, see the todo below)', async () => {
     const key = bearer(REVOKE_KEY)
-    const s = await openLegacy(gw.url + `${SERVER}/sse`, key)
+    const s = await LegacyClient.open(gw.url + `${SERVER}/sse`, key)
     const url = gw.url + `${SERVER}/mcp`
     const id = await openStreamable(url, key)
     try {
@@ -223,7 +226,7 @@ describe('conformance A: auth and general HTTP (protocol.md §7, §8)', () => {
       ...displayParts(key),
     })
     await keys.refresh()
-    const s = await openLegacy(gw.url + `${SERVER}/sse`, bearer(key))
+    const s = await LegacyClient.open(gw.url + `${SERVER}/sse`, bearer(key))
     const url = gw.url + `${SERVER}/mcp`
     const id = await openStreamable(url, bearer(key))
     const get = await openSse(url, { ...bearer(key), 'mcp-session-id': id })
@@ -231,7 +234,7 @@ describe('conformance A: auth and general HTTP (protocol.md §7, §8)', () => {
       assert.ok(get.reader, 'the Streamable GET stream opened')
       // No explicit refresh: the key cache's own reload must notice the revocation and close both streams.
       await gw.gateway.store.apiKeys.revoke(row.id)
-      await s.reader.ended(1000)
+      await s.stream.ended(1000)
       await get.reader.ended(1000)
     } finally {
       s.close()
@@ -341,7 +344,7 @@ describe('conformance A: auth and general HTTP (protocol.md §7, §8)', () => {
     assert.equal(post.status, 401)
     assert.equal(post.headers.get('mcp-session-id'), null)
     await post.arrayBuffer()
-    const s = await openLegacy(gw.url + `${SERVER}/sse`, auth)
+    const s = await LegacyClient.open(gw.url + `${SERVER}/sse`, auth)
     try {
       const res = await fetch(`${s.endpoint}&${q}`, {
         method: 'POST',
@@ -399,15 +402,15 @@ describe('conformance A: auth and general HTTP (protocol.md §7, §8)', () => {
     sse.reader?.close()
     assert.equal(sse.res.status, 403)
 
-    const s = await openLegacy(gw.url + `${SERVER}/sse`, auth)
+    const s = await LegacyClient.open(gw.url + `${SERVER}/sse`, auth)
     try {
       const msg = await s.post({ jsonrpc: '2.0', id: 13, method: 'ping' }, { origin: 'https://evil.example' })
       assert.equal(msg.status, 403)
       await msg.arrayBuffer()
       const ok = await s.post({ jsonrpc: '2.0', id: 14, method: 'ping' })
       assert.equal(ok.status, 202)
-      await s.reader.response(14)
-      assert.equal(s.reader.json.filter((m) => m.id === 13).length, 0)
+      await s.stream.response(14)
+      assert.equal(s.stream.messages.filter((m) => m.id === 13).length, 0)
     } finally {
       s.close()
     }

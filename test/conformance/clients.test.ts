@@ -15,7 +15,9 @@ import { InvalidClientMetadataError } from '@modelcontextprotocol/sdk/server/aut
 import { Agent, fetch as undiciFetch } from 'undici'
 import { findProcesses, waitFor } from '../fixtures/processes.ts'
 import { everythingServer, fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
-import { sleep, tempDir, textOf, within } from './helpers-b.ts'
+import { textOf } from '../kit/mcp-wire.ts'
+import { tempDir } from '../kit/temp-dir.ts'
+import { sleep, within } from '../kit/waiting.ts'
 
 const root = join(import.meta.dirname, '../..')
 const INSPECTOR = join(root, 'node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js')

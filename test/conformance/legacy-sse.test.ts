@@ -9,7 +9,8 @@ import type { UpstreamConnection } from '../../gateway/mcp/connection.ts'
 import { type HttpFixture, startHttpFixture } from '../fixtures/fixture-server.ts'
 import { waitFor } from '../fixtures/processes.ts'
 import { everythingServer, fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
-import { isResponseTo, type LegacyStream, openLegacy, openSse, sleep } from './helpers-a.ts'
+import { isResponseTo, LegacyClient, openSse } from '../kit/mcp-wire.ts'
+import { sleep } from '../kit/waiting.ts'
 
 const KEEPALIVE_MS = 1000
 const SERVER = '/projects/demo/servers/everything'
@@ -19,7 +20,7 @@ let gw: TestGateway
 let gwBase: TestGateway
 let fixture: HttpFixture
 let auth: Record<string, string>
-const open: LegacyStream[] = []
+const open: LegacyClient[] = []
 
 before(async () => {
   fixture = await startHttpFixture({ transport: 'streamable-http' })
@@ -56,8 +57,8 @@ after(async () => {
 })
 
 /** Opens a legacy stream that `after` closes even if the test fails. */
-async function legacy(path = `${SERVER}/sse`, headers = auth): Promise<LegacyStream> {
-  const s = await openLegacy(gw.url + path, headers)
+async function legacy(path = `${SERVER}/sse`, headers = auth): Promise<LegacyClient> {
+  const s = await LegacyClient.open(gw.url + path, headers)
   open.push(s)
   return s
 }
@@ -91,7 +92,7 @@ describe('conformance L: legacy HTTP+SSE (protocol.md §2)', () => {
     ]) {
       const sseUrl = gw.url + path
       const s = await legacy(path)
-      const ev = s.reader.events[0]
+      const ev = s.stream.events[0]
       assert.equal(ev.dataLines, 1)
       assert.doesNotMatch(ev.data, /[\r\n]/)
       // Path-absolute without a configured public URL, so it works behind any host name the client used.
@@ -142,24 +143,24 @@ describe('conformance L: legacy HTTP+SSE (protocol.md §2)', () => {
     )
     assert.equal(res.status, 202)
     await res.arrayBuffer()
-    const msg = await a.reader.response('init-17')
+    const msg = await a.stream.response('init-17')
     const result = msg.result as { protocolVersion: string; serverInfo: { name: string }; capabilities: object }
     assert.equal(result.protocolVersion, '2025-11-25')
     assert.equal(typeof result.serverInfo.name, 'string')
     assert.equal(typeof result.capabilities, 'object')
     await sleep(300)
-    const answers = a.reader.messages.filter((e) => isResponseTo(JSON.parse(e.data), 'init-17'))
-    assert.equal(answers.length, 1, `expected exactly one InitializeResult, got ${a.reader.raw}`)
+    const answers = a.stream.messageEvents.filter((e) => isResponseTo(JSON.parse(e.data), 'init-17'))
+    assert.equal(answers.length, 1, `expected exactly one InitializeResult, got ${a.stream.raw}`)
     assert.equal(answers[0].dataLines, 1, 'the JSON must be on one data line')
     // Anything else on the stream may only be a notification (the first session starts the shared upstream, whose
     // post-init list_changed may follow; see the report), never another response.
-    const others = a.reader.json.filter((m) => m.id !== 'init-17')
+    const others = a.stream.messages.filter((m) => m.id !== 'init-17')
     assert.ok(
       others.every((m) => typeof m.method === 'string' && m.id === undefined),
       `unexpected messages: ${JSON.stringify(others)}`,
     )
     assert.deepEqual(
-      b.reader.events.map((e) => e.event),
+      b.stream.events.map((e) => e.event),
       ['endpoint'],
       'the other session must not see the answer',
     )
@@ -178,15 +179,15 @@ describe('conformance L: legacy HTTP+SSE (protocol.md §2)', () => {
     )
     assert.equal(init.status, 202)
     await init.arrayBuffer()
-    await s.reader.response(1)
+    await s.stream.response(1)
     // Let whatever the initialize itself caused arrive first: the assertion is about the notification alone.
     await sleep(300)
-    const before = s.reader.events.length
+    const before = s.stream.events.length
     const res = await s.post({ jsonrpc: '2.0', method: 'notifications/initialized' })
     assert.equal(res.status, 202)
     await res.arrayBuffer()
     await sleep(300)
-    assert.equal(s.reader.events.length, before, `unexpected events: ${s.reader.raw}`)
+    assert.equal(s.stream.events.length, before, `unexpected events: ${s.stream.raw}`)
     s.close()
   })
 
@@ -223,9 +224,9 @@ describe('conformance L: legacy HTTP+SSE (protocol.md §2)', () => {
     // None of them was relayed; the session still works.
     const ok = await s.post(rpc(3, 'ping'))
     assert.equal(ok.status, 202)
-    assert.deepEqual((await s.reader.response(3)).result, {})
+    assert.deepEqual((await s.stream.response(3)).result, {})
     assert.deepEqual(
-      s.reader.json.map((m) => m.id),
+      s.stream.messages.map((m) => m.id),
       [3],
     )
     s.close()
@@ -254,16 +255,16 @@ describe('conformance L: legacy HTTP+SSE (protocol.md §2)', () => {
     await sleep(KEEPALIVE_MS * 2 + 300)
     const end = Date.now()
     s.close()
-    const keepalives = s.reader.comments.filter((c) => c.text === 'keepalive')
+    const keepalives = s.stream.comments.filter((c) => c.text === 'keepalive')
     assert.ok(
       keepalives.length >= 2,
-      `only ${keepalives.length} keepalives in ${KEEPALIVE_MS * 2 + 300} ms: ${s.reader.raw}`,
+      `only ${keepalives.length} keepalives in ${KEEPALIVE_MS * 2 + 300} ms: ${s.stream.raw}`,
     )
-    const times = [...s.reader.chunkTimes, end]
+    const times = [...s.stream.chunkTimes, end]
     const gaps = times.slice(1).map((t, i) => t - times[i])
     // The slack covers timer lateness on a loaded machine; the gateway fires a keepalive after 3/4 of the interval.
     assert.ok(Math.max(...gaps) <= KEEPALIVE_MS + 400, `silent for ${Math.max(...gaps)} ms (gaps ${gaps})`)
-    assert.equal(s.reader.events.filter((e) => e.event !== 'endpoint').length, 0, 'keepalives are comments, not events')
+    assert.equal(s.stream.events.filter((e) => e.event !== 'endpoint').length, 0, 'keepalives are comments, not events')
   })
 
   it('22 L: four concurrent POSTs (tools/list, resources/list, resources/templates/list, prompts/list) all answered, by id', async () => {
@@ -283,14 +284,14 @@ describe('conformance L: legacy HTTP+SSE (protocol.md §2)', () => {
     )
     assert.deepEqual(statuses, [202, 202, 202, 202])
     for (const [id, , key] of calls) {
-      const msg = await s.reader.response(id, 10_000)
+      const msg = await s.stream.response(id, 10_000)
       const list = (msg.result as Record<string, unknown>)[key]
       assert.ok(Array.isArray(list), `id ${JSON.stringify(id)} got ${JSON.stringify(msg).slice(0, 200)}`)
     }
     // `10` and `"10"` are different requests: exactly one answer each, with the id type kept.
-    assert.equal(s.reader.json.filter((m) => m.id === 10).length, 1)
-    assert.equal(s.reader.json.filter((m) => m.id === '10').length, 1)
-    assert.equal(s.reader.messages.length, 4)
+    assert.equal(s.stream.messages.filter((m) => m.id === 10).length, 1)
+    assert.equal(s.stream.messages.filter((m) => m.id === '10').length, 1)
+    assert.equal(s.stream.messageEvents.length, 4)
     s.close()
   })
 
@@ -361,10 +362,10 @@ describe('conformance L: legacy HTTP+SSE (protocol.md §2)', () => {
     const hang = await s.post(rpc('h', 'tools/call', { name: 'hang', arguments: {} }))
     assert.equal(hang.status, 202)
     await hang.arrayBuffer()
-    const failed = await s.reader.response('f')
+    const failed = await s.stream.response('f')
     assert.equal((failed.result as { isError?: boolean }).isError, true)
     // timeoutMs is 1000 for this server: the client hears a JSON-RPC error, not silence and not an HTTP error.
-    const timedOut = await s.reader.response('h', 5000)
+    const timedOut = await s.stream.response('h', 5000)
     const error = timedOut.error as { code: number; message: string }
     assert.equal(typeof error.code, 'number')
     assert.match(error.message, /within|timeout|timed out/i)

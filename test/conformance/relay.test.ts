@@ -8,20 +8,11 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { waitFor } from '../fixtures/processes.ts'
+import { type LogEntry, readLog, scripted, tapped, toolCalls } from '../fixtures/recording-upstreams.ts'
 import { everythingServer, fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
-import {
-  type LogEntry,
-  RawLegacy,
-  RawStreamable,
-  type RpcMsg,
-  readLog,
-  scripted,
-  sleep,
-  tapped,
-  tempDir,
-  textOf,
-  toolCalls,
-} from './helpers-b.ts'
+import { LegacyClient, type RpcMsg, StreamableClient, textOf } from '../kit/mcp-wire.ts'
+import { tempDir } from '../kit/temp-dir.ts'
+import { sleep } from '../kit/waiting.ts'
 
 const dir = tempDir('relay')
 const FX = join(dir.path, 'fx.log')
@@ -33,13 +24,13 @@ const opened: { close(): unknown }[] = []
 const sse = (server: string) => `${gw.url}/projects/demo/servers/${server}/sse`
 const mcp = (server: string) => `${gw.url}/projects/demo/servers/${server}/mcp`
 
-async function legacy(server: string, init?: Record<string, unknown>): Promise<RawLegacy> {
-  const c = await RawLegacy.connect(sse(server), gw.auth, init)
+async function legacy(server: string, init?: Record<string, unknown>): Promise<LegacyClient> {
+  const c = await LegacyClient.connect(sse(server), gw.auth, init)
   opened.push(c)
   return c
 }
-async function streamable(server: string): Promise<RawStreamable> {
-  const c = await RawStreamable.connect(mcp(server), gw.auth)
+async function streamable(server: string): Promise<StreamableClient> {
+  const c = await StreamableClient.connect(mcp(server), gw.auth)
   opened.push(c)
   return c
 }
@@ -182,7 +173,7 @@ describe('relay conformance (protocol.md §9 items 46–59)', () => {
 
   it('50 R: a cancel for the initialize id is ignored; the session still initializes', async () => {
     // `cold` has not been started: initialize waits for the upstream handshake, so the cancel arrives meanwhile.
-    const s = await RawLegacy.open(sse('cold'), gw.auth)
+    const s = await LegacyClient.open(sse('cold'), gw.auth)
     opened.push(s)
     const init = s.request(
       'initialize',
@@ -317,9 +308,9 @@ describe('relay conformance (protocol.md §9 items 46–59)', () => {
     assert.deepEqual((await a.request('resources/unsubscribe', { uri })).result, {})
     assert.equal(upstream('resources/unsubscribe').length, 0)
     await c.request('tools/call', call('notify', { uri }))
-    await b.stream.waitFor((m) => m.method === 'notifications/resources/updated', 2000)
+    await b.stream.waitMessage((m) => m.method === 'notifications/resources/updated', 2000)
     await sleep(300)
-    const updated = (s: RawLegacy) => s.messages.filter((m) => m.method === 'notifications/resources/updated').length
+    const updated = (s: LegacyClient) => s.messages.filter((m) => m.method === 'notifications/resources/updated').length
     assert.equal(updated(b), 1)
     assert.equal(updated(a), 0)
     assert.equal(updated(c), 0)
@@ -333,7 +324,7 @@ describe('relay conformance (protocol.md §9 items 46–59)', () => {
     assert.deepEqual((await a.request('logging/setLevel', { level: 'debug' })).result, {})
     await a.request('tools/call', call('toggle-simulated-logging'))
     try {
-      await a.stream.waitFor((m) => m.method === 'notifications/message', 3000)
+      await a.stream.waitMessage((m) => m.method === 'notifications/message', 3000)
       await sleep(300)
       assert.equal(b.messages.filter((m) => m.method === 'notifications/message').length, 0)
     } finally {

@@ -10,15 +10,18 @@ import { everythingServer, fixtureServer, startTestGateway, TEST_KEY, type TestG
 import {
   deleteSession,
   initializeRequest,
-  MODERN_CODES,
   openSse,
   openStreamable,
   postMcp,
+  type RpcMsg,
   readRpc,
   rpcError,
-  SseReader,
-  sleep,
-} from './helpers-a.ts'
+  SseStream,
+} from '../kit/mcp-wire.ts'
+import { sleep } from '../kit/waiting.ts'
+
+/** The 2026-07-28 error codes no 400 of mcpo may carry (protocol.md §1). */
+const MODERN_CODES = [-32020, -32021, -32022]
 
 const KEEPALIVE_MS = 500
 const IDLE_TTL_MS = 2000
@@ -29,7 +32,7 @@ let url: string
 let fixtureUrl: string
 /** Sessions and streams to end in `after`, whatever happened. */
 const sessions: [string, string][] = []
-const readers: SseReader[] = []
+const readers: SseStream[] = []
 
 before(async () => {
   gw = await startTestGateway({
@@ -87,7 +90,7 @@ async function assertRpcErrorBody(res: Response, what: string): Promise<{ code: 
   return err
 }
 
-const isResponse = (m: Record<string, unknown>) => m.method === undefined && ('result' in m || 'error' in m)
+const isResponse = (m: RpcMsg) => m.method === undefined && ('result' in m || 'error' in m)
 
 describe('conformance S: Streamable HTTP (protocol.md §3)', () => {
   it('27 S: initialize → 200 + visible-ASCII Mcp-Session-Id; protocolVersion = requested if supported, else 2025-11-25', async () => {
@@ -259,10 +262,10 @@ describe('conformance S: Streamable HTTP (protocol.md §3)', () => {
     const res = await postMcp(fixtureUrl, rpc(1, 'tools/call', { name: 'notify', arguments: {} }), on(id))
     assert.equal(res.status, 200)
     assert.ok(isResponse(await readRpc(res, 1)))
-    const isNotice = (m: Record<string, unknown>) => m.method === 'notifications/tools/list_changed'
+    const isNotice = (m: RpcMsg) => m.method === 'notifications/tools/list_changed'
     await first.reader.waitEvent((e) => e.event === 'message' && isNotice(JSON.parse(e.data)), 3000)
     await sleep(200)
-    assert.equal(first.reader.json.filter(isNotice).length, 1)
+    assert.equal(first.reader.messages.filter(isNotice).length, 1)
 
     // Once the first stream is gone, the session may open a new one.
     first.reader.close()
@@ -290,12 +293,12 @@ describe('conformance S: Streamable HTTP (protocol.md §3)', () => {
     await sleep(50)
     const res = await postMcp(fixtureUrl, rpc('n', 'tools/call', { name: 'notify', arguments: {} }), on(a))
     assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/)
-    const post = new SseReader(res)
+    const post = new SseStream(res)
     await post.done
     const slowRes = await slow
-    const slowPost = new SseReader(slowRes)
+    const slowPost = new SseStream(slowRes)
     await slowPost.done
-    const isNotice = (m: Record<string, unknown>) => m.method === 'notifications/tools/list_changed'
+    const isNotice = (m: RpcMsg) => m.method === 'notifications/tools/list_changed'
     for (const [name, g] of [
       ['A', ga.reader],
       ['B', gb.reader],
@@ -303,15 +306,15 @@ describe('conformance S: Streamable HTTP (protocol.md §3)', () => {
       await g.waitEvent((e) => e.event === 'message' && isNotice(JSON.parse(e.data)), 3000, `list_changed on ${name}`)
     }
     await sleep(300)
-    assert.equal(ga.reader.json.filter(isNotice).length, 1, 'exactly once on A')
-    assert.equal(gb.reader.json.filter(isNotice).length, 1, 'exactly once on B')
+    assert.equal(ga.reader.messages.filter(isNotice).length, 1, 'exactly once on A')
+    assert.equal(gb.reader.messages.filter(isNotice).length, 1, 'exactly once on B')
     assert.deepEqual(
-      post.json.map((m) => m.id ?? m.method),
+      post.messages.map((m) => m.id ?? m.method),
       ['n'],
       'the POST stream carries only its response',
     )
-    assert.equal(slowPost.json.filter(isNotice).length, 0, "not on B's unrelated POST stream")
-    assert.ok(slowPost.json.some((m) => m.id === 'slow'))
+    assert.equal(slowPost.messages.filter(isNotice).length, 0, "not on B's unrelated POST stream")
+    assert.ok(slowPost.messages.some((m) => m.id === 'slow'))
   })
 
   it('38 S: the GET stream never carries a JSON-RPC response', async () => {
@@ -333,8 +336,8 @@ describe('conformance S: Streamable HTTP (protocol.md §3)', () => {
       assert.equal(msg.id, c.id, 'each answer comes on its own POST')
     }
     await sleep(300)
-    assert.ok(g.reader.json.length >= 1, 'the GET stream was live (it got the list_changed)')
-    assert.deepEqual(g.reader.json.filter(isResponse), [])
+    assert.ok(g.reader.messages.length >= 1, 'the GET stream was live (it got the list_changed)')
+    assert.deepEqual(g.reader.messages.filter(isResponse), [])
   })
 
   it('39 S: DELETE → 200/204 and a later POST → 404; DELETE of an unknown session → 404; PUT → 405 with Allow', async () => {
@@ -377,25 +380,25 @@ describe('conformance S: Streamable HTTP (protocol.md §3)', () => {
     )
     assert.equal(res.status, 200)
     assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/)
-    const reader = new SseReader(res)
+    const reader = new SseStream(res)
     readers.push(reader)
     const response = await reader.response(40, 5000)
     const endedAt = await reader.ended(2000)
-    const progress = reader.messages.filter((e) => JSON.parse(e.data).method === 'notifications/progress')
+    const progress = reader.messageEvents.filter((e) => JSON.parse(e.data).method === 'notifications/progress')
     assert.equal(progress.length, steps)
     for (const [i, e] of progress.entries()) {
       const params = JSON.parse(e.data).params
       assert.equal(params.progressToken, 40, 'the token comes back as the number the client sent')
       assert.equal(params.progress, i + 1)
     }
-    const responseEvent = reader.messages.find((e) => JSON.parse(e.data).id === 40)!
+    const responseEvent = reader.messageEvents.find((e) => JSON.parse(e.data).id === 40)!
     assert.ok(progress.every((e) => e.at <= responseEvent.at))
     // The first step is reported while the tool still has steps to go, not flushed together with the result.
     assert.ok(
       responseEvent.at - progress[0].at >= ms,
       `first progress ${progress[0].at - sent} ms, response ${responseEvent.at - sent} ms`,
     )
-    assert.equal(reader.messages.at(-1), responseEvent, 'nothing after the response')
+    assert.equal(reader.messageEvents.at(-1), responseEvent, 'nothing after the response')
     assert.ok(endedAt >= responseEvent.at)
     assert.deepEqual((response.result as { content: unknown }).content, [{ type: 'text', text: 'done' }])
   })
@@ -432,13 +435,13 @@ describe('conformance S: Streamable HTTP (protocol.md §3)', () => {
     const res = await postMcp(url, batch, on(old, '2025-03-26'))
     assert.equal(res.status, 200)
     const type = res.headers.get('content-type') ?? ''
-    let answers: Record<string, unknown>[]
+    let answers: RpcMsg[]
     if (type.includes('text/event-stream')) {
-      const reader = new SseReader(res)
+      const reader = new SseStream(res)
       await reader.done
-      answers = reader.json
+      answers = reader.messages
     } else {
-      answers = (await res.json()) as Record<string, unknown>[]
+      answers = (await res.json()) as RpcMsg[]
       assert.ok(Array.isArray(answers), 'a JSON answer to a batch is an array')
     }
     assert.deepEqual(answers.map((m) => m.id).sort(), [1, 'two'].sort())
@@ -466,7 +469,7 @@ describe('conformance S: Streamable HTTP (protocol.md §3)', () => {
       rpc(1, 'tools/call', { name: 'slow', arguments: { steps: 2, ms: 10 }, _meta: { progressToken: 1 } }),
       on(id),
     )
-    const post = new SseReader(res)
+    const post = new SseStream(res)
     await post.done
     assert.ok(post.events.length >= 3)
     assert.deepEqual(
@@ -485,6 +488,8 @@ describe('conformance S: Streamable HTTP (protocol.md §3)', () => {
       [],
       'no ids and no priming events',
     )
+    assert.deepEqual(g.reader.retries, [], 'no retry-only priming events')
+    assert.doesNotMatch(g.reader.raw, /^id:/m, 'no id-only events')
     g.reader.close()
   })
 

@@ -5,8 +5,11 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { UserConfig } from '../../config/define-config.ts'
 import { waitFor } from '../fixtures/processes.ts'
+import { readLog, scripted, tapped, toolCalls } from '../fixtures/recording-upstreams.ts'
 import { everythingServer, fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
-import { RawLegacy, RawStreamable, readLog, scripted, sleep, tapped, tempDir, textOf, toolCalls } from './helpers-b.ts'
+import { LegacyClient, StreamableClient, textOf } from '../kit/mcp-wire.ts'
+import { tempDir } from '../kit/temp-dir.ts'
+import { sleep } from '../kit/waiting.ts'
 
 const dir = tempDir('unified')
 const EV = join(dir.path, 'everything.log')
@@ -25,13 +28,13 @@ function config(servers: Servers): UserConfig {
 }
 const dotty = () => scripted('dotty', SC, { extraTools: ODD })
 
-async function unified(g: TestGateway = gw): Promise<RawStreamable> {
-  const c = await RawStreamable.connect(`${g.url}/projects/demo/mcp`, g.auth)
+async function unified(g: TestGateway = gw): Promise<StreamableClient> {
+  const c = await StreamableClient.connect(`${g.url}/projects/demo/mcp`, g.auth)
   opened.push(c)
   return c
 }
 type Tool = { name: string; title?: string }
-async function listTools(c: RawStreamable): Promise<Tool[]> {
+async function listTools(c: StreamableClient): Promise<Tool[]> {
   const res = await c.request('tools/list')
   assert.equal(res.error, undefined, JSON.stringify(res.error))
   return (res.result as { tools: Tool[] }).tools
@@ -63,7 +66,7 @@ describe('unified endpoint conformance (protocol.md §9 items 74–78)', () => {
     assert.equal(new Set(tools.map((t) => t.name)).size, tools.length, 'duplicate exposed names')
     let expected = 0
     for (const server of ['everything', 'fixture', 'dotty']) {
-      const own = await RawStreamable.connect(`${gw.url}/projects/demo/servers/${server}/mcp`, gw.auth)
+      const own = await StreamableClient.connect(`${gw.url}/projects/demo/servers/${server}/mcp`, gw.auth)
       opened.push(own)
       const names = (await listTools(own)).map((t) => t.name)
       assert.ok(names.length > 0)
@@ -103,7 +106,7 @@ describe('unified endpoint conformance (protocol.md §9 items 74–78)', () => {
 
   it('76 N: over-long or "."-containing tool names → stable, deterministic exposed names that survive a list_changed refresh and a gateway restart', async () => {
     const u = await unified()
-    const exposed = async (c: RawStreamable) =>
+    const exposed = async (c: StreamableClient) =>
       new Map((await listTools(c)).filter((t) => t.name.startsWith('dotty__')).map((t) => [t.title ?? t.name, t.name]))
     const first = await exposed(u)
     for (const odd of ODD) {
@@ -126,7 +129,7 @@ describe('unified endpoint conformance (protocol.md §9 items 74–78)', () => {
     // The upstream says its list changed: the refreshed list keeps the names.
     const get = await u.openGet()
     await u.request('tools/call', { name: 'dotty__changed', arguments: {} })
-    await get.waitFor((m) => m.method === 'notifications/tools/list_changed', 2000)
+    await get.waitMessage((m) => m.method === 'notifications/tools/list_changed', 2000)
     assert.deepEqual(await exposed(u), first)
     // A second gateway (a restart) computes the same names.
     const again = await startTestGateway(config([dotty()]))
@@ -144,14 +147,14 @@ describe('unified endpoint conformance (protocol.md §9 items 74–78)', () => {
       assert.equal(res.status, 200, name)
       assert.equal(res.messages.find((m) => m.id === name)?.error?.code, -32602, name)
     }
-    const l = await RawLegacy.connect(`${gw.url}/projects/demo/sse`, gw.auth)
+    const l = await LegacyClient.connect(`${gw.url}/projects/demo/sse`, gw.auth)
     opened.push(l)
     const res = await l.request('tools/call', { name: 'nope__nope', arguments: {} })
     assert.equal(res.error?.code, -32602)
   })
 
   it('78 N: list_changed from any member → exactly one notification per unified session; one member down → the others are still listed', async () => {
-    const a = await RawLegacy.connect(`${gw.url}/projects/demo/sse`, gw.auth)
+    const a = await LegacyClient.connect(`${gw.url}/projects/demo/sse`, gw.auth)
     opened.push(a)
     const b = await unified()
     const bGet = await b.openGet()
@@ -160,7 +163,7 @@ describe('unified endpoint conformance (protocol.md §9 items 74–78)', () => {
     await sleep(200)
     const count = () => [
       a.messages.filter((m) => m.method === 'notifications/tools/list_changed').length,
-      bGet.messages().filter((m) => m.method === 'notifications/tools/list_changed').length,
+      bGet.messages.filter((m) => m.method === 'notifications/tools/list_changed').length,
     ]
     const base = count()
     for (const [i, tool] of ['fixture__notify', 'dotty__changed'].entries()) {

@@ -9,8 +9,11 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
 import { type HttpFixture, startHttpFixture } from '../fixtures/fixture-server.ts'
 import { waitFor } from '../fixtures/processes.ts'
+import { readLog, scripted, tapped, toolCalls } from '../fixtures/recording-upstreams.ts'
 import { everythingServer, fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
-import { RawLegacy, RawStreamable, readLog, scripted, sleep, tapped, tempDir, textOf, toolCalls } from './helpers-b.ts'
+import { LegacyClient, StreamableClient, textOf } from '../kit/mcp-wire.ts'
+import { tempDir } from '../kit/temp-dir.ts'
+import { sleep } from '../kit/waiting.ts'
 
 const dir = tempDir('upstream')
 const FX = join(dir.path, 'fx.log')
@@ -31,13 +34,13 @@ const sse = (server: string) => `${gw.url}/projects/demo/servers/${server}/sse`
 const mcp = (server: string) => `${gw.url}/projects/demo/servers/${server}/mcp`
 const call = (name: string, args: Record<string, unknown> = {}) => ({ name, arguments: args })
 
-async function legacy(server: string): Promise<RawLegacy> {
-  const c = await RawLegacy.connect(sse(server), gw.auth)
+async function legacy(server: string): Promise<LegacyClient> {
+  const c = await LegacyClient.connect(sse(server), gw.auth)
   opened.push(c)
   return c
 }
-async function streamable(server: string): Promise<RawStreamable> {
-  const c = await RawStreamable.connect(mcp(server), gw.auth)
+async function streamable(server: string): Promise<StreamableClient> {
+  const c = await StreamableClient.connect(mcp(server), gw.auth)
   opened.push(c)
   return c
 }
@@ -134,7 +137,7 @@ describe('upstream conformance (protocol.md §9 items 60–65)', () => {
     const t = performance.now()
     const [crashed, aborted] = await Promise.all([
       b.request('tools/call', call('crash'), 'c1'),
-      inflight.stream.waitFor((m) => m.id === 'slow', 2000),
+      inflight.stream.waitMessage((m) => m.id === 'slow', 2000),
     ])
     const ms = performance.now() - t
     assert.ok(crashed.error, 'the crash call should get a JSON-RPC error')
@@ -142,8 +145,8 @@ describe('upstream conformance (protocol.md §9 items 60–65)', () => {
     assert.ok(ms < 1000, `errors took ${ms} ms`)
 
     await Promise.all([
-      aGet.waitFor((m) => m.method === 'notifications/tools/list_changed', 10_000),
-      b.stream.waitFor((m) => m.method === 'notifications/tools/list_changed', 10_000),
+      aGet.waitMessage((m) => m.method === 'notifications/tools/list_changed', 10_000),
+      b.stream.waitMessage((m) => m.method === 'notifications/tools/list_changed', 10_000),
     ])
     const status = gw.gateway.relay.status('demo').fx
     assert.equal(status.state, 'running')
@@ -162,7 +165,7 @@ describe('upstream conformance (protocol.md §9 items 60–65)', () => {
     const before = toolCalls(FX, 'crash').length
     const res = await s.request('tools/call', call('crash'), 'once')
     assert.ok(res.error)
-    await s.stream.waitFor((m) => m.method === 'notifications/tools/list_changed', 10_000)
+    await s.stream.waitMessage((m) => m.method === 'notifications/tools/list_changed', 10_000)
     await sleep(300)
     assert.equal(toolCalls(FX, 'crash').length, before + 1)
     assert.equal(s.messages.filter((m) => m.id === 'once').length, 1)

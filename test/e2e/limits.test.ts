@@ -13,6 +13,7 @@ import {
   TEST_KEY,
   type TestGateway,
 } from '../harness.ts'
+import { ACCEPT_BOTH, bearer, postMcp, StreamableClient } from '../kit/mcp-wire.ts'
 
 let gw: TestGateway
 before(async () => {
@@ -44,44 +45,20 @@ after(async () => {
   await assertNoLeftovers()
 })
 
-const ACCEPT = 'application/json, text/event-stream'
 const mcpUrl = (project: string) => `${gw.url}/projects/${project}/servers/fixture/mcp`
 
-function post(url: string, key: string, body: unknown, extra: Record<string, string> = {}, signal?: AbortSignal) {
-  return fetch(url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: ACCEPT, ...extra },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    signal,
-  })
-}
-
-const initialize = (id = 0) => ({
-  jsonrpc: '2.0',
-  id,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'limits', version: '1' } },
-})
-
-async function open(project: string, key: string): Promise<{ status: number; id: string | null; body: unknown }> {
-  const res = await post(mcpUrl(project), key, initialize())
-  const text = await res.text()
-  return { status: res.status, id: res.headers.get('mcp-session-id'), body: JSON.parse(text) }
-}
-
-async function close(project: string, key: string, id: string) {
-  const res = await fetch(mcpUrl(project), {
-    method: 'DELETE',
-    headers: { authorization: `Bearer ${key}`, 'mcp-session-id': id },
-  })
-  await res.arrayBuffer()
+/** Opens a session; the initialize answer, with the client to go on with (and close). */
+async function open(project: string, key: string) {
+  const client = new StreamableClient(mcpUrl(project), bearer(key))
+  const res = await client.initialize()
+  return { client, status: res.status, id: res.headers.get('mcp-session-id'), body: res.messages[0] }
 }
 
 describe('limits', () => {
   it('413 for a body over maxBodyBytes: MCP and REST, with and without Content-Length', async () => {
     const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(10_000) } })
     for (const url of [mcpUrl('demo'), `${gw.url}/projects/demo/servers/fixture/messages?sessionId=x`]) {
-      const res = await post(url, TEST_KEY, big)
+      const res = await postMcp(url, big, bearer(TEST_KEY))
       assert.equal(res.status, 413, url)
       assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'MCPO_ERR_PAYLOAD_TOO_LARGE')
     }
@@ -95,7 +72,7 @@ describe('limits', () => {
     // Chunked: the edge counts bytes as they arrive instead of trusting a Content-Length.
     const chunked = await fetch(mcpUrl('demo'), {
       method: 'POST',
-      headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json', accept: ACCEPT },
+      headers: { ...bearer(TEST_KEY), 'content-type': 'application/json', accept: ACCEPT_BOTH },
       body: new ReadableStream({
         start(c) {
           for (let i = 0; i < 5; i++) c.enqueue(new TextEncoder().encode('x'.repeat(4000)))
@@ -123,47 +100,42 @@ describe('limits', () => {
     const s = await open('demo', TEST_KEY)
     assert.equal(s.status, 200)
     const sessionId = s.id as string
-    const headers = { 'mcp-session-id': sessionId }
     const abort = new AbortController()
     const hanging = [1, 2].map((id) =>
-      post(
-        mcpUrl('demo'),
-        TEST_KEY,
+      s.client.post(
         { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'hang', arguments: {} } },
-        headers,
-        abort.signal,
+        { signal: abort.signal },
       ),
     )
     try {
       const session = gw.gateway.sessions.get(sessionId)
       assert.ok(await waitFor(() => session?.inflight.size === 2, 10_000), 'both hang calls reached the upstream')
-      const third = await post(
-        mcpUrl('demo'),
-        TEST_KEY,
-        { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'echo', arguments: { message: 'x' } } },
-        headers,
-      )
-      const text = await third.text()
-      const data = JSON.parse(/data: (.*)/.exec(text)?.[1] ?? text) as { id: number; error?: { code: number } }
+      const third = await s.client.post({
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'tools/call',
+        params: { name: 'echo', arguments: { message: 'x' } },
+      })
+      const data = third.messages[0]
       assert.equal(data.id, 3)
       assert.equal(data.error?.code, -32015)
       // Pings are answered by mcpo itself and never count against the upstream budget.
-      const ping = await post(mcpUrl('demo'), TEST_KEY, { jsonrpc: '2.0', id: 4, method: 'ping' }, headers)
-      assert.deepEqual(((await ping.json()) as { result: unknown }).result, {})
+      const ping = await s.client.post({ jsonrpc: '2.0', id: 4, method: 'ping' })
+      assert.deepEqual(ping.messages[0].result, {})
     } finally {
       abort.abort()
       await Promise.allSettled(hanging)
-      await close('demo', TEST_KEY, sessionId)
+      await s.client.close()
     }
   })
 
   it('caps sessions per key, per project and in total, each with a message naming the cap', async () => {
-    const opened: [string, string, string][] = []
+    const opened: StreamableClient[] = []
     try {
       const expectOpen = async (project: string, key: string) => {
         const r = await open(project, key)
         assert.equal(r.status, 200, JSON.stringify(r.body))
-        opened.push([project, key, r.id as string])
+        opened.push(r.client)
       }
       const expectRefused = async (project: string, key: string, message: RegExp) => {
         const r = await open(project, key)
@@ -183,11 +155,11 @@ describe('limits', () => {
       await expectRefused('other', OTHER_PROJECT_KEY, /session limit/)
       assert.equal(gw.gateway.sessions.size, 4)
     } finally {
-      for (const [project, key, id] of opened) await close(project, key, id)
+      for (const c of opened) await c.close()
     }
     assert.equal(gw.gateway.sessions.size, 0)
     const again = await open('demo', TEST_KEY)
     assert.equal(again.status, 200, 'closing sessions frees their slots')
-    await close('demo', TEST_KEY, again.id as string)
+    await again.client.close()
   })
 })

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import { createLogger } from '../../gateway/logger.ts'
 import { fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
-import { McpHttp } from '../security/mcp-client.ts'
+import { bearer, StreamableClient } from '../kit/mcp-wire.ts'
 
 const lines: string[] = []
 const sink = new Writable({
@@ -63,10 +63,10 @@ function keysOf(line: string): string[] {
 
 describe('log lines', () => {
   it('name each field once, for servers that fail, exit and get called', async () => {
-    const client = new McpHttp(`${gw.url}/projects/demo/servers/broken/mcp`, TEST_KEY)
+    const client = new StreamableClient(`${gw.url}/projects/demo/servers/broken/mcp`, bearer(TEST_KEY))
     await client.initialize()
     await client.call(1, 'anything').catch(() => null)
-    const fixture = new McpHttp(`${gw.url}/projects/demo/servers/fixture/mcp`, TEST_KEY)
+    const fixture = new StreamableClient(`${gw.url}/projects/demo/servers/fixture/mcp`, bearer(TEST_KEY))
     await fixture.initialize()
     await fixture.call(2, 'echo', { message: 'hi' })
     await client.close()

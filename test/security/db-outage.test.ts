@@ -10,7 +10,7 @@ import postgres from 'postgres'
 import type { StorageFactory } from '../../plugins/storage/index.ts'
 import { openPostgresStore } from '../../plugins/storage/postgres.ts'
 import { assertNoLeftovers, fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
-import { McpHttp, textOf } from './mcp-client.ts'
+import { bearer, StreamableClient, textOf } from '../kit/mcp-wire.ts'
 
 const url = new URL(process.env.MCPO_TEST_DATABASE_URL || 'postgres://127.0.0.1:5432/test')
 const admin = postgres(url.href, { max: 1, connect_timeout: 3, onnotice: () => {} })
@@ -124,7 +124,7 @@ describe('database outage (PostgreSQL behind a cuttable proxy)', {
   const ready = async () => (await fetch(`${gw.url}/readyz`)).status
 
   it('keeps the data plane up from its caches, answers 503 on the control plane, and recovers', async () => {
-    const before = new McpHttp(`${gw.url}/projects/demo/servers/fixture/mcp`, TEST_KEY)
+    const before = new StreamableClient(`${gw.url}/projects/demo/servers/fixture/mcp`, bearer(TEST_KEY))
     const init = await before.initialize()
     assert.ok(before.sessionId, init.text)
     assert.equal((await api('/api/projects')).status, 200)
@@ -149,7 +149,7 @@ describe('database outage (PostgreSQL behind a cuttable proxy)', {
     // Data plane: the open session, and a new one with the known key, both work while the database is gone.
     const echo = await before.call(1, 'echo', { message: 'during the outage' })
     assert.equal(textOf(echo.final?.result), 'Echo: during the outage')
-    const fresh = new McpHttp(`${gw.url}/projects/demo/servers/fixture/mcp`, TEST_KEY)
+    const fresh = new StreamableClient(`${gw.url}/projects/demo/servers/fixture/mcp`, bearer(TEST_KEY))
     await fresh.initialize()
     assert.ok(fresh.sessionId, 'a new session opens with a cached key')
     assert.equal(textOf((await fresh.call(2, 'echo', { message: 'new' })).final?.result), 'Echo: new')

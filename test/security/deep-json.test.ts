@@ -11,7 +11,7 @@ import { metrics } from '../../plugins/metrics/index.ts'
 import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
-import { ACCEPT, McpHttp } from './mcp-client.ts'
+import { bearer, LegacyClient, StreamableClient } from '../kit/mcp-wire.ts'
 
 let gw: TestGateway
 before(async () => {
@@ -57,19 +57,10 @@ describe('nesting depth', () => {
   })
 
   it('refuses a call nested 5,000 levels on Streamable HTTP before it runs, and records the calls it runs', async () => {
-    const client = new McpHttp(`${gw.url}/projects/demo/servers/fixture/mcp`, TEST_KEY)
+    const client = new StreamableClient(`${gw.url}/projects/demo/servers/fixture/mcp`, bearer(TEST_KEY))
     assert.equal((await client.initialize()).status, 200)
-    const res = await fetch(client.url, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${TEST_KEY}`,
-        'content-type': 'application/json',
-        accept: ACCEPT,
-        'mcp-session-id': client.sessionId ?? '',
-      },
-      body: deepCall(7),
-    })
-    const deep = await res.json()
+    const res = await client.post(deepCall(7))
+    const deep = JSON.parse(res.text)
     assert.equal(res.status, 400)
     assert.equal(deep.error.code, -32600)
     assert.match(deep.error.message, /deeper than 128 levels/)
@@ -83,27 +74,13 @@ describe('nesting depth', () => {
   })
 
   it('refuses the same message on a legacy SSE session with a JSON-RPC error', async () => {
-    const ctrl = new AbortController()
-    const res = await fetch(`${gw.url}/projects/demo/servers/fixture/sse`, {
-      headers: { authorization: `Bearer ${TEST_KEY}`, accept: 'text/event-stream' },
-      signal: ctrl.signal,
-    })
+    const s = await LegacyClient.open(`${gw.url}/projects/demo/servers/fixture/sse`, bearer(TEST_KEY))
     try {
-      const reader = res.body?.getReader()
-      assert.ok(reader)
-      let text = ''
-      while (!text.includes('sessionId=')) text += new TextDecoder().decode((await reader.read()).value)
-      const endpoint = /data: (\S+)/.exec(text)?.[1]
-      assert.ok(endpoint)
-      const post = await fetch(new URL(endpoint, gw.url), {
-        method: 'POST',
-        headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
-        body: deepCall(1),
-      })
+      const post = await s.post(deepCall(1))
       assert.equal(post.status, 400)
       assert.equal((await post.json()).error.code, -32600)
     } finally {
-      ctrl.abort()
+      s.close()
     }
   })
 })

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { assertNoLeftovers, fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
-import { McpHttp, textOf } from './mcp-client.ts'
+import { bearer, StreamableClient, textOf } from '../kit/mcp-wire.ts'
 
 let gw: TestGateway
 let bad: Server
@@ -99,7 +99,8 @@ after(async () => {
   await assertNoLeftovers()
 })
 
-const client = (server: string) => new McpHttp(`${gw.url}/projects/demo/servers/${server}/mcp`, TEST_KEY)
+const client = (server: string) =>
+  new StreamableClient(`${gw.url}/projects/demo/servers/${server}/mcp`, bearer(TEST_KEY))
 
 /** While `work` runs, a session on the healthy server keeps answering echo promptly. */
 async function othersServed<T>(work: Promise<T>): Promise<T> {
@@ -132,7 +133,7 @@ describe('remote upstream faults', () => {
     const err = init.messages[0]?.error
     assert.ok(err && Number.isInteger(err.code), init.text)
     assert.ok(performance.now() - started < 5000)
-    assert.equal(c.sessionId, null, 'no half-open session is left')
+    assert.equal(c.sessionId, undefined, 'no half-open session is left')
   })
 
   for (const [mode, what] of [

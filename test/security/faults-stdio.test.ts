@@ -8,12 +8,12 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { waitFor } from '../fixtures/processes.ts'
 import { assertNoLeftovers, fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
-import { McpHttp, textOf } from './mcp-client.ts'
+import { bearer, StreamableClient, textOf } from '../kit/mcp-wire.ts'
 
 const SESSIONS = 200
 const root = join(import.meta.dirname, '../..')
 let gw: TestGateway
-const open: McpHttp[] = []
+const open: StreamableClient[] = []
 
 before(async () => {
   gw = await startTestGateway({
@@ -46,8 +46,8 @@ after(async () => {
   await assertNoLeftovers()
 })
 
-async function session(server: string): Promise<McpHttp> {
-  const c = new McpHttp(`${gw.url}/projects/demo/servers/${server}/mcp`, TEST_KEY)
+async function session(server: string): Promise<StreamableClient> {
+  const c = new StreamableClient(`${gw.url}/projects/demo/servers/${server}/mcp`, bearer(TEST_KEY))
   const init = await c.initialize()
   assert.ok(c.sessionId, init.text)
   open.push(c)
@@ -56,7 +56,7 @@ async function session(server: string): Promise<McpHttp> {
 
 describe('stdio upstream faults', () => {
   it(`a crash mid-call under ${SESSIONS} sessions: every waiting call gets an error at once, then all sessions work`, async () => {
-    const clients: McpHttp[] = []
+    const clients: StreamableClient[] = []
     for (let i = 0; i < SESSIONS; i += 50) {
       clients.push(...(await Promise.all(Array.from({ length: Math.min(50, SESSIONS - i) }, () => session('crashy')))))
     }

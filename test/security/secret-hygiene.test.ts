@@ -14,7 +14,7 @@ import { metrics } from '../../plugins/metrics/index.ts'
 import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { assertNoLeftovers, fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
-import { McpHttp } from './mcp-client.ts'
+import { bearer, StreamableClient } from '../kit/mcp-wire.ts'
 
 const ENV_SECRET = 'envSecret-7f3a9c1e5b2d4086'
 const HEADER_SECRET = 'hdrSecret-2b8e4f6a0c9d1357'
@@ -105,7 +105,7 @@ async function call(method: string, path: string, body?: unknown): Promise<strin
 it('a secret in env or headers reaches its upstream and appears in no answer, error, log, metric or audit row', async () => {
   // Use every server over MCP: calls succeed on the stdio ones and fail on the remote ones (errors are checked too).
   for (const server of ['envy', 'api-envy', 'remote', 'api-remote']) {
-    const c = new McpHttp(`${gw.url}/projects/demo/servers/${server}/mcp`, TEST_KEY)
+    const c = new StreamableClient(`${gw.url}/projects/demo/servers/${server}/mcp`, bearer(TEST_KEY))
     const init = await c.initialize()
     seen.push({ where: `initialize ${server}`, text: init.text })
     if (c.sessionId) {

@@ -11,7 +11,7 @@ import { after, before, describe, it, type TestContext } from 'node:test'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { assertNoLeftovers, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
-import { McpHttp } from './mcp-client.ts'
+import { bearer, StreamableClient } from '../kit/mcp-wire.ts'
 
 const MiB = 1024 * 1024
 const HUGE = 128 * MiB
@@ -180,7 +180,7 @@ async function cutOff(mode: string): Promise<void> {
 }
 
 async function callBig(server: string) {
-  const c = new McpHttp(`${gw.url}/projects/demo/servers/${server}/mcp`, TEST_KEY)
+  const c = new StreamableClient(`${gw.url}/projects/demo/servers/${server}/mcp`, bearer(TEST_KEY))
   const init = await c.initialize()
   assert.ok(c.sessionId, init.text)
   const { final } = await c.call(7, 'big')
