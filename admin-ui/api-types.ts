@@ -121,21 +121,7 @@ export type Invitation = {
 }
 
 /** An invitation to the caller's address. From GET /api/invitations (items). */
-export type MyInvitation = {
-  id: string
-  kind: InvitationKind
-  projectId: string | null
-  teamId: string | null
-  sourceTeamId: string | null
-  email: string | null
-  role: Role
-  status: 'pending' | 'accepted' | 'declined' | 'revoked' | 'expired'
-  invitedBy: string | null
-  expiresAt: string
-  acceptedAt: string | null
-  acceptedBy: string | null
-  createdAt: string
-  updatedAt: string
+export type MyInvitation = Invitation & {
   project: {
     id: string
     name: string
@@ -215,25 +201,7 @@ export type ApiKey = {
 }
 
 /** A key as created: with the full key, shown once. From POST /api/projects/{id}/api-keys. */
-export type NewApiKey = {
-  id: string
-  projectId: string
-  name: string
-  description: string
-  prefix: string
-  suffix: string
-  preview: string
-  status: 'active' | 'expired' | 'revoked'
-  createdBy: string | null
-  expiresAt: string | null
-  revokedAt: string | null
-  lastUsedAt: string | null
-  rateLimit: {
-    requests: number
-    perSeconds: number
-  } | null
-  source: 'ui' | 'config'
-  createdAt: string
+export type NewApiKey = ApiKey & {
   key: string
 }
 

@@ -160,6 +160,27 @@ function objectType(s: JsonSchema, indent: string): string {
   return `{\n${lines.join('\n')}\n${indent}}`
 }
 
+/** An object that holds every property of a named one (and more) is written as that one and the rest. */
+function extension(s: JsonSchema): string | null {
+  if (s.type !== 'object' || !s.properties) return null
+  for (const [json, name] of named) {
+    const base = JSON.parse(json) as JsonSchema
+    if (base.type !== 'object' || !base.properties) continue
+    const keys = Object.keys(base.properties)
+    const own = Object.keys(s.properties).filter((k) => !keys.includes(k))
+    if (own.length === 0 || own.length === Object.keys(s.properties).length) continue
+    const same = keys.every(
+      (k) =>
+        JSON.stringify(s.properties?.[k]) === JSON.stringify(base.properties?.[k]) &&
+        s.required?.includes(k) === base.required?.includes(k),
+    )
+    if (!same) continue
+    const rest = { ...s, properties: Object.fromEntries(own.map((k) => [k, s.properties?.[k] ?? {}])) }
+    return `${name} & ${tsType(rest, '')}`
+  }
+  return null
+}
+
 /** The file's text before formatting. */
 export function adminUiTypesSource(): string {
   const doc = openApiDocument(apiRoutes()) as { paths: Record<string, Record<string, unknown>> }
@@ -173,7 +194,7 @@ export function adminUiTypesSource(): string {
     const schema = part(answerSchema(doc, src.op), src.at ?? [], src.op)
     const where = `${src.op}${src.at ? ` (${src.at.filter((k) => k !== '[]').join('.') || 'items'})` : ''}`
     out.push(`/** ${src.doc ? `${src.doc} ` : ''}From ${where}. */`)
-    out.push(`export type ${src.name} = ${tsType(schema, '')}`)
+    out.push(`export type ${src.name} = ${extension(schema) ?? tsType(schema, '')}`)
     out.push('')
     named.set(JSON.stringify(schema), src.name)
   }
