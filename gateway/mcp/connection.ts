@@ -1,18 +1,14 @@
-// One JSON-RPC peer upstream (a stdio child, a remote SSE or Streamable HTTP session) and its request table:
-// fresh upstream ids mapped back to (session, original id, deadline), progress tokens, subscriptions and fan-out.
+// One JSON-RPC peer upstream (a stdio child, a remote SSE or Streamable HTTP session): mcpo's handshake, forwarding
+// with fresh ids, and routing of what the upstream sends back. The id table, the list cache, subscriptions and
+// server→client requests each live in their own module; this one ties them to the transport.
 import type { Logger } from '../../plugins/contract.ts'
 import type { SendOptions, UpstreamTransport } from '../upstream/transport.ts'
-import {
-  classify,
-  errorMessage,
-  idKey,
-  RpcCodes,
-  type RpcId,
-  type RpcMessage,
-  replaceTopLevelId,
-  resultMessage,
-} from './json-rpc.ts'
+import { classify, errorMessage, idKey, RpcCodes, type RpcId, type RpcMessage, replaceTopLevelId } from './json-rpc.ts'
+import { ListCache } from './list-cache.ts'
+import { type Pending, RequestTable } from './request-table.ts'
+import { ServerRequests } from './server-requests.ts'
 import type { ClientSink, InflightRequest, Session } from './session.ts'
+import { Subscriptions } from './subscriptions.ts'
 import { LATEST_VERSION } from './versions.ts'
 
 export type Isolation = 'shared' | 'per-session'
@@ -30,18 +26,6 @@ export interface ConnectionOptions {
   protocolVersion?: string
 }
 
-interface Pending {
-  originalId: RpcId
-  method: string
-  sink: ClientSink | null
-  session: Session | null
-  timer: NodeJS.Timeout
-  /** The client's own progress token, restored on each progress notification (shared mode rewrites it). */
-  progressToken?: { upstream: string | number; original: string | number }
-  resolve?: (msg: RpcMessage) => void
-  reject?: (err: Error) => void
-}
-
 interface InitializeResult {
   protocolVersion: string
   capabilities: Record<string, unknown>
@@ -50,19 +34,6 @@ interface InitializeResult {
   [k: string]: unknown
 }
 
-const LIST_KEYS: Record<string, string> = {
-  'tools/list': 'tools',
-  'prompts/list': 'prompts',
-  'resources/list': 'resources',
-  'resources/templates/list': 'resourceTemplates',
-}
-const LIST_CHANGED: Record<string, string[]> = {
-  'notifications/tools/list_changed': ['tools/list'],
-  'notifications/prompts/list_changed': ['prompts/list'],
-  'notifications/resources/list_changed': ['resources/list', 'resources/templates/list'],
-}
-/** Items a de-paginated list may hold before mcpo stops fetching pages (protocol.md §4.7). */
-const LIST_CAP = 10_000
 const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']
 
 export class UpstreamError extends Error {
@@ -94,13 +65,10 @@ export class UpstreamConnection {
   /** Settles once this connection is closed, so a retry acquires a new one rather than this one. */
   readonly whenClosed: Promise<void>
   private markClosed!: () => void
-  private seq = 0
-  private readonly pending = new Map<number, Pending>()
-  private readonly progress = new Map<string | number, Pending>()
-  private readonly listCache = new Map<string, Promise<unknown[]>>()
-  private readonly subscriptions = new Map<string, Set<Session>>()
-  /** Server→client request ids as the client sees them, back to the upstream's own id. */
-  private serverRequestSeq = 0
+  private readonly pending = new RequestTable()
+  private readonly lists: ListCache
+  private readonly subscriptions = new Subscriptions()
+  private readonly serverRequests: ServerRequests
   private readonly opts: ConnectionOptions
   private readonly log: Logger
 
@@ -110,6 +78,16 @@ export class UpstreamConnection {
     this.isolation = opts.isolation
     this.transport = opts.transport
     this.log = opts.logger
+    this.lists = new ListCache(
+      (method, cursor) => this.call(method, cursor === undefined ? undefined : { cursor }),
+      (method, items) => this.log.warn({ method, items }, 'list capped: upstream has more items than mcpo relays'),
+    )
+    this.serverRequests = new ServerRequests(
+      (text) => {
+        if (this.state !== 'closed') this.transport.send(text)
+      },
+      () => (this.isolation === 'per-session' ? this.sessions.values().next().value : undefined),
+    )
     this.whenClosed = new Promise((resolve) => {
       this.markClosed = resolve
     })
@@ -137,11 +115,9 @@ export class UpstreamConnection {
       this.opts.handshakeTimeoutMs,
     )) as InitializeResult
     this.initializeResult = result
-    const version = (this.transport as { setProtocolVersion?: (v: string) => void }).setProtocolVersion
-    if (version) version.call(this.transport, result.protocolVersion)
+    this.transport.setProtocolVersion?.(result.protocolVersion)
     this.transport.send('{"jsonrpc":"2.0","method":"notifications/initialized"}')
-    const open = (this.transport as { openEventStream?: () => void }).openEventStream
-    if (open) open.call(this.transport)
+    this.transport.openEventStream?.()
     this.state = 'ready'
     return result
   }
@@ -149,7 +125,7 @@ export class UpstreamConnection {
   /** A request from mcpo itself (handshake, list pages); resolves with the result or rejects with the upstream's error. */
   call(method: string, params: Record<string, unknown> | undefined, timeoutMs = this.opts.timeoutMs): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const id = ++this.seq
+      const id = this.pending.nextId()
       const entry: Pending = {
         originalId: id,
         method,
@@ -162,7 +138,7 @@ export class UpstreamConnection {
         },
         reject,
       }
-      this.pending.set(id, entry)
+      this.pending.add(id, entry)
       this.transport.send(
         JSON.stringify(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params }),
       )
@@ -180,7 +156,7 @@ export class UpstreamConnection {
     raw: string,
     options?: SendOptions,
   ): void {
-    const id = ++this.seq
+    const id = this.pending.nextId()
     this.lastActivity = Date.now()
     const entry: Pending = {
       originalId: msg.id,
@@ -195,7 +171,6 @@ export class UpstreamConnection {
       // Clients number their tokens like their ids, so a shared upstream would see collisions: use the upstream id.
       const upstreamToken = this.isolation === 'shared' ? `p${id}` : meta.progressToken
       entry.progressToken = { upstream: upstreamToken, original: meta.progressToken }
-      this.progress.set(upstreamToken, entry)
       if (upstreamToken !== meta.progressToken) {
         text = JSON.stringify({
           ...msg,
@@ -205,7 +180,7 @@ export class UpstreamConnection {
       }
     }
     text ??= replaceTopLevelId(raw, String(id)) ?? JSON.stringify({ ...msg, id })
-    this.pending.set(id, entry)
+    this.pending.add(id, entry)
     session.inflight.set(idKey(msg.id), new ForwardedCall(this, id))
     this.transport.send(text, options)
   }
@@ -237,52 +212,19 @@ export class UpstreamConnection {
 
   /** A complete list: every upstream page fetched and merged, cached until the upstream says it changed. */
   list(method: string): Promise<unknown[]> {
-    let cached = this.listCache.get(method)
-    if (!cached) {
-      cached = this.fetchAllPages(method)
-      this.listCache.set(method, cached)
-      cached.catch(() => this.listCache.delete(method))
-    }
-    return cached
-  }
-
-  private async fetchAllPages(method: string): Promise<unknown[]> {
-    const key = LIST_KEYS[method]
-    const items: unknown[] = []
-    let cursor: string | undefined
-    for (let page = 0; page < 1000; page++) {
-      const result = (await this.call(method, cursor === undefined ? undefined : { cursor })) as Record<string, unknown>
-      const got = result?.[key]
-      if (Array.isArray(got)) items.push(...got)
-      cursor = typeof result?.nextCursor === 'string' ? result.nextCursor : undefined
-      if (cursor === undefined) return items
-      if (items.length >= LIST_CAP) {
-        this.log.warn({ method, items: items.length }, 'list capped: upstream has more items than mcpo relays')
-        return items
-      }
-    }
-    return items
+    return this.lists.get(method)
   }
 
   /** Shared upstreams: one upstream subscription per URI, however many sessions asked (protocol.md §4.6). */
   async subscribe(session: Session, uri: string): Promise<void> {
-    let subs = this.subscriptions.get(uri)
-    if (!subs) {
-      subs = new Set()
-      this.subscriptions.set(uri, subs)
-    }
-    const first = subs.size === 0
-    subs.add(session)
+    const first = this.subscriptions.add(session, uri)
     session.onClose(() => this.unsubscribe(session, uri).catch(() => {}))
     if (first) await this.call('resources/subscribe', { uri })
   }
 
   async unsubscribe(session: Session, uri: string): Promise<void> {
-    const subs = this.subscriptions.get(uri)
-    if (!subs?.delete(session)) return
-    if (subs.size === 0) {
-      this.subscriptions.delete(uri)
-      if (this.state === 'ready') await this.call('resources/unsubscribe', { uri })
+    if (this.subscriptions.remove(session, uri) && this.state === 'ready') {
+      await this.call('resources/unsubscribe', { uri })
     }
   }
 
@@ -294,12 +236,6 @@ export class UpstreamConnection {
       if (i !== -1 && (min === -1 || i < min)) min = i
     }
     if (min !== -1) await this.call('logging/setLevel', { level: LOG_LEVELS[min] })
-  }
-
-  /** Forwards a client's answer to a server→client request. */
-  respondToServer(upstreamId: RpcId, raw: string): void {
-    if (this.state === 'closed') return
-    this.transport.send(replaceTopLevelId(raw, JSON.stringify(upstreamId)) ?? raw)
   }
 
   async close(): Promise<void> {
@@ -332,7 +268,7 @@ export class UpstreamConnection {
   }
 
   private failAll(err: UpstreamError): void {
-    for (const [id, entry] of [...this.pending]) this.fail(id, entry, err)
+    for (const [id, entry] of this.pending.entries()) this.fail(id, entry, err)
   }
 
   private fail(id: number, entry: Pending, err: UpstreamError): void {
@@ -342,10 +278,7 @@ export class UpstreamConnection {
   }
 
   private settle(id: number, entry: Pending): void {
-    clearTimeout(entry.timer)
-    this.pending.delete(id)
-    if (entry.progressToken) this.progress.delete(entry.progressToken.upstream)
-    entry.session?.inflight.delete(idKey(entry.originalId))
+    this.pending.settle(id, entry)
   }
 
   /** The request `id` got no answer in time: cancel it upstream and fail it. */
@@ -413,7 +346,7 @@ export class UpstreamConnection {
         this.onNotification(c.msg, text)
         break
       case 'request':
-        this.onServerRequest(c.msg, text)
+        this.serverRequests.handle(c.msg, text)
         break
       default:
         this.log.warn({ reason: c.reason }, 'dropped an invalid message from upstream')
@@ -433,14 +366,14 @@ export class UpstreamConnection {
     }
     const out =
       replaceTopLevelId(text, JSON.stringify(entry.originalId)) ?? JSON.stringify({ ...msg, id: entry.originalId })
-    entry.sink?.respond(out)
+    entry.sink?.respond(out, msg)
   }
 
   private onNotification(msg: RpcMessage & { method: string }, text: string): void {
     const method = msg.method
     if (method === 'notifications/progress') {
       const token = (msg.params as { progressToken?: string | number } | undefined)?.progressToken
-      const entry = token === undefined ? undefined : this.progress.get(token)
+      const entry = token === undefined ? undefined : this.pending.progressOf(token)
       if (!entry?.sink || !entry.progressToken) return
       const out =
         entry.progressToken.upstream === entry.progressToken.original
@@ -449,16 +382,14 @@ export class UpstreamConnection {
       entry.sink.send(out)
       return
     }
-    const invalidated = LIST_CHANGED[method]
-    if (invalidated) {
-      for (const m of invalidated) this.listCache.delete(m)
+    if (this.lists.invalidate(method)) {
       this.onlistchanged?.(method)
       return
     }
     if (method === 'notifications/resources/updated') {
       const uri = (msg.params as { uri?: string } | undefined)?.uri
       if (this.isolation === 'per-session') for (const s of this.sessions) s.notify(text)
-      else if (uri) for (const s of this.subscriptions.get(uri) ?? []) s.notify(text)
+      else if (uri) for (const s of this.subscriptions.subscribers(uri)) s.notify(text)
       return
     }
     if (method === 'notifications/message') {
@@ -471,28 +402,6 @@ export class UpstreamConnection {
     }
     // Anything else belongs to the one client of a per-session upstream; a shared upstream has no owner for it.
     if (this.isolation === 'per-session') for (const s of this.sessions) s.notify(text)
-  }
-
-  /** Server→client requests: `ping` is answered here; the rest reach the owning client only in per-session mode. */
-  private onServerRequest(msg: RpcMessage & { id: RpcId; method: string }, text: string): void {
-    if (msg.method === 'ping') {
-      this.transport.send(resultMessage(msg.id, {}))
-      return
-    }
-    const owner = this.isolation === 'per-session' ? [...this.sessions][0] : undefined
-    if (!owner || owner.closed) {
-      this.transport.send(
-        errorMessage(
-          msg.id,
-          RpcCodes.METHOD_NOT_FOUND,
-          `${msg.method} is not available: mcpo shares this server between clients, so it cannot ask one of them`,
-        ),
-      )
-      return
-    }
-    const clientId = `mcpo-${++this.serverRequestSeq}`
-    owner.serverRequests.set(clientId, (response) => this.respondToServer(msg.id, response.raw))
-    owner.notify(replaceTopLevelId(text, JSON.stringify(clientId)) ?? JSON.stringify({ ...msg, id: clientId }))
   }
 }
 

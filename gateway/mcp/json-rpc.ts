@@ -89,10 +89,34 @@ export function replaceTopLevelId(text: string, newIdJson: string): string | nul
 
 /** Start and end offsets of the value of a top-level member, found by a scan that honours strings and nesting. */
 export function findTopLevelMember(text: string, name: string): [number, number] | null {
+  return findMember(text, name, 0, text.length, false)
+}
+
+/**
+ * Bytes of the `params.arguments` text of a request as the client sent it, found by the same scan (no parse, no
+ * re-serialisation); null when the text has no such member (the caller then measures the parsed value).
+ */
+export function argumentsBytes(raw: string): number | null {
+  const params = findMember(raw, 'params', 0, raw.length, true)
+  if (params === null || raw.charCodeAt(params[0]) !== 123 /* { */) return null
+  const args = findMember(raw, 'arguments', params[0], params[1], true)
+  return args === null ? null : Buffer.byteLength(raw.slice(args[0], args[1]))
+}
+
+/**
+ * The value span of member `name` of the object that starts at `from` (a `{`, or the start of a whole message).
+ * Container values are skipped only when `containers` is set: ids never are containers, so the id scan stays cheap.
+ */
+function findMember(
+  text: string,
+  name: string,
+  from: number,
+  to: number,
+  containers: boolean,
+): [number, number] | null {
   let depth = 0
-  let i = 0
-  const n = text.length
-  while (i < n) {
+  let i = from
+  while (i < to) {
     const c = text.charCodeAt(i)
     if (c === 34 /* " */) {
       const start = i
@@ -100,18 +124,22 @@ export function findTopLevelMember(text: string, name: string): [number, number]
       if (depth === 1) {
         // A key at depth 1 is followed by optional whitespace and a colon.
         let j = i
-        while (j < n && isSpace(text.charCodeAt(j))) j++
-        if (text.charCodeAt(j) === 58 /* : */ && text.slice(start + 1, i - 1) === name) {
+        while (j < to && isSpace(text.charCodeAt(j))) j++
+        if (text.charCodeAt(j) === 58 /* : */ && i - start - 2 === name.length && text.startsWith(name, start + 1)) {
           j++
-          while (j < n && isSpace(text.charCodeAt(j))) j++
-          const end = skipValue(text, j)
-          return end === -1 ? null : [j, end]
+          while (j < to && isSpace(text.charCodeAt(j))) j++
+          const end = skipValue(text, j, containers)
+          return end === -1 || end > to ? null : [j, end]
         }
       }
       continue
     }
     if (c === 123 /* { */ || c === 91 /* [ */) depth++
-    else if (c === 125 /* } */ || c === 93 /* ] */) depth--
+    else if (c === 125 /* } */ || c === 93 /* ] */) {
+      depth--
+      // The end of the object the search started in: the member is not there.
+      if (depth === 0) return null
+    }
     i++
   }
   return null
@@ -132,11 +160,11 @@ function skipString(text: string, i: number): number {
   return i
 }
 
-/** Ids are strings, numbers or null, so scalars are all that needs skipping. */
-function skipValue(text: string, i: number): number {
+/** The end of the value at `i`; an object or array is skipped whole when `containers` is set, else refused (-1). */
+function skipValue(text: string, i: number, containers: boolean): number {
   const c = text.charCodeAt(i)
   if (c === 34) return skipString(text, i)
-  if (c === 123 || c === 91) return -1
+  if (c === 123 || c === 91) return containers ? skipContainer(text, i) : -1
   let j = i
   while (j < text.length) {
     const d = text.charCodeAt(j)
@@ -144,4 +172,24 @@ function skipValue(text: string, i: number): number {
     j++
   }
   return j > i ? j : -1
+}
+
+/** The end of the object or array that opens at `i` (strings honoured), or -1 when the text ends first. */
+function skipContainer(text: string, i: number): number {
+  let depth = 0
+  const n = text.length
+  while (i < n) {
+    const c = text.charCodeAt(i)
+    if (c === 34) {
+      i = skipString(text, i)
+      continue
+    }
+    if (c === 123 || c === 91) depth++
+    else if (c === 125 || c === 93) {
+      depth--
+      if (depth === 0) return i + 1
+    }
+    i++
+  }
+  return -1
 }

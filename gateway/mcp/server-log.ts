@@ -2,8 +2,6 @@
 // transport errors) in a ring, and the last successful and last failed request. Per (project, server), kept across
 // restarts of the runtime. Stderr lines come from the transport's own ring and are merged at read time.
 import type { Logger } from '../../plugins/contract.ts'
-import { type ClientSink, TappedSink } from './session.ts'
-import { isFailure } from './session-tracker.ts'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
@@ -72,29 +70,9 @@ export class ServerLog {
     }
   }
 
-  /** Records the outcome of a request forwarded to this server when its answer passes. */
-  watch(sink: ClientSink): ClientSink {
-    return new TappedSink(sink, recordOutcome, this)
-  }
-
+  /** A request to this server failed (its answer is the message, or mcpo could not reach the server). */
   failed(message: string): void {
     this.lastErrorAt = Date.now()
     this.lastError = message.slice(0, 500)
-  }
-}
-
-function recordOutcome(log: ServerLog, json: string): void {
-  if (isFailure(json)) log.failed(errorText(json))
-  else log.lastSuccessAt = Date.now()
-}
-
-function errorText(json: string): string {
-  try {
-    const m = JSON.parse(json) as { error?: { message?: unknown }; result?: { content?: { text?: unknown }[] } }
-    if (typeof m.error?.message === 'string') return m.error.message
-    const text = m.result?.content?.find((c) => typeof c.text === 'string')?.text
-    return typeof text === 'string' ? `tool error: ${text}` : 'tool error'
-  } catch {
-    return 'unreadable answer'
   }
 }

@@ -2,7 +2,7 @@
 // and request and failure counts. Counted in memory on the hot path; written to client_sessions in batches.
 import type { Exchange, Logger } from '../../plugins/contract.ts'
 import type { ClientSessionInput, Store } from '../../plugins/storage/port.ts'
-import { type ClientSink, type Session, TappedSink } from './session.ts'
+import type { Session } from './session.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -17,32 +17,8 @@ export function clientFromUserAgent(ua: string | undefined): { name: string; ver
   return m ? { name: m[1], version: m[2] ?? null } : null
 }
 
-/** True when a JSON-RPC response is an error, or a tool result flagged `isError`. Looks at text, never parses. */
-function countFailure(entry: Entry, json: string): void {
-  if (!isFailure(json)) return
-  entry.row.failureCount++
-  entry.dirty = true
-}
-
-let lastJson = ''
-let lastFailed = false
-
-/** Each answer passes several observers in a row; the scan of a large answer is done once. */
-export function isFailure(json: string): boolean {
-  if (json === lastJson) return lastFailed
-  lastFailed = scanForFailure(json)
-  lastJson = json
-  return lastFailed
-}
-
-function scanForFailure(json: string): boolean {
-  const e = json.indexOf('"error"')
-  if (e !== -1) {
-    const r = json.indexOf('"result"')
-    if (r === -1 || e < r) return true
-  }
-  return json.includes('"isError":true')
-}
+/** One session's counters, as `request` hands them out for its `failed` to count an answer. */
+export type SessionCounter = Entry
 
 export class SessionTracker {
   private readonly entries = new Map<string, Entry>()
@@ -56,8 +32,8 @@ export class SessionTracker {
     private readonly flushMs = 2000,
   ) {}
 
-  /** One client request on `session`; the returned sink counts a failed answer. */
-  request(session: Session, ex: Exchange, sink: ClientSink): ClientSink {
+  /** One client request on `session`; pass the returned counter to `failed` when its answer is an error. */
+  request(session: Session, ex: Exchange): SessionCounter {
     const entry = this.entries.get(session.id) ?? this.open(session, ex)
     const row = entry.row
     row.requestCount++
@@ -68,7 +44,13 @@ export class SessionTracker {
     }
     entry.dirty = true
     this.schedule()
-    return new TappedSink(sink, countFailure, entry)
+    return entry
+  }
+
+  /** The answer to a request counted by `request` was a JSON-RPC error or a tool result flagged `isError`. */
+  failed(entry: SessionCounter): void {
+    entry.row.failureCount++
+    entry.dirty = true
   }
 
   private open(session: Session, ex: Exchange): Entry {

@@ -1,45 +1,19 @@
 // A downstream session: one MCP client connection (a legacy SSE stream and its POSTs, or a Streamable HTTP session).
-import type { RpcId } from './json-rpc.ts'
+import type { RpcId, RpcMessage } from './json-rpc.ts'
 import type { SseChannel } from './sse.ts'
 
 /** Where the messages that belong to one client request go: progress, server→client requests, the response. */
 export interface ClientSink {
   /** A message related to the request, sent before its response. */
   send(json: string): void
-  /** The response; a Streamable POST stream ends after it. */
-  respond(json: string): void
+  /**
+   * The response; a Streamable POST stream ends after it. `parsed` is the message when whoever built the text already
+   * had it parsed (the upstream connection does), so observers need not parse it again.
+   */
+  respond(json: string, parsed?: Pick<RpcMessage, 'error' | 'result'>): void
   readonly closed: boolean
   /** The client cancelled the request (or went away): no response will come. Observers record the outcome. */
   cancelled?(reason: string): void
-}
-
-/**
- * Passes everything through to `inner` and shows each response to `tap` first. A class with a context argument
- * rather than a closure per request: one is made for every forwarded call, so closures were garbage on the hot path.
- */
-export class TappedSink<C> implements ClientSink {
-  constructor(
-    private readonly inner: ClientSink,
-    private readonly tap: (ctx: C, json: string) => void,
-    private readonly ctx: C,
-  ) {}
-
-  send(json: string): void {
-    this.inner.send(json)
-  }
-
-  respond(json: string): void {
-    this.tap(this.ctx, json)
-    this.inner.respond(json)
-  }
-
-  cancelled(reason: string): void {
-    this.inner.cancelled?.(reason)
-  }
-
-  get closed(): boolean {
-    return this.inner.closed
-  }
 }
 
 /** What a session remembers about one request it forwarded, so a cancel or a disconnect can reach upstream. */

@@ -3,9 +3,11 @@
 import { createHash } from 'node:crypto'
 import type { Exchange, Logger } from '../../plugins/contract.ts'
 import { UpstreamError } from './connection.ts'
-import { errorMessage, RpcCodes, type RpcId, type RpcMessage, resultMessage } from './json-rpc.ts'
-import type { Relay } from './relay.ts'
-import type { ClientSink, Session } from './session.ts'
+import { errorMessage, RpcCodes, resultMessage } from './json-rpc.ts'
+import { LIST_METHODS } from './list-cache.ts'
+import type { Pipeline, Request, ServerDirectory } from './pipeline.ts'
+import type { Reply } from './reply.ts'
+import type { Session } from './session.ts'
 import type { ServerRuntime } from './supervisor.ts'
 
 export interface UnifiedOptions {
@@ -26,14 +28,7 @@ interface ProjectTable {
   templates: { prefix: string; server: string }[]
 }
 
-type Request = RpcMessage & { id: RpcId; method: string }
 const VALID = /^[A-Za-z0-9_-]+$/
-const LIST_KEYS: Record<string, string> = {
-  'tools/list': 'tools',
-  'prompts/list': 'prompts',
-  'resources/list': 'resources',
-  'resources/templates/list': 'resourceTemplates',
-}
 
 /**
  * The name a client sees. Deterministic, so autoApprove lists survive restarts: names that are too long or hold
@@ -50,7 +45,8 @@ export class UnifiedRouter {
   private readonly tables = new Map<string, ProjectTable>()
 
   constructor(
-    private readonly relay: Relay,
+    private readonly pipeline: Pipeline,
+    private readonly servers: ServerDirectory,
     private readonly opts: UnifiedOptions,
     private readonly log: Logger,
   ) {}
@@ -74,9 +70,9 @@ export class UnifiedRouter {
     }
   }
 
-  async request(session: Session, msg: Request, raw: string, sink: ClientSink, ex: Exchange): Promise<void> {
+  async request(session: Session, msg: Request, raw: string, sink: Reply, ex: Exchange): Promise<void> {
     const params = msg.params ?? {}
-    const listKey = LIST_KEYS[msg.method]
+    const listKey = LIST_METHODS[msg.method]
     if (listKey) {
       if (params.cursor !== undefined)
         return sink.respond(errorMessage(msg.id, RpcCodes.INVALID_PARAMS, 'Invalid cursor'))
@@ -94,7 +90,7 @@ export class UnifiedRouter {
           return sink.respond(errorMessage(msg.id, RpcCodes.INVALID_PARAMS, `Unknown ${what}: ${exposed}`))
         }
         const rewritten = { ...msg, params: { ...params, name: target.name } }
-        return this.relay.toServer(target.rt, session, rewritten, JSON.stringify(rewritten), sink, ex)
+        return this.pipeline.toServer(target.rt, session, rewritten, JSON.stringify(rewritten), sink, ex)
       }
       case 'resources/read':
       case 'resources/subscribe':
@@ -102,7 +98,7 @@ export class UnifiedRouter {
         const uri = typeof params.uri === 'string' ? params.uri : ''
         const rt = await this.resolveUri(session, uri, ex)
         if (!rt) return sink.respond(errorMessage(msg.id, RpcCodes.INVALID_PARAMS, `Unknown resource: ${uri}`))
-        return this.relay.toServer(rt, session, msg, raw, sink, ex)
+        return this.pipeline.toServer(rt, session, msg, raw, sink, ex)
       }
       case 'completion/complete': {
         const ref = (params.ref ?? {}) as { type?: string; name?: string; uri?: string }
@@ -110,11 +106,11 @@ export class UnifiedRouter {
           const target = await this.resolveName(session, 'prompts', ref.name ?? '', ex)
           if (!target) return sink.respond(errorMessage(msg.id, RpcCodes.INVALID_PARAMS, `Unknown prompt: ${ref.name}`))
           const rewritten = { ...msg, params: { ...params, ref: { ...ref, name: target.name } } }
-          return this.relay.toServer(target.rt, session, rewritten, JSON.stringify(rewritten), sink, ex)
+          return this.pipeline.toServer(target.rt, session, rewritten, JSON.stringify(rewritten), sink, ex)
         }
         const rt = await this.resolveUri(session, ref.uri ?? '', ex)
         if (!rt) return sink.respond(errorMessage(msg.id, RpcCodes.INVALID_PARAMS, `Unknown resource: ${ref.uri}`))
-        return this.relay.toServer(rt, session, msg, raw, sink, ex)
+        return this.pipeline.toServer(rt, session, msg, raw, sink, ex)
       }
       default:
         return sink.respond(errorMessage(msg.id, RpcCodes.METHOD_NOT_FOUND, `Method not found: ${msg.method}`))
@@ -124,12 +120,12 @@ export class UnifiedRouter {
   /** One merged list. A server that is down is left out (and logged) rather than failing the whole list. */
   async list(session: Session, method: string, ex: Exchange): Promise<unknown[]> {
     const table = this.table(session.projectId)
-    const runtimes = this.relay.runtimes(session.projectId)
+    const runtimes = this.servers.runtimes(session.projectId)
     const lists = await Promise.all(
       runtimes.map(async (rt) => {
         try {
           const conn = await rt.acquire(session)
-          return await this.relay.listFor(conn, method, session, ex, rt.spec.name)
+          return await this.pipeline.listFor(conn, method, session, ex, rt.spec.name)
         } catch (err) {
           this.log.warn(
             { server: rt.spec.name, method, reason: (err as Error).message },
@@ -201,7 +197,7 @@ export class UnifiedRouter {
       target = this.table(session.projectId)[kind].get(exposed)
     }
     if (!target) return null
-    const rt = this.relay.runtime(session.projectId, target.server)
+    const rt = this.servers.runtime(session.projectId, target.server)
     if (!rt?.spec.enabled)
       throw new UpstreamError(RpcCodes.UPSTREAM_UNAVAILABLE, `server "${target.server}" is not available`)
     return { rt, name: target.name }
@@ -215,7 +211,7 @@ export class UnifiedRouter {
         t.templates
           .filter((x) => x.prefix !== '' && uri.startsWith(x.prefix))
           .sort((a, b) => b.prefix.length - a.prefix.length)[0]?.server
-      return server ? (this.relay.runtime(session.projectId, server) ?? null) : null
+      return server ? (this.servers.runtime(session.projectId, server) ?? null) : null
     }
     let rt = find()
     if (!rt) {

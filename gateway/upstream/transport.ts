@@ -20,6 +20,16 @@ export interface UpstreamTransport {
    */
   send(message: string, options?: SendOptions): void
   /**
+   * HTTP transports: the protocol version the handshake agreed on, sent as `MCP-Protocol-Version` on every later
+   * request. Called once, after the InitializeResult arrived and before `notifications/initialized` is sent.
+   */
+  setProtocolVersion?(version: string): void
+  /**
+   * Streamable HTTP: opens the GET stream the server may use for messages that belong to no request. Called once the
+   * handshake is done; idempotent. Transports with one stream (stdio, legacy SSE) have nothing to open.
+   */
+  openEventStream?(): void
+  /**
    * One whole JSON-RPC message (a single object's text) from the upstream, with the value the transport already
    * parsed to validate it, so the layer above need not parse it again.
    */

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { clientFromUserAgent, isFailure } from '../../gateway/mcp/session-tracker.ts'
+import { isFailure } from '../../gateway/mcp/reply.ts'
+import { clientFromUserAgent } from '../../gateway/mcp/session-tracker.ts'
 import { everythingServer, fixtureServer, OTHER_PROJECT_KEY, TEST_KEY } from '../harness.ts'
 import { type ProjectApi, startProjectApi } from './project-harness.ts'
 
