@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url'
 import type { z } from 'zod'
 import { GatewayError } from '../gateway/errors.ts'
 import { embeddedStorage, postgresStorage } from '../plugins/storage/index.ts'
+import { defaultPlugins, pluginProblems } from './default-plugins.ts'
 import type { ResolvedConfig, UserConfig } from './define-config.ts'
 import { configSchema, crossFieldProblems } from './schema.ts'
 import { closest, knownKeysAt } from './suggest.ts'
@@ -19,6 +20,7 @@ export const ENV_VARS = [
   'MCPO_DATA_DIR',
   'MCPO_ADMIN_EMAIL',
   'MCPO_ADMIN_PASSWORD',
+  'MCPO_METRICS_TOKEN',
   'LOG_LEVEL',
   'MCPO_CLUSTER_INTERNAL_URL',
   'MCPO_NODE_ID',
@@ -106,6 +108,8 @@ export function resolveConfig(
   const parsed = configSchema.safeParse(input, { reportInput: true })
   if (!parsed.success) problems.push(...parsed.error.issues.flatMap(formatIssue))
   problems.push(...crossFieldProblems(input).flatMap((p) => formatIssue(p as unknown as z.core.$ZodIssue)))
+  const plugins = user.plugins ?? defaultPlugins(env)
+  if (parsed.success) problems.push(...pluginProblems(plugins, parsed.data))
   if (problems.length || !parsed.success) {
     throw new GatewayError('MCPO_ERR_CONFIG', `invalid configuration:\n  ${problems.join('\n  ')}`, {
       details: { problems },
@@ -120,7 +124,7 @@ export function resolveConfig(
     ...out,
     dataDir,
     storage,
-    plugins: user.plugins ?? [],
+    plugins,
     configPath: options.configPath ?? null,
   }
   return deepFreeze(resolved) as ResolvedConfig
