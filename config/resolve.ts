@@ -7,6 +7,7 @@ import { GatewayError } from '../gateway/errors.ts'
 import { embeddedStorage, postgresStorage } from '../plugins/storage/index.ts'
 import { defaultPlugins, pluginProblems } from './default-plugins.ts'
 import type { ResolvedConfig, UserConfig } from './define-config.ts'
+import { withStorageChecks } from './env.ts'
 import { configSchema, crossFieldProblems } from './schema.ts'
 import { closest, knownKeysAt } from './suggest.ts'
 
@@ -24,6 +25,7 @@ export const ENV_VARS = [
   'LOG_LEVEL',
   'MCPO_CLUSTER_INTERNAL_URL',
   'MCPO_NODE_ID',
+  'MCPO_DEBUG_STORE',
 ] as const
 
 /** An IPv4 or IPv6 address or a host name, as uWebSockets.js binds it. */
@@ -118,8 +120,10 @@ export function resolveConfig(
 
   const out = parsed.data
   const dataDir = resolvePath(cwd, out.dataDir)
-  const storage =
-    user.storage ?? (env.DATABASE_URL ? postgresStorage({ url: env.DATABASE_URL }) : embeddedStorage({ dir: dataDir }))
+  const storage = withStorageChecks(
+    user.storage ?? (env.DATABASE_URL ? postgresStorage({ url: env.DATABASE_URL }) : embeddedStorage({ dir: dataDir })),
+    env,
+  )
   const resolved = {
     ...out,
     dataDir,

@@ -17,6 +17,7 @@ import { openEmbeddedStore } from '../plugins/storage/embedded.ts'
 import type { StorageFactory } from '../plugins/storage/index.ts'
 import { openPostgresStore } from '../plugins/storage/postgres.ts'
 import { listDescendants, waitFor } from './fixtures/processes.ts'
+import { requirePostgres, TEST_DATABASE_URL } from './kit/postgres.ts'
 
 const require = createRequire(import.meta.url)
 const root = join(import.meta.dirname, '..')
@@ -78,7 +79,7 @@ export async function templateDataDir(): Promise<string> {
   return dir
 }
 
-export const TEST_DATABASE_URL = process.env.MCPO_TEST_DATABASE_URL || 'postgres://127.0.0.1:5432/test'
+export { postgresDown, TEST_DATABASE_URL } from './kit/postgres.ts'
 
 /**
  * PostgreSQL in a schema of its own, dropped by `drop()`: what the gateway uses when MCPO_TEST_STORAGE=postgres, so
@@ -103,36 +104,14 @@ export function postgresTestStorage(): { storage: StorageFactory; drop(): Promis
   }
 }
 
-/** Why PostgreSQL cannot be used for tests, or null when it answers. */
-export async function postgresDown(): Promise<string | null> {
-  const probe = postgres(TEST_DATABASE_URL, { max: 1, connect_timeout: 3, onnotice: () => {} })
-  try {
-    await probe`SELECT 1`
-    return null
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err)
-  } finally {
-    await probe.end({ timeout: 1 })
-  }
-}
-
 /**
  * Runs API test files against PostgreSQL (in a schema per gateway) by importing them with MCPO_TEST_STORAGE set.
- * Unreachable PostgreSQL: one skipped test, or one failing test under CI=true.
+ * Unreachable PostgreSQL: one skipped test, or one failing test under CI=true (requirePostgres).
  */
-export async function onPostgres(files: string[], it: typeof import('node:test').it): Promise<void> {
-  const down = await postgresDown()
-  const where = TEST_DATABASE_URL.replace(/\/\/[^@/]*@/, '//')
-  if (down && process.env.CI === 'true') {
-    it('PostgreSQL is reachable for the API tests', () => {
-      throw new Error(`PostgreSQL at ${where} is unreachable (${down}); CI must start it or set MCPO_TEST_DATABASE_URL`)
-    })
-  } else if (down) {
-    it('API tests on PostgreSQL', { skip: `PostgreSQL at ${where} is unreachable (${down})` }, () => {})
-  } else {
-    process.env.MCPO_TEST_STORAGE = 'postgres'
-    for (const f of files) await import(f)
-  }
+export async function onPostgres(files: string[]): Promise<void> {
+  if (!(await requirePostgres('API tests on PostgreSQL'))) return
+  process.env.MCPO_TEST_STORAGE = 'postgres'
+  for (const f of files) await import(f)
 }
 
 /** `logger` replaces the silent one, e.g. to capture log lines. */

@@ -1,7 +1,8 @@
-// Cache invalidation between nodes over PostgreSQL LISTEN/NOTIFY: a node that changed keys, servers, policies or
-// members publishes one small message; every other node reloads the same caches the single-node code reloads.
-import type postgres from 'postgres'
+// Cache invalidation between nodes over the store's notifications (LISTEN/NOTIFY): a node that changed keys, servers,
+// policies or members publishes one small message; every other node reloads the same caches the single-node code
+// reloads.
 import type { Logger } from '../../plugins/contract.ts'
+import type { Store, Unlisten } from '../../plugins/storage/index.ts'
 import type { ClusterStats } from './metrics.ts'
 
 /** `keys`: API keys changed; `members`: memberships of these projects; `project`: its servers, toggles or policies. */
@@ -24,30 +25,28 @@ export interface BusOptions {
   stats: ClusterStats
 }
 
+/** What the bus needs of the store. */
+export type BusStore = Pick<Store, 'listen' | 'notify'>
+
 export class InvalidationBus {
-  private listener: postgres.ListenMeta | null = null
+  private store: BusStore | null = null
+  private unlisten: Unlisten | null = null
   /** Set by the composition root: reloads this node's caches (never re-publishes). */
   onchange: ((change: Invalidation) => Promise<void>) | null = null
   /** A reload failed or notifications were missed: reload everything, as after a reconnect. */
   onresync: (() => Promise<void>) | null = null
 
-  constructor(
-    private readonly sql: postgres.Sql,
-    private readonly opts: BusOptions,
-  ) {}
+  constructor(private readonly opts: BusOptions) {}
 
-  async start(): Promise<void> {
-    let first = true
-    this.listener = await this.sql.listen(
+  async start(store: BusStore): Promise<void> {
+    this.store = store
+    this.unlisten = await store.listen(
       this.opts.channel,
       (payload) => this.receive(payload),
       () => {
-        // postgres.js re-listens after a lost connection; notifications sent meanwhile are lost, so resync then.
-        if (!first) {
-          this.opts.logger.warn('cluster notifications reconnected; reloading caches')
-          void this.onresync?.().catch((err) => this.opts.logger.error({ err }, 'cache resync failed'))
-        }
-        first = false
+        // Notifications sent while the connection was lost are gone: reload everything.
+        this.opts.logger.warn('cluster notifications reconnected; reloading caches')
+        void this.onresync?.().catch((err) => this.opts.logger.error({ err }, 'cache resync failed'))
       },
     )
   }
@@ -55,8 +54,9 @@ export class InvalidationBus {
   /** Tells the other nodes; a failure is logged, and the periodic refreshes of each cache still catch up. */
   async publish(change: Invalidation): Promise<void> {
     const envelope: Envelope = { from: this.opts.nodeId, at: Date.now(), change }
+    if (!this.store) return
     try {
-      await this.sql.notify(this.opts.channel, JSON.stringify(envelope))
+      await this.store.notify(this.opts.channel, JSON.stringify(envelope))
       this.opts.stats.published++
     } catch (err) {
       this.opts.logger.warn({ err: (err as Error).message, change }, 'could not publish a cache invalidation')
@@ -79,7 +79,7 @@ export class InvalidationBus {
   }
 
   async stop(): Promise<void> {
-    await this.listener?.unlisten().catch(() => {})
-    this.listener = null
+    await this.unlisten?.().catch(() => {})
+    this.unlisten = null
   }
 }

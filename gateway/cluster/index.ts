@@ -1,10 +1,10 @@
 // Cluster mode (design.md §9): nodes share one PostgreSQL and nothing else. This module wires the registry, the
 // node-to-node signature, session forwarding, cache invalidation and shared-upstream leases into the gateway.
 import { randomBytes, randomUUID } from 'node:crypto'
-import postgres from 'postgres'
 import type { ResolvedConfig } from '../../config/define-config.ts'
 import type { Logger } from '../../plugins/contract.ts'
 import { deriveKey, type Keyring } from '../../plugins/secrets/keyring.ts'
+import type { Store } from '../../plugins/storage/index.ts'
 import { GatewayError } from '../errors.ts'
 import { type HttpHandler, type IncomingRequest, type Responder, sendError } from '../http.ts'
 import type { Relay } from '../mcp/relay.ts'
@@ -56,36 +56,29 @@ export class Cluster implements SessionRouter {
         'cluster: needs PostgreSQL storage (set DATABASE_URL or storage: postgresStorage({ url }))',
       )
     }
-    return new Cluster(opts, storage.options.url, storage.options.schema)
+    return new Cluster(opts, storage.options.schema)
   }
 
-  private readonly sql: postgres.Sql
+  /** The cluster's own store, opened by start(). */
+  private store: Store | null = null
 
   private constructor(
     private readonly opts: ClusterOptions,
-    url: string,
     schema: string | undefined,
   ) {
     const c = opts.config.cluster!
     this.nodeId = c.nodeId ?? randomBytes(6).toString('hex')
     const logger = opts.logger.child({ node: this.nodeId })
-    // Its own small pool: LISTEN holds one connection for good, and heartbeats must not queue behind API queries.
-    this.sql = postgres(url, {
-      max: 2,
-      connect_timeout: Math.ceil(c.connectTimeoutMs / 1000),
-      onnotice: () => {},
-      connection: { application_name: `mcpo-cluster-${this.nodeId}`, ...(schema ? { search_path: schema } : {}) },
-    })
     this.auth = new NodeAuth(deriveKey(opts.keyring, 'mcpo:cluster:node-auth'), this.nodeId)
     // Notifications are database-wide; a channel per schema keeps separate deployments (or test runs) apart.
-    this.bus = new InvalidationBus(this.sql, {
+    this.bus = new InvalidationBus({
       nodeId: this.nodeId,
       channel: `mcpo_${schema ?? 'public'}`,
       logger,
       stats: this.stats,
     })
     this.forwarder = new Forwarder({ auth: this.auth, connectTimeoutMs: c.connectTimeoutMs, logger, stats: this.stats })
-    this.registry = new NodeRegistry(this.sql, {
+    this.registry = new NodeRegistry({
       nodeId: this.nodeId,
       address: c.internalUrl ?? '',
       heartbeatMs: c.heartbeatMs,
@@ -123,7 +116,14 @@ export class Cluster implements SessionRouter {
   async start(relay: Relay, ticker: KeepaliveTicker): Promise<void> {
     this.relay = relay
     this.ticker = ticker
-    await this.bus.start()
+    const c = this.opts.config.cluster!
+    // A small pool of its own: heartbeats must not queue behind API queries (LISTEN has a connection of its own).
+    this.store = await this.opts.config.storage.open({
+      logger: this.opts.logger,
+      dataDir: this.opts.config.dataDir,
+      pool: { max: 2, name: `mcpo-cluster-${this.nodeId}`, connectTimeoutS: Math.ceil(c.connectTimeoutMs / 1000) },
+    })
+    await this.bus.start(this.store)
   }
 
   /** Joins the registry once the port is bound (the default internal address needs it). */
@@ -131,7 +131,8 @@ export class Cluster implements SessionRouter {
     const c = this.opts.config.cluster!
     const address = (c.internalUrl ?? `http://127.0.0.1:${port}`).replace(/\/$/, '')
     this.registry.setAddress(address)
-    await this.registry.start()
+    if (!this.store) throw new Error('the cluster joins after start()')
+    await this.registry.start(this.store)
     this.opts.logger.info({ node: this.nodeId, address, nodes: this.liveCount }, 'joined the cluster')
   }
 
@@ -203,6 +204,7 @@ export class Cluster implements SessionRouter {
     await this.bus.stop()
     await this.registry.stop().catch((err) => this.opts.logger.warn({ err }, 'leaving the cluster failed'))
     await this.forwarder.close()
-    await this.sql.end({ timeout: 5 })
+    await this.store?.close()
+    this.store = null
   }
 }

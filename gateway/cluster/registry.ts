@@ -1,7 +1,11 @@
-// The node registry and the upstream leases in PostgreSQL. Every time comparison uses the database clock (now()),
-// so nodes with skewed clocks still agree on who is alive and who holds a lease.
-import type postgres from 'postgres'
+// The node registry and the upstream leases, kept in the shared database through the store (nodes and leases repos,
+// whose times are all the database clock's, so nodes with skewed clocks still agree on who is alive and who holds a
+// lease). The data plane reads the copy held here, never the database.
 import type { Logger } from '../../plugins/contract.ts'
+import type { Store } from '../../plugins/storage/index.ts'
+
+/** What the registry needs of the store. */
+export type RegistryStore = Pick<Store, 'nodes' | 'leases'>
 
 export interface LiveNode {
   id: string
@@ -40,11 +44,10 @@ export class NodeRegistry {
   onleaselost: ((projectId: string, serverName: string) => void) | null = null
   /** Called after each heartbeat with the live node count (budgets are split by it). */
   onlive: ((count: number) => void) | null = null
+  /** Set by start(): until then only this node is known. */
+  private store: RegistryStore | null = null
 
-  constructor(
-    private readonly sql: postgres.Sql,
-    private readonly opts: RegistryOptions,
-  ) {
+  constructor(private readonly opts: RegistryOptions) {
     this.live.set(opts.nodeId, { id: opts.nodeId, address: opts.address })
   }
 
@@ -70,14 +73,13 @@ export class NodeRegistry {
    */
   async find(id: string): Promise<LiveNode | undefined> {
     const hit = this.node(id)
-    if (hit) return hit
+    const store = this.store
+    if (hit || !store) return hit
     this.lookup ??= (async () => {
       const wait = this.lastLookup + 1000 - Date.now()
       if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref())
       try {
-        for (const r of await this.sql<{ id: string; address: string }[]>`SELECT id, address FROM nodes`) {
-          this.known.set(r.id, { id: r.id, address: r.address })
-        }
+        for (const r of await store.nodes.list()) this.known.set(r.id, { id: r.id, address: r.address })
       } finally {
         this.lastLookup = Date.now()
         this.lookup = null
@@ -99,12 +101,12 @@ export class NodeRegistry {
     return [...this.live.values()]
   }
 
-  async start(): Promise<void> {
-    await this.sql`
-      INSERT INTO nodes (id, address, started_at, heartbeat_at) VALUES (${this.opts.nodeId}, ${this.opts.address}, now(), now())
-      ON CONFLICT (id) DO UPDATE SET address = excluded.address, started_at = now(), heartbeat_at = now()`
+  /** Joins: registers this node, then heartbeats every `heartbeatMs`. */
+  async start(store: RegistryStore): Promise<void> {
+    this.store = store
+    await store.nodes.upsert({ id: this.opts.nodeId, address: this.opts.address })
     // A restarted node with a fixed id held leases in its previous life; those upstreams are gone.
-    await this.sql`DELETE FROM cluster_leases WHERE node_id = ${this.opts.nodeId}`
+    await store.leases.releaseAll(this.opts.nodeId)
     await this.beat()
     this.timer = setInterval(() => {
       this.beating ??= this.beat()
@@ -118,18 +120,17 @@ export class NodeRegistry {
 
   /** Records this node's heartbeat, renews its leases, and reloads the live set. */
   private async beat(): Promise<void> {
-    const ttl = this.opts.deadAfterMs / 1000
-    await this.sql`UPDATE nodes SET heartbeat_at = now(), address = ${this.opts.address} WHERE id = ${this.opts.nodeId}`
+    const store = this.started()
+    const { nodeId, address, deadAfterMs } = this.opts
+    // A node pruned while it was stopped for a day (a suspended VM) registers again.
+    if (!(await store.nodes.heartbeat(nodeId, address))) await store.nodes.upsert({ id: nodeId, address })
     for (const [key, lease] of this.owned) {
       if (lease.alive()) continue
       this.owned.delete(key)
-      await this.release(lease.projectId, lease.serverName)
+      await store.leases.release({ projectId: lease.projectId, serverName: lease.serverName, nodeId })
     }
-    const renewed = await this.sql<{ project_id: string; server_name: string }[]>`
-      UPDATE cluster_leases SET expires_at = now() + make_interval(secs => ${ttl}::float8)
-      WHERE node_id = ${this.opts.nodeId}
-      RETURNING project_id, server_name`
-    const kept = new Set(renewed.map((r) => `${r.project_id}\u0000${r.server_name}`))
+    const renewed = await store.leases.renew(nodeId, deadAfterMs)
+    const kept = new Set(renewed.map((r) => leaseKey(r.projectId, r.serverName)))
     for (const [key, lease] of this.owned) {
       if (kept.has(key)) continue
       // This node missed heartbeats long enough for another to take the lease over: one owner per upstream, so
@@ -142,9 +143,8 @@ export class NodeRegistry {
       this.onleaselost?.(lease.projectId, lease.serverName)
     }
     // Dead nodes' rows are kept a day, so their sessions' addresses are still known (and answer 404 fast).
-    if (++this.beats % 500 === 1) await this.sql`DELETE FROM nodes WHERE heartbeat_at < now() - interval '1 day'`
-    const rows = await this.sql<{ id: string; address: string; alive: boolean }[]>`
-      SELECT id, address, heartbeat_at > now() - make_interval(secs => ${ttl}::float8) AS alive FROM nodes`
+    if (++this.beats % 500 === 1) await store.nodes.prune(DAY_MS)
+    const rows = await store.nodes.liveness(deadAfterMs)
     const next = new Map<string, LiveNode>()
     for (const r of rows) {
       this.known.set(r.id, { id: r.id, address: r.address })
@@ -165,26 +165,17 @@ export class NodeRegistry {
    * expired (its owner stopped renewing: dead), or when this node already holds it.
    */
   async acquire(projectId: string, serverName: string): Promise<{ owner: string; address: string | null }> {
-    const ttl = this.opts.deadAfterMs / 1000
-    const [row] = await this.sql<{ node_id: string }[]>`
-      INSERT INTO cluster_leases (project_id, server_name, node_id, expires_at)
-      VALUES (${projectId}, ${serverName}, ${this.opts.nodeId}, now() + make_interval(secs => ${ttl}::float8))
-      ON CONFLICT (project_id, server_name) DO UPDATE SET
-        node_id = excluded.node_id, acquired_at = now(), expires_at = excluded.expires_at
-      WHERE cluster_leases.expires_at < now() OR cluster_leases.node_id = excluded.node_id
-      RETURNING node_id`
-    if (row) return { owner: this.opts.nodeId, address: this.opts.address }
-    const [held] = await this.sql<{ node_id: string; address: string | null }[]>`
-      SELECT l.node_id, n.address FROM cluster_leases l LEFT JOIN nodes n ON n.id = l.node_id
-      WHERE l.project_id = ${projectId} AND l.server_name = ${serverName}`
-    // Released between the two statements: the caller retries through its restart backoff.
+    const { nodeId, address, deadAfterMs } = this.opts
+    const held = await this.started().leases.acquire({ projectId, serverName, nodeId, ttlMs: deadAfterMs })
+    // Released while the lease was being taken: the caller retries through its restart backoff.
     if (!held) return { owner: '', address: null }
-    return { owner: held.node_id, address: held.address }
+    if (held.nodeId === nodeId) return { owner: nodeId, address }
+    return { owner: held.nodeId, address: held.address }
   }
 
   /** Keeps a lease renewed for as long as `alive()` holds; released at the first heartbeat after it stops. */
   adopt(projectId: string, serverName: string, alive: () => boolean): void {
-    this.owned.set(`${projectId}\u0000${serverName}`, { projectId, serverName, alive })
+    this.owned.set(leaseKey(projectId, serverName), { projectId, serverName, alive })
   }
 
   get leaseCount(): number {
@@ -192,13 +183,7 @@ export class NodeRegistry {
   }
 
   holds(projectId: string, serverName: string): boolean {
-    return this.owned.has(`${projectId}\u0000${serverName}`)
-  }
-
-  private async release(projectId: string, serverName: string): Promise<void> {
-    await this.sql`
-      DELETE FROM cluster_leases
-      WHERE project_id = ${projectId} AND server_name = ${serverName} AND node_id = ${this.opts.nodeId}`
+    return this.owned.has(leaseKey(projectId, serverName))
   }
 
   /** Leaves the cluster: leases and the node row go at once, so others take over without waiting for expiry. */
@@ -206,7 +191,20 @@ export class NodeRegistry {
     if (this.timer) clearInterval(this.timer)
     this.timer = null
     await this.beating
-    await this.sql`DELETE FROM cluster_leases WHERE node_id = ${this.opts.nodeId}`
-    await this.sql`DELETE FROM nodes WHERE id = ${this.opts.nodeId}`
+    const store = this.store
+    if (!store) return
+    await store.leases.releaseAll(this.opts.nodeId)
+    await store.nodes.delete(this.opts.nodeId)
   }
+
+  private started(): RegistryStore {
+    if (!this.store) throw new Error('the cluster registry is used before it started')
+    return this.store
+  }
+}
+
+const DAY_MS = 86_400_000
+
+function leaseKey(projectId: string, serverName: string): string {
+  return `${projectId}\u0000${serverName}`
 }

@@ -1,6 +1,7 @@
 // Stdio upstream: one child process leading its own process group, newline-delimited JSON-RPC on stdin/stdout.
 // The registry of live groups (for the gateway's exit handler) lives in process-group.ts and is re-exported here.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
+import { inheritedEnvironment } from '../../config/env.ts'
 import { GatewayError } from '../errors.ts'
 import { LineBuffer } from './line-buffer.ts'
 import { forgetGroup, groupHasLiveMembers, killProcessGroup, registerGroup } from './process-group.ts'
@@ -15,22 +16,15 @@ import {
 
 export { killAllProcessGroupsSync, killProcessGroup, liveProcessGroups } from './process-group.ts'
 
-// Like the SDK's getDefaultEnvironment(), plus the locale and time zone. Everything else in the gateway's environment
-// (database URLs, keys) must never reach a child.
-const INHERITED_ENV = ['HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER', 'LANG', 'TZ'] as const
-
-/** The environment of a child: the minimal inherited set from `parent`, overridden by the configured values. */
+/**
+ * The environment of a child: the minimal set inherited from `parent` (default: the gateway's; config/env.ts names
+ * it), overridden by the configured values.
+ */
 export function childEnvironment(
   configured: Readonly<Record<string, string>> = {},
-  parent: NodeJS.ProcessEnv = process.env,
+  parent?: Readonly<Partial<Record<string, string>>>,
 ): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const key of INHERITED_ENV) {
-    const value = parent[key]
-    // Exported shell functions ("() { …") are a known injection vector; the SDK skips them too.
-    if (value !== undefined && !value.startsWith('()')) env[key] = value
-  }
-  return Object.assign(env, configured)
+  return Object.assign(inheritedEnvironment(parent), configured)
 }
 
 export interface StdioTransportOptions {

@@ -38,15 +38,13 @@ function childEnv(dir: string): NodeJS.ProcessEnv {
 const silent: StorageLogger = { debug() {}, info() {}, warn() {}, error() {} }
 
 storeTests('embedded (PGlite)', async () => {
-  const store = await openEmbeddedStore({ dir: await freshDir('contract') })
+  const store = await openEmbeddedStore({ dir: await freshDir('contract'), checkTransactions: true })
   return { store, cleanup: () => store.close() }
 })
 
 describe('embedded adapter', () => {
-  it('with MCPO_DEBUG_STORE=1, fails a query on the outer store inside a transaction instead of waiting forever', async () => {
-    const saved = process.env.MCPO_DEBUG_STORE
-    process.env.MCPO_DEBUG_STORE = '1'
-    const store = await openEmbeddedStore({ dir: await freshDir('tx-scope') })
+  it('with checkTransactions, fails a query on the outer store inside a transaction instead of waiting forever', async () => {
+    const store = await openEmbeddedStore({ dir: await freshDir('tx-scope'), checkTransactions: true })
     try {
       await store.migrate()
       await rejectsWith(
@@ -56,8 +54,6 @@ describe('embedded adapter', () => {
       assert.equal(await store.projects.get('nope'), null, 'the store still answers after the failed transaction')
     } finally {
       await store.close()
-      if (saved === undefined) delete process.env.MCPO_DEBUG_STORE
-      else process.env.MCPO_DEBUG_STORE = saved
     }
   })
 
@@ -148,10 +144,10 @@ describe('embedded adapter', () => {
   describe('one open store', () => {
     let store: Store | undefined
     before(async () => {
-      // Through the config factory: the directory defaults to the gateway's data dir.
+      // Through the config factory: the directory defaults to the gateway's data dir, and the check is asked for.
       const factory = embeddedStorage()
       assert.equal(factory.kind, 'embedded')
-      store = await factory.open({ logger: silent, dataDir: await freshDir('factory') })
+      store = await factory.open({ logger: silent, dataDir: await freshDir('factory'), checkTransactions: true })
       await store.migrate()
     })
     after(() => store?.close())

@@ -4,11 +4,11 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { chmod, mkdir, readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { GatewayError, isGatewayError } from '../../gateway/errors.ts'
+import { GatewayError, isGatewayError } from '../contract.ts'
 import { PgliteThread, threadDriver } from './pglite-thread.ts'
 import type { StorageLogger, Store } from './port.ts'
 import { ReadCache } from './read-cache.ts'
-import type { Driver } from './sql.ts'
+import { type Driver, toStorageError } from './sql.ts'
 import { createStore } from './store.ts'
 
 export interface EmbeddedStoreOptions {
@@ -19,6 +19,13 @@ export interface EmbeddedStoreOptions {
    * yet: initdb in WebAssembly takes 5-15 s on a small, busy machine.
    */
   openTimeoutMs?: number
+  /**
+   * Development check: a query on the store made inside one of its transactions fails with MCPO_ERR_INTERNAL instead
+   * of waiting forever for the one connection the transaction holds. It needs AsyncLocalStorage, which turns on
+   * promise hooks for the whole process and cost the relay ~20 % of its calls/s (benchmarks/README.md), so it is off
+   * unless asked for (`npm test` asks, through MCPO_DEBUG_STORE=1).
+   */
+  checkTransactions?: boolean
   logger?: StorageLogger
 }
 
@@ -82,10 +89,18 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   logger?.debug({ dir }, 'storage: embedded database open')
   return createStore({
     kind: 'embedded',
-    driver: pgliteDriver(pg),
+    driver: pgliteDriver(pg, options.checkTransactions ?? false),
     where: dir,
     cache: new ReadCache(),
     logger,
+    // One process owns the database, so a notification comes from this process and none is lost: no reconnects.
+    async listen(channel, onMessage) {
+      try {
+        return await pg.listen(channel, onMessage)
+      } catch (err) {
+        throw toStorageError(err)
+      }
+    },
     async release() {
       await pg.close()
       lock.release()
@@ -158,7 +173,7 @@ interface TxState {
   active: boolean
 }
 
-function pgliteDriver(pg: PgliteThread): Driver {
+function pgliteDriver(pg: PgliteThread, checkTransactions: boolean): Driver {
   // PGlite wants $1..$n text; a template's strings array is the same object on every call from
   // one call site, so the text is built once per statement.
   const texts = new WeakMap<TemplateStringsArray, string>()
@@ -171,11 +186,9 @@ function pgliteDriver(pg: PgliteThread): Driver {
     return text
   }
 
-  // A query on the root store from inside a transaction callback would wait for the one
-  // connection that the transaction holds, forever. The check that fails it loudly needs AsyncLocalStorage, which
-  // turns on promise hooks for the whole process and cost the relay ~20 % of its calls/s (benchmarks/README.md), so
-  // it runs where mistakes are made: under `npm test` and with MCPO_DEBUG_STORE=1.
-  const scope = process.env.MCPO_DEBUG_STORE === '1' ? new AsyncLocalStorage<TxState>() : null
+  // A query on the root store from inside a transaction callback would wait for the one connection that the
+  // transaction holds, forever; the check fails it loudly (EmbeddedStoreOptions.checkTransactions says what it costs).
+  const scope = checkTransactions ? new AsyncLocalStorage<TxState>() : null
   const guard = () => {
     if (scope?.getStore()?.active) {
       throw new GatewayError(

@@ -12,6 +12,14 @@ export interface StorageContext {
   logger: StorageLogger
   /** The gateway's data directory (resolved from the config). */
   dataDir: string
+  /**
+   * A pool of its own for work that must not queue behind API queries (cluster heartbeats): its size, the name the
+   * database shows for its connections, and how long to wait for one. The embedded store has one connection and
+   * ignores it.
+   */
+  pool?: { max: number; name: string; connectTimeoutS?: number }
+  /** Development checks (EmbeddedStoreOptions.checkTransactions); the config turns them on with MCPO_DEBUG_STORE=1. */
+  checkTransactions?: boolean
 }
 
 export interface EmbeddedStorageOptions {
@@ -33,7 +41,7 @@ export interface PostgresStorageOptions {
 
 /**
  * A storage choice in the config. `open` connects; the host then runs `store.migrate()`.
- * @example storage: process.env.DATABASE_URL ? postgresStorage({ url: process.env.DATABASE_URL }) : embeddedStorage()
+ * @example storage: postgresStorage({ url: 'postgres://mcpo@db:5432/mcpo' })
  */
 export type StorageFactory =
   | { readonly kind: 'embedded'; readonly options: EmbeddedStorageOptions; open(ctx: StorageContext): Promise<Store> }
@@ -45,7 +53,12 @@ export function embeddedStorage(options: EmbeddedStorageOptions = {}): StorageFa
     kind: 'embedded',
     options,
     open: (ctx) =>
-      openEmbeddedStore({ dir: options.dir ?? ctx.dataDir, openTimeoutMs: options.openTimeoutMs, logger: ctx.logger }),
+      openEmbeddedStore({
+        dir: options.dir ?? ctx.dataDir,
+        openTimeoutMs: options.openTimeoutMs,
+        checkTransactions: ctx.checkTransactions,
+        logger: ctx.logger,
+      }),
   }
 }
 
@@ -57,9 +70,10 @@ export function postgresStorage(options: PostgresStorageOptions): StorageFactory
     open: (ctx) =>
       openPostgresStore({
         url: options.url,
-        max: options.max,
-        connectTimeoutS: options.connectTimeoutS,
+        max: ctx.pool?.max ?? options.max,
+        connectTimeoutS: ctx.pool?.connectTimeoutS ?? options.connectTimeoutS,
         schema: options.schema,
+        applicationName: ctx.pool?.name,
         logger: ctx.logger,
       }),
   }

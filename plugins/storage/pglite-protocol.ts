@@ -7,6 +7,8 @@ export type WorkerRequest =
   | { op: 'begin'; id: number }
   | { op: 'end'; id: number; tx: number; commit: boolean }
   | { op: 'close'; id: number }
+  | { op: 'listen'; id: number; channel: string; listener: number }
+  | { op: 'unlisten'; id: number; listener: number }
 
 /** The fields of a database error that storage error mapping reads (sql.ts `toStorageError`). */
 export interface WireError {
@@ -25,3 +27,9 @@ export type WorkerReply =
   | { id: number; tx: number }
   | { id: number; done: true }
   | { id: number; error: WireError }
+
+/** Worker → main thread, unasked: a notification on the channel of a `listen` request. */
+export interface WorkerNotification {
+  listener: number
+  payload: string
+}

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import { Worker } from 'node:worker_threads'
 import { GatewayError } from '../../gateway/errors.ts'
-import type { WireError, WorkerReply, WorkerRequest } from './pglite-protocol.ts'
+import type { WireError, WorkerNotification, WorkerReply, WorkerRequest } from './pglite-protocol.ts'
 import type { Driver, Row } from './sql.ts'
 
 type Pending = { resolve(reply: WorkerReply): void; reject(err: unknown): void }
@@ -36,6 +36,8 @@ export class PgliteThread {
   private readonly pending = new Map<number, Pending>()
   private nextId = 1
   private dead: Error | null = null
+  private readonly listeners = new Map<number, (payload: string) => void>()
+  private nextListener = 1
 
   /** Starts the thread; `open` resolves once it runs (the compiled module is ready). */
   static async start(dir: string): Promise<PgliteThread> {
@@ -52,7 +54,10 @@ export class PgliteThread {
     this.ready = new Promise<void>((resolve, reject) => {
       this.pending.set(0, { resolve: () => resolve(), reject })
     })
-    this.worker.on('message', (reply: WorkerReply) => this.answer(reply))
+    this.worker.on('message', (msg: WorkerReply | WorkerNotification) => {
+      if ('listener' in msg) this.listeners.get(msg.listener)?.(msg.payload)
+      else this.answer(msg)
+    })
     this.worker.on('error', (err) => this.fail(err))
     this.worker.on('exit', (code) => this.fail(new Error(`the embedded database thread exited (code ${code})`)))
   }
@@ -69,6 +74,22 @@ export class PgliteThread {
       this.pending.set(id, { resolve, reject })
       this.worker.postMessage({ ...msg, id })
     })
+  }
+
+  /** Calls `onMessage` for each notification on `channel` until the returned function is called. */
+  async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+    const listener = this.nextListener++
+    this.listeners.set(listener, onMessage)
+    try {
+      await this.request({ op: 'listen', channel, listener })
+    } catch (err) {
+      this.listeners.delete(listener)
+      throw err
+    }
+    return async () => {
+      if (!this.listeners.delete(listener) || this.dead) return
+      await this.request({ op: 'unlisten', listener })
+    }
   }
 
   async close(): Promise<void> {

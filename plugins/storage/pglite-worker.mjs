@@ -12,6 +12,8 @@ const pg = new PGlite(workerData.dir, { pgliteWasmModule: workerData.wasm })
 /** Open transactions by id: { tx, finish(commit), endId } (finish ends PGlite's callback: resolve commits). */
 const open = new Map()
 let nextTx = 1
+/** Notification listeners by the main thread's number: the function that stops each. */
+const listeners = new Map()
 
 class RolledBack extends Error {}
 
@@ -98,6 +100,24 @@ port.on('message', (msg) => {
         if (!entry) throw new Error(`transaction ${msg.tx} is not open`)
         entry.endId = msg.id
         entry.finish(msg.commit)
+        return
+      }
+      case 'listen':
+        pg.listen(msg.channel, (payload) => port.postMessage({ listener: msg.listener, payload })).then(
+          (stop) => {
+            listeners.set(msg.listener, stop)
+            reply({ id: msg.id, done: true })
+          },
+          (err) => fail(msg.id, err),
+        )
+        return
+      case 'unlisten': {
+        const stop = listeners.get(msg.listener)
+        listeners.delete(msg.listener)
+        Promise.resolve(stop?.()).then(
+          () => reply({ id: msg.id, done: true }),
+          (err) => fail(msg.id, err),
+        )
         return
       }
       case 'close':

@@ -13,6 +13,8 @@ import type {
   GatewayNode,
   Invitation,
   InvitationPatch,
+  LeaseHolder,
+  LeaseKey,
   NewApiKey,
   NewAuditEvent,
   NewEmailVerification,
@@ -308,14 +310,41 @@ export interface SetupRepo {
   clearTokens(): Promise<number>
 }
 
-/** Gateway nodes sharing one database, with heartbeats. */
+/** Gateway nodes sharing one database (the cluster registry). Times left out are the database clock's now. */
 export interface NodesRepo {
-  /** Registers the node or records a heartbeat. */
+  /** Registers the node, or registers it again after a restart (its start and heartbeat times are reset). */
   upsert(node: NodeInput): Promise<GatewayNode>
+  /** Records a heartbeat now and the node's current address; false when the node has no row. */
+  heartbeat(id: string, address: string): Promise<boolean>
   /** Ordered by id; only nodes whose heartbeat is at or after `aliveSince` when given. */
   list(filter?: { aliveSince?: Date }): Promise<GatewayNode[]>
+  /** Every node, ordered by id, with whether its last heartbeat is less than `withinMs` old. */
+  liveness(withinMs: number): Promise<(GatewayNode & { alive: boolean })[]>
+  /** Deletes nodes whose last heartbeat is more than `silentMs` old; returns how many. */
+  prune(silentMs: number): Promise<number>
   delete(id: string): Promise<boolean>
 }
+
+/**
+ * Leases of shared upstreams: one node at a time runs a given (project, server), and renews its leases with its
+ * heartbeats. A lease whose expiry passed (its node stopped renewing) may be taken by any node.
+ */
+export interface LeasesRepo {
+  /**
+   * Takes the lease for `nodeId` when nobody holds it, it expired, or `nodeId` holds it already (then it is renewed
+   * for `ttlMs`). Answers the holder afterwards, or null when it was released while this ran (try again later).
+   */
+  acquire(lease: LeaseKey & { nodeId: string; ttlMs: number }): Promise<LeaseHolder | null>
+  /** Extends every lease `nodeId` holds to `ttlMs` from now; answers them (leases taken over are missing). */
+  renew(nodeId: string, ttlMs: number): Promise<LeaseKey[]>
+  /** Gives up one lease if `nodeId` holds it. */
+  release(lease: LeaseKey & { nodeId: string }): Promise<boolean>
+  /** Gives up every lease of `nodeId`; returns how many. */
+  releaseAll(nodeId: string): Promise<number>
+}
+
+/** Stops a `listen()`; idempotent. */
+export type Unlisten = () => Promise<void>
 
 /** A user's favorite projects. */
 export interface FavoritesRepo {
@@ -343,6 +372,7 @@ export interface Repositories {
   readonly toolCalls: ToolCallsRepo
   readonly clientSessions: ClientSessionsRepo
   readonly nodes: NodesRepo
+  readonly leases: LeasesRepo
   readonly favorites: FavoritesRepo
   readonly setup: SetupRepo
 }
@@ -374,6 +404,15 @@ export interface Store extends Repositories {
    * with a savepoint; run nested transactions one after another, not in parallel.
    */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>
+  /**
+   * Calls `onMessage` with the payload of every notification on `channel`, from any node of the database (this one
+   * included), until the returned function is called. PostgreSQL listens on a connection of its own and listens
+   * again after losing it, then calls `onReconnect`: notifications sent meanwhile are lost, so reload what they
+   * would have said. A channel is a lower-case SQL identifier. Not inside a transaction.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onReconnect?: () => void): Promise<Unlisten>
+  /** Sends a notification; inside a transaction it is sent when the transaction commits (and not if it rolls back). */
+  notify(channel: string, payload: string): Promise<void>
 }
 
 /** A minimal structural logger; a pino logger fits. */

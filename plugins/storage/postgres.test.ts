@@ -1,58 +1,21 @@
 // The storage contract on PostgreSQL, each run in its own fresh schema (dropped afterwards), plus
-// what needs a real server: several nodes migrating together, and failing fast when it is down.
-// MCPO_TEST_DATABASE_URL overrides the default postgres://127.0.0.1:5432/test. Unreachable: skipped,
-// except with CI=true, where that is a failure.
+// what needs a real server: several nodes migrating together, notifications surviving a lost connection, and
+// failing fast when it is down.
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
-import { after, describe, it } from 'node:test'
-import postgres from 'postgres'
-import { isGatewayError } from '../../gateway/errors.ts'
+import { describe, it } from 'node:test'
+import { requirePostgres } from '../../test/kit/postgres.ts'
+import { isGatewayError } from '../contract.ts'
 import { postgresStorage } from './index.ts'
 import type { StorageLogger, Store } from './port.ts'
 import { openPostgresStore } from './postgres.ts'
 import { storeTests } from './store-tests.ts'
 
-const url = process.env.MCPO_TEST_DATABASE_URL || 'postgres://127.0.0.1:5432/test'
 const silent: StorageLogger = { debug() {}, info() {}, warn() {}, error() {} }
 
-// The test's own connection, for creating and dropping schemas (never used by the code under test).
-const admin = postgres(url, { max: 2, connect_timeout: 3, onnotice: () => {} })
-const schemas: string[] = []
-after(async () => {
-  try {
-    for (const schema of schemas) await admin`DROP SCHEMA IF EXISTS ${admin(schema)} CASCADE`
-  } finally {
-    await admin.end({ timeout: 5 })
-  }
-})
-
-function freshSchema(): string {
-  const schema = `mcpo_test_${randomBytes(6).toString('hex')}`
-  schemas.push(schema)
-  return schema
-}
-
-async function unreachableReason(): Promise<string | null> {
-  try {
-    await admin`SELECT 1`
-    return null
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err)
-  }
-}
-
-const down = await unreachableReason()
-const where = url.replace(/\/\/[^@/]*@/, '//')
-
-if (down && process.env.CI === 'true') {
-  it('PostgreSQL is reachable for the storage tests', () => {
-    assert.fail(
-      `PostgreSQL at ${where} is unreachable (${down}); CI must start it (or set MCPO_TEST_DATABASE_URL) before the tests`,
-    )
-  })
-} else if (down) {
-  it('storage contract: postgres', { skip: `PostgreSQL at ${where} is unreachable (${down})` }, () => {})
-} else {
+const pg = await requirePostgres('storage contract: postgres')
+if (pg) {
+  const { url, sql: admin } = pg
+  const freshSchema = () => pg.schema()
   storeTests('postgres', async () => {
     const store = await openPostgresStore({ url, schema: freshSchema(), max: 5, logger: silent })
     return { store, cleanup: () => store.close() }
@@ -119,6 +82,33 @@ if (down && process.env.CI === 'true') {
       }
     })
 
+    it('listens again after losing its connection, says so, and delivers what comes after', async () => {
+      const name = `mcpo-listen-${Date.now()}`
+      const store = await openPostgresStore({ url, schema: freshSchema(), max: 1, applicationName: name })
+      try {
+        const got: string[] = []
+        let reconnects = 0
+        const stop = await store.listen(
+          'mcpo_reconnect',
+          (p) => got.push(p),
+          () => reconnects++,
+        )
+        await store.notify('mcpo_reconnect', 'before')
+        await waitFor(() => got.length === 1)
+        const killed = await admin`
+          SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+          WHERE application_name = ${name} AND query ILIKE 'listen%'`
+        assert.equal(killed.length, 1, 'the listening connection is its own')
+        await waitFor(() => reconnects === 1)
+        await store.notify('mcpo_reconnect', 'after')
+        await waitFor(() => got.length === 2)
+        assert.deepEqual(got, ['before', 'after'])
+        await stop()
+      } finally {
+        await store.close()
+      }
+    })
+
     it('rejects a schema name that is not a plain identifier', async () => {
       await assert.rejects(openPostgresStore({ url, schema: 'x; DROP TABLE users' }), (err: unknown) =>
         isGatewayError(err, 'MCPO_ERR_CONFIG'),
@@ -141,3 +131,11 @@ describe('postgres adapter, server down', () => {
     assert.ok(Date.now() - started < 3000, `took ${Date.now() - started}ms`)
   })
 })
+
+async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!check()) {
+    assert.ok(Date.now() < end, 'timed out')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}

@@ -1,6 +1,6 @@
 // The PostgreSQL adapter, through postgres.js: a pool of connections, one per running transaction.
 import postgres from 'postgres'
-import { GatewayError, isGatewayError } from '../../gateway/errors.ts'
+import { GatewayError, isGatewayError } from '../contract.ts'
 import type { StorageLogger, Store } from './port.ts'
 import { type Driver, type Row, toStorageError } from './sql.ts'
 import { createStore } from './store.ts'
@@ -19,6 +19,8 @@ export interface PostgresStoreOptions {
    * so a request caught on a connection that died with the network never hangs (default 15000).
    */
   queryTimeoutMs?: number
+  /** The name the server shows for these connections (pg_stat_activity); default "mcpo". */
+  applicationName?: string
   logger?: StorageLogger
 }
 
@@ -39,7 +41,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       max: options.max ?? 10,
       connect_timeout: options.connectTimeoutS ?? 5,
       onnotice: (notice) => logger?.debug({ notice: notice.message }, 'storage: postgres notice'),
-      connection: { application_name: 'mcpo', ...(schema ? { search_path: schema } : {}) },
+      connection: { application_name: options.applicationName ?? 'mcpo', ...(schema ? { search_path: schema } : {}) },
       // Same types as PGlite: int8 (count(*), bigserial ids) as a number, not a string.
       types: { int8: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) } },
     })
@@ -64,6 +66,27 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     driver: postgresDriver(sql, false, options.queryTimeoutMs ?? 15_000),
     where,
     logger,
+    async listen(channel, onMessage, onReconnect) {
+      let first = true
+      let meta: postgres.ListenMeta
+      try {
+        // postgres.js listens on a connection of its own and listens again after losing it, calling this each time.
+        meta = await sql.listen(channel, onMessage, () => {
+          if (!first) onReconnect?.()
+          first = false
+        })
+      } catch (err) {
+        throw toStorageError(err)
+      }
+      let stopped = false
+      return async () => {
+        if (stopped) return
+        stopped = true
+        await meta.unlisten().catch(() => {
+          // The connection is gone, and with it the LISTEN.
+        })
+      }
+    },
     async release() {
       await sql.end({ timeout: 5 })
     },

@@ -1,7 +1,7 @@
 // SQL for what is appended in batches off the hot path: audit events, tool calls, client
-// sessions; plus the node registry. Batches travel as one jsonb array parameter.
-import type { AuditRepo, ClientSessionsRepo, NodesRepo, ToolCallsRepo } from './port.ts'
-import type { AuditEvent, ClientSession, GatewayNode, ToolCall, ToolCallFilter, ToolCallStats } from './rows.ts'
+// sessions. Batches travel as one jsonb array parameter.
+import type { AuditRepo, ClientSessionsRepo, ToolCallsRepo } from './port.ts'
+import type { AuditEvent, ClientSession, ToolCall, ToolCallFilter, ToolCallStats } from './rows.ts'
 import { isUuid, json, limitOf, type Sql } from './sql.ts'
 
 export function auditRepo(sql: Sql): AuditRepo {
@@ -202,33 +202,6 @@ export function clientSessionsRepo(sql: Sql): ClientSessionsRepo {
         WITH d AS (DELETE FROM client_sessions WHERE last_seen_at < ${before}::timestamptz RETURNING 1)
         SELECT count(*)::int AS n FROM d`
       return row.n
-    },
-  }
-}
-
-export function nodesRepo(sql: Sql): NodesRepo {
-  return {
-    async upsert(n) {
-      const [row] = await sql<GatewayNode>`
-        INSERT INTO nodes (id, address, started_at, heartbeat_at)
-        VALUES (${n.id}, ${n.address}, coalesce(${n.startedAt}::timestamptz, now()),
-                coalesce(${n.heartbeatAt}::timestamptz, now()))
-        ON CONFLICT (id) DO UPDATE SET
-          address = excluded.address,
-          started_at = coalesce(${n.startedAt}::timestamptz, nodes.started_at),
-          heartbeat_at = excluded.heartbeat_at
-        RETURNING *`
-      return row
-    },
-    list(f = {}) {
-      return sql<GatewayNode>`
-        SELECT * FROM nodes
-        WHERE ${f.aliveSince}::timestamptz IS NULL OR heartbeat_at >= ${f.aliveSince}::timestamptz
-        ORDER BY id`
-    },
-    async delete(id) {
-      const rows = await sql`DELETE FROM nodes WHERE id = ${id}::text RETURNING id`
-      return rows.length > 0
     },
   }
 }

@@ -1,8 +1,9 @@
 // All of mcpo's SQL, written once as tagged templates and run by both adapters. The statements
 // live in queries-*.ts by concern; this module binds them to one Sql (a pool or a transaction).
 import type { Repositories } from './port.ts'
+import { leasesRepo, nodesRepo } from './queries-cluster.ts'
 import { apiKeysRepo } from './queries-keys.ts'
-import { auditRepo, clientSessionsRepo, nodesRepo, toolCallsRepo } from './queries-logs.ts'
+import { auditRepo, clientSessionsRepo, toolCallsRepo } from './queries-logs.ts'
 import { favoritesRepo, teamMembersRepo, teamsRepo, usersRepo } from './queries-people.ts'
 import { projectTemplatesRepo } from './queries-project-templates.ts'
 import { invitationsRepo, projectMembersRepo, projectsRepo } from './queries-projects.ts'
@@ -29,6 +30,7 @@ export function createRepositories(sql: Sql): Repositories {
     toolCalls: toolCallsRepo(sql),
     clientSessions: clientSessionsRepo(sql),
     nodes: nodesRepo(sql),
+    leases: leasesRepo(sql),
     favorites: favoritesRepo(sql),
     setup: setupRepo(sql),
   }

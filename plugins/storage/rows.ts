@@ -385,6 +385,17 @@ export interface GatewayNode {
 }
 export type NodeInput = Pick<GatewayNode, 'id' | 'address'> & Partial<Pick<GatewayNode, 'startedAt' | 'heartbeatAt'>>
 
+/** Names a shared upstream: the one node holding its lease runs it. */
+export interface LeaseKey {
+  projectId: string
+  serverName: string
+}
+/** Who holds a lease, and where it answers (null: the node left the registry). */
+export interface LeaseHolder {
+  nodeId: string
+  address: string | null
+}
+
 export interface Favorite {
   userId: string
   projectId: string

@@ -1,4 +1,4 @@
-// Contract tests for what is recorded in batches: audit events, tool calls, client sessions; and nodes.
+// Contract tests for what is recorded in batches: audit events, tool calls, client sessions.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { type GetStore, uid } from './store-tests-helpers.ts'
@@ -133,7 +133,7 @@ export function logTests(get: GetStore): void {
     })
   })
 
-  describe('client sessions and nodes', () => {
+  describe('client sessions', () => {
     it('client sessions: batched upsert keeps known fields, list by recency, delete', async () => {
       const s = get()
       const pid = `cs-${uid()}`
@@ -161,21 +161,6 @@ export function logTests(get: GetStore): void {
       assert.equal(list[0].userAgent, 'ua')
       assert.equal(await s.clientSessions.delete(b), true)
       assert.equal((await s.clientSessions.list({ projectId: pid })).length, 1)
-    })
-
-    it('nodes: register, heartbeat, list alive, delete', async () => {
-      const s = get()
-      const id = `node-${uid()}`
-      const started = new Date('2030-01-01T00:00:00.000Z')
-      const n = await s.nodes.upsert({ id, address: 'http://10.0.0.1:8080', startedAt: started, heartbeatAt: started })
-      const beat = new Date('2030-01-01T00:00:10.000Z')
-      const again = await s.nodes.upsert({ id, address: 'http://10.0.0.1:8080', heartbeatAt: beat })
-      assert.equal(again.startedAt.toISOString(), n.startedAt.toISOString())
-      assert.equal(again.heartbeatAt.toISOString(), beat.toISOString())
-      assert.ok((await s.nodes.list({ aliveSince: started })).some((x) => x.id === id))
-      assert.ok(!(await s.nodes.list({ aliveSince: new Date('2031-01-01T00:00:00Z') })).some((x) => x.id === id))
-      assert.equal(await s.nodes.delete(id), true)
-      assert.ok(!(await s.nodes.list()).some((x) => x.id === id))
     })
   })
 }

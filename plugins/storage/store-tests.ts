@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { loadMigrations } from './migrate.ts'
 import type { Store } from './port.ts'
+import { clusterTests } from './store-tests-cluster.ts'
 import { type GetStore, rejectsWith, uid } from './store-tests-helpers.ts'
 import { logTests } from './store-tests-logs.ts'
 import { peopleTests } from './store-tests-people.ts'
@@ -56,6 +57,7 @@ export function storeTests(name: string, makeStore: MakeStore): void {
     sessionTests(get)
     runtimeTests(get)
     logTests(get)
+    clusterTests(get)
     setupTests(get)
 
     describe('cascades', () => {

@@ -1,8 +1,8 @@
 // Builds a Store from an adapter's Driver: repositories, migrations, transactions and savepoints
 // are the same for both adapters; only connecting and closing differ.
-import { GatewayError, isGatewayError } from '../../gateway/errors.ts'
+import { GatewayError, isGatewayError } from '../contract.ts'
 import { loadMigrations, type Migration, pendingMigrations, runMigrations } from './migrate.ts'
-import type { StorageLogger, Store } from './port.ts'
+import type { StorageLogger, Store, Unlisten } from './port.ts'
 import { createRepositories, selectOne } from './queries.ts'
 import type { ReadCache } from './read-cache.ts'
 import { createSql, type Driver, type Sql, toStorageError } from './sql.ts'
@@ -18,6 +18,18 @@ export interface Backend {
   release(): Promise<void>
   /** Only for a database this process alone writes to (read-cache.ts says why). */
   readonly cache?: ReadCache
+  /** Store.listen, with the channel name checked. */
+  listen(channel: string, onMessage: (payload: string) => void, onReconnect?: () => void): Promise<Unlisten>
+}
+
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/
+
+function checkChannel(channel: string): void {
+  if (!CHANNEL.test(channel)) {
+    throw new GatewayError('MCPO_ERR_VALIDATION', 'a notification channel must be a lower-case SQL identifier', {
+      details: { field: 'channel' },
+    })
+  }
 }
 
 export function createStore(backend: Backend): Store {
@@ -60,6 +72,15 @@ export function createStore(backend: Backend): Store {
         if (!root) throw new GatewayError('MCPO_ERR_INTERNAL', 'close() the store, not a transaction')
         closing ??= backend.release()
         return closing
+      },
+      async listen(channel, onMessage, onReconnect) {
+        if (!root) throw new GatewayError('MCPO_ERR_INTERNAL', 'listen() on the store, not inside a transaction')
+        checkChannel(channel)
+        return backend.listen(channel, onMessage, onReconnect)
+      },
+      async notify(channel, payload) {
+        checkChannel(channel)
+        await sql`SELECT pg_notify(${channel}::text, ${payload}::text)`
       },
       async transaction(fn) {
         if (driver.inTransaction) return savepoint(sql, () => fn(store))
