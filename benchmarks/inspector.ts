@@ -11,20 +11,23 @@ export function inspectorUrl(service: Service): string | null {
   return /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/.exec(service.stderr())?.[1] ?? null
 }
 
-async function call(url: string, calls: { method: string; params?: unknown }[]): Promise<unknown[]> {
+type Call = { method: string; params?: unknown }
+
+async function connect(url: string): Promise<{ send(c: Call): Promise<unknown>; close(): void }> {
   const ws = new WebSocket(url)
-  try {
-    await new Promise<void>((resolve, reject) => {
-      ws.addEventListener('open', () => resolve())
-      ws.addEventListener('error', () => reject(new Error(`inspector: cannot connect to ${url}`)))
-    })
-    const out: unknown[] = []
-    for (const [i, c] of calls.entries()) {
+  await new Promise<void>((resolve, reject) => {
+    ws.addEventListener('open', () => resolve())
+    ws.addEventListener('error', () => reject(new Error(`inspector: cannot connect to ${url}`)))
+  })
+  let id = 0
+  return {
+    send(c) {
+      const mine = ++id
       const answer = new Promise<unknown>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`inspector: ${c.method} timed out`)), 30_000)
+        const timer = setTimeout(() => reject(new Error(`inspector: ${c.method} timed out`)), 60_000)
         const onMessage = (ev: { data: unknown }) => {
           const msg = JSON.parse(String(ev.data)) as { id?: number; result?: unknown; error?: { message: string } }
-          if (msg.id !== i + 1) return
+          if (msg.id !== mine) return
           clearTimeout(timer)
           ws.removeEventListener('message', onMessage)
           if (msg.error) reject(new Error(`inspector: ${c.method}: ${msg.error.message}`))
@@ -32,12 +35,42 @@ async function call(url: string, calls: { method: string; params?: unknown }[]):
         }
         ws.addEventListener('message', onMessage)
       })
-      ws.send(JSON.stringify({ id: i + 1, method: c.method, params: c.params ?? {} }))
-      out.push(await answer)
-    }
+      ws.send(JSON.stringify({ id: mine, method: c.method, params: c.params ?? {} }))
+      return answer
+    },
+    close: () => ws.close(),
+  }
+}
+
+async function call(url: string, calls: Call[]): Promise<unknown[]> {
+  const session = await connect(url)
+  try {
+    const out: unknown[] = []
+    for (const c of calls) out.push(await session.send(c))
     return out
   } finally {
-    ws.close()
+    session.close()
+  }
+}
+
+/**
+ * Starts V8's CPU profiler in the service's main thread; the returned function stops it and gives the profile (the
+ * .cpuprofile JSON). Unlike --cpu-prof, the profile covers only the window asked for, not start-up and shutdown.
+ */
+export async function startCpuProfile(service: Service, intervalUs = 100): Promise<() => Promise<unknown>> {
+  const url = inspectorUrl(service)
+  if (!url) throw new Error(`inspector: ${service.name} was not started with ${INSPECT_ARG}`)
+  const session = await connect(url)
+  await session.send({ method: 'Profiler.enable' })
+  await session.send({ method: 'Profiler.setSamplingInterval', params: { interval: intervalUs } })
+  await session.send({ method: 'Profiler.start' })
+  return async () => {
+    try {
+      const { profile } = (await session.send({ method: 'Profiler.stop' })) as { profile: unknown }
+      return profile
+    } finally {
+      session.close()
+    }
   }
 }
 

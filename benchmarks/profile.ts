@@ -1,12 +1,16 @@
-// Profiles the gateway under load: starts mcpo with --cpu-prof, loads it (one REST path with autocannon, or MCP echo
-// calls over legacy SSE or Streamable HTTP with the load generator), stops it (SIGTERM writes the profile) and prints
-// the top frames by self time, grouped by package. This is how the hot paths in benchmarks/README.md were found.
+// Profiles the gateway under load: starts mcpo (the shipped plugin set, as the benchmarks run it) with the inspector,
+// loads it (one REST path with autocannon, or MCP echo calls over legacy SSE or Streamable HTTP with the load
+// generator) while V8's CPU profiler runs in its main thread, and prints the top frames by self time, grouped by
+// package, as a share of all samples and of the busy ones (idle left out). This is how the hot paths in
+// benchmarks/README.md were found.
 // Run: tsx benchmarks/profile.ts [--load rest|sse|streamable] [--path /api/projects] [--connections 100]
-//      [--sessions 50] [--upstream fast|everything] [--duration 10] [--out DIR]
-import { readdirSync, readFileSync } from 'node:fs'
+//      [--sessions 50] [--upstream fast|everything] [--duration 10] [--recording on|off] [--out DIR]
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
+import { INSPECT_ARG, startCpuProfile } from './inspector.ts'
 import { runLoad } from './load.ts'
 import { MCPO_ADMIN, startMcpo, type UpstreamKind, Workspace } from './targets.ts'
 
@@ -18,6 +22,7 @@ const { values } = parseArgs({
     upstream: { type: 'string', default: 'fast' },
     connections: { type: 'string', default: '100' },
     duration: { type: 'string', default: '10' },
+    recording: { type: 'string', default: 'on' },
     out: { type: 'string' },
   },
 })
@@ -40,49 +45,77 @@ function where(url: string): string {
   return root || '(native)'
 }
 
-export function topFrames(file: string, n = 25): { byPackage: [string, number][]; byFrame: [string, number][] } {
+export interface Top {
+  samples: number
+  /** Share of the samples that were not (idle), in %. */
+  busyPercent: number
+  /** [name, % of all samples, % of busy samples] */
+  byPackage: [string, number, number][]
+  byFrame: [string, number, number][]
+}
+
+const IDLE = new Set(['(idle)'])
+
+export function topFrames(file: string, n = 25): Top {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[] }
   const total = profile.nodes.reduce((s, x) => s + x.hitCount, 0)
+  const idle = profile.nodes.filter((x) => IDLE.has(x.callFrame.functionName)).reduce((s, x) => s + x.hitCount, 0)
+  const busy = total - idle
   const pkg = new Map<string, number>()
   const frame = new Map<string, number>()
   for (const node of profile.nodes) {
     const { functionName, url, lineNumber } = node.callFrame
+    if (IDLE.has(functionName)) continue
     const p = where(url)
     pkg.set(p, (pkg.get(p) ?? 0) + node.hitCount)
     const f = `${functionName || '(anonymous)'} ${p}:${lineNumber + 1}`
     frame.set(f, (frame.get(f) ?? 0) + node.hitCount)
   }
+  const r1 = (x: number) => Math.round(x * 10) / 10
   const pct = (m: Map<string, number>) =>
     [...m.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
-      .map(([k, v]) => [k, Math.round((v / total) * 1000) / 10] as [string, number])
-  return { byPackage: pct(pkg), byFrame: pct(frame) }
+      .map(([k, v]) => [k, r1((v / total) * 100), r1((v / busy) * 100)] as [string, number, number])
+  return { samples: total, busyPercent: r1((busy / total) * 100), byPackage: pct(pkg), byFrame: pct(frame) }
 }
 
 const ws = new Workspace()
-const profDir = values.out ?? ws.newDir('prof')
+const profDir = values.out ?? join(tmpdir(), 'mcpo-profiles')
+mkdirSync(profDir, { recursive: true })
 const upstream = values.upstream as UpstreamKind
 const mcp = values.load === 'sse' || values.load === 'streamable'
+const load0 = loadavg()
 const target = await startMcpo(ws, {
   servers: mcp ? [{ name: upstream, upstream }] : [],
-  nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+  recording: values.recording !== 'off',
+  nodeArgs: [INSPECT_ARG],
 })
+const file = join(profDir, `mcpo-${values.load}-${Date.now()}.cpuprofile`)
 try {
+  const stop = await startCpuProfile(target.service)
   if (mcp) {
     const r = await runLoad({
       endpoint: target.endpoint(),
       transport: values.load as 'sse' | 'streamable',
       sessions: Number(values.sessions),
       durationMs: Number(values.duration) * 1000,
+      serverPid: target.service.pid,
     })
     console.log(
-      `${values.load}: ${JSON.stringify({ callsPerSec: r.callsPerSec, p50: r.latencyMs.p50, misrouted: r.misrouted })}`,
+      `${values.load}: ${JSON.stringify({ callsPerSec: Math.round(r.callsPerSec), p50: r.latencyMs.p50, misrouted: r.misrouted, serverCpuPercent: r.server?.cpuPercent })}`,
     )
   } else await rest()
+  writeFileSync(file, JSON.stringify(await stop()))
 } finally {
   await target.stop()
+  ws.cleanup()
 }
+console.log(
+  `load average before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+)
 
 async function rest() {
   const login = await fetch(`${target.origin}/api/auth/login`, {
@@ -102,11 +135,10 @@ async function rest() {
     `${values.path}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non2xx ${r.non2xx}`,
   )
 }
-const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))
-if (!file) throw new Error(`no profile written in ${profDir}`)
-const { byPackage, byFrame } = topFrames(join(profDir, file))
-console.log('\nself time by package (%):')
-for (const [k, v] of byPackage) console.log(`  ${String(v).padStart(5)}  ${k}`)
-console.log('\ntop frames by self time (%):')
-for (const [k, v] of byFrame) console.log(`  ${String(v).padStart(5)}  ${k}`)
-console.log(`\nprofile: ${join(profDir, file)}`)
+const top = topFrames(file)
+console.log(`\n${top.samples} samples, ${top.busyPercent} % busy (not idle)`)
+console.log('\nself time by package (% of all samples / % of busy samples):')
+for (const [k, a, b] of top.byPackage) console.log(`  ${String(a).padStart(5)} ${String(b).padStart(5)}  ${k}`)
+console.log('\ntop frames by self time (% of all samples / % of busy samples):')
+for (const [k, a, b] of top.byFrame) console.log(`  ${String(a).padStart(5)} ${String(b).padStart(5)}  ${k}`)
+console.log(`\nprofile: ${file}`)

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { goals, goalsMarkdown } from './goals.ts'
 import { hardNoFile, softNoFile } from './proc.ts'
 
 export type Value = number | string | null
@@ -13,6 +14,8 @@ export interface Row {
   baseline: Value
   peer: Value
   mcpo: Value
+  /** mcpo with the same config minus the tool-call record (audit) and metrics; absent where not measured. */
+  mcpoNoRecording?: Value
   /** Decimals shown. Default 1. */
   digits?: number
   /** Show mcpo/baseline and mcpo/peer. Default true for numbers. */
@@ -85,18 +88,24 @@ function ratio(a: Value, b: Value): string {
 }
 
 export function tableMarkdown(t: Table): string {
+  const withBare = t.rows.some((r) => r.mcpoNoRecording !== undefined)
   const out = [
     `**${t.title}**`,
     '',
-    '| metric | baseline (SDK, no gateway) | peer (mcp-proxy) | mcpo | mcpo/baseline | mcpo/peer |',
-    '|---|--:|--:|--:|--:|--:|',
+    `| metric | baseline (SDK, no gateway) | peer (mcp-proxy) | mcpo | mcpo/baseline | mcpo/peer |${
+      withBare ? ' mcpo without recording | mcpo/without recording |' : ''
+    }`,
+    `|---|--:|--:|--:|--:|--:|${withBare ? '--:|--:|' : ''}`,
   ]
   for (const r of t.rows) {
     const showRatio = r.ratio ?? true
+    const bare = withBare
+      ? ` ${fmt(r.mcpoNoRecording ?? null, r.digits)} | ${showRatio ? ratio(r.mcpo, r.mcpoNoRecording ?? null) : '—'} |`
+      : ''
     out.push(
       `| ${r.metric} | ${fmt(r.baseline, r.digits)} | ${fmt(r.peer, r.digits)} | ${fmt(r.mcpo, r.digits)} | ${
         showRatio ? ratio(r.mcpo, r.baseline) : '—'
-      } | ${showRatio ? ratio(r.mcpo, r.peer) : '—'} |`,
+      } | ${showRatio ? ratio(r.mcpo, r.peer) : '—'} |${bare}`,
     )
   }
   if (t.note) out.push('', t.note)
@@ -159,12 +168,15 @@ export function writeResults(
   mkdirSync(RESULTS_DIR, { recursive: true })
   const json = join(RESULTS_DIR, `${name}.json`)
   const md = join(RESULTS_DIR, `${name}.md`)
-  writeFileSync(json, `${JSON.stringify(payload, null, 2)}\n`)
+  // A run of one scenario shows only the targets it measured.
+  const targets = goals(payload.scenarios).filter((g) => payload.scenarios.length > 1 || g.met !== null)
+  writeFileSync(json, `${JSON.stringify({ ...payload, targets }, null, 2)}\n`)
   const markdown = [
     `# mcpo benchmark results (${name})`,
     '',
     machineMarkdown(payload.machine, payload.command, payload.date),
     '',
+    ...(targets.length ? [goalsMarkdown(targets), ''] : []),
     ...(payload.scenarios.length > 1 ? [tableMarkdown(summary(payload.scenarios)), ''] : []),
     ...payload.scenarios.map(scenarioMarkdown),
   ].join('\n')

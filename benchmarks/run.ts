@@ -1,4 +1,4 @@
-// `npm run bench`: every scenario (a–g) in one invocation on this machine, each with the no-gateway baseline, the
+// `npm run bench`: every scenario (a–h) in one invocation on this machine, each with the no-gateway baseline, the
 // peer (mcp-proxy) and mcpo side by side. Writes benchmarks/results/latest.json and latest.md and, for a full run
 // (not --quick, not --only), the results block of benchmarks/README.md. `npm run bench -- --help` lists the flags.
 import { loadavg } from 'node:os'
@@ -11,6 +11,8 @@ import { idleSessions } from './scenarios/d-idle-sse.ts'
 import { unified } from './scenarios/e-unified-100.ts'
 import { rest } from './scenarios/f-rest-autocannon.ts'
 import { upstreams } from './scenarios/g-upstreams.ts'
+import { memory } from './scenarios/h-memory.ts'
+import { checkShippedPlugins } from './targets.ts'
 
 // b runs before g so g reuses b's fast-upstream runs instead of repeating them.
 const SCENARIOS: [string, string, Scenario][] = [
@@ -21,10 +23,12 @@ const SCENARIOS: [string, string, Scenario][] = [
   ['e', 'unified endpoint, 100 servers', unified],
   ['f', 'HTTP endpoints under autocannon', rest],
   ['d', 'idle SSE sessions', idleSessions],
+  ['h', 'gateway memory by store', memory],
 ]
 
 async function main(): Promise<void> {
   const opts = parseOptions()
+  await checkShippedPlugins()
   const ctx: Context = newContext(opts)
   const m = machine()
   const date = new Date().toISOString()

@@ -1,7 +1,8 @@
 // The three things every scenario measures, started fresh by the benchmark on 127.0.0.1:
 //   baseline  an MCP SDK server served directly over HTTP (benchmarks/baseline-server.ts), no gateway;
 //   peer      mcp-proxy (punkpeye) in front of a stdio upstream;
-//   mcpo      the gateway (gateway/main.ts) in front of the same stdio upstream(s).
+//   mcpo      the gateway (gateway/main.ts) with the shipped mcpo.config.ts plugin set in front of the same stdio
+//             upstream(s);
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -12,8 +13,11 @@ import { freePort, hardNoFile, type Service, startService, waitHttp } from './pr
 export const ROOT = join(import.meta.dirname, '..')
 const require = createRequire(import.meta.url)
 
-export type TargetKind = 'baseline' | 'peer' | 'mcpo'
+//   mcpo-norec  the same gateway and config without the tool-call record (audit) and metrics: what recording costs.
+export type TargetKind = 'baseline' | 'peer' | 'mcpo' | 'mcpo-norec'
 export const TARGETS: TargetKind[] = ['baseline', 'peer', 'mcpo']
+/** The load scenarios (a, b, c, g) also run mcpo without recording, right after mcpo. */
+export const LOAD_TARGETS: TargetKind[] = [...TARGETS, 'mcpo-norec']
 export type UpstreamKind = 'fast' | 'everything'
 
 export const MCPO_KEY = 'mcp_proj_benchAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA01'
@@ -104,6 +108,16 @@ export interface StartOptions {
   nodeArgs?: string[]
 }
 
+export interface McpoOptions extends StartOptions {
+  servers: McpoServer[]
+  /** With the tool-call record (audit) and metrics, as shipped. Default true. */
+  recording?: boolean
+  /** A PostgreSQL URL instead of the embedded store (the database should be empty or hold an earlier mcpo's schema). */
+  databaseUrl?: string
+  /** No project in the config at all (the shipped config's empty project list). */
+  noProjects?: boolean
+}
+
 export async function startBaseline(ws: Workspace, options: StartOptions & { servers?: number } = {}): Promise<Target> {
   const port = await freePort()
   const args = [
@@ -153,41 +167,78 @@ export async function startPeer(ws: Workspace, upstream: UpstreamKind, options: 
   return finish('peer', service, origin, '/ping', null, endpoint, endpoint)
 }
 
+/**
+ * The plugins of the shipped mcpo.config.ts, in its order: every one stays, rate limits are raised through their
+ * options (one key drives every session, far above a deployment's per-key budget). `recording: false` is the same set
+ * without the tool-call record (audit) and metrics, so a run can show what recording costs.
+ */
+export const SHIPPED_PLUGINS = [
+  'mcpo:sessions',
+  'mcpo:api-keys',
+  'mcpo:tool-policies',
+  'mcpo:rate-limits',
+  'mcpo:audit',
+  'mcpo:metrics',
+] as const
+
+function pluginsSource(recording: boolean): string {
+  const raised = '{ rate: 1e9, burst: 1e9 }'
+  const classes = `{ tools: ${raised}, api: ${raised}, auth: ${raised} }`
+  return [
+    'sessions()',
+    'apiKeys()',
+    'toolPolicies()',
+    `rateLimits({ perKey: ${classes}, perUser: ${classes}, perProject: ${classes} })`,
+    ...(recording ? ['audit()', 'metrics()'] : []),
+  ].join(', ')
+}
+
+/** Fails when the shipped mcpo.config.ts no longer has the plugin set the benchmarks run. */
+export async function checkShippedPlugins(): Promise<void> {
+  const shipped = (await import(join(ROOT, 'mcpo.config.ts'))).default as { plugins?: { name: string }[] }
+  const names = (shipped.plugins ?? []).map((p) => p.name)
+  if (names.join() !== SHIPPED_PLUGINS.join())
+    throw new Error(
+      `mcpo.config.ts has the plugins ${names.join(', ')}; benchmarks/targets.ts runs ${SHIPPED_PLUGINS.join(', ')}: update SHIPPED_PLUGINS and pluginsSource`,
+    )
+}
+
+export function mcpoConfig(servers: object[] | null, recording = true): string {
+  const projects =
+    servers === null
+      ? ''
+      : `
+  projects: [{
+    id: 'bench',
+    name: 'Bench',
+    servers: ${JSON.stringify(servers)},
+    apiKeys: [{ name: 'bench', key: ${JSON.stringify(MCPO_KEY)} }],
+  }],`
+  return `import { apiKeys, audit, defineConfig, metrics, rateLimits, sessions, toolPolicies } from ${JSON.stringify(join(ROOT, 'config/index.ts'))}
+export default defineConfig({
+  listen: { host: '127.0.0.1', port: 0 },
+  plugins: [${pluginsSource(recording)}],
+  // The session caps' defaults (200 per key, 2000 per project) are below what the scenarios open; a first start on a
+  // busy machine can take longer than the default storage timeout.
+  limits: { sessionsPerKey: 100000, sessionsPerProject: 100000, sessionsTotal: 100000, storageOpenTimeoutMs: 120000 },
+  upstreams: { maxProcessesPerProject: 1000, maxProcessesTotal: 1000 },${projects}
+})
+`
+}
+
 export interface McpoServer {
   name: string
   upstream: UpstreamKind
 }
 
 /** Starts the gateway with one project `bench` holding `servers` (stdio, shared: the default). */
-export async function startMcpo(
-  ws: Workspace,
-  options: StartOptions & { servers: McpoServer[] },
-  dataDir?: string,
-): Promise<Target> {
+export async function startMcpo(ws: Workspace, options: McpoOptions, dataDir?: string): Promise<Target> {
   const dir = ws.newDir('mcpo')
   const data = dataDir ?? join(dir, 'data')
-  if (!dataDir) cpSync(await ws.mcpoTemplate(), data, { recursive: true })
+  if (!dataDir && !options.databaseUrl) cpSync(await ws.mcpoTemplate(), data, { recursive: true })
   const servers = options.servers.map((s) => ({ name: s.name, transport: 'stdio', ...ws.upstream(s.upstream) }))
   const config = join(dir, 'mcpo.config.ts')
-  writeFileSync(
-    config,
-    `import { apiKeys, defineConfig, sessions, toolPolicies } from ${JSON.stringify(join(ROOT, 'config/index.ts'))}
-export default defineConfig({
-  listen: { host: '127.0.0.1', port: 0 },
-  // The auth and policy plugins of the default deployment; rate limits would throttle the one key every session uses.
-  plugins: [sessions(), apiKeys(), toolPolicies()],
-  // The defaults (200 sessions per key, 2000 per project) are below what the scenarios open.
-  limits: { sessionsPerKey: 100000, sessionsPerProject: 100000, sessionsTotal: 100000 },
-  upstreams: { maxProcessesPerProject: 1000, maxProcessesTotal: 1000 },
-  projects: [{
-    id: 'bench',
-    name: 'Bench',
-    servers: ${JSON.stringify(servers)},
-    apiKeys: [{ name: 'bench', key: ${JSON.stringify(MCPO_KEY)} }],
-  }],
-})
-`,
-  )
+  writeFileSync(config, mcpoConfig(options.noProjects ? null : servers, options.recording ?? true))
   const port = await freePort()
   const args = [...(options.nodeArgs ?? []), '--import', 'tsx', join(ROOT, 'gateway/main.ts')]
   const service = startService('mcpo', process.execPath, args, {
@@ -201,6 +252,7 @@ export default defineConfig({
       MCPO_ADMIN_EMAIL: MCPO_ADMIN.email,
       MCPO_ADMIN_PASSWORD: MCPO_ADMIN.password,
       LOG_LEVEL: 'warn',
+      ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     },
     noFile: hardNoFile(),
   })
@@ -213,14 +265,22 @@ export default defineConfig({
     headers,
   })
   const unified = () => ({ origin, ssePath: '/projects/bench/sse', mcpPath: '/projects/bench/mcp', headers })
-  return finish('mcpo', service, origin, '/healthz', '/readyz', endpoint, unified)
+  return finish(
+    options.recording === false ? 'mcpo-norec' : 'mcpo',
+    service,
+    origin,
+    '/healthz',
+    '/readyz',
+    endpoint,
+    unified,
+  )
 }
 
 /** Starts one target in front of `upstream` (the baseline has none: its tools run in-process). */
 export function startTarget(ws: Workspace, kind: TargetKind, upstream: UpstreamKind): Promise<Target> {
   if (kind === 'baseline') return startBaseline(ws)
   if (kind === 'peer') return startPeer(ws, upstream)
-  return startMcpo(ws, { servers: [{ name: upstream, upstream }] })
+  return startMcpo(ws, { servers: [{ name: upstream, upstream }], recording: kind === 'mcpo' })
 }
 
 /** Log lines at warn or above that a service printed (pino JSON with a numeric level ≥ 40, or plain text). */

@@ -26,12 +26,14 @@ export interface BenchOptions {
   /** Servers in the unified project (e); and whether to try the same with server-everything. */
   unifiedServers: number
   unifiedEverything: boolean
+  /** A PostgreSQL server where scenario h may create (and drop) a database of its own. */
+  pgUrl: string
   only: string[] | null
 }
 
 const HELP = `Options (flags, or the BENCH_* environment variable in brackets):
   --quick                 a few seconds per scenario, fewer sessions (development)            [BENCH_QUICK=1]
-  --only a,b,…            run only these scenarios (a–g)                                      [BENCH_ONLY]
+  --only a,b,…            run only these scenarios (a–h)                                      [BENCH_ONLY]
   --duration S            measured seconds per load run in b, c, e, g (default 8)               [BENCH_DURATION]
   --seq-duration S        measured seconds per sequential run in a (default 3)                [BENCH_SEQ_DURATION]
   --transports sse,streamable                                                                 [BENCH_TRANSPORTS]
@@ -42,7 +44,8 @@ const HELP = `Options (flags, or the BENCH_* environment variable in brackets):
   --rest-connections N    autocannon connections in f (default 1000)                          [BENCH_REST_CONNECTIONS]
   --rest-rate R           offered req/s over those connections for REST latency (default 500)  [BENCH_REST_RATE]
   --unified-servers N     servers behind the unified endpoint in e (default 100)              [BENCH_UNIFIED_SERVERS]
-  --no-everything-100     skip e's attempt with server-everything as every upstream           [BENCH_NO_EVERYTHING_100=1]`
+  --no-everything-100     skip e's attempt with server-everything as every upstream           [BENCH_NO_EVERYTHING_100=1]
+  --pg-url URL            PostgreSQL for h's second store (default postgres://postgres@127.0.0.1:5432/test) [BENCH_PG_URL]`
 
 export function parseOptions(argv: string[] = process.argv.slice(2), env = process.env): BenchOptions {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -83,6 +86,7 @@ export function parseOptions(argv: string[] = process.argv.slice(2), env = proce
     restRate: num('rest-rate', 'BENCH_REST_RATE', 500),
     unifiedServers: num('unified-servers', 'BENCH_UNIFIED_SERVERS', quick ? 20 : 100),
     unifiedEverything: !(argv.includes('--no-everything-100') || env.BENCH_NO_EVERYTHING_100 === '1' || quick),
+    pgUrl: flag('pg-url', 'BENCH_PG_URL') ?? 'postgres://postgres@127.0.0.1:5432/test',
     only: only ? only.split(',').map((s) => s.trim().toLowerCase()) : null,
   }
 }

@@ -3,7 +3,7 @@
 import { type LoadResult, runLoad } from '../load.ts'
 import { callEcho, newSession, type Transport } from '../mcp-client.ts'
 import type { Row, Table } from '../report.ts'
-import { TARGETS, type Target, type TargetKind, type UpstreamKind } from '../targets.ts'
+import { LOAD_TARGETS, type Target, type TargetKind, type UpstreamKind } from '../targets.ts'
 import type { Context } from './common.ts'
 
 export type Runs = Record<TargetKind, Partial<Record<Transport, LoadResult>>>
@@ -35,51 +35,53 @@ export async function loadMatrix(
   const { transports } = ctx.opts
   const out: MatrixResult = { runs: {}, bootMs: {}, problems: [] }
   const baseline: Partial<Record<Transport, LoadResult>> = {}
-  for (const upstream of spec.upstreams) out.runs[upstream] = { baseline, peer: {}, mcpo: {} }
+  for (const upstream of spec.upstreams) out.runs[upstream] = { baseline, peer: {}, mcpo: {}, 'mcpo-norec': {} }
 
-  for (const kind of TARGETS) {
-    for (const upstream of kind === 'baseline' ? [spec.upstreams[0]] : spec.upstreams) {
-      // The baseline does not depend on the upstream; any run with the same parameters earlier in this invocation counts.
-      const cacheKey = (t: Transport) =>
-        `${kind}:${kind === 'baseline' ? '-' : upstream}:${spec.sessions}:${t}:${spec.durationMs}`
-      const name = kind === 'baseline' ? 'baseline' : `${kind}/${upstream}`
-      if (transports.every((t) => ctx.cache.has(cacheKey(t)))) {
-        for (const t of transports) out.runs[upstream]![kind][t] = ctx.cache.get(cacheKey(t))
-        ctx.log(`${spec.label}: ${name} reused from an earlier scenario of this run`)
-        continue
-      }
-      const target = await ctx.target(kind, upstream)
-      out.bootMs[name] = target.bootMs
-      try {
-        await warm(target, transports)
-        for (const transport of transports) {
-          ctx.log(`${spec.label}: ${name} ${transport}, ${spec.sessions} sessions, ${spec.durationMs / 1000} s`)
-          const r = await runLoad({
-            endpoint: target.endpoint(),
-            transport,
-            sessions: spec.sessions,
-            durationMs: spec.durationMs,
-            serverPid: target.service.pid,
-          })
-          const runs = out.runs[upstream]![kind]
-          runs[transport] = r
-          ctx.cache.set(cacheKey(transport), r)
-          ctx.log(
-            `  ${r.callsPerSec.toFixed(0)} calls/s, p50 ${r.latencyMs.p50.toFixed(2)} ms, p99 ${r.latencyMs.p99.toFixed(2)} ms, ` +
-              `misrouted ${r.misrouted}, stray ${r.stray}, errors ${r.errors}, setup failures ${r.setup.failures}`,
+  // mcpo without recording runs right after mcpo on the same upstream, so the two see the same machine.
+  const order: [TargetKind, UpstreamKind][] = [['baseline', spec.upstreams[0]]]
+  for (const upstream of spec.upstreams) order.push(['peer', upstream])
+  for (const upstream of spec.upstreams)
+    for (const kind of LOAD_TARGETS) if (kind.startsWith('mcpo')) order.push([kind, upstream])
+  for (const [kind, upstream] of order) {
+    // The baseline does not depend on the upstream; any run with the same parameters earlier in this invocation counts.
+    const cacheKey = (t: Transport) =>
+      `${kind}:${kind === 'baseline' ? '-' : upstream}:${spec.sessions}:${t}:${spec.durationMs}`
+    const name = kind === 'baseline' ? 'baseline' : `${kind}/${upstream}`
+    if (transports.every((t) => ctx.cache.has(cacheKey(t)))) {
+      for (const t of transports) out.runs[upstream]![kind][t] = ctx.cache.get(cacheKey(t))
+      ctx.log(`${spec.label}: ${name} reused from an earlier scenario of this run`)
+      continue
+    }
+    const target = await ctx.target(kind, upstream)
+    out.bootMs[name] = target.bootMs
+    try {
+      await warm(target, transports)
+      for (const transport of transports) {
+        ctx.log(`${spec.label}: ${name} ${transport}, ${spec.sessions} sessions, ${spec.durationMs / 1000} s`)
+        const r = await runLoad({
+          endpoint: target.endpoint(),
+          transport,
+          sessions: spec.sessions,
+          durationMs: spec.durationMs,
+          serverPid: target.service.pid,
+        })
+        const runs = out.runs[upstream]![kind]
+        runs[transport] = r
+        ctx.cache.set(cacheKey(transport), r)
+        ctx.log(
+          `  ${r.callsPerSec.toFixed(0)} calls/s, p50 ${r.latencyMs.p50.toFixed(2)} ms, p99 ${r.latencyMs.p99.toFixed(2)} ms, ` +
+            `misrouted ${r.misrouted}, stray ${r.stray}, errors ${r.errors}, setup failures ${r.setup.failures}`,
+        )
+        if (r.misrouted) out.problems.push(`${name} ${transport}: ${r.misrouted} MISROUTED replies`)
+        if (r.stray) out.problems.push(`${name} ${transport}: ${r.stray} stray replies`)
+        if (r.errors) out.problems.push(`${name} ${transport}: ${r.errors} failed calls: ${r.errorSamples.join('; ')}`)
+        if (r.setup.failures)
+          out.problems.push(
+            `${name} ${transport}: ${r.setup.failures} sessions failed to open: ${r.setup.failureSamples.join('; ')}`,
           )
-          if (r.misrouted) out.problems.push(`${name} ${transport}: ${r.misrouted} MISROUTED replies`)
-          if (r.stray) out.problems.push(`${name} ${transport}: ${r.stray} stray replies`)
-          if (r.errors)
-            out.problems.push(`${name} ${transport}: ${r.errors} failed calls: ${r.errorSamples.join('; ')}`)
-          if (r.setup.failures)
-            out.problems.push(
-              `${name} ${transport}: ${r.setup.failures} sessions failed to open: ${r.setup.failureSamples.join('; ')}`,
-            )
-        }
-      } finally {
-        for (const w of ctx.newWarnings(target)) out.problems.push(`${name} logged: ${w}`)
       }
+    } finally {
+      for (const w of ctx.newWarnings(target)) out.problems.push(`${name} logged: ${w}`)
     }
   }
   return out
@@ -98,11 +100,13 @@ export function loadRows(runs: Runs, transport: Transport): Row[] {
   const b = runs.baseline[transport]
   const p = runs.peer[transport]
   const m = runs.mcpo[transport]
+  const n = runs['mcpo-norec'][transport]
   const row = (metric: string, f: (r: LoadResult) => number | string | null, digits = 1, ratio = true): Row => ({
     metric: `${T_LABEL[transport]}: ${metric}`,
     baseline: b ? f(b) : null,
     peer: p ? f(p) : null,
     mcpo: m ? f(m) : null,
+    mcpoNoRecording: n ? f(n) : null,
     digits,
     ratio,
   })
@@ -130,10 +134,11 @@ export function loadTables(title: string, m: MatrixResult, upstream: UpstreamKin
   return {
     title,
     rows: transports.flatMap((t) => loadRows(runs, t)),
-    note:
+    note: `${
       upstream === 'fast'
         ? "Upstream for peer and mcpo: benchmarks/fast-upstream.ts over stdio (the gateway's own overhead). The baseline runs the same tool in-process."
-        : 'Upstream for peer and mcpo: @modelcontextprotocol/server-everything over stdio. The baseline runs the same tool in-process.',
+        : 'Upstream for peer and mcpo: @modelcontextprotocol/server-everything over stdio. The baseline runs the same tool in-process.'
+    } "mcpo without recording" is the same gateway and config without audit() and metrics(), run right after mcpo: mcpo/without recording is what recording keeps of the throughput.`,
   }
 }
 
