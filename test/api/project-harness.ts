@@ -11,6 +11,7 @@ import { sessions } from '../../plugins/sessions/index.ts'
 import type { Role } from '../../plugins/storage/port.ts'
 import { hashPassword } from '../../plugins/users/password.ts'
 import { everythingServer, OTHER_PROJECT_KEY, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
+import { setUpAdmin } from '../kit/first-admin.ts'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -76,14 +77,8 @@ export async function startProjectApi(config: UserConfig = {}): Promise<ProjectA
     return { status: res.status, body: parsed, text }
   }
 
-  const setup = await call(null, 'POST', '/api/auth/setup', {
-    token: gw.gateway.setupToken,
-    email: 'admin@example.com',
-    name: 'Admin',
-    password: PASSWORD,
-  })
-  if (setup.status !== 200) throw new Error(`admin set-up failed: ${setup.text}`)
-  const admin: Who = { id: setup.body.user.id, token: setup.body.token }
+  const setup = await setUpAdmin(gw, PASSWORD)
+  const admin: Who = { id: setup.user.id, token: setup.token }
   const passwordHash = await hashPassword(PASSWORD)
   const store = gw.gateway.store
 

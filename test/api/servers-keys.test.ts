@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import { isEncrypted, MASK } from '../../plugins/secrets/cipher.ts'
 import { type HttpFixture, startHttpFixture } from '../fixtures/fixture-server.ts'
 import { everythingServer, OTHER_PROJECT_KEY, TEST_KEY } from '../harness.ts'
+import { bearer, initializeRequest, postMcp } from '../kit/mcp-wire.ts'
 import { fieldsOf, type ProjectApi, type Reply, startProjectApi } from './project-harness.ts'
 
 const ENV_SECRET = 'env-secret-VALUE-4f9c2d'
@@ -161,20 +162,7 @@ describe('servers API', () => {
     assert.equal(off.status, 200)
     assert.equal(off.body.enabled, false)
     assert.equal(off.body.status.state, 'stopped')
-    const probe = await fetch(api.gw.url + mcp, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${TEST_KEY}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-      }),
-    })
+    const probe = await postMcp(api.gw.url + mcp, initializeRequest(1, '2025-06-18'), bearer(TEST_KEY))
     assert.equal(probe.status, 404)
     assert.equal((await call(api.dev, 'POST', `${S}/everything/restart`)).status, 409)
     assert.equal((await call(api.dev, 'POST', `${S}/everything/enable`)).body.enabled, true)
@@ -375,15 +363,11 @@ describe('API keys API', () => {
     const client = await api.mcp(devKey.key, '/projects/demo/servers/everything/mcp')
     await client.listTools()
     assert.equal((await call(api.owner, 'DELETE', `${K}/${devKey.id}`)).status, 204, 'owners revoke anyone’s key')
-    const probe = await fetch(`${api.gw.url}/projects/demo/servers/everything/mcp`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${devKey.key}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
-    })
+    const probe = await postMcp(
+      `${api.gw.url}/projects/demo/servers/everything/mcp`,
+      { jsonrpc: '2.0', id: 1, method: 'ping' },
+      bearer(devKey.key),
+    )
     assert.equal(probe.status, 401)
     await assert.rejects(client.listTools())
     const revoked = (await call(api.owner, 'GET', K)).body.find((k: { id: string }) => k.id === devKey.id)

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { canInProject, canInTeam, type ProjectAction, type Role, type TeamAction } from '../../plugins/rbac/matrix.ts'
 import { TEST_KEY } from '../harness.ts'
+import { bearer, postMcp } from '../kit/mcp-wire.ts'
 import { type ApiHarness, fieldsOf, startApi, type Who } from './tenancy-harness.ts'
 
 let api: ApiHarness
@@ -333,15 +334,11 @@ describe('projects', () => {
     const archived = await api.call(api.admin, 'POST', '/api/projects/cfgproj/archive')
     assert.equal(archived.status, 200)
     assert.equal(relay.runtime('cfgproj', 'remote'), undefined)
-    const mcp = await fetch(`${api.gw.url}/projects/cfgproj/servers/remote/mcp`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${TEST_KEY}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
-    })
+    const mcp = await postMcp(
+      `${api.gw.url}/projects/cfgproj/servers/remote/mcp`,
+      { jsonrpc: '2.0', id: 1, method: 'ping' },
+      bearer(TEST_KEY),
+    )
     // Archiving reloads the key cache at once: the project's keys stop authenticating.
     assert.equal(mcp.status, 401, 'an archived project serves nothing')
     await mcp.body?.cancel()

@@ -4,6 +4,7 @@ import type { UserConfig } from '../../config/define-config.ts'
 import type { AuditEvent } from '../../plugins/contract.ts'
 import { hashPassword } from '../../plugins/users/password.ts'
 import { startTestGateway, type TestGateway } from '../harness.ts'
+import { setUpAdmin } from '../kit/first-admin.ts'
 
 export const PASSWORD = 'correct horse battery staple'
 
@@ -61,14 +62,8 @@ export async function startApi(config: UserConfig = {}): Promise<ApiHarness> {
     const text = await res.text()
     return { status: res.status, body: text ? JSON.parse(text) : null }
   }
-  const setup = await call(null, 'POST', '/api/auth/setup', {
-    token: gw.gateway.setupToken,
-    email: 'admin@example.com',
-    name: 'Admin',
-    password: PASSWORD,
-  })
-  if (setup.status !== 200) throw new Error(`admin set-up failed: ${JSON.stringify(setup.body)}`)
-  const admin: Who = { id: setup.body.user.id, email: 'admin@example.com', token: setup.body.token }
+  const setup = await setUpAdmin(gw, PASSWORD)
+  const admin: Who = { id: setup.user.id, email: setup.user.email, token: setup.token }
   // One hash for every test user: argon2 costs ~20 ms per hash, and the salt is not what these tests check.
   const passwordHash = await hashPassword(PASSWORD)
   return {

@@ -15,7 +15,7 @@ import { InvalidClientMetadataError } from '@modelcontextprotocol/sdk/server/aut
 import { Agent, fetch as undiciFetch } from 'undici'
 import { findProcesses, waitFor } from '../fixtures/processes.ts'
 import { everythingServer, fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
-import { textOf } from '../kit/mcp-wire.ts'
+import { postMcp, textOf } from '../kit/mcp-wire.ts'
 import { tempDir } from '../kit/temp-dir.ts'
 import { sleep, within } from '../kit/waiting.ts'
 
@@ -173,16 +173,11 @@ describe('real clients end to end (protocol.md §9 items 66–73)', () => {
       assert.ok(sessionId)
       await transport.terminateSession()
       assert.equal(transport.sessionId, undefined)
-      const after = await fetch(url('fixture', 'mcp'), {
-        method: 'POST',
-        headers: {
-          ...gw.auth,
-          'mcp-session-id': sessionId,
-          accept: 'application/json, text/event-stream',
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
-      })
+      const after = await postMcp(
+        url('fixture', 'mcp'),
+        { jsonrpc: '2.0', id: 1, method: 'ping' },
+        { ...gw.auth, 'mcp-session-id': sessionId },
+      )
       await after.arrayBuffer()
       assert.equal(after.status, 404)
     } finally {

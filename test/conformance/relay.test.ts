@@ -10,7 +10,15 @@ import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { waitFor } from '../fixtures/processes.ts'
 import { type LogEntry, readLog, scripted, tapped, toolCalls } from '../fixtures/recording-upstreams.ts'
 import { everythingServer, fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
-import { LegacyClient, type RpcMsg, StreamableClient, textOf } from '../kit/mcp-wire.ts'
+import {
+  initializeRequest,
+  LegacyClient,
+  postMcp,
+  type RpcMsg,
+  readRpc,
+  StreamableClient,
+  textOf,
+} from '../kit/mcp-wire.ts'
 import { tempDir } from '../kit/temp-dir.ts'
 import { sleep } from '../kit/waiting.ts'
 
@@ -396,15 +404,5 @@ describe('relay conformance (protocol.md §9 items 46–59)', () => {
 })
 
 async function freshInit(server: string): Promise<unknown> {
-  const res = await fetch(mcp(server), {
-    method: 'POST',
-    headers: { ...gw.auth, accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'initialize',
-      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-    }),
-  })
-  return ((await res.json()) as RpcMsg).result
+  return (await readRpc(await postMcp(mcp(server), initializeRequest(0), gw.auth), 0)).result
 }

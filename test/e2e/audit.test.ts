@@ -18,6 +18,7 @@ import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { openEmbeddedStore } from '../../plugins/storage/embedded.ts'
 import { everythingServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
+import { setUpAdmin } from '../kit/first-admin.ts'
 
 const run = promisify(execFile)
 const root = join(import.meta.dirname, '../..')
@@ -75,14 +76,7 @@ before(async () => {
     { logger: createLogger('debug', sinkStream) },
   )
   auditPlugin = gw.gateway.plugins.plugins.find((p) => p.name === AUDIT_PLUGIN) as AuditPlugin
-  const setup = await call('POST', '/api/auth/setup', {
-    token: gw.gateway.setupToken,
-    email: 'admin@example.com',
-    name: 'Admin',
-    password: 'correct horse battery staple',
-  })
-  assert.equal(setup.status, 200, setup.text)
-  admin = setup.body.token
+  admin = (await setUpAdmin(gw, 'correct horse battery staple')).token
 })
 after(async () => {
   await gw?.close()

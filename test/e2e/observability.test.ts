@@ -16,6 +16,8 @@ import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { type HttpFixture, startHttpFixture } from '../fixtures/fixture-server.ts'
 import { fixtureServer, OTHER_PROJECT_KEY, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
+import { setUpAdmin } from '../kit/first-admin.ts'
+import { bearer, postMcp } from '../kit/mcp-wire.ts'
 
 const root = join(import.meta.dirname, '../..')
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
@@ -96,14 +98,7 @@ before(async () => {
     { logger: createLogger('debug', sink) },
   )
   auditPlugin = gw.gateway.plugins.plugins.find((p) => p.name === AUDIT_PLUGIN) as AuditPlugin
-  const setup = await call('POST', '/api/auth/setup', {
-    token: gw.gateway.setupToken,
-    email: 'admin@example.com',
-    name: 'Admin',
-    password: 'correct horse battery staple',
-  })
-  assert.equal(setup.status, 200, setup.text)
-  admin = setup.body.token
+  admin = (await setUpAdmin(gw, 'correct horse battery staple')).token
 })
 after(async () => {
   await gw?.close()
@@ -361,22 +356,11 @@ describe('key first use', () => {
     assert.equal(created.status, 201, created.text)
     await new Promise((r) => setTimeout(r, 700)) // the key cache reloads every 500 ms
     for (const id of ['first-use-0001', 'second-use-0002']) {
-      const res = await fetch(`${gw.url}/projects/demo/servers/fixture/mcp`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${created.body.key}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'user-agent': 'first-use-test/1.0',
-          'x-request-id': id,
-        },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: { protocolVersion: '2025-06-18' },
-        }),
-      })
+      const res = await postMcp(
+        `${gw.url}/projects/demo/servers/fixture/mcp`,
+        { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18' } },
+        { ...bearer(created.body.key), 'user-agent': 'first-use-test/1.0', 'x-request-id': id },
+      )
       assert.equal(res.status, 200)
       await res.text()
     }

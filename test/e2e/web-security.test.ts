@@ -8,6 +8,7 @@ import { type RunningServer, startServer } from '../../gateway/server.ts'
 import { securityHeaders } from '../../gateway/web-security.ts'
 import { type ApiHarness, PASSWORD, startApi } from '../api/tenancy-harness.ts'
 import { TEST_KEY } from '../harness.ts'
+import { bearer, postMcp } from '../kit/mcp-wire.ts'
 
 const APP = 'https://app.example.com'
 let plain: ApiHarness
@@ -197,16 +198,11 @@ describe('CORS', () => {
     assert.match(get.headers.get('vary') ?? '', /Origin/)
     // The MCP endpoints accept the allowed origin (and still refuse others).
     const mcp = (origin: string) =>
-      fetch(`${proxied.gw.url}/projects/demo/mcp`, {
-        method: 'POST',
-        headers: {
-          origin,
-          authorization: `Bearer ${TEST_KEY}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
-      })
+      postMcp(
+        `${proxied.gw.url}/projects/demo/mcp`,
+        { jsonrpc: '2.0', id: 1, method: 'ping' },
+        { ...bearer(TEST_KEY), origin },
+      )
     const allowed = await mcp(APP)
     await allowed.arrayBuffer()
     assert.notEqual(allowed.status, 403)

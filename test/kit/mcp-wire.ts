@@ -246,7 +246,7 @@ export async function openSse(
 }
 
 /** A Streamable POST with both Accept types unless `headers` say otherwise. */
-export function postMcp(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+export function postMcp(url: string | URL, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, {
     method: 'POST',
     headers: { accept: ACCEPT_BOTH, 'content-type': 'application/json', ...headers },

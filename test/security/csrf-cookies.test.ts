@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { type ApiHarness, PASSWORD, startApi } from '../api/tenancy-harness.ts'
 import { TEST_KEY } from '../harness.ts'
+import { bearer, postMcp } from '../kit/mcp-wire.ts'
 
 let h: ApiHarness
 let jwt: string
@@ -105,15 +106,11 @@ describe('JSON bodies', () => {
 
   it('on MCP endpoints too', async () => {
     const post = (type: string) =>
-      fetch(`${h.gw.url}/projects/demo/mcp`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${TEST_KEY}`,
-          'content-type': type,
-          accept: 'application/json, text/event-stream',
-        },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
-      })
+      postMcp(
+        `${h.gw.url}/projects/demo/mcp`,
+        { jsonrpc: '2.0', id: 1, method: 'ping' },
+        { ...bearer(TEST_KEY), 'content-type': type },
+      )
     const refused = await post('text/plain; charset=application/json')
     assert.equal(refused.status, 415)
     await refused.body?.cancel()

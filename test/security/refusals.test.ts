@@ -9,6 +9,7 @@ import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { type ProjectApi, startProjectApi } from '../api/project-harness.ts'
 import { TEST_KEY } from '../harness.ts'
+import { bearer, postMcp } from '../kit/mcp-wire.ts'
 
 const WINDOW_MS = 600
 let api: ProjectApi
@@ -46,15 +47,9 @@ describe('refusals in the audit trail', () => {
   it('records invalid MCP keys: the first at once, a flood as one count, never the key', async () => {
     const bogus = `mcp_proj_${'Z'.repeat(43)}`
     const post = () =>
-      fetch(`${api.gw.url}/projects/demo/mcp`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${bogus}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-        body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
-      }).then((r) => r.status)
+      postMcp(`${api.gw.url}/projects/demo/mcp`, '{"jsonrpc":"2.0","id":1,"method":"ping"}', bearer(bogus)).then(
+        (r) => r.status,
+      )
     assert.equal(await post(), 401)
     const first = await events('security.mcp_key_invalid', (e) => e.length >= 1)
     assert.equal(first.length, 1)

@@ -11,6 +11,7 @@ import { resolveConfig } from '../../config/resolve.ts'
 import { DEFAULT_BLOCKED_NETWORKS } from '../../config/schema.ts'
 import { blockedBy, blockListOf } from '../../gateway/upstream/network-guard.ts'
 import { startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
+import { bearer, postMcp } from '../kit/mcp-wire.ts'
 
 let metadata: Server
 let hits = 0
@@ -69,16 +70,11 @@ async function testConnection(gw: TestGateway, token: string, target = url) {
 
 /** One JSON-RPC message to the remote server's Streamable HTTP endpoint through the gateway. */
 function mcpPost(gw: TestGateway, message: object, session = '') {
-  return fetch(`${gw.url}/projects/demo/servers/remote/mcp`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${TEST_KEY}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' } : {}),
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', ...message }),
-  })
+  return postMcp(
+    `${gw.url}/projects/demo/servers/remote/mcp`,
+    { jsonrpc: '2.0', ...message },
+    { ...bearer(TEST_KEY), ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' } : {}) },
+  )
 }
 
 async function initialize(gw: TestGateway) {

@@ -8,7 +8,7 @@ import { apiKeys } from '../../plugins/api-keys/index.ts'
 import { audit } from '../../plugins/audit/index.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { startTestGateway, type TestGateway } from '../harness.ts'
-import { apiClient, CHROMIUM, FLAGS, layoutProblems, pageTools, setUpAdmin, skip } from './chromium.ts'
+import { apiClient, CHROMIUM, FLAGS, layoutProblems, pageTools, setUpAdmin, skip, watchedPage } from './chromium.ts'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -79,13 +79,7 @@ describe('admin console: keys, projects and teams in Chromium', { skip }, () => 
     }
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
-    await context.addCookies(cookies)
-    page = await context.newPage()
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`)
-    })
-    page.on('pageerror', (err) => consoleErrors.push(`${page.url()}: ${err.message}`))
+    page = (await watchedPage(browser, consoleErrors, { cookies })).page
   })
 
   after(async () => {

@@ -2,7 +2,8 @@
 // and the rule that a missing browser skips the tests only outside CI.
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { setUpAdmin as setUpFirstAdmin } from '../kit/first-admin.ts'
 
 export const CHROMIUM = '/usr/bin/chromium'
 // Without the background-networking flags Chromium keeps dialling Google's hosts, which this network refuses.
@@ -39,6 +40,25 @@ export function apiClient(base: () => string, token: () => string) {
   }
 }
 
+/**
+ * A desktop-sized page in a new context of `browser`, signed in with `cookies` when given, that reports console errors
+ * and uncaught exceptions, with the page's URL, into `errors`. Console errors matching `expected` are left out.
+ */
+export async function watchedPage(
+  browser: Browser,
+  errors: string[],
+  opts: { cookies?: Parameters<BrowserContext['addCookies']>[0]; expected?: RegExp } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
+  if (opts.cookies) await context.addCookies(opts.cookies)
+  const page = await context.newPage()
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !opts.expected?.test(m.text())) errors.push(`${page.url()}: ${m.text()}`)
+  })
+  page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.message}`))
+  return { context, page }
+}
+
 /** Screenshots of the suite's current page, and test bodies that leave one behind when they fail. */
 export function pageTools(current: () => Page | undefined) {
   return {
@@ -63,14 +83,9 @@ export function pageTools(current: () => Page | undefined) {
   }
 }
 
-/** Creates the first admin account through the set-up endpoint, as the first-run page does. */
+/** The first admin of the browser suites, Ada, whose name the screenshots show. */
 export async function setUpAdmin(gw: { url: string; gateway: { setupToken: string | null } }, password: string) {
-  const res = await fetch(`${gw.url}/api/auth/setup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token: gw.gateway.setupToken, email: 'admin@example.com', name: 'Ada Admin', password }),
-  })
-  if (res.status !== 200) throw new Error(`first-run set-up failed: ${res.status} ${await res.text()}`)
+  await setUpFirstAdmin(gw, password, { name: 'Ada Admin' })
 }
 
 /** Signs in through the API: the session token, and the cookies a browser context needs for the same session. */

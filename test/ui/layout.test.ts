@@ -14,7 +14,17 @@ import { audit } from '../../plugins/audit/index.ts'
 import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { everythingServer, startTestGateway, type TestGateway } from '../harness.ts'
-import { apiClient, CHROMIUM, FLAGS, layoutProblems, pageTools, setUpAdmin, signInApi, skip } from './chromium.ts'
+import {
+  apiClient,
+  CHROMIUM,
+  FLAGS,
+  layoutProblems,
+  pageTools,
+  setUpAdmin,
+  signInApi,
+  skip,
+  watchedPage,
+} from './chromium.ts'
 
 const PASSWORD = 'correct horse battery staple'
 const P = 'payments-gateway'
@@ -186,13 +196,9 @@ describe('the console at 390 px and 1280 px in Chromium', { skip }, () => {
     await client.close()
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
-    context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
-    await context.addCookies(admin.cookies)
-    page = await context.newPage()
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`)
-    })
-    page.on('pageerror', (err) => consoleErrors.push(`${page.url()}: ${err.message}`))
+    const opened = await watchedPage(browser, consoleErrors, { cookies: admin.cookies })
+    context = opened.context
+    page = opened.page
   })
 
   after(async () => {

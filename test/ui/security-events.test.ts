@@ -9,7 +9,8 @@ import { apiKeys } from '../../plugins/api-keys/index.ts'
 import { audit } from '../../plugins/audit/index.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { startTestGateway, type TestGateway } from '../harness.ts'
-import { apiClient, CHROMIUM, FLAGS, layoutProblems, pageTools, setUpAdmin, skip } from './chromium.ts'
+import { bearer, postMcp } from '../kit/mcp-wire.ts'
+import { apiClient, CHROMIUM, FLAGS, layoutProblems, pageTools, setUpAdmin, skip, watchedPage } from './chromium.ts'
 
 const PASSWORD = 'correct horse battery staple'
 const BOGUS = `mcp_proj_${'Z'.repeat(43)}`
@@ -66,15 +67,11 @@ describe('admin console: security events in Chromium', { skip }, () => {
       assert.equal(u.status, 201, JSON.stringify(u.body))
     }
     for (let i = 0; i < 3; i++) {
-      const res = await fetch(`${gw.url}/projects/demo/mcp`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${BOGUS}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-        body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
-      })
+      const res = await postMcp(
+        `${gw.url}/projects/demo/mcp`,
+        '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+        bearer(BOGUS),
+      )
       assert.equal(res.status, 401)
       await res.body?.cancel()
     }
@@ -87,13 +84,8 @@ describe('admin console: security events in Chromium', { skip }, () => {
     assert.equal(counted, 3, 'three invalid keys counted in the audit trail')
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
-    page = await context.newPage()
-    page.on('console', (m) => {
-      // The failed request the error test fakes is logged by the browser; it is expected.
-      if (m.type() === 'error' && !/503/.test(m.text())) consoleErrors.push(`${page.url()}: ${m.text()}`)
-    })
-    page.on('pageerror', (err) => consoleErrors.push(`${page.url()}: ${err.message}`))
+    // The failed request the error test fakes is logged by the browser; it is expected.
+    page = (await watchedPage(browser, consoleErrors, { expected: /503/ })).page
   })
 
   after(async () => {

@@ -12,7 +12,17 @@ import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { type HttpFixture, startHttpFixture } from '../fixtures/fixture-server.ts'
 import { assertNoLeftovers, startTestGateway, type TestGateway } from '../harness.ts'
-import { apiClient, CHROMIUM, FLAGS, layoutProblems, pageTools, setUpAdmin, signInApi, skip } from './chromium.ts'
+import {
+  apiClient,
+  CHROMIUM,
+  FLAGS,
+  layoutProblems,
+  pageTools,
+  setUpAdmin,
+  signInApi,
+  skip,
+  watchedPage,
+} from './chromium.ts'
 
 const PASSWORD = 'correct horse battery staple'
 const P = 'health'
@@ -62,13 +72,7 @@ describe('server health in the console', { skip }, () => {
     assert.equal((await api('POST', `/api/projects/${P}/servers`, tripped)).status, 201)
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
-    await context.addCookies(admin.cookies)
-    page = await context.newPage()
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`)
-    })
-    page.on('pageerror', (err) => consoleErrors.push(`${page.url()}: ${err.message}`))
+    page = (await watchedPage(browser, consoleErrors, { cookies: admin.cookies })).page
   })
 
   after(async () => {

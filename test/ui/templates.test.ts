@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { everythingServer, startTestGateway, type TestGateway } from '../harness.ts'
-import { apiClient, CHROMIUM, FLAGS, layoutProblems, pageTools, setUpAdmin, skip } from './chromium.ts'
+import { apiClient, CHROMIUM, FLAGS, layoutProblems, pageTools, setUpAdmin, skip, watchedPage } from './chromium.ts'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -57,11 +57,7 @@ describe('project templates and secrets in Chromium', { skip }, () => {
     })
     assert.equal(catalog.status, 201, JSON.stringify(catalog.body))
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
-    await context.addCookies(cookies)
-    page = await context.newPage()
-    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${page.url()}: ${m.text()}`))
-    page.on('pageerror', (err) => consoleErrors.push(`${page.url()}: ${err.message}`))
+    page = (await watchedPage(browser, consoleErrors, { cookies })).page
   })
 
   after(async () => {

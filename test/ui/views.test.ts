@@ -16,7 +16,17 @@ import { audit } from '../../plugins/audit/index.ts'
 import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { everythingServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
-import { apiClient, CHROMIUM, FLAGS, layoutProblems, pageTools, SHOTS, setUpAdmin, skip } from './chromium.ts'
+import {
+  apiClient,
+  CHROMIUM,
+  FLAGS,
+  layoutProblems,
+  pageTools,
+  SHOTS,
+  setUpAdmin,
+  skip,
+  watchedPage,
+} from './chromium.ts'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -100,13 +110,9 @@ describe('console views in Chromium', { skip }, () => {
       envTemplate: { MEMORY_FILE_PATH: join(embedDir, 'memory.json') },
     })
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
-    context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
-    await context.addCookies(admin.cookies)
-    page = await context.newPage()
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`)
-    })
-    page.on('pageerror', (err) => consoleErrors.push(`${page.url()}: ${err.message}`))
+    const opened = await watchedPage(browser, consoleErrors, { cookies: admin.cookies })
+    context = opened.context
+    page = opened.page
   })
 
   after(async () => {
