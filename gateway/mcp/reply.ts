@@ -131,6 +131,17 @@ export class Reply implements ClientSink {
       record.errorCode = outcome.code === null ? null : String(outcome.code)
       record.errorMessage = outcome.message?.slice(0, 500) ?? null
     }
+    this.deps.logger.debug(
+      {
+        requestId: ex.requestId,
+        project: record.projectId,
+        server: record.serverName,
+        tool: record.toolName,
+        status: record.status,
+        ms: record.durationMs,
+      },
+      'tool call',
+    )
     this.deps.plugins.toolResult(record)
   }
 }

@@ -8,6 +8,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 interface Entry {
   row: ClientSessionInput & { requestCount: number; failureCount: number }
+  /** Epoch ms of the last request; `row.lastSeenAt` is made from it when written, not on every request. */
+  lastSeenMs: number
   dirty: boolean
 }
 
@@ -37,7 +39,7 @@ export class SessionTracker {
     const entry = this.entries.get(session.id) ?? this.open(session, ex)
     const row = entry.row
     row.requestCount++
-    row.lastSeenAt = new Date()
+    entry.lastSeenMs = Date.now()
     if (session.clientInfo?.name && row.clientName !== session.clientInfo.name) {
       row.clientName = session.clientInfo.name.slice(0, 200)
       row.clientVersion = session.clientInfo.version?.slice(0, 100) ?? null
@@ -76,6 +78,7 @@ export class SessionTracker {
         createdAt: now,
         lastSeenAt: now,
       },
+      lastSeenMs: now.getTime(),
       dirty: true,
     }
     this.entries.set(session.id, entry)
@@ -101,7 +104,7 @@ export class SessionTracker {
     this.writing = this.writing.then(async () => {
       const batch: ClientSessionInput[] = []
       for (const [id, e] of this.entries) {
-        if (e.dirty) batch.push({ ...e.row })
+        if (e.dirty) batch.push({ ...e.row, lastSeenAt: new Date(e.lastSeenMs) })
         e.dirty = false
         if (e.row.closedAt) this.entries.delete(id)
       }
@@ -113,7 +116,12 @@ export class SessionTracker {
         for (const b of batch) {
           const e = this.entries.get(b.id)
           if (e) e.dirty = true
-          else this.entries.set(b.id, { row: b as Entry['row'], dirty: true })
+          else
+            this.entries.set(b.id, {
+              row: b as Entry['row'],
+              lastSeenMs: b.lastSeenAt?.getTime() ?? Date.now(),
+              dirty: true,
+            })
         }
         this.log.warn({ err, sessions: batch.length }, 'writing client sessions failed; will retry')
         this.schedule()
