@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import type { ResolvedConfig } from '../config/define-config.ts'
 import { API_KEYS_SERVICE, type Logger, SESSIONS_SERVICE } from '../plugins/contract.ts'
 import { PluginHost } from '../plugins/host.ts'
+import { METRICS_SERVICE } from '../plugins/metrics/index.ts'
 import { TOOL_POLICIES_SERVICE } from '../plugins/rbac/policies.ts'
 import { loadOrCreateSecretKey } from '../plugins/secrets/key-file.ts'
 import { deriveKey, type Keyring } from '../plugins/secrets/keyring.ts'
@@ -28,7 +29,7 @@ import { loadAllServers, toSpec } from './mcp/server-specs.ts'
 import { SessionTracker } from './mcp/session-tracker.ts'
 import { SessionRegistry } from './mcp/sessions.ts'
 import { KeepaliveTicker } from './mcp/sse.ts'
-import { addMetricsRoute, findMetricsPlugin, instrumentHandler } from './metrics-route.ts'
+import { addMetricsRoute, instrumentHandler } from './metrics-route.ts'
 import { addOpsRoutes } from './ops.ts'
 import { RefusalAudit } from './refusals.ts'
 import { Router } from './router.ts'
@@ -231,7 +232,8 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   mountRoutes(router, apiRoutes(), services)
   await addAdminUi(router, { logger })
 
-  const metrics = findMetricsPlugin(plugins)
+  // Without the metrics plugin: no route, no gauges and no per-request wrapping.
+  const metrics = plugins.service(METRICS_SERVICE)
   if (metrics) addMetricsRoute(router, metrics, { plugins, relay, sessions, projectIds: () => relay.projectIds() })
   if (metrics && cluster) {
     addClusterMetrics(metrics.registry, metrics.prefix, cluster.stats, () => ({

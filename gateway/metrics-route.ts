@@ -5,7 +5,7 @@ import { BlockList, isIP } from 'node:net'
 import { Gauge } from 'prom-client'
 import { AUDIT_SERVICE, type AuditService } from '../plugins/audit/index.ts'
 import type { PluginHost } from '../plugins/host.ts'
-import { METRICS_PLUGIN, type MetricsPlugin, type RouteClass } from '../plugins/metrics/index.ts'
+import type { MetricsService, RouteClass } from '../plugins/metrics/index.ts'
 import type { HttpHandler, Responder } from './http.ts'
 import { sendError } from './http.ts'
 import type { Relay } from './mcp/relay.ts'
@@ -23,12 +23,7 @@ export interface MetricsDeps {
   projectIds(): Iterable<string>
 }
 
-/** The configured metrics plugin, or null: then no route, no gauges and no per-request wrapping. */
-export function findMetricsPlugin(plugins: PluginHost): MetricsPlugin | null {
-  return (plugins.plugins.find((p) => p.name === METRICS_PLUGIN) as MetricsPlugin | undefined) ?? null
-}
-
-export function addMetricsRoute(router: Router, m: MetricsPlugin, deps: MetricsDeps): void {
+export function addMetricsRoute(router: Router, m: MetricsService, deps: MetricsDeps): void {
   const { registry, prefix } = m
   const auditService = deps.plugins.service(AUDIT_SERVICE)
 
@@ -175,7 +170,7 @@ export function isLoopback(ip: string): boolean {
 }
 
 /** Counts every response by route class and status; the class comes from the path, so labels stay bounded. */
-export function instrumentHandler(handler: HttpHandler, m: MetricsPlugin): HttpHandler {
+export function instrumentHandler(handler: HttpHandler, m: MetricsService): HttpHandler {
   return (req, res) => {
     const started = performance.now()
     const routeClass = classify(req.path)

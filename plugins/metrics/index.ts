@@ -1,7 +1,7 @@
 // The metrics plugin: a prom-client registry of its own (never the global default one) with tool-call counters and
 // latency from `onToolResult`; the gateway adds HTTP, session, upstream and audit gauges and serves `GET /metrics`.
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
-import type { McpoPlugin, ToolCallRecord } from '../contract.ts'
+import { defineService, type McpoPlugin, offer, type ToolCallRecord } from '../contract.ts'
 
 export const METRICS_PLUGIN = 'mcpo:metrics'
 
@@ -25,7 +25,8 @@ export interface MetricsOptions {
 
 export type RouteClass = 'mcp' | 'api' | 'ops' | 'other'
 
-export interface MetricsPlugin extends McpoPlugin {
+/** The registry `GET /metrics` serves, and HTTP observations the gateway reports into it. */
+export interface MetricsService {
   readonly registry: Registry
   readonly prefix: string
   readonly bearerToken: string | null
@@ -33,6 +34,10 @@ export interface MetricsPlugin extends McpoPlugin {
   /** One finished (or started, for streams) HTTP response. */
   observeHttp(routeClass: RouteClass, status: number, seconds: number): void
 }
+
+export interface MetricsPlugin extends McpoPlugin, MetricsService {}
+
+export const METRICS_SERVICE = defineService<MetricsService>('metrics', 'metrics()')
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 
@@ -76,9 +81,7 @@ export function metrics(options: MetricsOptions = {}): MetricsPlugin {
     registers: [registry],
   })
 
-  return {
-    name: METRICS_PLUGIN,
-    options,
+  const service: MetricsService = {
     registry,
     prefix,
     bearerToken: options.bearerToken || null,
@@ -87,6 +90,12 @@ export function metrics(options: MetricsOptions = {}): MetricsPlugin {
       httpRequests.inc({ class: routeClass, status: String(status) })
       httpLatency.observe({ class: routeClass }, seconds)
     },
+  }
+  return {
+    name: METRICS_PLUGIN,
+    options,
+    provides: [offer(METRICS_SERVICE, service)],
+    ...service,
     onToolResult(r: ToolCallRecord) {
       const labels: Record<string, string> = { project: r.projectId, server: r.serverName }
       if (withTool) labels.tool = r.toolName
