@@ -1,7 +1,15 @@
 // SQL for project API keys. Only SHA-256 hashes are stored; lookups are by hash.
+
+import { partialUpdate } from './partial-update.ts'
 import type { ApiKeysRepo } from './port.ts'
-import type { ApiKey } from './rows.ts'
+import type { ApiKey, ApiKeyPatch } from './rows.ts'
 import { isUuid, json, type Sql } from './sql.ts'
+
+const updateApiKey = partialUpdate<ApiKeyPatch, 'id'>(
+  'api_keys',
+  { name: 'text', description: 'text', expiresAt: 'timestamptz', rateLimit: 'json?' },
+  { id: 'uuid' },
+)
 
 export function apiKeysRepo(sql: Sql): ApiKeysRepo {
   return {
@@ -45,17 +53,7 @@ export function apiKeysRepo(sql: Sql): ApiKeysRepo {
     },
     async update(id, patch) {
       if (!isUuid(id)) return null
-      const [row] = await sql<ApiKey>`
-        WITH p AS (SELECT ${json(patch)}::text::jsonb AS v)
-        UPDATE api_keys k SET
-          name = CASE WHEN p.v ? 'name' THEN p.v->>'name' ELSE k.name END,
-          description = CASE WHEN p.v ? 'description' THEN p.v->>'description' ELSE k.description END,
-          expires_at = CASE WHEN p.v ? 'expiresAt' THEN (p.v->>'expiresAt')::timestamptz ELSE k.expires_at END,
-          rate_limit = CASE WHEN p.v ? 'rateLimit' THEN nullif(p.v->'rateLimit', 'null') ELSE k.rate_limit END,
-          updated_at = now()
-        FROM p WHERE k.id = ${id}::uuid
-        RETURNING k.*`
-      return row ?? null
+      return updateApiKey.run<ApiKey>(sql, { id }, patch)
     },
     async revoke(id, at) {
       if (!isUuid(id)) return null

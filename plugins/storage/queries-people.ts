@@ -1,7 +1,40 @@
 // SQL for people: users, teams, team members and favorites.
+
+import { partialUpdate } from './partial-update.ts'
 import type { FavoritesRepo, TeamMembersRepo, TeamsRepo, UsersRepo } from './port.ts'
-import type { EmailVerification, Favorite, Team, TeamMember, TeamMembership, TeamMemberWithUser, User } from './rows.ts'
-import { isUuid, json, limitOf, type Sql } from './sql.ts'
+import type {
+  EmailVerification,
+  Favorite,
+  Team,
+  TeamMember,
+  TeamMembership,
+  TeamMemberWithUser,
+  TeamPatch,
+  User,
+  UserPatch,
+} from './rows.ts'
+import { isUuid, limitOf, type Sql } from './sql.ts'
+
+const updateUser = partialUpdate<UserPatch, 'id'>(
+  'users',
+  {
+    email: 'text',
+    name: 'text',
+    passwordHash: 'text',
+    isAdmin: 'boolean',
+    disabled: 'boolean',
+    oidcIssuer: 'text',
+    oidcSubject: 'text',
+    emailVerifiedAt: 'timestamptz',
+    lastLoginAt: 'timestamptz',
+  },
+  { id: 'uuid' },
+)
+const updateTeam = partialUpdate<TeamPatch, 'id'>(
+  'teams',
+  { slug: 'text', name: 'text', description: 'text' },
+  { id: 'uuid' },
+)
 
 export function usersRepo(sql: Sql): UsersRepo {
   return {
@@ -46,24 +79,7 @@ export function usersRepo(sql: Sql): UsersRepo {
     },
     async update(id, patch) {
       if (!isUuid(id)) return null
-      const [row] = await sql<User>`
-        WITH p AS (SELECT ${json(patch)}::text::jsonb AS v)
-        UPDATE users u SET
-          email = CASE WHEN p.v ? 'email' THEN p.v->>'email' ELSE u.email END,
-          name = CASE WHEN p.v ? 'name' THEN p.v->>'name' ELSE u.name END,
-          password_hash = CASE WHEN p.v ? 'passwordHash' THEN p.v->>'passwordHash' ELSE u.password_hash END,
-          is_admin = CASE WHEN p.v ? 'isAdmin' THEN (p.v->>'isAdmin')::boolean ELSE u.is_admin END,
-          disabled = CASE WHEN p.v ? 'disabled' THEN (p.v->>'disabled')::boolean ELSE u.disabled END,
-          oidc_issuer = CASE WHEN p.v ? 'oidcIssuer' THEN p.v->>'oidcIssuer' ELSE u.oidc_issuer END,
-          oidc_subject = CASE WHEN p.v ? 'oidcSubject' THEN p.v->>'oidcSubject' ELSE u.oidc_subject END,
-          email_verified_at = CASE WHEN p.v ? 'emailVerifiedAt' THEN (p.v->>'emailVerifiedAt')::timestamptz
-                              ELSE u.email_verified_at END,
-          last_login_at = CASE WHEN p.v ? 'lastLoginAt' THEN (p.v->>'lastLoginAt')::timestamptz
-                          ELSE u.last_login_at END,
-          updated_at = now()
-        FROM p WHERE u.id = ${id}::uuid
-        RETURNING u.*`
-      return row ?? null
+      return updateUser.run<User>(sql, { id }, patch)
     },
     async delete(id) {
       if (!isUuid(id)) return false
@@ -121,16 +137,7 @@ export function teamsRepo(sql: Sql): TeamsRepo {
     },
     async update(id, patch) {
       if (!isUuid(id)) return null
-      const [row] = await sql<Team>`
-        WITH p AS (SELECT ${json(patch)}::text::jsonb AS v)
-        UPDATE teams t SET
-          slug = CASE WHEN p.v ? 'slug' THEN p.v->>'slug' ELSE t.slug END,
-          name = CASE WHEN p.v ? 'name' THEN p.v->>'name' ELSE t.name END,
-          description = CASE WHEN p.v ? 'description' THEN p.v->>'description' ELSE t.description END,
-          updated_at = now()
-        FROM p WHERE t.id = ${id}::uuid
-        RETURNING t.*`
-      return row ?? null
+      return updateTeam.run<Team>(sql, { id }, patch)
     },
     async delete(id) {
       if (!isUuid(id)) return false

@@ -1,7 +1,15 @@
 // SQL for project templates: blueprints whose parts (servers, policies, roles) are jsonb arrays validated by the API.
+
+import { partialUpdate } from './partial-update.ts'
 import type { ProjectTemplatesRepo } from './port.ts'
-import type { ProjectTemplate } from './rows.ts'
+import type { ProjectTemplate, ProjectTemplatePatch } from './rows.ts'
 import { isUuid, json, type Sql } from './sql.ts'
+
+const updateProjectTemplate = partialUpdate<ProjectTemplatePatch, 'id'>(
+  'project_templates',
+  { name: 'text', description: 'text', servers: 'json', policies: 'json', roles: 'json', settings: 'json' },
+  { id: 'uuid' },
+)
 
 export function projectTemplatesRepo(sql: Sql): ProjectTemplatesRepo {
   return {
@@ -28,19 +36,7 @@ export function projectTemplatesRepo(sql: Sql): ProjectTemplatesRepo {
     },
     async update(id, patch) {
       if (!isUuid(id)) return null
-      const [row] = await sql<ProjectTemplate>`
-        WITH p AS (SELECT ${json(patch)}::text::jsonb AS v)
-        UPDATE project_templates t SET
-          name = CASE WHEN p.v ? 'name' THEN p.v->>'name' ELSE t.name END,
-          description = CASE WHEN p.v ? 'description' THEN p.v->>'description' ELSE t.description END,
-          servers = CASE WHEN p.v ? 'servers' THEN p.v->'servers' ELSE t.servers END,
-          policies = CASE WHEN p.v ? 'policies' THEN p.v->'policies' ELSE t.policies END,
-          roles = CASE WHEN p.v ? 'roles' THEN p.v->'roles' ELSE t.roles END,
-          settings = CASE WHEN p.v ? 'settings' THEN p.v->'settings' ELSE t.settings END,
-          updated_at = now()
-        FROM p WHERE t.id = ${id}::uuid
-        RETURNING t.*`
-      return row ?? null
+      return updateProjectTemplate.run<ProjectTemplate>(sql, { id }, patch)
     },
     async delete(id) {
       if (!isUuid(id)) return false

@@ -1,7 +1,36 @@
 // SQL for projects, their members and invitations.
+
+import { partialUpdate } from './partial-update.ts'
 import type { InvitationsRepo, ProjectMembersRepo, ProjectsRepo } from './port.ts'
-import type { Invitation, Project, ProjectForUser, ProjectMember, ProjectMemberWithUser } from './rows.ts'
+import type {
+  Invitation,
+  InvitationPatch,
+  Project,
+  ProjectForUser,
+  ProjectMember,
+  ProjectMemberWithUser,
+  ProjectPatch,
+} from './rows.ts'
 import { isUuid, json, type Sql } from './sql.ts'
+
+const updateProject = partialUpdate<ProjectPatch, 'id'>(
+  'projects',
+  { name: 'text', description: 'text', teamId: 'uuid', settings: { json: '{}' }, archivedAt: 'timestamptz' },
+  { id: 'text' },
+)
+const updateInvitation = partialUpdate<InvitationPatch, 'id'>(
+  'invitations',
+  {
+    status: 'text',
+    role: 'text',
+    tokenHash: 'text',
+    expiresAt: 'timestamptz',
+    acceptedAt: 'timestamptz',
+    acceptedBy: 'uuid',
+    deliveredAt: 'timestamptz',
+  },
+  { id: 'uuid' },
+)
 
 export function projectsRepo(sql: Sql): ProjectsRepo {
   return {
@@ -37,19 +66,7 @@ export function projectsRepo(sql: Sql): ProjectsRepo {
         ORDER BY lower(p.name), p.id`
     },
     async update(id, patch) {
-      const [row] = await sql<Project>`
-        WITH p AS (SELECT ${json(patch)}::text::jsonb AS v)
-        UPDATE projects x SET
-          name = CASE WHEN p.v ? 'name' THEN p.v->>'name' ELSE x.name END,
-          description = CASE WHEN p.v ? 'description' THEN p.v->>'description' ELSE x.description END,
-          team_id = CASE WHEN p.v ? 'teamId' THEN (p.v->>'teamId')::uuid ELSE x.team_id END,
-          settings = CASE WHEN p.v ? 'settings' THEN coalesce(nullif(p.v->'settings', 'null'), '{}')
-                     ELSE x.settings END,
-          archived_at = CASE WHEN p.v ? 'archivedAt' THEN (p.v->>'archivedAt')::timestamptz ELSE x.archived_at END,
-          updated_at = now()
-        FROM p WHERE x.id = ${id}::text
-        RETURNING x.*`
-      return row ?? null
+      return updateProject.run<Project>(sql, { id }, patch)
     },
     async archive(id, at) {
       const [row] = await sql<Project>`
@@ -176,20 +193,7 @@ export function invitationsRepo(sql: Sql): InvitationsRepo {
     },
     async update(id, patch) {
       if (!isUuid(id)) return null
-      const [row] = await sql<Invitation>`
-        WITH p AS (SELECT ${json(patch)}::text::jsonb AS v)
-        UPDATE invitations i SET
-          status = CASE WHEN p.v ? 'status' THEN p.v->>'status' ELSE i.status END,
-          role = CASE WHEN p.v ? 'role' THEN p.v->>'role' ELSE i.role END,
-          token_hash = CASE WHEN p.v ? 'tokenHash' THEN p.v->>'tokenHash' ELSE i.token_hash END,
-          expires_at = CASE WHEN p.v ? 'expiresAt' THEN (p.v->>'expiresAt')::timestamptz ELSE i.expires_at END,
-          accepted_at = CASE WHEN p.v ? 'acceptedAt' THEN (p.v->>'acceptedAt')::timestamptz ELSE i.accepted_at END,
-          accepted_by = CASE WHEN p.v ? 'acceptedBy' THEN (p.v->>'acceptedBy')::uuid ELSE i.accepted_by END,
-          delivered_at = CASE WHEN p.v ? 'deliveredAt' THEN (p.v->>'deliveredAt')::timestamptz ELSE i.delivered_at END,
-          updated_at = now()
-        FROM p WHERE i.id = ${id}::uuid
-        RETURNING i.*`
-      return row ?? null
+      return updateInvitation.run<Invitation>(sql, { id }, patch)
     },
     async expireDue(now) {
       const rows = await sql`

@@ -1,7 +1,59 @@
 // SQL for what a project runs: MCP server definitions, tool policies and the template catalog.
+
+import { partialUpdate } from './partial-update.ts'
 import type { ServersRepo, TemplatesRepo, ToolPoliciesRepo } from './port.ts'
-import type { Server, Template, ToolPolicy } from './rows.ts'
+import type { Server, ServerPatch, Template, TemplatePatch, ToolPolicy, ToolPolicyPatch } from './rows.ts'
 import { isUuid, json, type Sql } from './sql.ts'
+
+const updateServer = partialUpdate<ServerPatch, 'projectId' | 'name'>(
+  'servers',
+  {
+    name: 'text',
+    description: 'text',
+    transport: 'text',
+    command: 'text',
+    args: { json: '[]' },
+    env: { json: '{}' },
+    cwd: 'text',
+    url: 'text',
+    headers: { json: '{}' },
+    timeoutMs: 'int',
+    isolation: 'text',
+    enabled: 'boolean',
+    autoStart: 'boolean',
+    healthCheckIntervalMs: 'int',
+    toolToggles: { json: '{}' },
+    source: 'text',
+  },
+  { projectId: 'text', name: 'text' },
+)
+const updateToolPolicy = partialUpdate<ToolPolicyPatch, 'id'>(
+  'tool_policies',
+  {
+    priority: 'int',
+    effect: 'text',
+    serverPattern: 'text',
+    toolPattern: 'text',
+    roles: { json: '[]' },
+    description: 'text',
+  },
+  { id: 'uuid' },
+)
+const updateTemplate = partialUpdate<TemplatePatch, 'id'>(
+  'templates',
+  {
+    name: 'text',
+    description: 'text',
+    transport: 'text',
+    command: 'text',
+    args: { json: '[]' },
+    envTemplate: { json: '{}' },
+    url: 'text',
+    headersTemplate: { json: '{}' },
+    approved: 'boolean',
+  },
+  { id: 'uuid' },
+)
 
 export function serversRepo(sql: Sql): ServersRepo {
   return {
@@ -36,31 +88,7 @@ export function serversRepo(sql: Sql): ServersRepo {
       return sql<Server>`SELECT * FROM servers ORDER BY project_id, name`
     },
     async update(projectId, name, patch) {
-      const [row] = await sql<Server>`
-        WITH p AS (SELECT ${json(patch)}::text::jsonb AS v)
-        UPDATE servers s SET
-          name = CASE WHEN p.v ? 'name' THEN p.v->>'name' ELSE s.name END,
-          description = CASE WHEN p.v ? 'description' THEN p.v->>'description' ELSE s.description END,
-          transport = CASE WHEN p.v ? 'transport' THEN p.v->>'transport' ELSE s.transport END,
-          command = CASE WHEN p.v ? 'command' THEN p.v->>'command' ELSE s.command END,
-          args = CASE WHEN p.v ? 'args' THEN coalesce(nullif(p.v->'args', 'null'), '[]') ELSE s.args END,
-          env = CASE WHEN p.v ? 'env' THEN coalesce(nullif(p.v->'env', 'null'), '{}') ELSE s.env END,
-          cwd = CASE WHEN p.v ? 'cwd' THEN p.v->>'cwd' ELSE s.cwd END,
-          url = CASE WHEN p.v ? 'url' THEN p.v->>'url' ELSE s.url END,
-          headers = CASE WHEN p.v ? 'headers' THEN coalesce(nullif(p.v->'headers', 'null'), '{}') ELSE s.headers END,
-          timeout_ms = CASE WHEN p.v ? 'timeoutMs' THEN (p.v->>'timeoutMs')::int ELSE s.timeout_ms END,
-          isolation = CASE WHEN p.v ? 'isolation' THEN p.v->>'isolation' ELSE s.isolation END,
-          enabled = CASE WHEN p.v ? 'enabled' THEN (p.v->>'enabled')::boolean ELSE s.enabled END,
-          auto_start = CASE WHEN p.v ? 'autoStart' THEN (p.v->>'autoStart')::boolean ELSE s.auto_start END,
-          health_check_interval_ms = CASE WHEN p.v ? 'healthCheckIntervalMs'
-                                     THEN (p.v->>'healthCheckIntervalMs')::int ELSE s.health_check_interval_ms END,
-          tool_toggles = CASE WHEN p.v ? 'toolToggles' THEN coalesce(nullif(p.v->'toolToggles', 'null'), '{}')
-                         ELSE s.tool_toggles END,
-          source = CASE WHEN p.v ? 'source' THEN p.v->>'source' ELSE s.source END,
-          updated_at = now()
-        FROM p WHERE s.project_id = ${projectId}::text AND s.name = ${name}::text
-        RETURNING s.*`
-      return row ?? null
+      return updateServer.run<Server>(sql, { projectId, name }, patch)
     },
     async delete(projectId, name) {
       const rows = await sql`
@@ -122,19 +150,7 @@ export function toolPoliciesRepo(sql: Sql): ToolPoliciesRepo {
     },
     async update(id, patch) {
       if (!isUuid(id)) return null
-      const [row] = await sql<ToolPolicy>`
-        WITH p AS (SELECT ${json(patch)}::text::jsonb AS v)
-        UPDATE tool_policies t SET
-          priority = CASE WHEN p.v ? 'priority' THEN (p.v->>'priority')::int ELSE t.priority END,
-          effect = CASE WHEN p.v ? 'effect' THEN p.v->>'effect' ELSE t.effect END,
-          server_pattern = CASE WHEN p.v ? 'serverPattern' THEN p.v->>'serverPattern' ELSE t.server_pattern END,
-          tool_pattern = CASE WHEN p.v ? 'toolPattern' THEN p.v->>'toolPattern' ELSE t.tool_pattern END,
-          roles = CASE WHEN p.v ? 'roles' THEN coalesce(nullif(p.v->'roles', 'null'), '[]') ELSE t.roles END,
-          description = CASE WHEN p.v ? 'description' THEN p.v->>'description' ELSE t.description END,
-          updated_at = now()
-        FROM p WHERE t.id = ${id}::uuid
-        RETURNING t.*`
-      return row ?? null
+      return updateToolPolicy.run<ToolPolicy>(sql, { id }, patch)
     },
     async delete(id) {
       if (!isUuid(id)) return false
@@ -173,24 +189,7 @@ export function templatesRepo(sql: Sql): TemplatesRepo {
     },
     async update(id, patch) {
       if (!isUuid(id)) return null
-      const [row] = await sql<Template>`
-        WITH p AS (SELECT ${json(patch)}::text::jsonb AS v)
-        UPDATE templates t SET
-          name = CASE WHEN p.v ? 'name' THEN p.v->>'name' ELSE t.name END,
-          description = CASE WHEN p.v ? 'description' THEN p.v->>'description' ELSE t.description END,
-          transport = CASE WHEN p.v ? 'transport' THEN p.v->>'transport' ELSE t.transport END,
-          command = CASE WHEN p.v ? 'command' THEN p.v->>'command' ELSE t.command END,
-          args = CASE WHEN p.v ? 'args' THEN coalesce(nullif(p.v->'args', 'null'), '[]') ELSE t.args END,
-          env_template = CASE WHEN p.v ? 'envTemplate' THEN coalesce(nullif(p.v->'envTemplate', 'null'), '{}')
-                         ELSE t.env_template END,
-          url = CASE WHEN p.v ? 'url' THEN p.v->>'url' ELSE t.url END,
-          headers_template = CASE WHEN p.v ? 'headersTemplate'
-                             THEN coalesce(nullif(p.v->'headersTemplate', 'null'), '{}') ELSE t.headers_template END,
-          approved = CASE WHEN p.v ? 'approved' THEN (p.v->>'approved')::boolean ELSE t.approved END,
-          updated_at = now()
-        FROM p WHERE t.id = ${id}::uuid
-        RETURNING t.*`
-      return row ?? null
+      return updateTemplate.run<Template>(sql, { id }, patch)
     },
     async delete(id) {
       if (!isUuid(id)) return false
