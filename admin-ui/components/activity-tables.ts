@@ -8,7 +8,7 @@ import {
   formatPercent,
   type ToolCallItem,
 } from '../lib/activity.ts'
-import { time } from './parts.ts'
+import { time } from './template-pieces.ts'
 
 export interface Stats {
   total: number

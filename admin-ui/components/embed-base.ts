@@ -8,8 +8,8 @@ import type { Project, User } from '../api-types.ts'
 import { apiContext, projectContext, userContext } from '../contexts.ts'
 import { Resource } from '../controllers/resource.ts'
 import { base } from '../styles.ts'
-import { errorAlert } from './parts.ts'
-import { rightsOf, shared } from './ui2-shared.ts'
+import { errorAlert } from './template-pieces.ts'
+import { rightsOf, shared } from './view-support.ts'
 
 /** The console's design tokens (page.css), on the host so every shadow root below inherits them. */
 export const tokens = css`

@@ -4,7 +4,7 @@
 import { css, html, LitElement, nothing } from 'lit'
 import type { ApiKey, ProjectMember } from '../api-types.ts'
 import { base } from '../styles.ts'
-import { shared } from './ui2-shared.ts'
+import { shared } from './view-support.ts'
 
 export interface ToolRef {
   server: string

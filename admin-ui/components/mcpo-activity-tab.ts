@@ -20,8 +20,8 @@ import {
 } from '../lib/activity.ts'
 import { base } from '../styles.ts'
 import { auditTable, callsTable, type Stats, statsCards } from './activity-tables.ts'
-import { empty, errorAlert, fieldError, loading } from './parts.ts'
-import { consumeApi, consumeUser, download, shared } from './ui2-shared.ts'
+import { empty, errorAlert, fieldError, loading } from './template-pieces.ts'
+import { consumeApi, consumeUser, download, shared } from './view-support.ts'
 
 const PAGE = 50
 const RANGE_LABEL: Record<string, string> = {

@@ -6,8 +6,8 @@ import { Resource } from '../controllers/resource.ts'
 import { checkTemplate, formatVars, type TemplateForm } from '../lib/validate.ts'
 import { base } from '../styles.ts'
 import type { Template } from './mcpo-catalog-picker.ts'
-import { empty, errorAlert, fieldError, loading } from './parts.ts'
-import { consumeApi, notify, shared } from './ui2-shared.ts'
+import { empty, errorAlert, fieldError, loading } from './template-pieces.ts'
+import { consumeApi, notify, shared } from './view-support.ts'
 import './mcpo-confirm-button.ts'
 
 function blank(): TemplateForm {

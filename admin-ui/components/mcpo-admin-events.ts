@@ -21,8 +21,8 @@ import {
   targetLabel,
 } from '../lib/security-events.ts'
 import { base } from '../styles.ts'
-import { empty, errorAlert, loading, time } from './parts.ts'
-import { consumeApi, shared } from './ui2-shared.ts'
+import { empty, errorAlert, loading, time } from './template-pieces.ts'
+import { consumeApi, shared } from './view-support.ts'
 
 const PAGE = 50
 

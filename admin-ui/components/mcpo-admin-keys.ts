@@ -8,8 +8,8 @@ import { Resource } from '../controllers/resource.ts'
 import { type KeyDraft as Draft, dateValue, keyEditBody, type RateLimit } from '../lib/key-edit.ts'
 import { projectHref } from '../router.ts'
 import { base } from '../styles.ts'
-import { empty, errorAlert, fieldError, loading, time } from './parts.ts'
-import { consumeApi, notify, shared } from './ui2-shared.ts'
+import { empty, errorAlert, fieldError, loading, time } from './template-pieces.ts'
+import { consumeApi, notify, shared } from './view-support.ts'
 import './mcpo-confirm-button.ts'
 
 type AdminKey = ApiKey & { projectName: string; rateLimit: RateLimit | null }

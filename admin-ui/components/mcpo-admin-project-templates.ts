@@ -6,8 +6,8 @@ import { Action } from '../controllers/action.ts'
 import { Resource } from '../controllers/resource.ts'
 import { base } from '../styles.ts'
 import type { Template } from './mcpo-catalog-picker.ts'
-import { empty, errorAlert, fieldError, loading } from './parts.ts'
-import { consumeApi, notify, shared } from './ui2-shared.ts'
+import { empty, errorAlert, fieldError, loading } from './template-pieces.ts'
+import { consumeApi, notify, shared } from './view-support.ts'
 import './mcpo-confirm-button.ts'
 
 /** A catalog name as a server name: what `serverSchema.name` accepts. */

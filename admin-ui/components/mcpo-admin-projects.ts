@@ -5,8 +5,8 @@ import type { Page, Project, Team } from '../api-types.ts'
 import { Resource } from '../controllers/resource.ts'
 import { projectHref, teamHref } from '../router.ts'
 import { base } from '../styles.ts'
-import { empty, errorAlert, loading, roleBadge, time } from './parts.ts'
-import { consumeApi, shared } from './ui2-shared.ts'
+import { empty, errorAlert, loading, roleBadge, time } from './template-pieces.ts'
+import { consumeApi, shared } from './view-support.ts'
 
 interface ServerRow {
   projectId: string

@@ -3,8 +3,8 @@
 import { css, html, LitElement, nothing } from 'lit'
 import { Resource } from '../controllers/resource.ts'
 import { base } from '../styles.ts'
-import { empty, errorAlert, loading, stateBadge, time } from './parts.ts'
-import { consumeApi, shared } from './ui2-shared.ts'
+import { empty, errorAlert, loading, stateBadge, time } from './template-pieces.ts'
+import { consumeApi, shared } from './view-support.ts'
 
 interface SystemStatus {
   node: {

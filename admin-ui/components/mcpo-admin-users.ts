@@ -7,8 +7,8 @@ import { Action } from '../controllers/action.ts'
 import { Resource } from '../controllers/resource.ts'
 import { checkNewUser } from '../lib/validate.ts'
 import { base } from '../styles.ts'
-import { empty, errorAlert, fieldError, loading, time } from './parts.ts'
-import { consumeApi, consumeUser, notify, shared } from './ui2-shared.ts'
+import { empty, errorAlert, fieldError, loading, time } from './template-pieces.ts'
+import { consumeApi, consumeUser, notify, shared } from './view-support.ts'
 import './mcpo-confirm-button.ts'
 
 type AdminUser = User & { updatedAt: string }

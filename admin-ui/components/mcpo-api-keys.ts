@@ -10,7 +10,7 @@ import { base } from '../styles.ts'
 import type { McpoConfirm } from './mcpo-confirm.ts'
 import './mcpo-confirm.ts'
 import './mcpo-copy.ts'
-import { empty, errorAlert, fieldError, loading, time, toast } from './parts.ts'
+import { empty, errorAlert, fieldError, loading, time, toast } from './template-pieces.ts'
 
 const EXPIRY: [string, string][] = [
   ['', 'Never expires'],

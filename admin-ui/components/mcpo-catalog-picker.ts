@@ -8,8 +8,8 @@ import { Action } from '../controllers/action.ts'
 import { Resource } from '../controllers/resource.ts'
 import { checkServerName, importName } from '../lib/validate.ts'
 import { base } from '../styles.ts'
-import { empty, errorAlert, fieldError, loading } from './parts.ts'
-import { consumeApi, shared } from './ui2-shared.ts'
+import { empty, errorAlert, fieldError, loading } from './template-pieces.ts'
+import { consumeApi, shared } from './view-support.ts'
 
 export interface Template {
   id: string

@@ -6,7 +6,7 @@ import type { User } from '../api-types.ts'
 import { apiContext } from '../contexts.ts'
 import { Action } from '../controllers/action.ts'
 import { base } from '../styles.ts'
-import { errorAlert } from './parts.ts'
+import { errorAlert } from './template-pieces.ts'
 
 export class McpoEmailNotice extends LitElement {
   static override properties = { user: { attribute: false }, sent: { state: true } }

@@ -5,8 +5,8 @@ import type { ApiKey, NewApiKey } from '../api-types.ts'
 import { Action } from '../controllers/action.ts'
 import { Resource } from '../controllers/resource.ts'
 import { EmbedBase } from './embed-base.ts'
-import { empty, errorAlert, fieldError, loading, time } from './parts.ts'
-import { copyText } from './ui2-shared.ts'
+import { empty, errorAlert, fieldError, loading, time } from './template-pieces.ts'
+import { copyText } from './view-support.ts'
 import './mcpo-confirm-button.ts'
 
 export class McpoEmbedKeys extends EmbedBase {

@@ -3,7 +3,7 @@ import { html } from 'lit'
 import type { Page, ProjectMember } from '../api-types.ts'
 import { Resource } from '../controllers/resource.ts'
 import { EmbedBase } from './embed-base.ts'
-import { empty, errorAlert, loading, roleBadge, time } from './parts.ts'
+import { empty, errorAlert, loading, roleBadge, time } from './template-pieces.ts'
 
 export class McpoEmbedMembers extends EmbedBase {
   private readonly members = new Resource<Page<ProjectMember>>(this, {

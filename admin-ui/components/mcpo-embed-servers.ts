@@ -5,7 +5,7 @@ import type { Server } from '../api-types.ts'
 import { Action } from '../controllers/action.ts'
 import { Resource } from '../controllers/resource.ts'
 import { EmbedBase } from './embed-base.ts'
-import { empty, errorAlert, loading, stateBadge } from './parts.ts'
+import { empty, errorAlert, loading, stateBadge } from './template-pieces.ts'
 import './mcpo-server-detail.ts'
 
 export class McpoEmbedServers extends EmbedBase {

@@ -2,7 +2,7 @@
 // `favorite` when the page already knows (a list of favorites), else it asks the API. Event out:
 // `favorite-change` { projectId, favorite } after the API accepted the change.
 import { css, html, LitElement } from 'lit'
-import { consumeApi, notify } from './ui2-shared.ts'
+import { consumeApi, notify } from './view-support.ts'
 
 export class McpoFavoriteToggle extends LitElement {
   static override properties = {

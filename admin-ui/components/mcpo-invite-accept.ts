@@ -10,7 +10,7 @@ import { hrefOf, projectHref } from '../router.ts'
 import { base } from '../styles.ts'
 import { authLayout } from './auth-layout.ts'
 import { MIN_PASSWORD } from './mcpo-setup.ts'
-import { errorAlert, fieldError, loading, roleBadge } from './parts.ts'
+import { errorAlert, fieldError, loading, roleBadge } from './template-pieces.ts'
 
 interface LinkInfo {
   email: string

@@ -22,7 +22,7 @@ import { base } from '../styles.ts'
 import type { McpoConfirm } from './mcpo-confirm.ts'
 import './mcpo-confirm.ts'
 import './mcpo-copy.ts'
-import { errorAlert, fieldError, loading, roleBadge, time, toast } from './parts.ts'
+import { errorAlert, fieldError, loading, roleBadge, time, toast } from './template-pieces.ts'
 
 const KINDS: [InvitationKind, string, string][] = [
   ['individual', 'Individual', 'someone who already has an account'],

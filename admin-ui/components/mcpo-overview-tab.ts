@@ -18,7 +18,7 @@ import { Resource } from '../controllers/resource.ts'
 import { projectHref } from '../router.ts'
 import { base } from '../styles.ts'
 import './mcpo-copy.ts'
-import { breakable, codeLines, errorAlert, loading, stateBadge } from './parts.ts'
+import { breakable, codeLines, errorAlert, loading, stateBadge } from './template-pieces.ts'
 
 const CLIENTS: [ClientName, string][] = [
   ['cline', 'Cline'],

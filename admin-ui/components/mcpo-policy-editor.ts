@@ -5,8 +5,8 @@ import { css, html, LitElement, nothing } from 'lit'
 import type { ApiKey } from '../api-types.ts'
 import { checkPolicy, emptyPolicy, type PolicyForm } from '../lib/validate.ts'
 import { base } from '../styles.ts'
-import { fieldError } from './parts.ts'
-import { shared } from './ui2-shared.ts'
+import { fieldError } from './template-pieces.ts'
+import { shared } from './view-support.ts'
 import './mcpo-confirm-button.ts'
 
 export interface Policy {

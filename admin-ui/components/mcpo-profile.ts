@@ -9,7 +9,7 @@ import { base } from '../styles.ts'
 import './mcpo-email-notice.ts'
 import './mcpo-confirm-button.ts'
 import { MIN_PASSWORD } from './mcpo-setup.ts'
-import { errorAlert, fieldError, time, toast } from './parts.ts'
+import { errorAlert, fieldError, time, toast } from './template-pieces.ts'
 
 export class McpoProfile extends LitElement {
   static override properties = { user: { attribute: false } }

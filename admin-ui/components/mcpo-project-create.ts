@@ -9,7 +9,7 @@ import { Action } from '../controllers/action.ts'
 import { Resource } from '../controllers/resource.ts'
 import { base } from '../styles.ts'
 import { SECRET_NAME, type Template } from './mcpo-catalog-picker.ts'
-import { errorAlert, fieldError } from './parts.ts'
+import { errorAlert, fieldError } from './template-pieces.ts'
 
 /** Per template server, its catalog variables as the API takes them: `{ [server]: { env, headers } }`. */
 type Variables = Record<string, { env: Record<string, string>; headers: Record<string, string> }>

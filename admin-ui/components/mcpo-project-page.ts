@@ -13,7 +13,7 @@ import './mcpo-overview-tab.ts'
 import './mcpo-members-tab.ts'
 import './mcpo-servers-tab.ts'
 import './mcpo-settings-tab.ts'
-import { errorAlert, loading, roleBadge } from './parts.ts'
+import { errorAlert, loading, roleBadge } from './template-pieces.ts'
 
 const LABELS: Record<ProjectTab, string> = {
   overview: 'Overview',

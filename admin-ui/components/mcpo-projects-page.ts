@@ -10,7 +10,7 @@ import { projectHref } from '../router.ts'
 import { base } from '../styles.ts'
 import './mcpo-email-notice.ts'
 import './mcpo-project-create.ts'
-import { empty, errorAlert, loading, roleBadge, time, toast } from './parts.ts'
+import { empty, errorAlert, loading, roleBadge, time, toast } from './template-pieces.ts'
 
 export const projectCardStyles = css`
   .project {

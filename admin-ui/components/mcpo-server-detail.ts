@@ -9,9 +9,18 @@ import { Resource } from '../controllers/resource.ts'
 import { base } from '../styles.ts'
 import type { TestCallResult } from './mcpo-tool-runner.ts'
 import type { ToolRow } from './mcpo-tools-tab.ts'
-import { breakable, codeLines, empty, errorAlert, loading, stateBadge, time } from './parts.ts'
 import type { ServerPatch, StatusView } from './server-detail-types.ts'
-import { consumeApi, consumeProject, consumeUser, copyField, copyText, notify, rightsOf, shared } from './ui2-shared.ts'
+import { breakable, codeLines, empty, errorAlert, loading, stateBadge, time } from './template-pieces.ts'
+import {
+  consumeApi,
+  consumeProject,
+  consumeUser,
+  copyField,
+  copyText,
+  notify,
+  rightsOf,
+  shared,
+} from './view-support.ts'
 import './mcpo-server-logs.ts'
 import './mcpo-server-settings.ts'
 import './mcpo-activity-tab.ts'

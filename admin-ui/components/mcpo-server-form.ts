@@ -20,7 +20,7 @@ import {
   validateServerForm,
 } from '../server-form.ts'
 import { base } from '../styles.ts'
-import { errorAlert, fieldError } from './parts.ts'
+import { errorAlert, fieldError } from './template-pieces.ts'
 
 interface TestAnswer {
   ok: boolean

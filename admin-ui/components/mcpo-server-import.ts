@@ -6,7 +6,7 @@ import { css, html, LitElement, nothing } from 'lit'
 import { Action } from '../controllers/action.ts'
 import { type ImportPreview, parseImport } from '../lib/validate.ts'
 import { base } from '../styles.ts'
-import { consumeApi, shared } from './ui2-shared.ts'
+import { consumeApi, shared } from './view-support.ts'
 
 interface ImportResult {
   created: number

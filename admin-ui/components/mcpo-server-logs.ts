@@ -4,9 +4,9 @@ import { css, html, LitElement, nothing } from 'lit'
 import { Resource } from '../controllers/resource.ts'
 import { type AuditItem, describeAudit } from '../lib/activity.ts'
 import { base } from '../styles.ts'
-import { errorAlert, time } from './parts.ts'
 import type { StatusView } from './server-detail-types.ts'
-import { consumeApi, shared } from './ui2-shared.ts'
+import { errorAlert, time } from './template-pieces.ts'
+import { consumeApi, shared } from './view-support.ts'
 
 export class McpoServerLogs extends LitElement {
   static override properties = {

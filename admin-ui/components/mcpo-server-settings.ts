@@ -5,9 +5,9 @@ import { html, LitElement, nothing } from 'lit'
 import type { ApiError } from '../api-client.ts'
 import type { Server } from '../api-types.ts'
 import { base } from '../styles.ts'
-import { errorAlert, fieldError } from './parts.ts'
 import type { ServerPatch } from './server-detail-types.ts'
-import { shared } from './ui2-shared.ts'
+import { errorAlert, fieldError } from './template-pieces.ts'
+import { shared } from './view-support.ts'
 import './mcpo-confirm-button.ts'
 
 export class McpoServerSettings extends LitElement {

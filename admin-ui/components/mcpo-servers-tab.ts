@@ -13,7 +13,7 @@ import { base } from '../styles.ts'
 import type { McpoConfirm } from './mcpo-confirm.ts'
 import './mcpo-confirm.ts'
 import './mcpo-server-form.ts'
-import { empty, errorAlert, lastErrorLine, loading, stateBadge, toast } from './parts.ts'
+import { empty, errorAlert, lastErrorLine, loading, stateBadge, toast } from './template-pieces.ts'
 
 const TRANSPORT: Record<Server['transport'], string> = {
   stdio: 'stdio',
@@ -115,7 +115,7 @@ export class McpoServersTab extends LitElement {
   /** The server being edited, 'new' for the add form, or null. */
   declare editing: Server | 'new' | null
   declare project: Project
-  /** The paste-JSON import and the catalog picker (UI-2's elements) are open. */
+  /** The paste-JSON import and the catalog picker are open. */
   declare importing: boolean
   declare picking: boolean
 

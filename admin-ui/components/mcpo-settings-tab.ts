@@ -11,7 +11,7 @@ import { base } from '../styles.ts'
 import type { McpoConfirm } from './mcpo-confirm.ts'
 import './mcpo-api-keys.ts'
 import './mcpo-confirm.ts'
-import { errorAlert, fieldError, toast } from './parts.ts'
+import { errorAlert, fieldError, toast } from './template-pieces.ts'
 
 export class McpoSettingsTab extends LitElement {
   static override properties = { project: { attribute: false } }

@@ -8,7 +8,7 @@ import { Action } from '../controllers/action.ts'
 import { Resource } from '../controllers/resource.ts'
 import { base } from '../styles.ts'
 import { authLayout } from './auth-layout.ts'
-import { errorAlert, fieldError, loading } from './parts.ts'
+import { errorAlert, fieldError, loading } from './template-pieces.ts'
 
 export const MIN_PASSWORD = 12
 

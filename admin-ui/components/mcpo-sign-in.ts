@@ -8,7 +8,7 @@ import { Action } from '../controllers/action.ts'
 import { Resource } from '../controllers/resource.ts'
 import { base } from '../styles.ts'
 import { authLayout } from './auth-layout.ts'
-import { errorAlert, fieldError } from './parts.ts'
+import { errorAlert, fieldError } from './template-pieces.ts'
 
 export class McpoSignIn extends LitElement {
   static override styles = [base, authLayout]

@@ -23,7 +23,7 @@ import './mcpo-confirm.ts'
 import './mcpo-copy.ts'
 import './mcpo-project-create.ts'
 import { projectCard, projectCardStyles } from './mcpo-projects-page.ts'
-import { empty, errorAlert, fieldError, loading, roleBadge, time, toast } from './parts.ts'
+import { empty, errorAlert, fieldError, loading, roleBadge, time, toast } from './template-pieces.ts'
 
 export class McpoTeamPage extends LitElement {
   static override properties = { teamId: {}, tab: {}, creating: { state: true }, link: { state: true } }

@@ -7,7 +7,7 @@ import { Action } from '../controllers/action.ts'
 import { Resource } from '../controllers/resource.ts'
 import { teamHref } from '../router.ts'
 import { base } from '../styles.ts'
-import { empty, errorAlert, fieldError, loading, roleBadge, toast } from './parts.ts'
+import { empty, errorAlert, fieldError, loading, roleBadge, toast } from './template-pieces.ts'
 
 export class McpoTeamsPage extends LitElement {
   static override properties = { creating: { state: true }, all: { state: true } }

@@ -12,8 +12,8 @@ import {
   toArguments,
 } from '../lib/schema-form.ts'
 import { base } from '../styles.ts'
-import { fieldError } from './parts.ts'
-import { shared } from './ui2-shared.ts'
+import { fieldError } from './template-pieces.ts'
+import { shared } from './view-support.ts'
 
 export interface RunnableTool {
   name: string

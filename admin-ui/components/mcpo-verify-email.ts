@@ -6,7 +6,7 @@ import { apiContext, routerContext } from '../contexts.ts'
 import { Action } from '../controllers/action.ts'
 import { base } from '../styles.ts'
 import { authLayout } from './auth-layout.ts'
-import { errorAlert } from './parts.ts'
+import { errorAlert } from './template-pieces.ts'
 
 export class McpoVerifyEmail extends LitElement {
   static override properties = { done: { state: true } }

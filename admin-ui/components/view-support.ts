@@ -4,7 +4,7 @@ import { ContextConsumer } from '@lit/context'
 import { css, html, type ReactiveControllerHost, type TemplateResult } from 'lit'
 import type { Project, User } from '../api-types.ts'
 import { apiContext, projectContext, userContext } from '../contexts.ts'
-import { breakable } from './parts.ts'
+import { breakable } from './template-pieces.ts'
 
 type Host = ReactiveControllerHost & HTMLElement
 
