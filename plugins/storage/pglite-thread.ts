@@ -3,7 +3,7 @@
 // an idle store never holds a CLI or a test open.
 import { readFile } from 'node:fs/promises'
 import { Worker } from 'node:worker_threads'
-import { GatewayError } from '../../gateway/errors.ts'
+import { GatewayError } from '../contract.ts'
 import type { WireError, WorkerNotification, WorkerReply, WorkerRequest } from './pglite-protocol.ts'
 import type { Driver, Row } from './sql.ts'
 
