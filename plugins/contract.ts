@@ -1,6 +1,6 @@
 // The plugin contract: what a plugin may implement, what the host hands it, the services plugins offer one another,
-// and the errors they raise. Plugins import this module and nothing else outside their own folder; nothing here
-// imports the gateway.
+// and the errors they raise. Outside their own folder, plugins import this module and the pure shared libraries beside
+// it (glob.ts, cookies.ts) only; nothing here imports the gateway.
 import type { Store, User } from './storage/port.ts'
 
 // The storage port is part of the seam: plugins read and write through `ctx.storage` and see its records from here.
