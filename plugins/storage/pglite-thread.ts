@@ -1,7 +1,11 @@
 // The main thread's side of the embedded database: a Driver whose statements run in pglite-worker.mjs. Requests are
 // numbered; the worker answers each once. The worker keeps the process alive only while a request is in flight, so
 // an idle store never holds a CLI or a test open.
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { GatewayError } from '../contract.ts'
 import type { WireError, WorkerNotification, WorkerReply, WorkerRequest } from './pglite-protocol.ts'
@@ -29,6 +33,25 @@ function pgliteModule(): Promise<WebAssembly.Module> {
   return compiled
 }
 
+/** Creates the database in `dir` in a child process (pglite-initdb.mjs says why), resolving when it is on disk. */
+function initdb(dir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // Its own flags only: the gateway's (--import tsx, --inspect, --cpu-prof) are not for this plain script.
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./pglite-initdb.mjs', import.meta.url)), dir], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    })
+    let stderr = ''
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-2000)
+    })
+    child.on('error', reject)
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolve()
+      else reject(new Error(`creating the database failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`))
+    })
+  })
+}
+
 export class PgliteThread {
   /** Settles when the database is open (initdb done on first start), or fails with its error. */
   readonly ready: Promise<void>
@@ -41,7 +64,13 @@ export class PgliteThread {
 
   /** Starts the thread; `open` resolves once it runs (the compiled module is ready). */
   static async start(dir: string): Promise<PgliteThread> {
-    return new PgliteThread(dir, await pgliteModule())
+    // The module compiles on V8's background threads while the child creates the database.
+    const wasm = pgliteModule()
+    wasm.catch(() => {
+      // Awaited below; a failure there is the one reported.
+    })
+    if (!existsSync(join(dir, 'PG_VERSION'))) await initdb(dir)
+    return new PgliteThread(dir, await wasm)
   }
 
   private constructor(dir: string, wasm: WebAssembly.Module) {
@@ -49,6 +78,9 @@ export class PgliteThread {
     this.worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), {
       workerData: { dir, wasm },
       execArgv: [],
+      // The thread allocates little at a time (statements and their rows); at V8's default young generation it grew
+      // to tens of MB of semi-spaces that an idle gateway kept resident (about 50 MB of its RSS).
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
     })
     // Request 0 is the start-up: the worker stays referenced until it answers.
     this.ready = new Promise<void>((resolve, reject) => {

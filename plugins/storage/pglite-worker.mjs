@@ -7,7 +7,15 @@ import { PGlite } from '@electric-sql/pglite'
 const port = parentPort
 if (!port) throw new Error('pglite-worker.mjs runs as a worker thread only')
 
-const pg = new PGlite(workerData.dir, { pgliteWasmModule: workerData.wasm })
+// Postgres's defaults are sized for a server of its own: 128 MB of shared buffers, which PGlite allocates (and touches)
+// inside the WebAssembly memory, and a 64 MB maintenance_work_mem that a migration's CREATE INDEX grows the memory to;
+// WebAssembly memory never shrinks. mcpo's database is tens of MB, and the operating system's page cache keeps its
+// files in memory anyway, so a small buffer pool costs reads from that cache, not from disk.
+const settings = ['shared_buffers=8MB', 'maintenance_work_mem=16MB']
+const pg = new PGlite(workerData.dir, {
+  pgliteWasmModule: workerData.wasm,
+  startParams: [...PGlite.defaultStartParams, ...settings.flatMap((s) => ['-c', s])],
+})
 
 /** Open transactions by id: { tx, finish(commit), endId } (finish ends PGlite's callback: resolve commits). */
 const open = new Map()

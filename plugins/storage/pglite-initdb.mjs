@@ -1,0 +1,14 @@
+// First start of the embedded database, in a process of its own: PGlite's initdb loads a second WebAssembly build and
+// copies a whole data directory through memory, and neither a worker thread nor the heap gives that memory back to
+// the system afterwards (an idle gateway kept ~900 MB of RSS after its first start, ~250 MB after a restart). Exiting
+// returns all of it. Plain JavaScript, run with `node pglite-initdb.mjs <dir>` by pglite-thread.ts.
+import { PGlite } from '@electric-sql/pglite'
+
+// Stop with the gateway that started this: a second gateway may take the data directory over once the first is gone.
+process.on('disconnect', () => process.exit(70))
+
+const pg = new PGlite(process.argv[2])
+await pg.waitReady
+await pg.close()
+// The IPC channel would keep this process running.
+process.exit(0)
