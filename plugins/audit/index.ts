@@ -23,7 +23,10 @@ export const AUDIT_PLUGIN = 'mcpo:audit'
 export interface AuditOptions {
   /** Longest time an event waits in memory before it is written. Default 1000. */
   batchMs?: number
-  /** Events per INSERT; a full batch is written at once. Default 200. */
+  /**
+   * Events per INSERT; a full batch is written at once. Default 1000: each statement costs the embedded store a few
+   * milliseconds on top of its rows, so under load few large ones cost far less than many small ones.
+   */
   batchSize?: number
   /** Events held in memory at most (audit and tool calls each); beyond it new ones are dropped, counted and logged. */
   queueLimit?: number
@@ -65,7 +68,7 @@ const DAY = 86_400_000
 
 export function audit(options: AuditOptions = {}): AuditPlugin {
   const batchMs = options.batchMs ?? 1000
-  const batchSize = options.batchSize ?? 200
+  const batchSize = options.batchSize ?? 1000
   const queueLimit = options.queueLimit ?? 10_000
   const retentionDays = options.retentionDays ?? 90
   const recordTools = options.toolCalls ?? true
@@ -78,7 +81,8 @@ export function audit(options: AuditOptions = {}): AuditPlugin {
   let store: Store
   let log: Logger
   const events: NewAuditEvent[] = []
-  const calls: NewToolCall[] = []
+  /** Tool calls as the gateway reported them: turned into rows when written, so the reply path only appends. */
+  const calls: ToolCallRecord[] = []
   /** Last hash of each chain this process wrote; a missing entry is read from the store before the next write. */
   const heads = new Map<string | null, string | null>()
   const stats = { dropped: 0, written: 0, writeFailures: 0 }
@@ -115,6 +119,28 @@ export function audit(options: AuditOptions = {}): AuditPlugin {
     }
   }
 
+  /** The row of one reported call; arguments only for projects that opted in, redacted. */
+  const toolCallRow = (r: ToolCallRecord): NewToolCall => {
+    const cap = capture.get(r.projectId)
+    return {
+      projectId: r.projectId,
+      serverName: r.serverName,
+      toolName: r.toolName,
+      principalId: r.principalId,
+      keyId: r.keyId !== null && UUID.test(r.keyId) ? r.keyId : null,
+      sessionId: r.sessionId,
+      clientName: r.clientName,
+      status: r.status,
+      errorCode: r.errorCode,
+      errorMessage: r.errorMessage,
+      durationMs: r.durationMs,
+      argsSize: r.argsSize,
+      requestId: r.requestId ?? null,
+      arguments: cap ? captureArguments(r.arguments, r.argsSize, cap) : null,
+      createdAt: new Date(r.at),
+    }
+  }
+
   const drop = (what: string) => {
     stats.dropped++
     // Logged at most once a second so a flood cannot turn into a log flood; the counter has the exact number.
@@ -134,20 +160,40 @@ export function audit(options: AuditOptions = {}): AuditPlugin {
     timer.unref()
   }
 
+  /** A drain chained but not started: later flushes join it, so a full queue under load never piles drains up. */
+  let waiting: Promise<void> | null = null
   const flush = (): Promise<void> => {
-    writing = writing.then(drain)
-    return writing
+    if (waiting !== null) return waiting
+    const next = writing.then(() => {
+      waiting = null
+      return drain()
+    })
+    waiting = next
+    writing = next
+    return next
   }
 
+  /**
+   * Writes what is queued when it starts, in batches. What arrives meanwhile waits for the next flush (a full batch
+   * or the timer): chasing it would turn a busy gateway's stream of calls into many small statements, and each
+   * statement costs the store far more than a row.
+   */
   async function drain(): Promise<void> {
-    while (events.length || calls.length) {
+    let eventsDue = events.length
+    let callsDue = calls.length
+    while (eventsDue > 0 || callsDue > 0) {
       try {
-        if (events.length) await writeEvents(events.slice(0, batchSize))
-        if (calls.length) {
-          const batch = calls.slice(0, batchSize)
-          await store.toolCalls.append(batch)
+        if (eventsDue > 0) {
+          const n = Math.min(eventsDue, batchSize)
+          await writeEvents(events.slice(0, n))
+          eventsDue -= n
+        }
+        if (callsDue > 0) {
+          const batch = calls.slice(0, Math.min(callsDue, batchSize))
+          await store.toolCalls.append(batch.map(toolCallRow))
           calls.splice(0, batch.length)
           stats.written += batch.length
+          callsDue -= batch.length
         }
         failuresInRow = 0
       } catch (err) {
@@ -160,6 +206,7 @@ export function audit(options: AuditOptions = {}): AuditPlugin {
         return
       }
     }
+    if (events.length || calls.length) schedule()
   }
 
   async function writeEvents(batch: NewAuditEvent[]): Promise<void> {
@@ -270,24 +317,7 @@ export function audit(options: AuditOptions = {}): AuditPlugin {
   if (recordTools) {
     plugin.onToolResult = (r: ToolCallRecord) => {
       if (closed || calls.length >= queueLimit) return drop('tool-call')
-      const cap = capture.get(r.projectId)
-      calls.push({
-        projectId: r.projectId,
-        serverName: r.serverName,
-        toolName: r.toolName,
-        principalId: r.principalId,
-        keyId: r.keyId !== null && UUID.test(r.keyId) ? r.keyId : null,
-        sessionId: r.sessionId,
-        clientName: r.clientName,
-        status: r.status,
-        errorCode: r.errorCode,
-        errorMessage: r.errorMessage,
-        durationMs: r.durationMs,
-        argsSize: r.argsSize,
-        requestId: r.requestId ?? null,
-        arguments: cap ? captureArguments(r.arguments, r.argsSize, cap) : null,
-        createdAt: new Date(r.at),
-      })
+      calls.push(r)
       if (calls.length >= batchSize) void flush()
       else schedule()
     }

@@ -1,7 +1,8 @@
 // The metrics plugin: a prom-client registry of its own (never the global default one) with tool-call counters and
 // latency from `onToolResult`; the gateway adds HTTP, session, upstream and audit gauges and serves `GET /metrics`.
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Registry } from 'prom-client'
 import { defineService, type McpoPlugin, offer, type ToolCallRecord } from '../contract.ts'
+import { CounterSeries, HistogramSeries } from './series.ts'
 
 export const METRICS_PLUGIN = 'mcpo:metrics'
 
@@ -51,35 +52,30 @@ export function metrics(options: MetricsOptions = {}): MetricsPlugin {
   const registry = new Registry()
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix })
 
-  const httpRequests = new Counter({
-    name: `${prefix}http_requests_total`,
-    help: 'HTTP responses by route class (mcp, api, ops, other) and status code',
-    labelNames: ['class', 'status'] as const,
-    registers: [registry],
-  })
-  const httpLatency = new Histogram({
-    name: `${prefix}http_request_duration_seconds`,
-    help: 'Time to the response status (streams: to their start), by route class',
-    labelNames: ['class'] as const,
+  // Kept in plain maps (series.ts): every MCP request and tool call records into them, so no labels are hashed then.
+  const httpRequests = new CounterSeries(
+    `${prefix}http_requests_total`,
+    'HTTP responses by route class (mcp, api, ops, other) and status code',
+    ['class', 'status'],
+  )
+  const httpLatency = new HistogramSeries(
+    `${prefix}http_request_duration_seconds`,
+    'Time to the response status (streams: to their start), by route class',
+    ['class'],
     buckets,
-    registers: [registry],
-  })
-  const toolLabels = withTool
-    ? (['project', 'server', 'tool', 'outcome'] as const)
-    : (['project', 'server', 'outcome'] as const)
-  const toolCalls = new Counter<string>({
-    name: `${prefix}tool_calls_total`,
-    help: 'MCP tools/call requests by project, server and outcome (ok, error, denied, timeout, cancelled)',
-    labelNames: [...toolLabels],
-    registers: [registry],
-  })
-  const toolLatency = new Histogram<string>({
-    name: `${prefix}tool_call_duration_seconds`,
-    help: 'MCP tools/call latency through the gateway, by project and server',
-    labelNames: withTool ? ['project', 'server', 'tool'] : ['project', 'server'],
+  )
+  const toolCalls = new CounterSeries(
+    `${prefix}tool_calls_total`,
+    'MCP tools/call requests by project, server and outcome (ok, error, denied, timeout, cancelled)',
+    withTool ? ['project', 'server', 'tool', 'outcome'] : ['project', 'server', 'outcome'],
+  )
+  const toolLatency = new HistogramSeries(
+    `${prefix}tool_call_duration_seconds`,
+    'MCP tools/call latency through the gateway, by project and server',
+    withTool ? ['project', 'server', 'tool'] : ['project', 'server'],
     buckets,
-    registers: [registry],
-  })
+  )
+  for (const m of [httpRequests, httpLatency, toolCalls, toolLatency]) m.register(registry)
 
   const service: MetricsService = {
     registry,
@@ -87,8 +83,8 @@ export function metrics(options: MetricsOptions = {}): MetricsPlugin {
     bearerToken: options.bearerToken || null,
     unauthenticatedFrom: options.unauthenticatedFrom ?? 'loopback',
     observeHttp(routeClass, status, seconds) {
-      httpRequests.inc({ class: routeClass, status: String(status) })
-      httpLatency.observe({ class: routeClass }, seconds)
+      httpRequests.inc(`${routeClass}\0${status}`, () => [routeClass, String(status)])
+      httpLatency.observe(routeClass, () => [routeClass], seconds)
     },
   }
   return {
@@ -97,11 +93,10 @@ export function metrics(options: MetricsOptions = {}): MetricsPlugin {
     provides: [offer(METRICS_SERVICE, service)],
     ...service,
     onToolResult(r: ToolCallRecord) {
-      const labels: Record<string, string> = { project: r.projectId, server: r.serverName }
-      if (withTool) labels.tool = r.toolName
-      toolLatency.observe(labels, r.durationMs / 1000)
-      labels.outcome = r.status
-      toolCalls.inc(labels)
+      const series = withTool ? `${r.projectId}\0${r.serverName}\0${r.toolName}` : `${r.projectId}\0${r.serverName}`
+      const values = withTool ? () => [r.projectId, r.serverName, r.toolName] : () => [r.projectId, r.serverName]
+      toolLatency.observe(series, values, r.durationMs / 1000)
+      toolCalls.inc(`${series}\0${r.status}`, () => [...values(), r.status])
     },
     async close() {
       registry.clear()
