@@ -34,6 +34,8 @@ export async function postgresDown(): Promise<string | null> {
 /**
  * Call at the top of a test file, then register the PostgreSQL tests only when it returns a handle. When the server
  * does not answer it returns null after registering one test named `what`: skipped, or failing under CI=true.
+ * The schemas are dropped by an `after` hook this call registers; hooks run in the order they were registered, so
+ * register the file's own cleanup (stopping what still uses a schema) before calling it.
  * @example
  * const pg = await requirePostgres('the storage contract on PostgreSQL')
  * if (pg) storeTests('postgres', async () => openPostgresStore({ url: pg.url, schema: pg.schema() }))

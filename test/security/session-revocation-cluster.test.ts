@@ -2,27 +2,25 @@
 // administrator's "sign out everywhere") is refused by node B within a second, although B had just accepted it and
 // keeps what it read about sessions for a moment. Two gateways in cluster mode on one PostgreSQL schema, dropped after.
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import postgres from 'postgres'
 import type { UserConfig } from '../../config/define-config.ts'
 import { apiKeys } from '../../plugins/api-keys/index.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { openPostgresStore } from '../../plugins/storage/postgres.ts'
 import { hashPassword } from '../../plugins/users/password.ts'
-import { postgresDown, startTestGateway, TEST_DATABASE_URL, type TestGateway } from '../harness.ts'
+import { startTestGateway, type TestGateway } from '../harness.ts'
+import { requirePostgres, type TestPostgres } from '../kit/postgres.ts'
 
 const PASSWORD = 'correct horse battery staple'
-const schema = `mcpo_revoke_${randomBytes(5).toString('hex')}`
-
-function node(id: string): UserConfig {
+function node(pg: TestPostgres, schema: string, id: string): UserConfig {
+  const { url } = pg
   return {
     projects: [],
     plugins: [sessions(), apiKeys()],
     storage: {
       kind: 'postgres',
-      options: { url: TEST_DATABASE_URL, schema },
-      open: (ctx) => openPostgresStore({ url: TEST_DATABASE_URL, schema, max: 5, logger: ctx.logger }),
+      options: { url, schema },
+      open: (ctx) => openPostgresStore({ url, schema, max: 5, logger: ctx.logger }),
     },
     cluster: { nodeId: id, heartbeatMs: 200, deadAfterMs: 2000, connectTimeoutMs: 500 },
   }
@@ -60,20 +58,17 @@ async function refusedWithin(url: string, token: string, since: number): Promise
   assert.fail('node B still accepts the ended session after 2 s')
 }
 
-const down = await postgresDown()
-if (down && process.env.CI === 'true') {
-  it('PostgreSQL is reachable for the two-node revocation test', () => assert.fail(down))
-} else if (down) {
-  it('revocation on two nodes', { skip: `PostgreSQL is unreachable (${down})` }, () => {})
-} else {
+const pg = await requirePostgres('a session ended on node A is refused by node B within a second')
+if (pg) {
+  const schema = pg.schema('mcpo_revoke')
   describe('a session ended on node A is refused by node B within a second', () => {
     let a: TestGateway
     let b: TestGateway
     let admin: string
     let seq = 0
     before(async () => {
-      a = await startTestGateway(node('a'))
-      b = await startTestGateway(node('b'))
+      a = await startTestGateway(node(pg, schema, 'a'))
+      b = await startTestGateway(node(pg, schema, 'b'))
       const setup = await fetch(`${a.url}/api/auth/setup`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -84,9 +79,6 @@ if (down && process.env.CI === 'true') {
     })
     after(async () => {
       await Promise.all([a?.close(), b?.close()])
-      const sql = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
-      await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`
-      await sql.end({ timeout: 5 })
     })
 
     /** A fresh user signed in twice on node A, with B having just accepted the session it will watch. */
