@@ -6,6 +6,7 @@ import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/cl
 import { isFailure } from '../../gateway/mcp/reply.ts'
 import { clientFromUserAgent } from '../../gateway/mcp/session-tracker.ts'
 import { everythingServer, fixtureServer, OTHER_PROJECT_KEY, TEST_KEY } from '../harness.ts'
+import { bearer, postMcp } from '../kit/mcp-wire.ts'
 import { type ProjectApi, startProjectApi } from './project-harness.ts'
 
 let api: ProjectApi
@@ -47,16 +48,11 @@ describe('client sessions', () => {
     await client.callTool({ name: 'no-such-tool', arguments: {} }).catch(() => {})
 
     // A client that sends no clientInfo is named from its User-Agent.
-    const init = await fetch(`${api.gw.url}/projects/demo/servers/fixture/mcp`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${TEST_KEY}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'user-agent': 'Cline/3.17.0 (darwin)',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18' } }),
-    })
+    const init = await postMcp(
+      `${api.gw.url}/projects/demo/servers/fixture/mcp`,
+      { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18' } },
+      { ...bearer(TEST_KEY), 'user-agent': 'Cline/3.17.0 (darwin)' },
+    )
     assert.equal(init.status, 200)
     await init.text()
     const clineSession = init.headers.get('mcp-session-id')

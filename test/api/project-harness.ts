@@ -12,6 +12,7 @@ import type { Role } from '../../plugins/storage/port.ts'
 import { hashPassword } from '../../plugins/users/password.ts'
 import { everythingServer, OTHER_PROJECT_KEY, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
 import { setUpAdmin } from '../kit/first-admin.ts'
+import { rest } from '../kit/rest.ts'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -58,24 +59,8 @@ export async function startProjectApi(config: UserConfig = {}): Promise<ProjectA
   })
   const clients: Client[] = []
 
-  async function call(as: Who | string | null, method: string, path: string, body?: unknown): Promise<Reply> {
-    const headers: Record<string, string> = {}
-    if (body !== undefined) headers['content-type'] = 'application/json'
-    if (as) headers.authorization = `Bearer ${typeof as === 'string' ? as : as.token}`
-    const res = await fetch(gw.url + path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const text = await res.text()
-    let parsed: unknown = null
-    try {
-      parsed = text ? JSON.parse(text) : null
-    } catch {
-      parsed = text
-    }
-    return { status: res.status, body: parsed, text }
-  }
+  const call = (as: Who | string | null, method: string, path: string, body?: unknown): Promise<Reply> =>
+    rest(gw.url, method, path, { token: typeof as === 'string' ? as : as?.token, body })
 
   const setup = await setUpAdmin(gw, PASSWORD)
   const admin: Who = { id: setup.user.id, token: setup.token }

@@ -5,6 +5,7 @@ import type { AuditEvent } from '../../plugins/contract.ts'
 import { hashPassword } from '../../plugins/users/password.ts'
 import { startTestGateway, type TestGateway } from '../harness.ts'
 import { setUpAdmin } from '../kit/first-admin.ts'
+import { rest } from '../kit/rest.ts'
 
 export const PASSWORD = 'correct horse battery staple'
 
@@ -50,18 +51,8 @@ export async function startApi(config: UserConfig = {}): Promise<ApiHarness> {
     audits.push(event)
     forward(event)
   }
-  async function call(as: Who | null, method: string, path: string, body?: unknown): Promise<Reply> {
-    const headers: Record<string, string> = {}
-    if (body !== undefined) headers['content-type'] = 'application/json'
-    if (as) headers.authorization = `Bearer ${as.token}`
-    const res = await fetch(gw.url + path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : null }
-  }
+  const call = (as: Who | null, method: string, path: string, body?: unknown): Promise<Reply> =>
+    rest(gw.url, method, path, { token: as?.token, body })
   const setup = await setUpAdmin(gw, PASSWORD)
   const admin: Who = { id: setup.user.id, email: setup.user.email, token: setup.token }
   // One hash for every test user: argon2 costs ~20 ms per hash, and the salt is not what these tests check.

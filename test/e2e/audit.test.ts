@@ -19,6 +19,7 @@ import { sessions } from '../../plugins/sessions/index.ts'
 import { openEmbeddedStore } from '../../plugins/storage/embedded.ts'
 import { everythingServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
 import { setUpAdmin } from '../kit/first-admin.ts'
+import { rest } from '../kit/rest.ts'
 
 const run = promisify(execFile)
 const root = join(import.meta.dirname, '../..')
@@ -39,18 +40,8 @@ let gw: TestGateway
 let admin: string
 let auditPlugin: AuditPlugin
 
-async function call(method: string, path: string, body?: unknown, token = admin) {
-  const res = await fetch(gw.url + path, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  return { status: res.status, text, body: text ? JSON.parse(text) : null }
-}
+const call = (method: string, path: string, body?: unknown, token = admin) =>
+  rest(gw.url, method, path, { token, body })
 
 before(async () => {
   gw = await startTestGateway(

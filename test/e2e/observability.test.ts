@@ -18,6 +18,7 @@ import { type HttpFixture, startHttpFixture } from '../fixtures/fixture-server.t
 import { fixtureServer, OTHER_PROJECT_KEY, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
 import { setUpAdmin } from '../kit/first-admin.ts'
 import { bearer, postMcp } from '../kit/mcp-wire.ts'
+import { rest } from '../kit/rest.ts'
 
 const root = join(import.meta.dirname, '../..')
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
@@ -39,26 +40,8 @@ let remote: HttpFixture
 let admin: string
 let auditPlugin: AuditPlugin
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(gw.url + path, {
-    method,
-    headers: {
-      authorization: `Bearer ${admin}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...headers,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  let parsed: unknown = null
-  try {
-    parsed = text ? JSON.parse(text) : null
-  } catch {
-    parsed = text
-  }
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON
-  return { status: res.status, headers: res.headers, text, body: parsed as any }
-}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  rest(gw.url, method, path, { token: admin, body, headers })
 
 async function mcp(path: string, headers: Record<string, string> = {}) {
   const client = new Client({ name: 'obs-test', version: '1.0.0' })

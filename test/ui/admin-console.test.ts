@@ -8,7 +8,17 @@ import { apiKeys } from '../../plugins/api-keys/index.ts'
 import { audit } from '../../plugins/audit/index.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { startTestGateway, type TestGateway } from '../harness.ts'
-import { apiClient, CHROMIUM, FLAGS, layoutProblems, pageTools, setUpAdmin, skip, watchedPage } from './chromium.ts'
+import {
+  apiClient,
+  CHROMIUM,
+  FLAGS,
+  layoutProblems,
+  pageTools,
+  setUpAdmin,
+  signInApi,
+  skip,
+  watchedPage,
+} from './chromium.ts'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -38,24 +48,9 @@ describe('admin console: keys, projects and teams in Chromium', { skip }, () => 
   before(async () => {
     gw = await startTestGateway({ plugins: [sessions(), apiKeys({ refreshMs: 200 }), audit({ batchMs: 100 })] })
     await setUpAdmin(gw, PASSWORD)
-    const login = await fetch(`${gw.url}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'admin@example.com', password: PASSWORD }),
-    })
-    assert.equal(login.status, 200)
-    const cookies = login.headers.getSetCookie().map((c) => {
-      const [pair] = c.split(';')
-      const eq = pair.indexOf('=')
-      return {
-        name: pair.slice(0, eq),
-        value: pair.slice(eq + 1),
-        url: gw.url,
-        httpOnly: /HttpOnly/i.test(c),
-        sameSite: 'Strict' as const,
-      }
-    })
-    token = ((await login.json()) as { token: string }).token
+    const admin = await signInApi(gw.url, 'admin@example.com', PASSWORD)
+    const cookies = admin.cookies
+    token = admin.token
 
     // The admin owns the team and the projects; Gamma is archived, so it hides until the toggle is on.
     const team = await api('POST', '/api/teams', { name: 'Platform', description: 'the platform folks' })

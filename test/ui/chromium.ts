@@ -4,6 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { setUpAdmin as setUpFirstAdmin } from '../kit/first-admin.ts'
+import { rest } from '../kit/rest.ts'
 
 export const CHROMIUM = '/usr/bin/chromium'
 // Without the background-networking flags Chromium keeps dialling Google's hosts, which this network refuses.
@@ -29,15 +30,7 @@ export const skip = missing
 
 /** The gateway's JSON API as the tests call it: bearer token, JSON body, parsed answer. Getters: both change. */
 export function apiClient(base: () => string, token: () => string) {
-  return async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(base() + path, {
-      method,
-      headers: { authorization: `Bearer ${token()}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : null }
-  }
+  return (method: string, path: string, body?: unknown) => rest(base(), method, path, { token: token(), body })
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   pageTools,
   SHOTS,
   setUpAdmin,
+  signInApi,
   skip,
   watchedPage,
 } from './chromium.ts'
@@ -49,27 +50,7 @@ const api = apiClient(
 
 const { shot, step } = pageTools(() => page)
 
-/** Signs in through the API: the session token and the cookies a browser context needs. */
-async function signIn(email: string) {
-  const login = await fetch(`${gw.url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: PASSWORD }),
-  })
-  assert.equal(login.status, 200, `sign-in of ${email} failed`)
-  const cookies = login.headers.getSetCookie().map((c) => {
-    const [pair] = c.split(';')
-    const eq = pair.indexOf('=')
-    return {
-      name: pair.slice(0, eq),
-      value: pair.slice(eq + 1),
-      url: gw.url,
-      httpOnly: /HttpOnly/i.test(c),
-      sameSite: 'Strict' as const,
-    }
-  })
-  return { token: ((await login.json()) as { token: string }).token, cookies }
-}
+const signIn = (email: string) => signInApi(gw.url, email, PASSWORD)
 
 describe('console views in Chromium', { skip }, () => {
   before(async () => {
