@@ -1,6 +1,7 @@
 // `npm run bench`: every scenario (a–h) in one invocation on this machine, each with the no-gateway baseline, the
-// peer (mcp-proxy) and mcpo side by side. Writes benchmarks/results/latest.json and latest.md and, for a full run
-// (not --quick, not --only), the results block of benchmarks/README.md. `npm run bench -- --help` lists the flags.
+// peer (mcp-proxy) and mcpo side by side. A full run (not --quick, not --only) writes benchmarks/results/latest.json
+// and latest.md and the results block of benchmarks/README.md; any other run writes results/partial.json and .md.
+// `npm run bench -- --help` lists the flags.
 import { loadavg } from 'node:os'
 import { machine, type ScenarioResult, updateReadme, writeResults } from './report.ts'
 import { sequential } from './scenarios/a-sequential.ts'
@@ -66,8 +67,9 @@ async function main(): Promise<void> {
   }
   results.sort((a, b) => a.id.localeCompare(b.id))
   m.loadAvgEnd = loadavg().map((x) => Math.round(x * 100) / 100)
-  const out = writeResults('latest', { machine: m, command, date, scenarios: results })
   const full = !opts.quick && !opts.only
+  // The committed latest.* always match the README's results: a quick or partial run does not replace them.
+  const out = writeResults(full ? 'latest' : 'partial', { machine: m, command, date, scenarios: results })
   const readme = full && updateReadme(out.markdown)
   process.stdout.write(`${out.markdown}\n`)
   ctx.log(
