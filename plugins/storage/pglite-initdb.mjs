@@ -7,7 +7,11 @@ import { PGlite } from '@electric-sql/pglite'
 // Stop with the gateway that started this: a second gateway may take the data directory over once the first is gone.
 process.on('disconnect', () => process.exit(70))
 
-const pg = new PGlite(process.argv[2])
+// PGlite starts Postgres once the database exists; the small buffer pool of pglite-worker.mjs spares that start
+// touching 128 MB it would only give back at exit.
+const pg = new PGlite(process.argv[2], {
+  startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=8MB'],
+})
 await pg.waitReady
 await pg.close()
 // The IPC channel would keep this process running.
