@@ -79,8 +79,6 @@ export async function templateDataDir(): Promise<string> {
   return dir
 }
 
-export { postgresDown, TEST_DATABASE_URL } from './kit/postgres.ts'
-
 /**
  * PostgreSQL in a schema of its own, dropped by `drop()`: what the gateway uses when MCPO_TEST_STORAGE=postgres, so
  * one API test file runs unchanged on both adapters.

@@ -22,9 +22,8 @@ import { createServer } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import postgres from 'postgres'
 import { parse } from 'yaml'
-import { TEST_DATABASE_URL } from '../harness.ts'
+import { requirePostgres } from '../kit/postgres.ts'
 import { assembleImage, type ImageProcess, type ImageTree, runAsImageUser, snapshot, writableBy } from './image-tree.ts'
 import { type RoundRobinProxy, startProxy } from './round-robin-proxy.ts'
 
@@ -41,12 +40,6 @@ const processes: ImageProcess[] = []
 let tree: ImageTree
 let appTree: Map<string, string>
 let proxy: RoundRobinProxy | undefined
-const sql = postgres(TEST_DATABASE_URL, { max: 1, connect_timeout: 3, onnotice: () => {} })
-const schema = `mcpo_image_${randomBytes(5).toString('hex')}`
-const pgDown = await sql`SELECT 1`.then(
-  () => null,
-  (err: Error) => err.message,
-)
 
 function start(argv: string[], env: Record<string, string>): ImageProcess {
   const p = runAsImageUser(tree, argv, env)
@@ -119,11 +112,11 @@ after(async () => {
   for (const p of processes) p.kill()
   await Promise.all(processes.map((p) => p.exited))
   await proxy?.close()
-  if (!pgDown) await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`.catch(() => {})
-  await sql.end({ timeout: 5 })
   if (!asRoot) execFileSync('chmod', ['-R', 'u+w', work])
   rmSync(work, { recursive: true, force: true })
 })
+// After the cleanup above, so that its hook (dropping the schema) runs once the nodes are stopped.
+const pg = await requirePostgres('deploy/compose.yaml: three nodes from the image, started together')
 
 describe('the Docker image (Dockerfile replayed)', () => {
   it('holds the UI bundle built at image build time, in an app tree its user cannot write', (t) => {
@@ -191,92 +184,97 @@ describe('the Docker image (Dockerfile replayed)', () => {
     assertUntouched()
   })
 
-  describe('deploy/compose.yaml: three nodes from the image, started together', {
-    skip: pgDown && process.env.CI !== 'true' ? `PostgreSQL is unreachable (${pgDown})` : false,
-  }, () => {
-    it('come up healthy on one PostgreSQL behind round robin, with one admin from the environment', async () => {
-      const composePath = join(repo, 'deploy/compose.yaml')
-      const compose = parse(readFileSync(composePath, 'utf8'), { merge: true }) as {
-        services: Record<
-          string,
-          { build?: { context: string; dockerfile: string }; environment?: Record<string, string>; volumes?: string[] }
-        >
-      }
-      const nodes = Object.entries(compose.services).filter(([, s]) => s.build)
-      assert.deepEqual(
-        nodes.map(([name]) => name),
-        ['node1', 'node2', 'node3'],
-      )
-      const shell = {
-        POSTGRES_PASSWORD: 'unused-the-test-database-trusts-127.0.0.1',
-        MCPO_SECRET_KEY: randomBytes(32).toString('hex'),
-        MCPO_ADMIN_EMAIL: ADMIN.email,
-        MCPO_ADMIN_PASSWORD: ADMIN.password,
-      }
-      await sql`CREATE SCHEMA ${sql(schema)}`
-      const database = new URL(TEST_DATABASE_URL)
-      // The test database's role is this process's (postgres.js's default), not the gateway user's.
-      database.username ||= userInfo().username
-      database.searchParams.set('search_path', schema)
-      const ports = await Promise.all(nodes.map(() => freePort()))
-      const envs = nodes.map(([name, service], i) => {
-        // Built from this Dockerfile, with its context the repository: the tree replayed above.
-        const build = service.build!
-        assert.equal(resolve(dirname(composePath), build.context, build.dockerfile), join(repo, 'Dockerfile'))
-        // Volumes are bind mounts of files beside the compose file, read-only: copied in as root-owned files.
-        for (const volume of service.volumes ?? []) {
-          const [from, to, mode] = volume.split(':')
-          assert.equal(mode, 'ro', `${name}: ${volume} is mounted read-only`)
-          cpSync(resolve(dirname(composePath), from), tree.path(to))
+  if (pg)
+    describe('deploy/compose.yaml: three nodes from the image, started together', () => {
+      it('come up healthy on one PostgreSQL behind round robin, with one admin from the environment', async () => {
+        const { sql } = pg
+        const schema = pg.schema('mcpo_image')
+        const composePath = join(repo, 'deploy/compose.yaml')
+        const compose = parse(readFileSync(composePath, 'utf8'), { merge: true }) as {
+          services: Record<
+            string,
+            {
+              build?: { context: string; dockerfile: string }
+              environment?: Record<string, string>
+              volumes?: string[]
+            }
+          >
         }
-        const env = Object.fromEntries(
-          Object.entries(service.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), shell)]),
+        const nodes = Object.entries(compose.services).filter(([, s]) => s.build)
+        assert.deepEqual(
+          nodes.map(([name]) => name),
+          ['node1', 'node2', 'node3'],
         )
-        // Compose's network gives each node a host name and port 8080; here they share 127.0.0.1.
-        assert.match(env.DATABASE_URL, /@postgres:5432\//)
-        env.DATABASE_URL = database.href
-        const internal = new URL(env.MCPO_CLUSTER_INTERNAL_URL)
-        assert.equal(internal.hostname, name)
-        env.MCPO_CLUSTER_INTERNAL_URL = `http://127.0.0.1:${ports[i]}`
-        env.PORT = String(ports[i])
-        return env
-      })
-      // The mounted config is part of each container's view of /app: the snapshot starts from it.
-      appTree = snapshot(join(tree.root, 'app'))
+        const shell = {
+          POSTGRES_PASSWORD: 'unused-the-test-database-trusts-127.0.0.1',
+          MCPO_SECRET_KEY: randomBytes(32).toString('hex'),
+          MCPO_ADMIN_EMAIL: ADMIN.email,
+          MCPO_ADMIN_PASSWORD: ADMIN.password,
+        }
+        await sql`CREATE SCHEMA ${sql(schema)}`
+        const database = new URL(pg.url)
+        // The test database's role is this process's (postgres.js's default), not the gateway user's.
+        database.username ||= userInfo().username
+        database.searchParams.set('search_path', schema)
+        const ports = await Promise.all(nodes.map(() => freePort()))
+        const envs = nodes.map(([name, service], i) => {
+          // Built from this Dockerfile, with its context the repository: the tree replayed above.
+          const build = service.build!
+          assert.equal(resolve(dirname(composePath), build.context, build.dockerfile), join(repo, 'Dockerfile'))
+          // Volumes are bind mounts of files beside the compose file, read-only: copied in as root-owned files.
+          for (const volume of service.volumes ?? []) {
+            const [from, to, mode] = volume.split(':')
+            assert.equal(mode, 'ro', `${name}: ${volume} is mounted read-only`)
+            cpSync(resolve(dirname(composePath), from), tree.path(to))
+          }
+          const env = Object.fromEntries(
+            Object.entries(service.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), shell)]),
+          )
+          // Compose's network gives each node a host name and port 8080; here they share 127.0.0.1.
+          assert.match(env.DATABASE_URL, /@postgres:5432\//)
+          env.DATABASE_URL = database.href
+          const internal = new URL(env.MCPO_CLUSTER_INTERNAL_URL)
+          assert.equal(internal.hostname, name)
+          env.MCPO_CLUSTER_INTERNAL_URL = `http://127.0.0.1:${ports[i]}`
+          env.PORT = String(ports[i])
+          return env
+        })
+        // The mounted config is part of each container's view of /app: the snapshot starts from it.
+        appTree = snapshot(join(tree.root, 'app'))
 
-      const t0 = Date.now()
-      // As compose starts them once PostgreSQL is healthy: all at the same moment.
-      const gws = envs.map((env) => start(tree.cmd, env))
-      const urls = await Promise.all(gws.map((g) => g.ready))
-      const booted = Date.now() - t0
-      proxy = await startProxy(urls)
-      for (const u of urls) {
-        assert.equal(await status(`${u}/healthz`), 200)
-        assert.equal(await status(`${u}/readyz`), 200)
-      }
-      for (let i = 0; i < 3; i++) {
-        assert.equal(await status(`${proxy.url}/readyz`), 200)
-        assert.equal(await status(`${proxy.url}/admin`), 200)
-        await signIn(proxy.url)
-      }
-      for (const u of urls) assert.ok((proxy.served.get(u) ?? 0) > 0, `${u} served through the proxy`)
-      const registered = await sql`SELECT id FROM ${sql(schema)}.nodes ORDER BY id`
-      assert.deepEqual(
-        registered.map((r) => r.id),
-        ['node1', 'node2', 'node3'],
-      )
-      const admins = await sql`SELECT email FROM ${sql(schema)}.users WHERE is_admin`
-      assert.deepEqual(
-        admins.map((r) => r.email),
-        [ADMIN.email],
-      )
-      for (const g of gws) assert.doesNotMatch(g.output(), /First-run set-up/)
-      for (const g of gws) g.child.kill(tree.stopSignal)
-      for (const g of gws) assert.deepEqual(await g.exited, { code: 0, signal: null }, g.output())
-      assertUntouched()
-      process.stdout.write(
-        `# three nodes: all listening ${booted} ms after a joint start, done at ${Date.now() - t0} ms\n`,
-      )
+        const t0 = Date.now()
+        // As compose starts them once PostgreSQL is healthy: all at the same moment.
+        const gws = envs.map((env) => start(tree.cmd, env))
+        const urls = await Promise.all(gws.map((g) => g.ready))
+        const booted = Date.now() - t0
+        proxy = await startProxy(urls)
+        for (const u of urls) {
+          assert.equal(await status(`${u}/healthz`), 200)
+          assert.equal(await status(`${u}/readyz`), 200)
+        }
+        for (let i = 0; i < 3; i++) {
+          assert.equal(await status(`${proxy.url}/readyz`), 200)
+          assert.equal(await status(`${proxy.url}/admin`), 200)
+          await signIn(proxy.url)
+        }
+        for (const u of urls) assert.ok((proxy.served.get(u) ?? 0) > 0, `${u} served through the proxy`)
+        const registered = await sql`SELECT id FROM ${sql(schema)}.nodes ORDER BY id`
+        assert.deepEqual(
+          registered.map((r) => r.id),
+          ['node1', 'node2', 'node3'],
+        )
+        const admins = await sql`SELECT email FROM ${sql(schema)}.users WHERE is_admin`
+        assert.deepEqual(
+          admins.map((r) => r.email),
+          [ADMIN.email],
+        )
+        for (const g of gws) assert.doesNotMatch(g.output(), /First-run set-up/)
+        for (const g of gws) g.child.kill(tree.stopSignal)
+        for (const g of gws) assert.deepEqual(await g.exited, { code: 0, signal: null }, g.output())
+        assertUntouched()
+        process.stdout.write(
+          `# three nodes: all listening ${booted} ms after a joint start, done at ${Date.now() - t0} ms\n`,
+        )
+      })
     })
-  })
 })
