@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -86,5 +86,34 @@ describe('the embedded database thread', () => {
     assert.equal(r.error, undefined, `the process did not exit by itself: ${r.error}`)
     assert.equal(r.status, 0, r.stderr)
     assert.match(r.stdout, /queried/)
+  })
+
+  test('creates the database of an empty directory, then serves it with the small buffer pool', async () => {
+    const fresh = join(mkdtempSync(join(tmpdir(), 'mcpo-thread-fresh-')), 'data')
+    try {
+      const thread = await PgliteThread.start(fresh)
+      try {
+        await thread.ready
+        assert.ok(existsSync(join(fresh, 'PG_VERSION')))
+        const driver = threadDriver(thread, textOf)
+        const { strings } = q`SHOW shared_buffers`
+        const [row] = await driver.query(strings, [])
+        assert.equal(row.shared_buffers, '8MB')
+      } finally {
+        await thread.close()
+      }
+    } finally {
+      rmSync(join(fresh, '..'), { recursive: true, force: true })
+    }
+  })
+
+  test('a database that cannot be created fails the start with the reason', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'mcpo-thread-bad-'))
+    try {
+      writeFileSync(join(parent, 'file'), '')
+      await assert.rejects(PgliteThread.start(join(parent, 'file', 'data')), /creating the database failed/)
+    } finally {
+      rmSync(parent, { recursive: true, force: true })
+    }
   })
 })
