@@ -150,8 +150,22 @@ export class Pipeline {
       return false
     }
     if (msg.method !== 'tools/call' || plugins.hooks.onToolCall === null) return true
-    await plugins.onToolCall(ex, { projectId, serverName, toolName: name, principal: ex.principal })
-    return true
+    const call = { projectId, serverName, toolName: name, principal: ex.principal, arguments: msg.params?.arguments }
+    const refusal = await plugins.onToolCall(ex, call)
+    if (refusal === null) return true
+    this.opts.logger.info(
+      {
+        requestId: ex.requestId,
+        project: projectId,
+        server: serverName,
+        tool: name,
+        plugin: refusal.plugin,
+        reason: refusal.reason,
+      },
+      'tool call refused by a plugin',
+    )
+    reply.deny(errorMessage(msg.id, refusal.code, `${what} ${name} was refused: ${refusal.reason}`, refusal.data))
+    return false
   }
 
   /**
