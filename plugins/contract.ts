@@ -90,23 +90,12 @@ export interface Exchange {
   readonly ip: string
   readonly params: Readonly<Record<string, string>>
   principal: Principal | null
-  /** Per-request values plugins share through slots (see `defineSlot`). */
-  readonly state: Map<symbol, unknown>
-}
-
-/** A typed key into `Exchange.state`. */
-export interface Slot<T> {
-  get(ex: Exchange): T | undefined
-  set(ex: Exchange, value: T): void
 }
 
 export interface PluginContext {
   logger: Logger
-  /** The options the factory was called with, as given. */
-  options: unknown
   storage: Store
   clock: Clock
-  defineSlot<T>(name: string): Slot<T>
   /** Records an audit event through every audit hook (security events a plugin sees itself: a key's first use). */
   audit?(event: AuditEvent): void
   /** A 32-byte key for one purpose, derived from the gateway's secret key; the secret itself never reaches plugins. */
@@ -226,9 +215,6 @@ export interface PluginHealth {
   /** Why not, for the operator (no secrets). */
   reason?: string
 }
-
-export const HookNames = ['onRequest', 'authenticate', 'authorize', 'onToolCall', 'audit', 'onToolResult'] as const
-export type HookName = (typeof HookNames)[number]
 
 /** What an invitation mail says. `link` is the one-time sign-up link of an external invitation (a secret: send it only to `email`). */
 export interface InvitationMessage {

@@ -31,7 +31,6 @@ const exchange = (): Exchange => ({
   ip: '127.0.0.1',
   params: {},
   principal: null,
-  state: new Map(),
 })
 
 describe('plugin host', () => {
@@ -121,7 +120,6 @@ describe('plugin host', () => {
       name,
       options: { who: name },
       setup(ctx) {
-        assert.deepEqual(ctx.options, { who: name })
         assert.equal(ctx.storage, store)
         calls.push(`setup:${name}`)
       },

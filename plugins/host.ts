@@ -11,7 +11,6 @@ import {
   type McpTarget,
   type Principal,
   type ServiceKey,
-  type Slot,
   type Store,
   type ToolCall,
   type ToolCallHook,
@@ -169,10 +168,8 @@ export class PluginHost {
       if (plugin.setup) {
         const ctx = {
           logger: this.options.logger.child({ plugin: plugin.name }),
-          options: plugin.options,
           storage: this.options.storage,
           clock,
-          defineSlot: <T>(name: string) => defineSlot<T>(`${plugin.name}:${name}`),
           // Late-bound: `audit` may be replaced after setup (tests record events that way).
           audit: (event: AuditEvent) => this.audit(event),
           deriveKey:
@@ -307,15 +304,5 @@ function buildHooks(plugins: readonly McpoPlugin[]): HookTable {
         ? { plugin: p.name, filter: null, handler: h.bind(p) }
         : { plugin: p.name, filter: h.filter, handler: h.handler }
     }),
-  }
-}
-
-export function defineSlot<T>(name: string): Slot<T> {
-  const key = Symbol(name)
-  return {
-    get: (ex) => ex.state.get(key) as T | undefined,
-    set: (ex, value) => {
-      ex.state.set(key, value)
-    },
   }
 }

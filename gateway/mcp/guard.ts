@@ -40,7 +40,6 @@ export function makeExchange(req: IncomingRequest, params: Record<string, string
     ip: req.ip,
     params,
     principal: null,
-    state: new Map(),
   }
 }
 

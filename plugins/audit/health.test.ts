@@ -29,10 +29,8 @@ it('reports unhealthy after repeated write failures and when the queue is nearly
   const plugin = audit({ batchMs: 60_000, queueLimit: 10 })
   const ctx: PluginContext = {
     logger: quiet,
-    options: {},
     storage: store,
     clock: { now: () => Date.now() },
-    defineSlot: () => ({ get: () => undefined, set: () => {} }),
     deriveKey: () => new Uint8Array(32),
     service: () => null,
   }

@@ -46,10 +46,8 @@ async function started(options: Parameters<typeof nextAuthJwt>[0]): Promise<Mcpo
   const plugin = nextAuthJwt(options)
   await plugin.setup?.({
     logger: console,
-    options: plugin.options,
     storage: store,
     clock: { now: () => NOW },
-    defineSlot: () => ({ get: () => undefined, set() {} }),
     deriveKey: () => new Uint8Array(32),
   } as unknown as PluginContext)
   return plugin
@@ -105,7 +103,6 @@ function exchange(headers: Record<string, string>, method = 'GET'): Exchange {
     ip: '127.0.0.1',
     params: {},
     principal: null,
-    state: new Map(),
   }
 }
 

@@ -97,10 +97,8 @@ async function started(
   const plugin = oidc({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, ...options })
   await plugin.setup?.({
     logger: capturingLogger(lines),
-    options: plugin.options,
     storage: store,
     clock: { now: () => now },
-    defineSlot: () => ({ get: () => undefined, set() {} }),
     deriveKey: () => new Uint8Array(32).fill(keyByte),
   } as unknown as PluginContext)
   return plugin

@@ -13,7 +13,6 @@ function ex(principal: Principal | null, ip = '10.0.0.1'): Exchange {
     ip,
     params: {},
     principal,
-    state: new Map(),
   }
 }
 const key: Principal = { kind: 'api-key', id: 'k1', projectId: 'p' }
