@@ -50,8 +50,7 @@ export function nodesRepo(sql: Sql): NodesRepo {
 export function leasesRepo(sql: Sql): LeasesRepo {
   return {
     async acquire(l) {
-      // One statement: when the insert takes nothing, the holder is read from the same snapshot it conflicted with.
-      const [row] = await sql<LeaseHolder>`
+      const [taken] = await sql<LeaseHolder>`
         WITH taken AS (
           INSERT INTO cluster_leases (project_id, server_name, node_id, expires_at)
           VALUES (${l.projectId}::text, ${l.serverName}::text, ${l.nodeId}::text,
@@ -60,15 +59,15 @@ export function leasesRepo(sql: Sql): LeasesRepo {
             node_id = excluded.node_id, acquired_at = now(), expires_at = excluded.expires_at
           WHERE cluster_leases.expires_at < now() OR cluster_leases.node_id = excluded.node_id
           RETURNING node_id
-        ), holder AS (
-          SELECT node_id FROM taken
-          UNION ALL
-          SELECT node_id FROM cluster_leases
-          WHERE project_id = ${l.projectId}::text AND server_name = ${l.serverName}::text
-            AND NOT EXISTS (SELECT 1 FROM taken)
         )
-        SELECT h.node_id, n.address FROM holder h LEFT JOIN nodes n ON n.id = h.node_id`
-      return row ?? null
+        SELECT t.node_id, n.address FROM taken t LEFT JOIN nodes n ON n.id = t.node_id`
+      if (taken) return taken
+      // A second statement, so a fresh snapshot: when another node's insert committed while this one waited on the
+      // conflict, a read in the same statement would not see that holder and find no lease at all.
+      const [held] = await sql<LeaseHolder>`
+        SELECT l.node_id, n.address FROM cluster_leases l LEFT JOIN nodes n ON n.id = l.node_id
+        WHERE l.project_id = ${l.projectId}::text AND l.server_name = ${l.serverName}::text`
+      return held ?? null
     },
     renew(nodeId, ttlMs) {
       return sql<LeaseKey>`

@@ -83,6 +83,24 @@ export function clusterTests(get: GetStore): void {
       await s.nodes.delete(a)
     })
 
+    it('nodes racing for a free lease are all told the one holder', async () => {
+      const s = get()
+      const nodes = Array.from({ length: 6 }, () => `n-${uid()}`)
+      for (const id of nodes) await s.nodes.upsert({ id, address: `http://${id}:1` })
+      for (let round = 0; round < 5; round++) {
+        const key = { projectId: `p-${uid()}`, serverName: 'shared' }
+        // On PostgreSQL these run on several pooled connections at once; the losers wait on the winner's insert.
+        const seen = await Promise.all(nodes.map((nodeId) => s.leases.acquire({ ...key, nodeId, ttlMs: HOUR })))
+        const holders = new Set(seen.map((h) => h?.nodeId))
+        assert.equal(holders.size, 1, `round ${round}: ${JSON.stringify(seen)}`)
+        const [holder] = holders
+        assert.ok(holder && nodes.includes(holder))
+        for (const h of seen) assert.equal(h?.address, `http://${holder}:1`)
+        await s.leases.releaseAll(holder)
+      }
+      for (const id of nodes) await s.nodes.delete(id)
+    })
+
     it('an expired lease goes to the next node, and its old holder no longer renews it', async () => {
       const s = get()
       const [a, b] = [`a-${uid()}`, `b-${uid()}`]
