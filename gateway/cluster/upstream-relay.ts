@@ -45,8 +45,9 @@ export class UpstreamRelay implements SharedPlacement {
     const { owner, address } = await this.opts.registry.acquire(spec.projectId, spec.name)
     if (owner === this.opts.registry.nodeId) return null
     if (!address) throw new Error('its lease owner is not reachable yet')
-    // A dead owner's lease is taken over once it expires; until then the restart backoff retries, without dialing.
-    if (!this.opts.registry.isLive(owner)) throw new Error(`its lease owner ${owner} stopped sending heartbeats`)
+    // No check against this node's live set: a lease another node holds has not expired, so its owner renewed it
+    // within deadAfterMs, which is fresher news than the live set of this node's last heartbeat (a node that joined
+    // since then is missing from it). A dead owner's lease expires as it would leave the live set.
     const url = `${address.replace(/\/$/, '')}${UPSTREAM_PREFIX}/${encodeURIComponent(spec.projectId)}/${encodeURIComponent(spec.name)}`
     this.opts.logger.info({ project: spec.projectId, server: spec.name, owner }, 'shared upstream runs on another node')
     const transport = new StreamableHttpTransport({

@@ -10,23 +10,18 @@ import { after, before, describe, it } from 'node:test'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import postgres from 'postgres'
 import { listDescendants } from '../fixtures/processes.ts'
 import { fixtureServer, TEST_KEY } from '../harness.ts'
+import { requirePostgres, TEST_DATABASE_URL } from '../kit/postgres.ts'
 import { type RoundRobinProxy, startProxy } from './round-robin-proxy.ts'
 import { ensureStopped, type GatewayProcess, prepareDir, spawnGateway } from './spawn.ts'
 
-const url = process.env.MCPO_TEST_DATABASE_URL || 'postgres://127.0.0.1:5432/test'
-const admin = postgres(url, { max: 2, connect_timeout: 3, onnotice: () => {} })
-const schema = `mcpo_cluster_${randomBytes(5).toString('hex')}`
+const pg = await requirePostgres('three nodes on one PostgreSQL behind a round-robin balancer')
+const url = TEST_DATABASE_URL
+const schema = pg?.schema('mcpo_cluster') ?? ''
 const root = join(import.meta.dirname, '../..')
 const ADMIN = { email: 'admin@cluster.test', password: 'cluster-admin-password' }
 const auth = { Authorization: `Bearer ${TEST_KEY}` }
-
-const down = await admin`SELECT 1`.then(
-  () => null,
-  (err: Error) => err.message,
-)
 
 const nodes: (GatewayProcess & { id: string })[] = []
 const dirs: string[] = []
@@ -146,15 +141,13 @@ async function eventually<T>(what: string, fn: () => Promise<T>, timeoutMs: numb
 }
 
 async function leaseOwner(): Promise<string | null> {
+  const admin = pg!.sql
   const rows = await admin`SELECT node_id FROM ${admin(schema)}.cluster_leases WHERE server_name = 'shared'`
   return rows.length ? String(rows[0].node_id) : null
 }
 
-if (down && process.env.CI === 'true') {
-  it('PostgreSQL is reachable for the cluster test', () => assert.fail(`PostgreSQL at ${url} is unreachable: ${down}`))
-} else if (down) {
-  it('cluster of three nodes', { skip: `PostgreSQL is unreachable (${down})` }, () => {})
-} else {
+if (pg) {
+  const admin = pg.sql
   describe('three nodes on one PostgreSQL behind a round-robin balancer', () => {
     before(async () => {
       // The first node migrates and applies the config; the others join it together.
@@ -175,8 +168,6 @@ if (down && process.env.CI === 'true') {
       await Promise.all(nodes.map((n) => ensureStopped(n)))
       await proxy?.close()
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-      await admin`DROP SCHEMA IF EXISTS ${admin(schema)} CASCADE`.catch(() => {})
-      await admin.end({ timeout: 5 })
     })
 
     it('SDK clients over SSE and Streamable HTTP get every answer right, whichever node they land on', async () => {
@@ -422,18 +413,26 @@ if (down && process.env.CI === 'true') {
       try {
         await placeSessions(clients, stopping.id)
         // Calls that outlast the grace period (500 ms): ten seconds each, some of them forwarded between the nodes.
-        const calls = clients.map((c) =>
-          c.client.callTool({ name: 'slow', arguments: { steps: 40, ms: 250 } }, undefined, { timeout: 60_000 }),
-        )
-        await new Promise((r) => setTimeout(r, 400))
+        // The signal comes once every call has reported progress, so each is running upstream, not still on its way.
+        const started: Promise<void>[] = []
+        const calls = clients.map((c) => {
+          let progressed = () => {}
+          started.push(new Promise((r) => (progressed = r)))
+          return c.client.callTool({ name: 'slow', arguments: { steps: 40, ms: 250 } }, undefined, {
+            timeout: 60_000,
+            onprogress: () => progressed(),
+          })
+        })
+        await Promise.all(started)
         const t0 = performance.now()
         stopping.child.kill('SIGTERM')
         const ends = await Promise.all(calls.map((c) => settled(c, 8000)))
         console.log(`# calls in flight ended within ${(performance.now() - t0).toFixed(0)} ms of SIGTERM`)
+        const report = clients.map((c, i) => `${c.kind} session on ${ownerOf(c)}: ${ends[i].code} ${ends[i].message}`)
+        console.log(`# stopped ${stopping.id}; ${report.join('; ')}`)
         for (const [i, c] of clients.entries()) {
           const end = ends[i]
-          const where = `${c.kind} session on ${ownerOf(c)}: ${end.code} ${end.message}`
-          console.log(`# ${where}`)
+          const where = report[i]
           assert.ok(typeof end.code === 'number' && end.code <= -32000 && end.code >= -32019, where)
           // The stopping node's own sessions are told why; sessions elsewhere lose the upstream it ran.
           if (ownerOf(c) === stopping.id) assert.match(end.message, /shutting down/, where)
