@@ -303,7 +303,9 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     if (busy() > 0) logger.warn({ requests: busy() }, 'shutdown deadline passed with requests still open')
     // Every call still open gets its JSON-RPC error (a client would otherwise wait for an answer that cannot come),
     // streams end cleanly so clients reconnect elsewhere; then every upstream and its process group goes.
-    sessions.drainAll(RpcCodes.SHUTTING_DOWN, 'the gateway is shutting down; reconnect to retry')
+    const goodbye = 'the gateway is shutting down; reconnect to retry'
+    sessions.drainAll(RpcCodes.SHUTTING_DOWN, goodbye)
+    cluster?.drainForwarded(RpcCodes.SHUTTING_DOWN, goodbye)
     server?.closeAll()
     ticker.stop()
     // Leaving the registry first hands this node's leases over without waiting for them to expire.

@@ -2,7 +2,8 @@
 // back: an SSE answer is relayed chunk by chunk and reading pauses while the client is slow (backpressure).
 import { Agent, request } from 'undici'
 import type { Logger } from '../../plugins/contract.ts'
-import type { HeaderMap, IncomingRequest, Responder } from '../http.ts'
+import type { HeaderMap, IncomingRequest, Responder, ResponseStream } from '../http.ts'
+import { sseEvent } from '../mcp/sse.ts'
 import type { NodeAuth } from './hmac.ts'
 import type { ClusterStats } from './metrics.ts'
 
@@ -35,9 +36,35 @@ export interface ForwarderOptions {
 /** What to answer when the owner cannot be reached: the transport's own "session not found". */
 export type Unreachable = (res: Responder) => void
 
+/** A forwarded answer being streamed back, with the ids of the requests it still owes the client. */
+interface Relayed {
+  stream: ResponseStream
+  ids: (string | number)[]
+  /** The last chunk ended an event, so one can be written in between without splitting the owner's. */
+  atBoundary: boolean
+}
+
+/** The ids of the JSON-RPC requests a forwarded POST carries (one message or a batch). */
+function requestIds(req: IncomingRequest): (string | number)[] {
+  if (req.method !== 'POST' || !req.body?.length) return []
+  try {
+    const parsed: unknown = JSON.parse(req.body.toString('utf8'))
+    const ids: (string | number)[] = []
+    for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+      if (!m || typeof m !== 'object' || typeof (m as { method?: unknown }).method !== 'string') continue
+      const id = (m as { id?: unknown }).id
+      if (typeof id === 'string' || typeof id === 'number') ids.push(id)
+    }
+    return ids
+  } catch {
+    return []
+  }
+}
+
 export class Forwarder {
   // No body or headers timeout: SSE streams are long-lived and kept alive by the owner's keepalive comments.
   private readonly agent: Agent
+  private readonly relayed = new Set<Relayed>()
 
   constructor(private readonly opts: ForwarderOptions) {
     this.agent = new Agent({ connect: { timeout: opts.connectTimeoutMs }, bodyTimeout: 0, headersTimeout: 0 })
@@ -80,12 +107,16 @@ export class Forwarder {
       return res.send(answer.statusCode, out as HeaderMap, bytes.length ? bytes : undefined)
     }
     const stream = res.stream(answer.statusCode, out as HeaderMap)
+    const relayed: Relayed = { stream, ids: requestIds(req), atBoundary: true }
+    this.relayed.add(relayed)
     // Split UTF-8 sequences at chunk boundaries are held back until their last byte arrives.
     const decoder = new TextDecoder()
     try {
       for await (const chunk of answer.body) {
         if (stream.closed) break
-        const ok = stream.write(decoder.decode(chunk as Buffer, { stream: true }))
+        const text = decoder.decode(chunk as Buffer, { stream: true })
+        const ok = stream.write(text)
+        if (text) relayed.atBoundary = text.endsWith('\n\n') || text.endsWith('\r\n\r\n')
         if (!ok && !stream.closed && stream.drained) await stream.drained()
       }
       if (stream.closed) abort.abort()
@@ -95,6 +126,24 @@ export class Forwarder {
       // The owner died mid-stream: end abruptly, so the client notices now and starts over elsewhere.
       this.opts.logger.warn({ err: (err as Error).message, owner: address }, 'forwarded stream broke')
       stream.destroy()
+    } finally {
+      this.relayed.delete(relayed)
+    }
+  }
+
+  /**
+   * This node is stopping: answers still being relayed from other nodes cannot reach their clients once its
+   * connections close, so each request still owed an answer gets the error now and its stream ends cleanly (a
+   * client whose POST stream just stopped would wait for that answer forever). The call itself goes on at its owner.
+   */
+  drain(code: number, message: string): void {
+    for (const r of this.relayed) {
+      if (r.stream.closed) continue
+      if (r.atBoundary) {
+        for (const id of r.ids)
+          r.stream.write(sseEvent(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })))
+      }
+      r.stream.end()
     }
   }
 

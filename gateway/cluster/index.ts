@@ -199,6 +199,11 @@ export class Cluster implements SessionRouter {
     }
   }
 
+  /** Ends the answers this node is relaying for sessions of other nodes, each owed request answered with the error. */
+  drainForwarded(code: number, message: string): void {
+    this.forwarder.drain(code, message)
+  }
+
   async close(): Promise<void> {
     this.upstreams.close()
     await this.bus.stop()

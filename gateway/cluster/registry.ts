@@ -166,7 +166,10 @@ export class NodeRegistry {
    */
   async acquire(projectId: string, serverName: string): Promise<{ owner: string; address: string | null }> {
     const { nodeId, address, deadAfterMs } = this.opts
-    const held = await this.started().leases.acquire({ projectId, serverName, nodeId, ttlMs: deadAfterMs })
+    const take = () => this.started().leases.acquire({ projectId, serverName, nodeId, ttlMs: deadAfterMs })
+    // A pooled connection the database ended (a failover, a terminated backend) fails the next query on it once and
+    // the pool connects again; taking a lease is idempotent, so one retry spares the client's call that error.
+    const held = await take().catch(() => take())
     // Released while the lease was being taken: the caller retries through its restart backoff.
     if (!held) return { owner: '', address: null }
     if (held.nodeId === nodeId) return { owner: nodeId, address }
