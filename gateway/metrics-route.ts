@@ -171,30 +171,42 @@ export function isLoopback(ip: string): boolean {
 
 /** Counts every response by route class and status; the class comes from the path, so labels stay bounded. */
 export function instrumentHandler(handler: HttpHandler, m: MetricsService): HttpHandler {
-  return (req, res) => {
-    const started = performance.now()
-    const routeClass = classify(req.path)
-    let seen = false
-    const observe = (status: number) => {
-      if (seen) return
-      seen = true
-      m.observeHttp(routeClass, status, (performance.now() - started) / 1000)
-    }
-    const wrapped: Responder = {
-      get aborted() {
-        return res.aborted
-      },
-      onAbort: (cb) => res.onAbort(cb),
-      send(status, headers, body) {
-        observe(status)
-        res.send(status, headers, body)
-      },
-      stream(status, headers) {
-        observe(status)
-        return res.stream(status, headers)
-      },
-    }
-    return handler(req, wrapped)
+  return (req, res) => handler(req, new InstrumentedResponder(res, m, classify(req.path)))
+}
+
+/** A class rather than per-request closures: this wraps every request, and closures cost more to create. */
+class InstrumentedResponder implements Responder {
+  private readonly started = performance.now()
+  private seen = false
+
+  constructor(
+    private readonly res: Responder,
+    private readonly m: MetricsService,
+    private readonly routeClass: RouteClass,
+  ) {}
+
+  get aborted(): boolean {
+    return this.res.aborted
+  }
+
+  onAbort(cb: () => void): void {
+    this.res.onAbort(cb)
+  }
+
+  send(status: number, headers: Parameters<Responder['send']>[1], body?: string | Uint8Array): void {
+    this.observe(status)
+    this.res.send(status, headers, body)
+  }
+
+  stream(status: number, headers: Parameters<Responder['stream']>[1]): ReturnType<Responder['stream']> {
+    this.observe(status)
+    return this.res.stream(status, headers)
+  }
+
+  private observe(status: number): void {
+    if (this.seen) return
+    this.seen = true
+    this.m.observeHttp(this.routeClass, status, (performance.now() - this.started) / 1000)
   }
 }
 

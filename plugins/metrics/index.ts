@@ -83,8 +83,8 @@ export function metrics(options: MetricsOptions = {}): MetricsPlugin {
     bearerToken: options.bearerToken || null,
     unauthenticatedFrom: options.unauthenticatedFrom ?? 'loopback',
     observeHttp(routeClass, status, seconds) {
-      httpRequests.inc(`${routeClass}\0${status}`, () => [routeClass, String(status)])
-      httpLatency.observe(routeClass, () => [routeClass], seconds)
+      httpRequests.inc(`${routeClass}\0${status}`, splitKey, `${routeClass}\0${status}`)
+      httpLatency.observe(routeClass, oneLabel, routeClass, seconds)
     },
   }
   return {
@@ -94,12 +94,19 @@ export function metrics(options: MetricsOptions = {}): MetricsPlugin {
     ...service,
     onToolResult(r: ToolCallRecord) {
       const series = withTool ? `${r.projectId}\0${r.serverName}\0${r.toolName}` : `${r.projectId}\0${r.serverName}`
-      const values = withTool ? () => [r.projectId, r.serverName, r.toolName] : () => [r.projectId, r.serverName]
-      toolLatency.observe(series, values, r.durationMs / 1000)
-      toolCalls.inc(`${series}\0${r.status}`, () => [...values(), r.status])
+      toolLatency.observe(series, withTool ? toolLabels : serverLabels, r, r.durationMs / 1000)
+      toolCalls.inc(`${series}\0${r.status}`, withTool ? toolOutcomeLabels : serverOutcomeLabels, r)
     },
     async close() {
       registry.clear()
     },
   }
 }
+
+// Label values of a new series; static functions so that recording a call allocates no closure.
+const splitKey = (key: string): string[] => key.split('\0')
+const oneLabel = (value: string): string[] => [value]
+const serverLabels = (r: ToolCallRecord): string[] => [r.projectId, r.serverName]
+const toolLabels = (r: ToolCallRecord): string[] => [r.projectId, r.serverName, r.toolName]
+const serverOutcomeLabels = (r: ToolCallRecord): string[] => [r.projectId, r.serverName, r.status]
+const toolOutcomeLabels = (r: ToolCallRecord): string[] => [r.projectId, r.serverName, r.toolName, r.status]

@@ -20,11 +20,14 @@ export class CounterSeries {
     private readonly labelNames: readonly string[],
   ) {}
 
-  /** Adds 1 to the series of these label values (in `labelNames` order). */
-  inc(key: string, values: () => readonly string[]): void {
+  /**
+   * Adds 1 to the series `key`. A new series takes its label values (in `labelNames` order) from `values(arg)`: a
+   * function and its argument, not a closure, so the common case (the series exists) allocates nothing.
+   */
+  inc<A>(key: string, values: (arg: A) => readonly string[], arg: A): void {
     const s = this.series.get(key)
     if (s !== undefined) s.value++
-    else this.series.set(key, { labels: labelsOf(this.labelNames, values()), value: 1 })
+    else this.series.set(key, { labels: labelsOf(this.labelNames, values(arg)), value: 1 })
   }
 
   register(registry: Registry): void {
@@ -53,12 +56,13 @@ export class HistogramSeries {
     this.bounds = [...bounds].sort((a, b) => a - b)
   }
 
-  observe(key: string, values: () => readonly string[], value: number): void {
+  /** Records `value` in the series `key`; a new series takes its labels as `CounterSeries.inc` does. */
+  observe<A>(key: string, values: (arg: A) => readonly string[], arg: A, value: number): void {
     let s = this.series.get(key)
     if (s === undefined) {
       // One slot per bound, and a last one for values above them all.
       s = {
-        labels: labelsOf(this.labelNames, values()),
+        labels: labelsOf(this.labelNames, values(arg)),
         buckets: new Array(this.bounds.length + 1).fill(0),
         sum: 0,
         count: 0,

@@ -98,6 +98,8 @@ export function rateLimits(options: RateLimitOptions = {}): McpoPlugin {
     }
     return s
   }
+  /** Milliseconds to wait for a token of `key`'s bucket; 0 when the class has no limit. */
+  const take = (key: string, b: Bucket | undefined): number => (b === undefined ? 0 : buckets.take(key, share(b)))
   return {
     name: 'mcpo:rate-limits',
     enforce: 'pre',
@@ -112,13 +114,10 @@ export function rateLimits(options: RateLimitOptions = {}): McpoPlugin {
       if (cls === null) return ALLOW
       const p = ex.principal
       let wait = 0
-      const check = (key: string, b: Bucket | undefined) => {
-        if (b) wait = Math.max(wait, buckets.take(key, share(b)))
-      }
-      if (p?.kind === 'api-key') check(`k:${p.id}:${cls}`, limits.perKey[cls])
-      else if (p?.userId) check(`u:${p.userId}:${cls}`, limits.perUser[cls])
-      else if (cls === 'auth') check(`ip:${ex.ip}:${cls}`, limits.perUser[cls])
-      if (target.projectId) check(`p:${target.projectId}:${cls}`, limits.perProject[cls])
+      if (p?.kind === 'api-key') wait = take(`k:${p.id}:${cls}`, limits.perKey[cls])
+      else if (p?.userId) wait = take(`u:${p.userId}:${cls}`, limits.perUser[cls])
+      else if (cls === 'auth') wait = take(`ip:${ex.ip}:${cls}`, limits.perUser[cls])
+      if (target.projectId) wait = Math.max(wait, take(`p:${target.projectId}:${cls}`, limits.perProject[cls]))
       if (wait === 0) return ALLOW
       return {
         allow: false,

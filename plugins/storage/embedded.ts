@@ -209,6 +209,10 @@ function pgliteDriver(pg: PgliteThread, checkTransactions: boolean): Driver {
       guard()
       await root.unsafe(text)
     },
+    async copyIn(table, columns, data) {
+      guard()
+      await root.copyIn(table, columns, data)
+    },
     async begin(fn) {
       guard()
       return root.begin((tx) => {

@@ -4,6 +4,8 @@
 export type WorkerRequest =
   | { op: 'query'; id: number; text: string; values: unknown[]; tx?: number }
   | { op: 'exec'; id: number; text: string; tx?: number }
+  /** `COPY … FROM '/dev/blob'` with `data` (COPY's text format) as the blob. */
+  | { op: 'copy'; id: number; text: string; data: string; tx?: number }
   | { op: 'begin'; id: number }
   | { op: 'end'; id: number; tx: number; commit: boolean }
   | { op: 'close'; id: number }

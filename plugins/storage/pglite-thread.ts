@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { GatewayError } from '../contract.ts'
 import type { WireError, WorkerNotification, WorkerReply, WorkerRequest } from './pglite-protocol.ts'
-import type { Driver, Row } from './sql.ts'
+import { copyStatement, type Driver, type Row } from './sql.ts'
 
 type Pending = { resolve(reply: WorkerReply): void; reject(err: unknown): void }
 // Distributive, so each request keeps its own fields once `id` is taken off.
@@ -156,7 +156,11 @@ export class PgliteThread {
 }
 
 /** A Driver over the worker; `tx` set means every statement runs inside that open transaction. */
-export function threadDriver(thread: PgliteThread, textOf: (s: TemplateStringsArray) => string, tx?: number): Driver {
+export function threadDriver(
+  thread: PgliteThread,
+  textOf: (s: TemplateStringsArray) => string,
+  tx?: number,
+): Driver & Required<Pick<Driver, 'copyIn'>> {
   return {
     inTransaction: tx !== undefined,
     async query(strings, values) {
@@ -165,6 +169,9 @@ export function threadDriver(thread: PgliteThread, textOf: (s: TemplateStringsAr
     },
     async unsafe(text) {
       await thread.request({ op: 'exec', text, tx })
+    },
+    async copyIn(table, columns, data) {
+      await thread.request({ op: 'copy', text: copyStatement(table, columns, "'/dev/blob'"), data, tx })
     },
     async begin(fn) {
       if (tx !== undefined) throw new GatewayError('MCPO_ERR_INTERNAL', 'begin() inside a transaction; use a savepoint')

@@ -92,6 +92,14 @@ port.on('message', (msg) => {
             (err) => fail(msg.id, err),
           )
         return
+      case 'copy':
+        runner(msg.tx)
+          .query(msg.text, [], { blob: new Blob([msg.data]) })
+          .then(
+            () => reply({ id: msg.id, done: true }),
+            (err) => fail(msg.id, err),
+          )
+        return
       case 'exec':
         runner(msg.tx)
           .exec(msg.text)

@@ -61,12 +61,53 @@ export function auditRepo(sql: Sql): AuditRepo {
   }
 }
 
+const TOOL_CALL_COLUMNS = [
+  'project_id',
+  'server_name',
+  'tool_name',
+  'principal_id',
+  'key_id',
+  'session_id',
+  'client_name',
+  'status',
+  'error_code',
+  'error_message',
+  'duration_ms',
+  'args_size',
+  'request_id',
+  'arguments',
+  'created_at',
+] as const
+
 export function toolCallsRepo(sql: Sql): ToolCallsRepo {
   return {
     async append(calls) {
       if (calls.length === 0) return 0
-      const [row] = await sql<{ n: number }>`
-        WITH i AS (
+      if (sql.copy !== null) {
+        const now = new Date()
+        await sql.copy(
+          'tool_calls',
+          TOOL_CALL_COLUMNS,
+          calls.map((c) => [
+            c.projectId,
+            c.serverName,
+            c.toolName,
+            c.principalId,
+            c.keyId,
+            c.sessionId,
+            c.clientName,
+            c.status,
+            c.errorCode,
+            c.errorMessage,
+            c.durationMs ?? 0,
+            c.argsSize ?? 0,
+            c.requestId,
+            c.arguments,
+            c.createdAt ?? now,
+          ]),
+        )
+      } else {
+        await sql`
           INSERT INTO tool_calls (project_id, server_name, tool_name, principal_id, key_id, session_id, client_name,
                                   status, error_code, error_message, duration_ms, args_size, request_id, arguments,
                                   created_at)
@@ -75,11 +116,12 @@ export function toolCallsRepo(sql: Sql): ToolCallsRepo {
                  coalesce((e->>'durationMs')::int, 0), coalesce((e->>'argsSize')::int, 0), e->>'requestId',
                  nullif(e->'arguments', 'null'), coalesce((e->>'createdAt')::timestamptz, now())
           FROM jsonb_array_elements(${json(calls)}::text::jsonb) WITH ORDINALITY AS x(e, ord)
-          ORDER BY ord
-          RETURNING 1
-        )
-        SELECT count(*)::int AS n FROM i`
-      return row.n
+          ORDER BY ord`
+      }
+      // A BRIN index narrows a search only over the block ranges it has summarised, and on the embedded store
+      // nothing else summarises them (no autovacuum): without this, time-window reads would scan the whole table.
+      await sql`SELECT brin_summarize_new_values('tool_calls_created_brin'::regclass)`
+      return calls.length
     },
     async list(f = {}) {
       const q = normalise(f)

@@ -44,8 +44,13 @@ export class ReadCache {
   wrote(text: string): void {
     if (READ.test(text)) return
     const table = WRITE.exec(text)?.[1]
-    if (table) this.generations.set(table.toLowerCase(), (this.generations.get(table.toLowerCase()) ?? 0) + 1)
+    if (table) this.wroteTable(table.toLowerCase())
     else this.clear()
+  }
+
+  /** Rows were added to `table` (a COPY): reads of it miss from now on. */
+  wroteTable(table: string): void {
+    this.generations.set(table, (this.generations.get(table) ?? 0) + 1)
   }
 
   /** A transaction ended (committed or rolled back): what it wrote became visible, or vanished. */

@@ -131,6 +131,48 @@ export function logTests(get: GetStore): void {
       assert.ok((await s.toolCalls.prune(new Date('2002-01-01T00:00:00Z'))) >= 1)
       assert.equal((await s.toolCalls.list({ projectId: pid })).length, 4)
     })
+
+    it('keeps every character of what it stores; NUL, which Postgres text cannot hold, becomes U+FFFD', async () => {
+      const s = get()
+      const pid = `tc-${uid()}`
+      const odd = 'tab\there\nnew line\r\\N back\\slash \\. "quoted" ünï 🙂'
+      const args = { q: odd, nested: [1, { 'k\tey': null, n: 2.5 }], nul: 'a\u0000b', 'key\u0000': true }
+      await s.toolCalls.append([
+        {
+          projectId: pid,
+          serverName: odd,
+          toolName: '\\N',
+          status: 'error',
+          errorMessage: `${odd} and a\u0000NUL`,
+          clientName: '',
+          requestId: '\\.',
+          arguments: args,
+          createdAt: new Date('2026-01-02T03:04:05.678Z'),
+        },
+      ])
+      const [row] = await s.toolCalls.list({ projectId: pid })
+      assert.equal(row.serverName, odd)
+      assert.equal(row.toolName, '\\N')
+      assert.equal(row.errorMessage, `${odd} and a\uFFFDNUL`)
+      assert.equal(row.clientName, '')
+      assert.equal(row.requestId, '\\.')
+      assert.equal(row.principalId, null)
+      assert.equal(row.durationMs, 0)
+      assert.deepEqual(row.arguments, { q: odd, nested: args.nested, nul: 'a\uFFFDb', 'key\uFFFD': true })
+      assert.equal(new Date(row.createdAt as unknown as string).toISOString(), '2026-01-02T03:04:05.678Z')
+    })
+
+    it('a batch with one row the database refuses fails as a whole and writes nothing', async () => {
+      const s = get()
+      const pid = `tc-${uid()}`
+      await assert.rejects(
+        s.toolCalls.append([
+          { projectId: pid, serverName: 'a', toolName: 'b', status: 'ok' },
+          { projectId: pid, serverName: 'a', toolName: 'b', status: 'bogus' as 'ok' },
+        ]),
+      )
+      assert.equal((await s.toolCalls.list({ projectId: pid })).length, 0)
+    })
   })
 
   describe('client sessions', () => {
