@@ -185,8 +185,6 @@ export interface McpoPlugin {
   provides?: readonly ServiceOffer[]
   /** Services this plugin uses: boot fails, naming the plugin to add, when no configured plugin offers one. */
   requires?: readonly ServiceKey<unknown>[]
-  /** Options kept for the context; factories pass what they were given. */
-  options?: unknown
   setup?(ctx: PluginContext): void | Promise<void>
   onRequest?(ex: Exchange): void | Promise<void>
   authenticate?(ex: Exchange): Principal | null | Promise<Principal | null>

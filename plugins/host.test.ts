@@ -118,7 +118,6 @@ describe('plugin host', () => {
     const calls: string[] = []
     const plugin = (name: string): McpoPlugin => ({
       name,
-      options: { who: name },
       setup(ctx) {
         assert.equal(ctx.storage, store)
         calls.push(`setup:${name}`)

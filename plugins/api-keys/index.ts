@@ -79,7 +79,6 @@ export function apiKeys(options: ApiKeysOptions = {}): ApiKeysPlugin {
   return {
     name: API_KEYS_PLUGIN,
     provides: [offer(API_KEYS_SERVICE, service)],
-    options,
     async setup(ctx) {
       storage = ctx.storage
       log = ctx.logger

@@ -254,7 +254,6 @@ export function audit(options: AuditOptions = {}): AuditPlugin {
 
   const plugin: AuditPlugin = {
     name: AUDIT_PLUGIN,
-    options,
     async setup(ctx: PluginContext) {
       store = ctx.storage
       log = ctx.logger

@@ -89,7 +89,6 @@ export function metrics(options: MetricsOptions = {}): MetricsPlugin {
   }
   return {
     name: METRICS_PLUGIN,
-    options,
     provides: [offer(METRICS_SERVICE, service)],
     ...service,
     onToolResult(r: ToolCallRecord) {

@@ -119,11 +119,9 @@ export function nextAuthJwt(options: NextAuthJwtOptions): McpoPlugin {
     return null
   }
 
-  const { secret: _secret, ...shown } = options
+  // The secret stays in this closure, never on the plugin object, so nothing that prints a plugin shows it.
   return {
     name: NEXT_AUTH_PLUGIN,
-    // The secret stays in this closure: nothing that inspects plugin options can print it.
-    options: { ...shown, secret: '[redacted]' },
     async setup(ctx) {
       store = ctx.storage
       clock = ctx.clock

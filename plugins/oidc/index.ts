@@ -127,12 +127,10 @@ export function oidc(options: OidcOptions): OidcPlugin {
     return discovering
   }
 
-  const { clientSecret: _secret, ...shown } = options
+  // The client secret stays in this closure, never on the plugin object, so nothing that prints a plugin shows it.
   const plugin: OidcPlugin = {
     name: OIDC_PLUGIN,
     requires: [SESSIONS_SERVICE],
-    // The client secret stays in this closure: nothing that inspects plugin options can print it.
-    options: { ...shown, clientSecret: '[redacted]' },
     label,
     clearCookie(baseUrl) {
       return clearFlowCookie(baseUrl.startsWith('https:'))

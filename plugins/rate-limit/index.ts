@@ -103,7 +103,6 @@ export function rateLimits(options: RateLimitOptions = {}): McpoPlugin {
   return {
     name: 'mcpo:rate-limits',
     enforce: 'pre',
-    options,
     setup(ctx) {
       if (ctx?.liveNodes) liveNodes = ctx.liveNodes
       sweeper = setInterval(() => buckets.sweep(10 * 60_000), 60_000)

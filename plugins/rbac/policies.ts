@@ -308,7 +308,6 @@ export function toolPolicies(options: ToolPoliciesOptions = {}): ToolPoliciesPlu
 
   const plugin: ToolPoliciesPlugin = {
     name: TOOL_POLICIES_PLUGIN,
-    options,
     setup(ctx) {
       store = ctx.storage
       log = ctx.logger

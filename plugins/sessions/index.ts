@@ -107,7 +107,6 @@ export function sessions(options: SessionsOptions = {}): SessionsPlugin {
 
   const plugin: SessionsPlugin = {
     name: SESSIONS_PLUGIN,
-    options,
     ttlSeconds,
     setup(ctx) {
       key = ctx.deriveKey('session-jwt')
