@@ -209,7 +209,11 @@ export function policyRoutes() {
         await requireProject(services.store, ctx.principal, params.id, 'project.view')
         const plugin = policiesPlugin(services)
         if (!plugin) {
-          throw new GatewayError('MCPO_ERR_CONFIG', 'tool policies need the toolPolicies() plugin in mcpo.config.ts')
+          // A 404 like the other optional features (sign-in, SSO): the route is absent, the gateway is not broken.
+          throw new GatewayError(
+            'MCPO_ERR_NOT_FOUND',
+            'tool policies are off on this gateway: add toolPolicies() to plugins in mcpo.config.ts (or leave plugins out for the default set)',
+          )
         }
         let principal: Principal | undefined
         if (query.keyId) {

@@ -1,10 +1,12 @@
 // Tool toggles and policies through real HTTP, checked on the data plane with the MCP SDK: a disabled tool leaves a
 // live session's tools/list (after list_changed) and tools/call fails; a deny policy blocks a call and explain names
-// the rule; role and key scoped rules; field errors, 403 and 404.
+// the rule; role and key scoped rules; field errors, 403 and 404; explain on a gateway without toolPolicies().
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
+import { apiKeys } from '../../plugins/api-keys/index.ts'
+import { sessions } from '../../plugins/sessions/index.ts'
 import { TEST_KEY } from '../harness.ts'
 import { fieldsOf, type ProjectApi, startProjectApi } from './project-harness.ts'
 
@@ -188,5 +190,20 @@ describe('tool policies', () => {
     )
     const image = await session.callTool({ name: 'get-tiny-image', arguments: {} })
     assert.ok((image.content as unknown[]).length > 0)
+  })
+})
+
+describe('explain without toolPolicies()', () => {
+  let bare: ProjectApi
+  before(async () => {
+    bare = await startProjectApi({ plugins: [sessions(), apiKeys()] })
+  })
+  after(() => bare?.close())
+
+  it('is a 404 naming the plugin to add, not a 500', async () => {
+    const r = await bare.call(bare.owner, 'GET', `${P}/explain?server=everything&tool=echo`)
+    assert.equal(r.status, 404, r.text)
+    assert.equal(r.body.error.code, 'MCPO_ERR_NOT_FOUND')
+    assert.match(r.body.error.message, /add toolPolicies\(\) to plugins in mcpo\.config\.ts/)
   })
 })
