@@ -4,7 +4,7 @@
 // sampled every 5 s after a warm-up; the memory slope (MB/min, least squares) says whether something leaks.
 import { parseArgs } from 'node:util'
 import { startTestGateway, TEST_KEY } from '../test/harness.ts'
-import { McpHttp, textOf } from '../test/security/mcp-client.ts'
+import { callEcho, type Endpoint, StreamableSession } from './mcp-client.ts'
 
 const { values } = parseArgs({
   options: {
@@ -18,7 +18,12 @@ const sessionCount = Number(values.sessions)
 const warmupMs = Number(values['warmup-s']) * 1000
 
 const gw = await startTestGateway({ limits: { sessionsPerKey: 10_000 } })
-const url = `${gw.url}/projects/demo/servers/everything/mcp`
+const endpoint: Endpoint = {
+  origin: gw.url,
+  ssePath: '/projects/demo/servers/everything/sse',
+  mcpPath: '/projects/demo/servers/everything/mcp',
+  headers: { authorization: `Bearer ${TEST_KEY}` },
+}
 const stopAt = Date.now() + warmupMs + minutes * 60_000
 let calls = 0
 let errors = 0
@@ -26,16 +31,17 @@ let reopened = 0
 
 async function client(i: number): Promise<void> {
   const churn = i % 4 === 0
-  let c = new McpHttp(url, TEST_KEY)
-  await c.initialize()
+  let c = new StreamableSession(endpoint)
+  await c.open()
   for (let n = 0; Date.now() < stopAt; n++) {
-    const { final } = await c.call(n, 'echo', { message: `c${i}-${n}` })
+    // A failed call counts as a wrong reply and the client goes on: the soak measures memory over the whole run.
+    const ok = await callEcho(c, 'echo', `c${i}-${n}`).catch(() => false)
     calls++
-    if (textOf(final?.result) !== `Echo: c${i}-${n}`) errors++
+    if (!ok) errors++
     if (churn && n % 20 === 19) {
       await c.close()
-      c = new McpHttp(url, TEST_KEY)
-      await c.initialize()
+      c = new StreamableSession(endpoint)
+      await c.open()
       reopened++
     }
   }
