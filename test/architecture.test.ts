@@ -24,7 +24,7 @@ const SEAM_IMPORTS: Record<string, string[]> = {
 }
 
 /** Server modules the admin UI bundles: pure, so the browser gets the same rules the server applies. */
-const ADMIN_UI_SHARED = ['plugins/rbac/matrix.ts']
+const ADMIN_UI_SHARED = ['plugins/rbac/matrix.ts', 'gateway/api/client-entry.ts']
 
 /**
  * Reads of `process.env` outside config/ not moved there yet. Every entry is a known debt, not a permission: delete

@@ -3,10 +3,11 @@
 // POST /servers/from-template, which is how non-admins get stdio servers. Properties: `projectId`, `open`,
 // `existing` (server names already in the project). Events out: `close`, `added` { server } (the new server).
 import { css, html, LitElement, nothing } from 'lit'
+import { importName } from '../../gateway/api/client-entry.ts'
 import type { Server } from '../api-types.ts'
 import { Action } from '../controllers/action.ts'
 import { Resource } from '../controllers/resource.ts'
-import { checkServerName, importName } from '../lib/validate.ts'
+import { checkServerName } from '../lib/validate.ts'
 import { base } from '../styles.ts'
 import { empty, errorAlert, fieldError, loading } from './template-pieces.ts'
 import { consumeApi, shared } from './view-support.ts'

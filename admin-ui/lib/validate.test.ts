@@ -1,7 +1,6 @@
 // Form checks before the API is called: pasted client configs of every shape, policies, templates and users.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { importName as serverImportName } from '../../gateway/api/server-import.ts'
 import {
   checkNewUser,
   checkPolicy,
@@ -9,7 +8,6 @@ import {
   checkTemplate,
   emptyPolicy,
   formatVars,
-  importName,
   parseImport,
   parseVars,
   type TemplateForm,
@@ -66,12 +64,6 @@ describe('parseImport', () => {
     assert.match((parseImport('{"command": "npx"}') as { error: string }).error, /one server/)
     assert.match((parseImport('{"mcpServers": {}}') as { error: string }).error, /empty/)
     assert.match((parseImport('{"x": 1}') as { error: string }).error, /no "mcpServers"/)
-  })
-
-  it('names servers exactly like the import route does', () => {
-    for (const name of ['GitHub Server', '--a__b--', 'x'.repeat(60), 'Ünïcode tool', 'a-'.repeat(30)]) {
-      assert.equal(importName(name), serverImportName(name), name)
-    }
   })
 })
 

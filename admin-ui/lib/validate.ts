@@ -2,6 +2,8 @@
 // `mcpServers` JSON (with a preview of what the import will create), tool policies, catalog templates and new users.
 // The API checks everything again; these mirror its rules (gateway/api/*.ts) and never loosen them.
 
+import { importName, remoteTransport } from '../../gateway/api/client-entry.ts'
+
 export type Errors = Record<string, string>
 export type Checked<T> = { ok: true; value: T } | { ok: false; errors: Errors }
 
@@ -18,7 +20,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export interface ImportPreview {
   /** The entry's name in the pasted JSON. */
   entry: string
-  /** The server name mcpo will use (`[a-z0-9-]`, what gateway/api/server-import.ts derives). */
+  /** The server name mcpo will use (`[a-z0-9-]`, importName() of gateway/api/client-entry.ts, as the import route). */
   name: string
   transport: 'stdio' | 'sse' | 'streamable-http' | null
   /** What will run or be reached: the command line or the URL. */
@@ -32,25 +34,6 @@ export interface ImportPreview {
 export type ParsedImport =
   | { ok: true; body: { mcpServers: Record<string, unknown> }; preview: ImportPreview[] }
   | { ok: false; error: string }
-
-const REMOTE: Record<string, 'sse' | 'streamable-http'> = {
-  sse: 'sse',
-  http: 'streamable-http',
-  streamableHttp: 'streamable-http',
-  'streamable-http': 'streamable-http',
-  streamable_http: 'streamable-http',
-  streamableHTTP: 'streamable-http',
-}
-
-/** The server-side name rule, so the preview shows the names the servers will get. */
-export function importName(name: string): string {
-  return name
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 48)
-    .replace(/-+$/, '')
-}
 
 /** "Unexpected token } in JSON at position 42" → the line and column of position 42. */
 function jsonError(text: string, err: unknown): string {
@@ -89,7 +72,7 @@ function previewOf(entry: string, v: unknown): ImportPreview {
     p.problems.push('needs a "command" (stdio) or a "url" (remote)')
     return p
   }
-  p.transport = REMOTE[type] ?? (/\/mcp\/?(\?|$)/.test(url) ? 'streamable-http' : 'sse')
+  p.transport = remoteTransport(type, url)
   p.target = url
   if (!/^https?:\/\//i.test(url)) p.problems.push('url: must start with http:// or https://')
   if (v.headers !== undefined && !isObject(v.headers)) p.problems.push('headers: must be an object of strings')
