@@ -4,59 +4,34 @@
 // and the upstream's lease moves. Each run has its own schema, dropped afterwards; every process is killed at the end.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { listDescendants } from '../fixtures/processes.ts'
-import { fixtureServer, TEST_KEY } from '../harness.ts'
+import { TEST_KEY } from '../harness.ts'
+import { GatewayCluster } from '../kit/gateway-cluster.ts'
 import { requirePostgres, TEST_DATABASE_URL } from '../kit/postgres.ts'
 import { type RoundRobinProxy, startProxy } from './round-robin-proxy.ts'
-import { ensureStopped, type GatewayProcess, prepareDir, spawnGateway } from './spawn.ts'
+import type { GatewayProcess } from './spawn.ts'
 
 const pg = await requirePostgres('three nodes on one PostgreSQL behind a round-robin balancer')
 const url = TEST_DATABASE_URL
 const schema = pg?.schema('mcpo_cluster') ?? ''
-const root = join(import.meta.dirname, '../..')
 const ADMIN = { email: 'admin@cluster.test', password: 'cluster-admin-password' }
 const auth = { Authorization: `Bearer ${TEST_KEY}` }
 
-const nodes: (GatewayProcess & { id: string })[] = []
-const dirs: string[] = []
+const cluster = new GatewayCluster({
+  url,
+  schema,
+  // A slow poll, so that only LISTEN/NOTIFY can bring a revocation to every node within a second.
+  plugins: '[sessions(), apiKeys({ refreshMs: 60_000 }), toolPolicies(), metrics()]',
+  config: 'upstreams: { restartInitialMs: 100, restartMaxMs: 500, maxConsecutiveFailures: 20 },',
+  env: { MCPO_ADMIN_EMAIL: ADMIN.email, MCPO_ADMIN_PASSWORD: ADMIN.password },
+})
+const nodes = cluster.nodes
 const children: number[] = []
 let proxy: RoundRobinProxy | undefined
-
-async function startNode(id: string) {
-  const dir =
-    await prepareDir(`import { metrics, postgresStorage, sessions, toolPolicies } from ${JSON.stringify(join(root, 'config/index.ts'))}
-export default defineConfig({
-  listen: { host: '127.0.0.1' },
-  logLevel: 'info',
-  storage: postgresStorage({ url: ${JSON.stringify(url)}, schema: ${JSON.stringify(schema)} }),
-  // A slow poll, so that only LISTEN/NOTIFY can bring a revocation to every node within a second.
-  plugins: [sessions(), apiKeys({ refreshMs: 60_000 }), toolPolicies(), metrics()],
-  cluster: { nodeId: ${JSON.stringify(id)}, heartbeatMs: 200, deadAfterMs: 2000, connectTimeoutMs: 500 },
-  upstreams: { restartInitialMs: 100, restartMaxMs: 500, maxConsecutiveFailures: 20 },
-  limits: { shutdownGraceMs: 500 },
-  projects: [{
-    id: 'demo', name: 'Demo',
-    servers: [${JSON.stringify(fixtureServer('shared'))}],
-    apiKeys: [{ name: 'test', key: ${JSON.stringify(TEST_KEY)} }],
-  }],
-})`)
-  dirs.push(dir)
-  const p = spawnGateway(dir, {
-    MCPO_SECRET_KEY: 'c'.repeat(64),
-    MCPO_ADMIN_EMAIL: ADMIN.email,
-    MCPO_ADMIN_PASSWORD: ADMIN.password,
-  })
-  const node = Object.assign(p, { id })
-  nodes.push(node)
-  await p.ready
-  return node
-}
 
 type Kind = 'sse' | 'streamable'
 
@@ -151,23 +126,14 @@ if (pg) {
   describe('three nodes on one PostgreSQL behind a round-robin balancer', () => {
     before(async () => {
       // The first node migrates and applies the config; the others join it together.
-      await startNode('n1')
-      await Promise.all([startNode('n2'), startNode('n3')])
+      await cluster.start('n1')
+      await Promise.all([cluster.start('n2'), cluster.start('n3')])
       proxy = await startProxy(nodes.map((n) => n.url))
     })
 
     after(async () => {
-      // MCPO_TEST_LOG=1 keeps each node's log lines for a post-mortem.
-      if (process.env.MCPO_TEST_LOG)
-        for (const n of nodes) writeFileSync(`/tmp/mcpo-cluster-${n.id}.log`, n.stdout() + n.stderr())
-      for (const pid of [...children, ...nodes.flatMap((n) => (n.child.pid ? listDescendants(n.child.pid) : []))]) {
-        try {
-          process.kill(pid, 'SIGKILL')
-        } catch {}
-      }
-      await Promise.all(nodes.map((n) => ensureStopped(n)))
+      await cluster.stop(children)
       await proxy?.close()
-      for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
     })
 
     it('SDK clients over SSE and Streamable HTTP get every answer right, whichever node they land on', async () => {
