@@ -162,6 +162,7 @@ export type Server = {
   /** values are always "••••••" */
   env: Record<string, string>
   cwd: string | null
+  /** credentials in it (password, token-like username, secret query parameters) read "***"; send it back unchanged to keep them */
   url: string | null
   /** values are always "••••••" */
   headers: Record<string, string>

@@ -2,6 +2,7 @@
 // a throwaway upstream is started, initialized and listed, then stopped.
 import { z } from 'zod'
 import { serverNamePattern, serverSchema } from '../../config/schema.ts'
+import { unmaskUrl, urlSecrets } from '../../plugins/secrets/url-mask.ts'
 import { GatewayError, isGatewayError } from '../errors.ts'
 import { ServerRuntime, type ServerSpec } from '../mcp/supervisor.ts'
 import { requireProject } from './access.ts'
@@ -147,9 +148,10 @@ export function serverImportRoutes() {
         const kept = { env: maskedKeys(input.env), headers: maskedKeys(input.headers) }
         input.env = unmask(input.env, before?.env ?? {}, 'env')
         input.headers = unmask(input.headers, before?.headers ?? {}, 'headers')
+        if (input.url) input.url = unmaskUrl(input.url, before?.url)
         requireStdioRight(actor, before, input)
         requireSecretsStay(before, input, kept)
-        const secrets = [...Object.values(input.env), ...Object.values(input.headers)]
+        const secrets = [...Object.values(input.env), ...Object.values(input.headers), ...urlSecrets(input.url)]
         const stdio = input.transport === 'stdio'
         const spec: ServerSpec = {
           projectId: params.id,

@@ -8,6 +8,7 @@ import { type Actor, canInProject } from '../../plugins/rbac/matrix.ts'
 import { TOOL_POLICIES_SERVICE, type ToolPoliciesService } from '../../plugins/rbac/policies.ts'
 import { MASK, maskRecord } from '../../plugins/secrets/cipher.ts'
 import type { Keyring } from '../../plugins/secrets/keyring.ts'
+import { maskOptionalUrl, URL_MASK, urlSecrets } from '../../plugins/secrets/url-mask.ts'
 import type { NewServer, Server } from '../../plugins/storage/port.ts'
 import { GatewayError } from '../errors.ts'
 import { UpstreamError } from '../mcp/connection.ts'
@@ -37,7 +38,12 @@ export const serverViewSchema = z.object({
   args: z.array(z.string()),
   env: z.record(z.string(), z.string()).describe(`values are always "${MASK}"`),
   cwd: z.string().nullable(),
-  url: z.string().nullable(),
+  url: z
+    .string()
+    .nullable()
+    .describe(
+      `credentials in it (password, token-like username, secret query parameters) read "${URL_MASK}"; send it back unchanged to keep them`,
+    ),
   headers: z.record(z.string(), z.string()).describe(`values are always "${MASK}"`),
   timeoutMs: z.number(),
   isolation: z.enum(['shared', 'per-session']).nullable(),
@@ -62,7 +68,7 @@ export const serverViewSchema = z.object({
   updatedAt: z.string(),
 })
 
-/** A server as every API response shows it: env and header values masked, status from the relay. */
+/** A server as every API response shows it: env and header values and URL credentials masked, status from the relay. */
 export function serverView(row: Server, status: ServerStatus | undefined, secrets: readonly string[] = []) {
   return {
     id: row.id,
@@ -73,7 +79,7 @@ export function serverView(row: Server, status: ServerStatus | undefined, secret
     args: row.args,
     env: maskRecord(row.env),
     cwd: row.cwd,
-    url: row.url,
+    url: maskOptionalUrl(row.url),
     headers: maskRecord(row.headers),
     timeoutMs: row.timeoutMs,
     isolation: row.isolation,
@@ -150,7 +156,7 @@ export function redact(text: string, secrets: readonly string[]): string {
 
 export function secretValues(keyring: Keyring, row: Server): string[] {
   const open = openServer(keyring, row)
-  return [...Object.values(open.env), ...Object.values(open.headers)]
+  return [...Object.values(open.env), ...Object.values(open.headers), ...urlSecrets(row.url)]
 }
 
 /**

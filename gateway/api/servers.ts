@@ -3,6 +3,7 @@
 import { z } from 'zod'
 import { serverSchema } from '../../config/schema.ts'
 import { MASK } from '../../plugins/secrets/cipher.ts'
+import { URL_MASK, unmaskUrl } from '../../plugins/secrets/url-mask.ts'
 import type { Server } from '../../plugins/storage/port.ts'
 import { GatewayError } from '../errors.ts'
 import { requireProject } from './access.ts'
@@ -160,7 +161,7 @@ export function serverRoutes() {
       method: 'PUT',
       path: `${BASE}/:name`,
       tag: TAG,
-      summary: `Change a server; send "${MASK}" as a secret value to keep the stored one`,
+      summary: `Change a server; send "${MASK}" as a secret value, or the URL as shown (credentials "${URL_MASK}"), to keep the stored one`,
       auth: 'user',
       body: serverPatchSchema,
       response: serverViewSchema,
@@ -176,6 +177,7 @@ export function serverRoutes() {
         }
         if (patch.env) patch.env = unmask(patch.env as Record<string, string>, before.env, 'env')
         if (patch.headers) patch.headers = unmask(patch.headers as Record<string, string>, before.headers, 'headers')
+        if (typeof patch.url === 'string') patch.url = unmaskUrl(patch.url, before.url)
         const merged: Record<string, unknown> = { ...before, ...patch }
         // A transport change leaves the other transport's fields behind.
         if (patch.transport && patch.transport !== before.transport) {
