@@ -6,6 +6,7 @@ import { unmaskUrl, urlSecrets } from '../../plugins/secrets/url-mask.ts'
 import { GatewayError, isGatewayError } from '../errors.ts'
 import { ServerRuntime, type ServerSpec } from '../mcp/supervisor.ts'
 import { requireProject } from './access.ts'
+import { importName, remoteTransport } from './client-entry.ts'
 import { route } from './define.ts'
 import {
   maskedKeys,
@@ -34,25 +35,6 @@ const importSchema = z.looseObject({
 
 const testSchema = z.object({ ...serverSchema.shape, name: serverSchema.shape.name.optional() }).strict()
 
-const REMOTE_TYPES: Record<string, 'sse' | 'streamable-http'> = {
-  sse: 'sse',
-  http: 'streamable-http',
-  streamableHttp: 'streamable-http',
-  'streamable-http': 'streamable-http',
-  streamable_http: 'streamable-http',
-  streamableHTTP: 'streamable-http',
-}
-
-/** A server name in mcpo's alphabet (`[a-z0-9-]`, protocol.md §5) from a client's entry name. */
-export function importName(name: string): string {
-  return name
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 48)
-    .replace(/-+$/, '')
-}
-
 /** One client config entry as an mcpo server definition (validated later with the config schema). */
 export function fromClientEntry(name: string, entry: unknown): Record<string, unknown> {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
@@ -73,10 +55,7 @@ export function fromClientEntry(name: string, entry: unknown): Record<string, un
     if (e.cwd !== undefined) out.cwd = e.cwd
     return out
   }
-  // A url without a type is SSE for Cline (cline/cline#6767); a path ending in /mcp is Streamable HTTP anyway.
-  const transport =
-    REMOTE_TYPES[type] ?? (typeof url === 'string' && /\/mcp\/?(\?|$)/.test(url) ? 'streamable-http' : 'sse')
-  return { ...out, transport, url, headers: e.headers ?? {} }
+  return { ...out, transport: remoteTransport(type, url), url, headers: e.headers ?? {} }
 }
 
 export function serverImportRoutes() {
