@@ -33,15 +33,35 @@ const OWNED_HEADERS = new Set([
   'upgrade',
 ])
 
-/** The configured per-server headers (credentials, allow-listed extras), lower-cased, minus the ones mcpo owns. */
-export function configuredHeaders(headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
+/**
+ * The configured per-server headers (credentials, allow-listed extras), lower-cased, minus the ones mcpo owns. A user
+ * and password in the server's URL become `Authorization: Basic` unless one is configured: fetch clients send no
+ * userinfo, so without this the upstream would never see the credentials its URL was given with.
+ */
+export function configuredHeaders(
+  headers: Readonly<Record<string, string>> | undefined,
+  url?: string,
+): Record<string, string> {
   const out: Record<string, string> = {}
-  if (!headers) return out
-  for (const [name, value] of Object.entries(headers)) {
+  for (const [name, value] of Object.entries(headers ?? {})) {
     const key = name.toLowerCase()
     if (!OWNED_HEADERS.has(key)) out[key] = value
   }
+  const parsed = url === undefined ? undefined : parseHttpUrl(url, true)
+  if (parsed && (parsed.username || parsed.password) && out.authorization === undefined) {
+    const user = safeDecode(parsed.username)
+    const password = safeDecode(parsed.password)
+    out.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+  }
   return out
+}
+
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    return part
+  }
 }
 
 export function headerValue(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
@@ -58,11 +78,19 @@ export function safeUrl(url: URL): string {
   return url.origin + url.pathname
 }
 
-/** Parses a URL the transport will connect to; only http(s) is an MCP transport. */
-export function parseHttpUrl(url: string): URL | undefined {
+/**
+ * Parses a URL the transport will connect to; only http(s) is an MCP transport. Userinfo is dropped (it travels as
+ * the Authorization header, see configuredHeaders) unless `keepUserinfo`.
+ */
+export function parseHttpUrl(url: string, keepUserinfo = false): URL | undefined {
   try {
     const parsed = new URL(url)
-    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed : undefined
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined
+    if (!keepUserinfo) {
+      parsed.username = ''
+      parsed.password = ''
+    }
+    return parsed
   } catch {
     return undefined
   }

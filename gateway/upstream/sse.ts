@@ -81,7 +81,7 @@ export class SseTransport implements UpstreamTransport {
 
   constructor(options: SseTransportOptions) {
     this.url = options.url
-    this.headers = configuredHeaders(options.headers)
+    this.headers = configuredHeaders(options.headers, options.url)
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
     this.blockedNetworks = options.blockedNetworks ?? []
     this.postTimeoutMs = options.postTimeoutMs ?? 30_000

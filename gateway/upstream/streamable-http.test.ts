@@ -53,6 +53,23 @@ async function notifyUntilSeen(peer: RpcPeer, n: number): Promise<void> {
 }
 
 describe('StreamableHttpTransport against the SDK Streamable server', () => {
+  test('a user and password in the URL reach the upstream as Basic auth, never in the URL; a configured header wins', async () => {
+    const f = await fixture()
+    const withUser = f.url.replace('http://', 'http://alice:s%40cret%3Ax@')
+    const t = transport({ url: withUser })
+    const peer = new RpcPeer(t)
+    await t.start()
+    await peer.initialize()
+    const sent = seen(f, 'POST')[0]
+    assert.equal(sent.headers.authorization, `Basic ${Buffer.from('alice:s@cret:x').toString('base64')}`)
+    assert.ok(!sent.url.includes('alice') && !sent.url.includes('cret'))
+    const configured = transport({ url: withUser, headers: { Authorization: 'Bearer configured' } })
+    const peer2 = new RpcPeer(configured)
+    await configured.start()
+    await peer2.initialize()
+    assert.equal(seen(f, 'POST').at(-1)?.headers.authorization, 'Bearer configured')
+  })
+
   test('SSE responses: handshake headers, echo, progress before the response', async () => {
     const f = await fixture()
     const t = transport({ url: f.url, headers: { Authorization: 'Bearer upstream-secret', Host: 'evil.example' } })

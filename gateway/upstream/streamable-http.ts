@@ -81,7 +81,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
 
   constructor(options: StreamableHttpTransportOptions) {
     this.url = options.url
-    this.headers = configuredHeaders(options.headers)
+    this.headers = configuredHeaders(options.headers, options.url)
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
     this.blockedNetworks = options.blockedNetworks ?? []
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
