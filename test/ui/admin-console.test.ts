@@ -3,19 +3,17 @@
 // API; archived projects show behind a toggle; teams show their project counts. Screenshots go to test/ui/screenshots/.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { apiKeys } from '../../plugins/api-keys/index.ts'
 import { audit } from '../../plugins/audit/index.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { startTestGateway, type TestGateway } from '../harness.ts'
 import {
   apiClient,
-  CHROMIUM,
-  FLAGS,
+  launchChromium,
   layoutProblems,
   pageTools,
-  setUpAdmin,
-  signInApi,
+  signInFirstAdmin,
   skip,
   watchedPage,
 } from './chromium.ts'
@@ -47,8 +45,7 @@ async function keyOf(projectId: string, id: string) {
 describe('admin console: keys, projects and teams in Chromium', { skip }, () => {
   before(async () => {
     gw = await startTestGateway({ plugins: [sessions(), apiKeys({ refreshMs: 200 }), audit({ batchMs: 100 })] })
-    await setUpAdmin(gw, PASSWORD)
-    const admin = await signInApi(gw.url, 'admin@example.com', PASSWORD)
+    const admin = await signInFirstAdmin(gw, PASSWORD)
     const cookies = admin.cookies
     token = admin.token
 
@@ -73,7 +70,7 @@ describe('admin console: keys, projects and teams in Chromium', { skip }, () => 
       keyIds[name] = k.body.id
     }
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+    browser = await launchChromium()
     page = (await watchedPage(browser, consoleErrors, { cookies })).page
   })
 

@@ -2,7 +2,7 @@
 // and the rule that a missing browser skips the tests only outside CI.
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { setUpAdmin as setUpFirstAdmin } from '../kit/first-admin.ts'
 import { rest } from '../kit/rest.ts'
 
@@ -76,9 +76,18 @@ export function pageTools(current: () => Page | undefined) {
   }
 }
 
-/** The first admin of the browser suites, Ada, whose name the screenshots show. */
-export async function setUpAdmin(gw: { url: string; gateway: { setupToken: string | null } }, password: string) {
+/** Debian's Chromium with the flags above; the caller closes it. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+}
+
+/**
+ * Sets up the first admin of the browser suites, Ada (admin@example.com), whose name the screenshots show, and signs
+ * her in through the API: her token, and the cookies a browser context needs for her session.
+ */
+export async function signInFirstAdmin(gw: { url: string; gateway: { setupToken: string | null } }, password: string) {
   await setUpFirstAdmin(gw, password, { name: 'Ada Admin' })
+  return signInApi(gw.url, 'admin@example.com', password)
 }
 
 /** Signs in through the API: the session token, and the cookies a browser context needs for the same session. */

@@ -9,13 +9,13 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { apiKeys } from '../../plugins/api-keys/index.ts'
 import { audit } from '../../plugins/audit/index.ts'
 import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { everythingServer, startTestGateway, type TestGateway } from '../harness.ts'
-import { CHROMIUM, FLAGS, layoutProblems, SHOTS, skip } from './chromium.ts'
+import { launchChromium, layoutProblems, SHOTS, skip } from './chromium.ts'
 
 const PASSWORD = 'journey password 1234'
 
@@ -57,7 +57,7 @@ describe('admin UI journey in Chromium', { skip }, () => {
       plugins: [sessions(), apiKeys({ refreshMs: 200 }), toolPolicies(), audit({ batchMs: 100 })],
       projects: [],
     })
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true })
+    browser = await launchChromium()
   })
 
   after(async () => {

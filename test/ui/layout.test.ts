@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
 import { apiKeys } from '../../plugins/api-keys/index.ts'
 import { audit } from '../../plugins/audit/index.ts'
 import { toolPolicies } from '../../plugins/rbac/policies.ts'
@@ -16,12 +16,10 @@ import { sessions } from '../../plugins/sessions/index.ts'
 import { everythingServer, startTestGateway, type TestGateway } from '../harness.ts'
 import {
   apiClient,
-  CHROMIUM,
-  FLAGS,
+  launchChromium,
   layoutProblems,
   pageTools,
-  setUpAdmin,
-  signInApi,
+  signInFirstAdmin,
   skip,
   watchedPage,
 } from './chromium.ts'
@@ -147,8 +145,7 @@ describe('the console at 390 px and 1280 px in Chromium', { skip }, () => {
       plugins: [sessions(), apiKeys({ refreshMs: 200 }), toolPolicies(), audit({ batchMs: 100 })],
       projects: [],
     })
-    await setUpAdmin(gw, PASSWORD)
-    const admin = await signInApi(gw.url, 'admin@example.com', PASSWORD)
+    const admin = await signInFirstAdmin(gw, PASSWORD)
     token = admin.token
     const ok = async (r: Promise<{ status: number; body: unknown }>, status = 201) => {
       const res = await r
@@ -195,7 +192,7 @@ describe('the console at 390 px and 1280 px in Chromium', { skip }, () => {
     await client.callTool({ name: 'echo', arguments: { message: 'hello' } })
     await client.close()
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+    browser = await launchChromium()
     const opened = await watchedPage(browser, consoleErrors, { cookies: admin.cookies })
     context = opened.context
     page = opened.page

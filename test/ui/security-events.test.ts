@@ -4,13 +4,21 @@
 // error with a retry; and at 390 px the page does not scroll sideways. Screenshots go to test/ui/screenshots/.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { apiKeys } from '../../plugins/api-keys/index.ts'
 import { audit } from '../../plugins/audit/index.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { startTestGateway, type TestGateway } from '../harness.ts'
 import { bearer, postMcp } from '../kit/mcp-wire.ts'
-import { apiClient, CHROMIUM, FLAGS, layoutProblems, pageTools, setUpAdmin, skip, watchedPage } from './chromium.ts'
+import {
+  apiClient,
+  launchChromium,
+  layoutProblems,
+  pageTools,
+  signInFirstAdmin,
+  skip,
+  watchedPage,
+} from './chromium.ts'
 
 const PASSWORD = 'correct horse battery staple'
 const BOGUS = `mcp_proj_${'Z'.repeat(43)}`
@@ -48,14 +56,7 @@ describe('admin console: security events in Chromium', { skip }, () => {
       security: { refusalWindowMs: 500 },
       projects: [{ id: 'demo', name: 'Demo', servers: [] }],
     })
-    await setUpAdmin(gw, PASSWORD)
-    const login = await fetch(`${gw.url}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'admin@example.com', password: PASSWORD }),
-    })
-    assert.equal(login.status, 200)
-    token = ((await login.json()) as { token: string }).token
+    token = (await signInFirstAdmin(gw, PASSWORD)).token
 
     // More global events than one page (50), so "Load more" has something to fetch; then the refusals, the newest.
     for (let i = 0; i < USERS; i++) {
@@ -83,7 +84,7 @@ describe('admin console: security events in Chromium', { skip }, () => {
     }
     assert.equal(counted, 3, 'three invalid keys counted in the audit trail')
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+    browser = await launchChromium()
     // The failed request the error test fakes is logged by the browser; it is expected.
     page = (await watchedPage(browser, consoleErrors, { expected: /503/ })).page
   })

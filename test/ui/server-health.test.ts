@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import { after, before, describe, it } from 'node:test'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { apiKeys } from '../../plugins/api-keys/index.ts'
 import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
@@ -14,12 +14,10 @@ import { type HttpFixture, startHttpFixture } from '../fixtures/fixture-server.t
 import { assertNoLeftovers, startTestGateway, type TestGateway } from '../harness.ts'
 import {
   apiClient,
-  CHROMIUM,
-  FLAGS,
+  launchChromium,
   layoutProblems,
   pageTools,
-  setUpAdmin,
-  signInApi,
+  signInFirstAdmin,
   skip,
   watchedPage,
 } from './chromium.ts'
@@ -60,8 +58,7 @@ describe('server health in the console', { skip }, () => {
       upstreams: { restartInitialMs: 100, restartMaxMs: 60_000, maxConsecutiveFailures: 2 },
       projects: [],
     })
-    await setUpAdmin(gw, PASSWORD)
-    const admin = await signInApi(gw.url, 'admin@example.com', PASSWORD)
+    const admin = await signInFirstAdmin(gw, PASSWORD)
     token = admin.token
     assert.equal((await api('POST', '/api/projects', { id: P, name: 'Health' })).status, 201)
     // A working server, tested before it was saved (so it reads as up), and one whose probes open its circuit.
@@ -71,7 +68,7 @@ describe('server health in the console', { skip }, () => {
     const tripped = { name: 'tripped', transport: 'streamable-http', url: deadUrl, healthCheckIntervalMs: 1000 }
     assert.equal((await api('POST', `/api/projects/${P}/servers`, tripped)).status, 201)
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+    browser = await launchChromium()
     page = (await watchedPage(browser, consoleErrors, { cookies: admin.cookies })).page
   })
 

@@ -3,11 +3,11 @@
 // an administrator ends another user's sessions from the Users page. Screenshots go to test/ui/screenshots/.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { apiKeys } from '../../plugins/api-keys/index.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { startTestGateway, type TestGateway } from '../harness.ts'
-import { apiClient, CHROMIUM, FLAGS, pageTools, setUpAdmin, signInApi, skip } from './chromium.ts'
+import { apiClient, launchChromium, pageTools, signInApi, signInFirstAdmin, skip } from './chromium.ts'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -39,13 +39,12 @@ async function signInPage(email: string): Promise<void> {
 describe('sign out everywhere in Chromium', { skip }, () => {
   before(async () => {
     gw = await startTestGateway({ plugins: [sessions(), apiKeys()], projects: [] })
-    await setUpAdmin(gw, PASSWORD)
-    adminToken = (await signInApi(gw.url, 'admin@example.com', PASSWORD)).token
+    adminToken = (await signInFirstAdmin(gw, PASSWORD)).token
     for (const email of ['sam@example.com', 'kim@example.com']) {
       const r = await api('POST', '/api/users', { email, name: email.split('@')[0], password: PASSWORD })
       assert.equal(r.status, 201, JSON.stringify(r.body))
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+    browser = await launchChromium()
   })
   after(async () => {
     await browser?.close()

@@ -9,10 +9,18 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { everythingServer, startTestGateway, type TestGateway } from '../harness.ts'
-import { apiClient, CHROMIUM, FLAGS, layoutProblems, pageTools, setUpAdmin, skip, watchedPage } from './chromium.ts'
+import {
+  apiClient,
+  launchChromium,
+  layoutProblems,
+  pageTools,
+  signInFirstAdmin,
+  skip,
+  watchedPage,
+} from './chromium.ts'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -34,18 +42,8 @@ describe('project templates and secrets in Chromium', { skip }, () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mcpo-ui-templates-'))
     gw = await startTestGateway({ plugins: [sessions()], projects: [] })
-    await setUpAdmin(gw, PASSWORD)
-    const login = await fetch(`${gw.url}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'admin@example.com', password: PASSWORD }),
-    })
-    token = ((await login.json()) as { token: string }).token
-    const cookies = login.headers.getSetCookie().map((c) => {
-      const [pair] = c.split(';')
-      const eq = pair.indexOf('=')
-      return { name: pair.slice(0, eq), value: pair.slice(eq + 1), url: gw.url, sameSite: 'Strict' as const }
-    })
+    const admin = await signInFirstAdmin(gw, PASSWORD)
+    token = admin.token
     // A real catalog entry with a variable: the memory server from node_modules (npx would need the network).
     const catalog = await api('POST', '/api/templates', {
       name: 'Memory',
@@ -56,8 +54,8 @@ describe('project templates and secrets in Chromium', { skip }, () => {
       envTemplate: { MEMORY_FILE_PATH: join(dir, 'default.json') },
     })
     assert.equal(catalog.status, 201, JSON.stringify(catalog.body))
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
-    page = (await watchedPage(browser, consoleErrors, { cookies })).page
+    browser = await launchChromium()
+    page = (await watchedPage(browser, consoleErrors, { cookies: admin.cookies })).page
   })
 
   after(async () => {

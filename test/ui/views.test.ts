@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { apiKeys } from '../../plugins/api-keys/index.ts'
 import { audit } from '../../plugins/audit/index.ts'
 import { toolPolicies } from '../../plugins/rbac/policies.ts'
@@ -18,13 +18,12 @@ import { sessions } from '../../plugins/sessions/index.ts'
 import { everythingServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
 import {
   apiClient,
-  CHROMIUM,
-  FLAGS,
+  launchChromium,
   layoutProblems,
   pageTools,
   SHOTS,
-  setUpAdmin,
   signInApi,
+  signInFirstAdmin,
   skip,
   watchedPage,
 } from './chromium.ts'
@@ -64,8 +63,7 @@ describe('console views in Chromium', { skip }, () => {
         { id: 'demo', name: 'Demo', servers: [everythingServer()], apiKeys: [{ name: 'config', key: TEST_KEY }] },
       ],
     })
-    await setUpAdmin(gw, PASSWORD)
-    const admin = await signIn('admin@example.com')
+    const admin = await signInFirstAdmin(gw, PASSWORD)
     token = admin.token
     // A developer member, so member lists and access checks have someone to show.
     assert.equal(
@@ -90,7 +88,7 @@ describe('console views in Chromium', { skip }, () => {
       args: [createRequire(import.meta.url).resolve('@modelcontextprotocol/server-memory/dist/index.js')],
       envTemplate: { MEMORY_FILE_PATH: join(embedDir, 'memory.json') },
     })
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+    browser = await launchChromium()
     const opened = await watchedPage(browser, consoleErrors, { cookies: admin.cookies })
     context = opened.context
     page = opened.page
