@@ -1,7 +1,9 @@
 // /api/templates: the admin-approved server catalog. Everyone signed in sees approved templates; admins see and
 // manage all. A template is the only way a non-admin adds a stdio server (POST /api/projects/:id/servers/from-template).
+
 import { z } from 'zod'
 import { serverSchema } from '../../config/schema.ts'
+import { maskOptionalUrl, unmaskUrl } from '../../plugins/secrets/url-mask.ts'
 import type { Template } from '../../plugins/storage/port.ts'
 import { GatewayError } from '../errors.ts'
 import { type ApiServices, route } from './define.ts'
@@ -74,7 +76,8 @@ function templateView(t: Template) {
     command: t.command,
     args: t.args,
     envTemplate: t.envTemplate,
-    url: t.url,
+    // Developers browse the catalog: credentials an admin put in a template's URL are not theirs to read.
+    url: maskOptionalUrl(t.url),
     headersTemplate: t.headersTemplate,
     approved: t.approved,
     createdAt: t.createdAt.toISOString(),
@@ -151,6 +154,8 @@ export function templateRoutes() {
         const current = await findTemplate(services, params.templateId)
         if (!current) throw new GatewayError('MCPO_ERR_NOT_FOUND', 'template not found')
         const patch = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined))
+        // The edit form sends back the URL as shown: unchanged, it means the stored one, credentials included.
+        if (typeof patch.url === 'string') patch.url = unmaskUrl(patch.url, current.url)
         checkShape({ ...current, ...patch })
         const t = await services.store.templates.update(current.id, patch)
         if (!t) throw new GatewayError('MCPO_ERR_NOT_FOUND', 'template not found')

@@ -199,3 +199,45 @@ it('a PUT or a connection test that sends back the masked URL uses the stored on
   assert.equal(stored, moved, 'a changed path is stored as typed')
   for (const secret of SECRETS) assert.ok(!stored.includes(secret), 'no credential followed the edit')
 })
+
+it('a template URL with credentials is masked in the catalog, an edit that sends it back keeps it, and a server made from it connects with it', async () => {
+  const created = await call(admin, 'POST', '/api/templates', {
+    name: 'with-key',
+    transport: 'streamable-http',
+    url: liveUrl,
+    approved: true,
+  })
+  assert.equal(created.status, 201, created.text)
+  const developer = await gw.gateway.store.users.create({
+    email: 'dev@example.com',
+    name: 'dev',
+    passwordHash: await hashPassword(PASSWORD),
+    emailVerifiedAt: new Date(),
+  })
+  await gw.gateway.store.projectMembers.add({ projectId: 'demo', userId: developer.id, role: 'developer' })
+  const login = await rest(gw.url, 'POST', '/api/auth/login', {
+    body: { email: 'dev@example.com', password: PASSWORD },
+  })
+  const dev = login.body.token as string
+  const catalog = await call(dev, 'GET', '/api/templates')
+  const shown = catalog.body.find((t: { name: string }) => t.name === 'with-key').url as string
+  assert.equal(shown, `http://***:***@${new URL(fixture.url).host}/mcp?api_key=***&tenant=t1`)
+  await call(dev, 'GET', `/api/templates/${created.body.id}`)
+
+  const put = await call(admin, 'PUT', `/api/templates/${created.body.id}`, { url: shown, description: 'edited' })
+  assert.equal(put.status, 200, put.text)
+  assert.equal((await gw.gateway.store.templates.get(created.body.id))?.url, liveUrl, 'the stored URL is intact')
+
+  const made = await call(dev, 'POST', `${S}/from-template`, { name: 'from-template', templateId: created.body.id })
+  assert.equal(made.status, 201, made.text)
+  const before = fixture.requests.length
+  const c = new StreamableClient(`${gw.url}/projects/demo/servers/from-template/mcp`, bearer(TEST_KEY))
+  await c.initialize()
+  await c.close()
+  assert.ok(
+    fixture.requests.slice(before).some((q) => q.url.includes(`api_key=${API_KEY}`)),
+    'connects with the key',
+  )
+  for (const secret of SECRETS)
+    for (const s of seen) assert.ok(!s.text.includes(secret), `${secret} leaked in ${s.where}: ${s.text.slice(0, 300)}`)
+})
