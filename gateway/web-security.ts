@@ -129,7 +129,9 @@ export function secureCookies(headers: Record<string, string> | undefined): Reco
 }
 
 const CORS_ALLOW_HEADERS =
-  'authorization, content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id, x-csrf-token'
+  'authorization, content-type, accept, mcp-session-id, mcp-protocol-version, mcp-method, mcp-name, last-event-id, x-csrf-token'
+/** `Mcp-Param-{Name}` headers (MCP 2026-07-28) are named by each tool; a preflight asking for them is answered with them. */
+const MCP_PARAM_HEADER = /^mcp-param-[a-z0-9-]{1,64}$/
 const CORS_EXPOSE_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate, retry-after, x-mcpo-token'
 
 /**
@@ -156,7 +158,7 @@ export function withCors(handler: HttpHandler, origins: readonly string[]): Http
       res.send(204, {
         'access-control-allow-origin': origin,
         'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE',
-        'access-control-allow-headers': CORS_ALLOW_HEADERS,
+        'access-control-allow-headers': allowHeaders(req.headers['access-control-request-headers']),
         'access-control-max-age': '600',
         vary: 'Origin',
       })
@@ -164,6 +166,17 @@ export function withCors(handler: HttpHandler, origins: readonly string[]): Http
     }
     return handler(req, new CorsResponder(res, origin))
   }
+}
+
+/** The fixed list, plus the `Mcp-Param-*` names the preflight asks for (a wildcard would not cover them with auth). */
+function allowHeaders(requested: string | undefined): string {
+  if (requested === undefined) return CORS_ALLOW_HEADERS
+  const params = requested
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => MCP_PARAM_HEADER.test(h))
+    .slice(0, 32)
+  return params.length === 0 ? CORS_ALLOW_HEADERS : `${CORS_ALLOW_HEADERS}, ${params.join(', ')}`
 }
 
 class CorsResponder implements Responder {

@@ -11,6 +11,11 @@ export interface GuardDeps {
   relay: Relay
   /** Origins allowed to call MCP endpoints from a browser; requests without Origin always pass (protocol.md §3). */
   allowedOrigins: readonly string[]
+  /**
+   * `listen.publicBaseUrl` without its trailing slash, or '': the prefix of the URLs the gateway writes (the legacy
+   * endpoint event), and the gateway's own origin, always allowed.
+   */
+  publicBase: string
   isClosing(): boolean
   /** Where invalid keys are reported (aggregated per address); absent in unit tests. */
   refusals?: RefusalAudit
@@ -80,7 +85,7 @@ export async function guard(
   params: Record<string, string>,
 ): Promise<Guarded | null> {
   const origin = req.headers.origin
-  if (origin !== undefined && !deps.allowedOrigins.includes(origin)) {
+  if (origin !== undefined && !deps.allowedOrigins.includes(origin) && !isOwnOrigin(req, origin, deps.publicBase)) {
     sendJson(res, 403, { error: { code: 'MCPO_ERR_FORBIDDEN', message: 'origin not allowed' } })
     return null
   }
@@ -135,4 +140,25 @@ export async function guard(
     return null
   }
   return { ex, principal }
+}
+
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i
+
+/**
+ * A page the gateway serves itself sends its own origin: `publicBaseUrl`'s, or, for a gateway reached on a loopback
+ * address, `http://` plus the Host it was reached at. Only a loopback Host counts: in a DNS-rebinding attack the Host
+ * is the attacker's name, which then matches the attacker's Origin, so a Host-derived origin would let it through.
+ */
+export function isOwnOrigin(req: IncomingRequest, origin: string, publicBase: string): boolean {
+  if (publicBase !== '' && origin === originOf(publicBase)) return true
+  const host = req.headers.host
+  return host !== undefined && LOOPBACK_HOST.test(host) && origin.toLowerCase() === `http://${host.toLowerCase()}`
+}
+
+function originOf(url: string): string | null {
+  try {
+    return new URL(url).origin
+  } catch {
+    return null
+  }
 }

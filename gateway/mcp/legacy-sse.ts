@@ -15,8 +15,6 @@ export interface LegacyDeps extends GuardDeps {
   sessions: SessionRegistry
   ticker: KeepaliveTicker
   logger: Logger
-  /** Prefix for the endpoint URL: '' (path-absolute) or the configured public base URL. */
-  publicBase: string
 }
 
 export async function openLegacyStream(

@@ -28,7 +28,6 @@ const EXPECTED_FAILURES: Record<string, string> = {
   'server-stateless': 'mcpo serves only the 2025 eras to clients: a 2026-07-28 stateless request gets 400 (issue 19)',
   caching: 'no ttlMs / cacheScope on results before mcpo speaks 2026-07-28 to clients (issue 19)',
   'sep-2164-resource-not-found': 'checked over a 2026-07-28 request, which mcpo does not serve yet (issue 19)',
-  'dns-rebinding-protection': 'checked over a 2026-07-28 request, which mcpo does not serve yet (issue 19)',
   'sep-2640-skills': 'the skills extension is offered to 2026-07-28 requests only (issues 19 and 21)',
   'input-required-result':
     'multi round-trip requests need mcpo to speak 2026-07-28 to clients and to its upstream (issues 19 and 21)',
@@ -112,9 +111,12 @@ async function freePort(): Promise<number> {
  */
 async function keyForwarder(target: string, path: string): Promise<{ url: string; server: Server }> {
   const to = new URL(target)
+  let self = ''
   const server = createServer((req, res) => {
-    const headers = { ...req.headers, host: to.host, authorization: `Bearer ${TEST_KEY}` }
-    if (headers.origin === `http://${req.headers.host}`) headers.origin = to.origin
+    // Only the forwarder's own Host and Origin are mapped: a foreign one (the suite's DNS-rebinding case) passes as is.
+    const headers = { ...req.headers, authorization: `Bearer ${TEST_KEY}` }
+    if (headers.host === self) headers.host = to.host
+    if (headers.origin === `http://${self}`) headers.origin = to.origin
     const up = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers }, (ur) => {
       res.writeHead(ur.statusCode ?? 502, ur.headers)
       ur.pipe(res)
@@ -124,8 +126,8 @@ async function keyForwarder(target: string, path: string): Promise<{ url: string
     req.pipe(up)
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}${path}`, server }
+  self = `127.0.0.1:${(server.address() as AddressInfo).port}`
+  return { url: `http://${self}${path}`, server }
 }
 
 describe('the official MCP conformance suite, directly and through mcpo', { timeout: 300_000 }, () => {

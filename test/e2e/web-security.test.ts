@@ -1,6 +1,7 @@
 // Web security (issue 11 point 6): security headers and CSP, Secure cookies behind a trusted proxy only, CSRF for
 // cookie sessions (same-origin browser fetches pass), CORS off unless an origin is allowed by name.
 import assert from 'node:assert/strict'
+import { request } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import { sendJson } from '../../gateway/http.ts'
 import { createLogger } from '../../gateway/logger.ts'
@@ -210,5 +211,69 @@ describe('CORS', () => {
     const refused = await mcp('https://evil.example')
     await refused.arrayBuffer()
     assert.equal(refused.status, 403)
+  })
+
+  it('approves the MCP 2026-07-28 request headers in a preflight: Mcp-Method, Mcp-Name and the Mcp-Param-* it asks for', async () => {
+    const pre = await fetch(`${proxied.gw.url}/projects/demo/mcp`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: APP,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, mcp-method, mcp-name, mcp-param-region, Mcp-Param-Tenant-Id',
+      },
+    })
+    assert.equal(pre.status, 204)
+    const allowed = new Set((pre.headers.get('access-control-allow-headers') ?? '').split(/,\s*/))
+    for (const h of ['authorization', 'mcp-method', 'mcp-name', 'mcp-param-region', 'mcp-param-tenant-id'])
+      assert.ok(allowed.has(h), `${h} is allowed: ${[...allowed].join(', ')}`)
+    assert.ok(![...allowed].some((h) => h.includes('evil')), 'only what was asked')
+  })
+})
+
+describe("the MCP endpoints and the gateway's own origin", () => {
+  const ping = (url: string, headers: Record<string, string>) =>
+    postMcp(url, { jsonrpc: '2.0', id: 1, method: 'ping' }, { ...bearer(TEST_KEY), ...headers })
+
+  it('accept a page of the gateway itself (Origin = the loopback address it was reached at, or publicBaseUrl)', async () => {
+    const url = `${proxied.gw.url}/projects/demo/mcp`
+    const own = await ping(url, { origin: proxied.gw.url })
+    await own.arrayBuffer()
+    assert.notEqual(own.status, 403, 'same origin on 127.0.0.1')
+    const port = new URL(proxied.gw.url).port
+    const local = await ping(url.replace('127.0.0.1', 'localhost'), { origin: `http://localhost:${port}` })
+    await local.arrayBuffer()
+    assert.notEqual(local.status, 403, 'same origin on localhost')
+    const other = await ping(url, { origin: `http://127.0.0.1:${Number(port) + 1}` })
+    await other.arrayBuffer()
+    assert.equal(other.status, 403, 'another port is another origin')
+  })
+
+  it("refuse a DNS-rebinding page: its Origin matches its Host, but the Host is not the gateway's", async () => {
+    const url = `${proxied.gw.url}/projects/demo/mcp`
+    const port = new URL(proxied.gw.url).port
+    // fetch cannot set Host: the request goes out by hand, as a browser on a rebound name would send it.
+    const status = await new Promise<number>((resolve, reject) => {
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' })
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          headers: {
+            host: `rebound.example:${port}`,
+            origin: `http://rebound.example:${port}`,
+            authorization: `Bearer ${TEST_KEY}`,
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+          },
+        },
+        (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        },
+      )
+      req.on('error', reject)
+      req.end(body)
+    })
+    assert.equal(status, 403)
   })
 })
