@@ -12,6 +12,7 @@ import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { type HttpFixture, startHttpFixture } from '../fixtures/fixture-server.ts'
 import { assertNoLeftovers, fixtureServer, TEST_KEY } from '../harness.ts'
+import { freePort } from '../kit/ports.ts'
 import { fieldsOf, type ProjectApi, startProjectApi } from './project-harness.ts'
 
 const S = '/api/projects/demo/servers'
@@ -19,14 +20,6 @@ let api: ProjectApi
 let good: HttpFixture
 /** A port nothing listens on: connections are refused. */
 let deadUrl: string
-
-async function freePort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const { port } = srv.address() as { port: number }
-  await new Promise((r) => srv.close(r))
-  return port
-}
 
 async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { assertNoLeftovers, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
+import { freePort } from '../kit/ports.ts'
 import { tempDir } from '../kit/temp-dir.ts'
 import { sleep } from '../kit/waiting.ts'
 
@@ -95,14 +96,6 @@ function runSuite(url: string, outDir: string): Promise<void> {
       else resolve()
     })
   })
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const { port } = s.address() as AddressInfo
-  await new Promise((r) => s.close(r))
-  return port
 }
 
 /**

@@ -18,11 +18,11 @@ import {
   readFileSync,
   rmSync,
 } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { parse } from 'yaml'
+import { freePort } from '../kit/ports.ts'
 import { requirePostgres } from '../kit/postgres.ts'
 import { assembleImage, type ImageProcess, type ImageTree, runAsImageUser, snapshot, writableBy } from './image-tree.ts'
 import { type RoundRobinProxy, startProxy } from './round-robin-proxy.ts'
@@ -45,14 +45,6 @@ function start(argv: string[], env: Record<string, string>): ImageProcess {
   const p = runAsImageUser(tree, argv, env)
   processes.push(p)
   return p
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const { port } = srv.address() as { port: number }
-  await new Promise((r) => srv.close(r))
-  return port
 }
 
 async function status(url: string, init?: RequestInit): Promise<number> {

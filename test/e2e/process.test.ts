@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { findProcesses, listDescendants, pidAlive, waitFor } from '../fixtures/processes.ts'
+import { freePort } from '../kit/ports.ts'
 import { ensureStopped, type GatewayProcess, prepareDir, spawnGateway } from './spawn.ts'
 
 const KEY = 'mcp_proj_processTestKey000000000000000000001'
@@ -24,15 +25,6 @@ after(async () => {
   }
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net')
-  const srv = createServer()
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
-  const { port } = srv.address() as { port: number }
-  await new Promise((resolve) => srv.close(resolve))
-  return port
-}
 
 async function boot(body: string, env: Record<string, string> = {}) {
   const dir = await prepareDir(body)

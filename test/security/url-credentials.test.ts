@@ -4,7 +4,6 @@
 // must not hold them either. The URL stays usable: the upstream still receives its key, and a PUT that sends back the
 // masked URL as shown keeps the stored one.
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { Writable } from 'node:stream'
 import { after, before, it } from 'node:test'
 import { createLogger } from '../../gateway/logger.ts'
@@ -16,6 +15,7 @@ import { type HttpFixture, startHttpFixture } from '../fixtures/fixture-server.t
 import { assertNoLeftovers, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
 import { setUpAdmin } from '../kit/first-admin.ts'
 import { bearer, StreamableClient } from '../kit/mcp-wire.ts'
+import { freePort } from '../kit/ports.ts'
 import { rest } from '../kit/rest.ts'
 
 const PASSWORD = 'url credentials test password'
@@ -36,15 +36,6 @@ let admin = ''
 let reporter = ''
 let liveUrl = ''
 
-/** A port nothing listens on: taken, then released. */
-async function closedPort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const { port } = srv.address() as { port: number }
-  await new Promise((r) => srv.close(r))
-  return port
-}
-
 async function call(as: string, method: string, path: string, body?: unknown) {
   const r = await rest(gw.url, method, path, { token: as, body })
   seen.push({ where: `${method} ${path}`, text: `${r.status} ${r.text}` })
@@ -55,7 +46,7 @@ before(async () => {
   fixture = await startHttpFixture({ transport: 'streamable-http' })
   const fixtureUrl = new URL(fixture.url)
   liveUrl = `http://${USER}:${PASS}@${fixtureUrl.host}${fixtureUrl.pathname}?api_key=${API_KEY}&tenant=t1`
-  const deadUrl = `http://${USER}:${DEAD_PASS}@127.0.0.1:${await closedPort()}/mcp?token=${DEAD_TOKEN}`
+  const deadUrl = `http://${USER}:${DEAD_PASS}@127.0.0.1:${await freePort()}/mcp?token=${DEAD_TOKEN}`
   const sink = new Writable({
     write(chunk, _enc, done) {
       logLines.push(...String(chunk).split('\n').filter(Boolean))

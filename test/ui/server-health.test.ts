@@ -4,7 +4,6 @@
 // the Overview's config leaves both out and says so. At 1280 px and 390 px, with screenshots
 // (test/ui/screenshots/health-*.png) and the layout checks of chromium.ts.
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { apiKeys } from '../../plugins/api-keys/index.ts'
@@ -12,6 +11,7 @@ import { toolPolicies } from '../../plugins/rbac/policies.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { type HttpFixture, startHttpFixture } from '../fixtures/fixture-server.ts'
 import { assertNoLeftovers, startTestGateway, type TestGateway } from '../harness.ts'
+import { freePort } from '../kit/ports.ts'
 import {
   apiClient,
   launchChromium,
@@ -39,20 +39,12 @@ const api = apiClient(
 )
 const { shot, step } = pageTools(() => page)
 
-async function deadPort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const { port } = srv.address() as { port: number }
-  await new Promise((r) => srv.close(r))
-  return port
-}
-
 const servers = () => page.goto(`${gw.url}/admin/projects/${P}/servers`)
 
 describe('server health in the console', { skip }, () => {
   before(async () => {
     good = await startHttpFixture({ transport: 'streamable-http' })
-    deadUrl = `http://127.0.0.1:${await deadPort()}/mcp`
+    deadUrl = `http://127.0.0.1:${await freePort()}/mcp`
     gw = await startTestGateway({
       plugins: [sessions(), apiKeys({ refreshMs: 200 }), toolPolicies()],
       upstreams: { restartInitialMs: 100, restartMaxMs: 60_000, maxConsecutiveFailures: 2 },
