@@ -23,6 +23,7 @@ import { type HttpHandler, sendError } from './http.ts'
 import { type InjectRequest, inject } from './inject.ts'
 import { createLogger } from './logger.ts'
 import { RpcCodes } from './mcp/json-rpc.ts'
+import { StatelessClients } from './mcp/modern.ts'
 import { Relay } from './mcp/relay.ts'
 import { addMcpRoutes } from './mcp/routes.ts'
 import { loadAllServers, toSpec } from './mcp/server-specs.ts'
@@ -138,6 +139,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     config.limits,
     cluster ? { newId: () => cluster.newSessionId(), nodes: () => cluster.liveNodes() } : {},
   )
+  const stateless = new StatelessClients({ sessions }, logger)
   const ticker = new KeepaliveTicker(config.limits.sseKeepaliveMs)
   await cluster?.start(relay, ticker)
   await loadAllServers(store, relay, secret.keyring)
@@ -147,6 +149,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
       plugins,
       relay,
       sessions,
+      stateless,
       ticker,
       logger,
       // An origin allowed CORS must also pass the MCP endpoints' Origin check.

@@ -6,6 +6,7 @@ import { readJsonBody, rpcHttpError } from './body.ts'
 import { UpstreamError } from './connection.ts'
 import { type GuardDeps, guard, notFound } from './guard.ts'
 import { classify, RpcCodes } from './json-rpc.ts'
+import type { StatelessClients } from './modern.ts'
 import type { ClientSink, Session } from './session.ts'
 import type { SessionRegistry } from './sessions.ts'
 import { type KeepaliveTicker, SSE_HEADERS, SseChannel } from './sse.ts'
@@ -15,6 +16,8 @@ export interface LegacyDeps extends GuardDeps {
   sessions: SessionRegistry
   ticker: KeepaliveTicker
   logger: Logger
+  /** 2026-07-28 clients, which share the Streamable HTTP endpoints (modern.ts). */
+  stateless: StatelessClients
 }
 
 export async function openLegacyStream(

@@ -80,7 +80,7 @@ export class Pipeline {
     const log = this.opts.servers.serverLog(session.projectId, serverName)
     let conn: UpstreamConnection
     try {
-      conn = await rt.acquire(session)
+      conn = await rt.acquire(session.upstream)
     } catch (err) {
       log.failed((err as Error).message)
       throw err
@@ -94,7 +94,7 @@ export class Pipeline {
         // A remote session that expired (404) is re-initialized once and idempotent requests retried (protocol.md §4.8).
         if (!conn.sessionExpired) throw err
         await conn.whenClosed
-        return this.listFor(await rt.acquire(session), method, session, ex, serverName)
+        return this.listFor(await rt.acquire(session.upstream), method, session, ex, serverName)
       })
       return reply.respond(resultMessage(msg.id, { [listKey]: items }))
     }
@@ -115,6 +115,8 @@ export class Pipeline {
         raw = JSON.stringify(traced)
       }
     }
+    // A stateless request whose client left while the upstream was being reached is not sent at all.
+    if (session.closed) return reply.cancelled('the client went away')
     const sink = method === 'resources/read' ? new RetryOnExpiry(rt, session, msg, raw, reply, conn) : reply
     conn.forward(session, sink, msg, raw, sendOptions)
   }
@@ -225,7 +227,7 @@ class RetryOnExpiry implements ClientSink {
     }
     this.retried = true
     this.conn.whenClosed
-      .then(() => this.rt.acquire(this.session))
+      .then(() => this.rt.acquire(this.session.upstream))
       .then(
         (fresh) => fresh.forward(this.session, this.reply, this.msg, this.raw),
         () => this.reply.respond(json, parsed),

@@ -195,7 +195,7 @@ export class Relay implements ServerDirectory {
     }
     const rt = this.runtime(session.projectId, session.serverName)
     if (!rt) throw new UpstreamError(RpcCodes.UPSTREAM_UNAVAILABLE, `server "${session.serverName}" no longer exists`)
-    const conn = await rt.acquire(session)
+    const conn = await rt.acquire(session.upstream)
     const init = conn.initializeResult
     if (!init) throw new UpstreamError(RpcCodes.UPSTREAM_UNAVAILABLE, 'upstream is not initialized')
     const result: Record<string, unknown> = {
@@ -206,6 +206,94 @@ export class Relay implements ServerDirectory {
     if (init.instructions !== undefined) result.instructions = init.instructions
     session.initialized = true
     sink.respond(resultMessage(msg.id, result))
+  }
+
+  /**
+   * What an endpoint is, for a 2026-07-28 client's `server/discover` and result `_meta`: the upstream's capabilities
+   * (as relayed), identity and instructions; the unified endpoint's own.
+   */
+  async describe(session: Session): Promise<{
+    capabilities: Record<string, unknown>
+    serverInfo: { name: string; version: string; [k: string]: unknown }
+    instructions?: string
+  }> {
+    if (session.serverName === null) {
+      const r = this.unified.initializeResult(session, this.opts.version)
+      return {
+        capabilities: r.capabilities as Record<string, unknown>,
+        serverInfo: r.serverInfo as { name: string; version: string },
+        instructions: r.instructions as string,
+      }
+    }
+    const rt = this.runtime(session.projectId, session.serverName)
+    if (!rt) throw new UpstreamError(RpcCodes.UPSTREAM_UNAVAILABLE, `server "${session.serverName}" no longer exists`)
+    const init = (await rt.acquire(session.upstream)).initializeResult
+    if (!init) throw new UpstreamError(RpcCodes.UPSTREAM_UNAVAILABLE, 'upstream is not initialized')
+    const out: Awaited<ReturnType<Relay['describe']>> = {
+      capabilities: relayedCapabilities(init.capabilities),
+      serverInfo: init.serverInfo,
+    }
+    if (init.instructions !== undefined) out.instructions = init.instructions
+    return out
+  }
+
+  /** The upstream definition of a tool as the endpoint names it (unified names resolved), or null. */
+  async toolDefinition(session: Session, name: string, ex: Exchange): Promise<Record<string, unknown> | null> {
+    let rt: ServerRuntime | undefined
+    let upstreamName = name
+    if (session.serverName === null) {
+      const target = await this.unified.target(session, 'tools', name, ex)
+      if (!target) return null
+      rt = target.rt
+      upstreamName = target.name
+    } else rt = this.runtime(session.projectId, session.serverName)
+    if (!rt) return null
+    const tools = (await (await rt.acquire(session.upstream)).list('tools/list')) as Record<string, unknown>[]
+    return tools.find((t) => t?.name === upstreamName) ?? null
+  }
+
+  /**
+   * A 2026-07-28 `subscriptions/listen` stream: the client's upstream connections are started (their list changes reach
+   * it), and each resource it may read is subscribed upstream once however many listeners want it.
+   */
+  async listenUpstream(listener: Session, uris: readonly string[], ex: Exchange): Promise<void> {
+    const client = listener.upstream as Session & { subscribed?: Map<string, number> }
+    const rts =
+      client.serverName === null
+        ? this.runtimes(client.projectId)
+        : [this.runtime(client.projectId, client.serverName)].filter((r) => r !== undefined)
+    await Promise.all(rts.map((rt) => rt.acquire(client).catch(() => null)))
+    for (const uri of uris) {
+      const rt =
+        client.serverName === null
+          ? await this.unified.serverOf(client, uri, ex)
+          : (rts[0] as ServerRuntime | undefined)
+      if (!rt || listener.closed) continue
+      const d = await this.opts.plugins.authorize(ex, {
+        projectId: client.projectId,
+        serverName: rt.spec.name,
+        method: 'resources/read',
+        toolName: uri,
+      })
+      if (!d.allow) continue
+      const conn = await rt.acquire(client)
+      if (conn.isolation === 'shared') {
+        await conn.subscribe(listener, uri)
+        continue
+      }
+      const counts = client.subscribed
+      if (!counts) continue
+      const key = `${rt.spec.name}\0${uri}`
+      const n = counts.get(key) ?? 0
+      counts.set(key, n + 1)
+      if (n === 0) await conn.call('resources/subscribe', { uri })
+      listener.onClose(() => {
+        const left = (counts.get(key) ?? 1) - 1
+        if (left > 0) return void counts.set(key, left)
+        counts.delete(key)
+        if (conn.state === 'ready') conn.call('resources/unsubscribe', { uri }).catch(() => {})
+      })
+    }
   }
 
   /** Client notifications: cancels are translated, the rest reach per-session upstreams only. */
@@ -248,7 +336,7 @@ export class Relay implements ServerDirectory {
       if (!rt) continue
       if (!start && rt.state !== 'running') continue
       try {
-        out.push(await rt.acquire(session))
+        out.push(await rt.acquire(session.upstream))
       } catch {
         // A server that is down has nothing to tell; the others still get the message.
       }

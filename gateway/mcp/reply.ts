@@ -49,7 +49,7 @@ export class Reply implements ClientSink {
     private readonly session: Session,
     private readonly ex: Exchange,
   ) {
-    this.counter = deps.tracker === null ? null : deps.tracker.request(session, ex)
+    this.counter = deps.tracker === null ? null : deps.tracker.request(session.upstream, ex)
   }
 
   /**
@@ -112,7 +112,7 @@ export class Reply implements ClientSink {
       principalKind: p?.kind ?? null,
       principalId: p?.id ?? session.principalId,
       keyId: p?.kind === 'api-key' ? p.id : null,
-      sessionId: session.id,
+      sessionId: session.upstream.id,
       clientName: session.clientInfo?.name ?? null,
       status: 'ok',
       errorCode: null,

@@ -35,6 +35,18 @@ export class ServerRequests {
     owner.serverRequests.set(clientId, (response) =>
       this.toUpstream(replaceTopLevelId(response.raw, upstreamId) ?? response.raw),
     )
-    owner.notify(replaceTopLevelId(text, JSON.stringify(clientId)) ?? JSON.stringify({ ...msg, id: clientId }))
+    const delivered = owner.notify(
+      replaceTopLevelId(text, JSON.stringify(clientId)) ?? JSON.stringify({ ...msg, id: clientId }),
+    )
+    if (delivered) return
+    // No stream to the client is open (or it cannot take requests): the upstream learns now rather than at its timeout.
+    owner.serverRequests.delete(clientId)
+    this.toUpstream(
+      errorMessage(
+        msg.id,
+        RpcCodes.METHOD_NOT_FOUND,
+        `${msg.method} is not available: the client has no open stream on which mcpo could ask it`,
+      ),
+    )
   }
 }

@@ -23,7 +23,8 @@ export interface InflightRequest {
   abort(code: number, message: string): void
 }
 
-export type Transport = 'legacy' | 'streamable'
+/** `stateless`: the requests of one 2026-07-28 client (no session on the wire; see modern.ts). */
+export type Transport = 'legacy' | 'streamable' | 'stateless'
 
 export interface SessionInit {
   id: string
@@ -39,6 +40,11 @@ export interface SessionInit {
   now: number
   /** Requests this session may have waiting on upstreams at once; more get -32015 (one client cannot hog a server). */
   maxInflight?: number
+  /**
+   * The session whose upstream connections, subscriptions and client-session row this one uses. A 2026-07-28 request
+   * lives for one exchange; what outlives it (a per-session upstream, the activity row) belongs to its owner.
+   */
+  owner?: Session | null
 }
 
 export class Session {
@@ -48,6 +54,8 @@ export class Session {
   readonly principalId: string
   readonly principalKind: string
   readonly transport: Transport
+  /** Where upstream connections are acquired and client activity counted: the owner, or this session itself. */
+  readonly upstream: Session
   protocolVersion: string
   initialized = false
   clientCapabilities: Record<string, unknown> = {}
@@ -75,12 +83,17 @@ export class Session {
     this.protocolVersion = init.protocolVersion
     this.lastActivity = init.now
     this.maxInflight = init.maxInflight ?? Number.POSITIVE_INFINITY
+    this.upstream = init.owner ?? this
   }
 
-  /** Sends a message that belongs to no request. Without a stream there is nowhere to put it, so it is dropped. */
+  /**
+   * Sends a message that belongs to no request; false when there is no open stream to put it on (it is dropped). A
+   * slow client's stream buffers what it cannot take yet: that counts as sent.
+   */
   notify(json: string): boolean {
     if (this.closed || this.channel === null || this.channel.closed) return false
-    return this.channel.send(json)
+    this.channel.send(json)
+    return !this.channel.closed
   }
 
   /** Queues a `list_changed` notice; bursts within one tick become one message. */
@@ -96,6 +109,11 @@ export class Session {
       }, 20).unref()
     }
     this.pendingNotices.add(method)
+  }
+
+  /** Requests in flight or a stream open: an idle reaper must leave the session alone. */
+  busy(): boolean {
+    return this.inflight.size > 0 || (this.channel !== null && !this.channel.closed)
   }
 
   onClose(cb: () => void): void {

@@ -35,7 +35,7 @@ export class SessionRegistry {
   }
 
   /** Opens a session, or throws a limit error naming which cap was hit. Ids are random UUIDs (122 random bits). */
-  open(init: Omit<SessionInit, 'id' | 'now'>): Session {
+  open(init: Omit<SessionInit, 'id' | 'now'>, make: (init: SessionInit) => Session = (i) => new Session(i)): Session {
     const keyCount = this.perKey.get(init.principalId) ?? 0
     const projectCount = this.perProject.get(init.projectId) ?? 0
     const nodes = this.options.nodes?.() ?? 1
@@ -46,7 +46,7 @@ export class SessionRegistry {
       throw limit(`this project already has ${projectCount * nodes} open sessions`)
     // The total protects this node's memory, so it is not split.
     if (this.byId.size >= this.limits.sessionsTotal) throw limit('the gateway has reached its session limit')
-    const session = new Session({
+    const session = make({
       ...init,
       id: this.options.newId ? this.options.newId() : randomUUID(),
       now: Date.now(),
@@ -91,7 +91,7 @@ export class SessionRegistry {
   }
 
   countByTransport(): Record<string, number> {
-    const out: Record<string, number> = { legacy: 0, streamable: 0 }
+    const out: Record<string, number> = { legacy: 0, streamable: 0, stateless: 0 }
     for (const s of this.byId.values()) out[s.transport]++
     return out
   }
@@ -103,7 +103,10 @@ export class SessionRegistry {
     decrement(this.perProject, session.projectId)
   }
 
-  /** Streamable sessions have no connection to watch: clients often never DELETE, so idle ones expire. */
+  /**
+   * Streamable sessions have no connection to watch (clients often never DELETE), and stateless clients never say they
+   * are done: idle ones expire.
+   */
   private startReaper(): void {
     if (this.reaper) return
     const every = Math.max(1000, Math.min(60_000, Math.floor(this.limits.sessionIdleTtlMs / 4)))
@@ -114,8 +117,7 @@ export class SessionRegistry {
   reap(now: number): number {
     let n = 0
     for (const s of this.byId.values()) {
-      if (s.transport !== 'streamable' || s.inflight.size > 0) continue
-      if (s.channel && !s.channel.closed) continue
+      if (s.transport === 'legacy' || s.busy()) continue
       if (now - s.lastActivity > this.limits.sessionIdleTtlMs) {
         s.close('session expired')
         n++

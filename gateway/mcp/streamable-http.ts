@@ -7,6 +7,8 @@ import { UpstreamError } from './connection.ts'
 import { guard } from './guard.ts'
 import { type Classified, classify, RpcCodes, type RpcId, type RpcMessage } from './json-rpc.ts'
 import type { LegacyDeps } from './legacy-sse.ts'
+import { serveModern } from './modern.ts'
+import { claimsEnvelope, isModernMessage, isModernVersion, MODERN_VERSION } from './modern-wire.ts'
 import type { ClientSink, Session } from './session.ts'
 import { SSE_HEADERS, SseChannel } from './sse.ts'
 import { allowsBatches, DEFAULT_NEGOTIATED_VERSION, isSupportedVersion } from './versions.ts'
@@ -29,10 +31,19 @@ function accepts(req: IncomingRequest, type: string): boolean {
   return accept.includes(type) || accept.includes('*/*')
 }
 
-/** A present but unsupported `MCP-Protocol-Version` is 400 on every request (POST, GET, DELETE); answers it if so. */
+/**
+ * A present but unsupported `MCP-Protocol-Version` is 400 on every request (POST, GET, DELETE); answers it if so. A
+ * 2026-07-28 client has no session to stream or end: GET and DELETE are 405 for it.
+ */
 function unsupportedVersion(req: IncomingRequest, res: Responder): boolean {
   const version = req.headers['mcp-protocol-version']
   if (version === undefined || isSupportedVersion(version)) return false
+  if (req.method !== 'POST' && isModernVersion(version.trim())) {
+    rpcHttpError(res, 405, RpcCodes.BAD_REQUEST, `Method Not Allowed: ${MODERN_VERSION} requests are POSTs`, {
+      allow: 'POST',
+    })
+    return true
+  }
   rpcHttpError(res, 400, RpcCodes.BAD_REQUEST, `Bad Request: Unsupported protocol version: ${version}`)
   return true
 }
@@ -82,6 +93,19 @@ export async function postStreamable(
   }
   const body = readJsonBody(req, res)
   if (!body.ok) return
+  const value = body.value
+  const single = value !== null && typeof value === 'object' && !Array.isArray(value)
+  if (single && isModernMessage(value as Record<string, unknown>, req.headers['mcp-protocol-version'])) {
+    return serveModern(deps, req, res, params, g, value)
+  }
+  if (Array.isArray(value) && value.some((m) => claimsEnvelope((m as { params?: unknown } | null)?.params))) {
+    return rpcHttpError(
+      res,
+      400,
+      RpcCodes.INVALID_REQUEST,
+      `Invalid Request: a batch may not hold ${MODERN_VERSION} requests, which are sent one per POST`,
+    )
+  }
   if (unsupportedVersion(req, res)) return
   const batch = Array.isArray(body.value)
   const items: Classified[] = batch ? (body.value as unknown[]).map(classify) : [classify(body.value)]
@@ -137,17 +161,17 @@ export async function postStreamable(
   if (requests.length === 0) return res.send(202, null)
 
   const headers = { 'mcp-session-id': session.id }
-  const single = requests.length === 1 && !batch
+  const one = requests.length === 1 && !batch
   const wantsProgress = requests.some(
     (r) => (r.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken !== undefined,
   )
-  if (single && JSON_METHODS.has(requests[0].method) && !wantsProgress) {
+  if (one && JSON_METHODS.has(requests[0].method) && !wantsProgress) {
     await deps.relay.request(session, requests[0], body.raw, new JsonAnswer(session, res), g.ex)
     // A failed initialize leaves no half-open session behind.
     if (isInit && !session.initialized) session.close('initialize failed')
     return
   }
-  return streamResponses(deps, res, session, requests, single ? body.raw : null, g.ex, headers)
+  return streamResponses(deps, res, session, requests, one ? body.raw : null, g.ex, headers)
 }
 
 /** The one answer to a single request, as a JSON body. A class: one is made per call, closures were hot-path garbage. */
@@ -211,10 +235,10 @@ export async function openStreamableGet(
 ) {
   const g = await guard(deps, req, res, params)
   if (!g || res.aborted) return
+  if (unsupportedVersion(req, res)) return
   if (!accepts(req, 'text/event-stream')) {
     return rpcHttpError(res, 406, RpcCodes.BAD_REQUEST, 'Not Acceptable: Accept must include text/event-stream')
   }
-  if (unsupportedVersion(req, res)) return
   const session = findSession(deps, req, res, params, g.principal.id)
   if (!session) return
   if (session.channel && !session.channel.closed) {

@@ -124,7 +124,7 @@ export class UnifiedRouter {
     const lists = await Promise.all(
       runtimes.map(async (rt) => {
         try {
-          const conn = await rt.acquire(session)
+          const conn = await rt.acquire(session.upstream)
           return await this.pipeline.listFor(conn, method, session, ex, rt.spec.name)
         } catch (err) {
           this.log.warn(
@@ -173,6 +173,21 @@ export class UnifiedRouter {
       }
     })
     return out
+  }
+
+  /** The server and upstream name behind an exposed tool or prompt name, or null. */
+  target(
+    session: Session,
+    kind: 'tools' | 'prompts',
+    exposed: string,
+    ex: Exchange,
+  ): Promise<{ rt: ServerRuntime; name: string } | null> {
+    return this.resolveName(session, kind, exposed, ex)
+  }
+
+  /** The server that serves a resource URI, or null. */
+  serverOf(session: Session, uri: string, ex: Exchange): Promise<ServerRuntime | null> {
+    return this.resolveUri(session, uri, ex)
   }
 
   private table(projectId: string): ProjectTable {

@@ -539,20 +539,26 @@ describe('conformance S: Streamable HTTP (protocol.md §3)', () => {
     await stillThere.arrayBuffer()
   })
 
-  it('45 S: a 2026-07-28-style POST (no session, MCP-Protocol-Version: 2026-07-28, Mcp-Method) → 400 without a -32020…-32022 code', async () => {
+  it('45 S: a 2026-07-28 POST is served statelessly on the same URL: no session, resultType; one without its envelope is 400 -32602', async () => {
+    const envelope = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': {},
+    }
+    const modern = { ...auth, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' }
     for (const endpoint of [url, `${gw.url}/projects/demo/mcp`]) {
-      const res = await postMcp(endpoint, rpc(1, 'tools/list', { _meta: {} }), {
-        ...auth,
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/list',
-      })
-      assert.equal(res.status, 400)
+      const res = await postMcp(endpoint, rpc(1, 'tools/list', { _meta: envelope }), modern)
+      assert.equal(res.status, 200)
       assert.equal(res.headers.get('mcp-session-id'), null)
-      const text = await res.text()
-      for (const code of MODERN_CODES) assert.ok(!text.includes(String(code)), `${code} in ${text}`)
-      const body = JSON.parse(text)
-      assert.equal(rpcError(body)?.code, -32000)
-      assert.equal(body.id, null)
+      const body = (await res.json()) as { id: number; result: { tools: unknown[]; resultType: string } }
+      assert.equal(body.id, 1)
+      assert.equal(body.result.resultType, 'complete')
+      assert.ok(body.result.tools.length > 0)
+      const bare = await postMcp(endpoint, rpc(2, 'tools/list', { _meta: {} }), modern)
+      assert.equal(bare.status, 400)
+      assert.equal(bare.headers.get('mcp-session-id'), null)
+      const refused = (await bare.json()) as { id: number }
+      assert.equal(rpcError(refused)?.code, -32602)
+      assert.equal(refused.id, 2)
     }
   })
 })
