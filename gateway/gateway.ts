@@ -139,7 +139,10 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     config.limits,
     cluster ? { newId: () => cluster.newSessionId(), nodes: () => cluster.liveNodes() } : {},
   )
-  const stateless = new StatelessClients({ sessions }, logger)
+  const stateless = new StatelessClients({ sessions }, logger, {
+    stateKey: deriveKey(secret.keyring, 'mcp request state'),
+    nodeId,
+  })
   const ticker = new KeepaliveTicker(config.limits.sseKeepaliveMs)
   await cluster?.start(relay, ticker)
   await loadAllServers(store, relay, secret.keyring)

@@ -9,7 +9,7 @@ import { JSON_HEADERS } from '../http.ts'
 import { GATEWAY_VERSION } from '../version.ts'
 import { UpstreamError } from './connection.ts'
 import type { Guarded } from './guard.ts'
-import { classify, errorMessage, RpcCodes, type RpcId, type RpcMessage } from './json-rpc.ts'
+import { classify, errorMessage, RpcCodes, type RpcId, type RpcMessage, replaceTopLevelId } from './json-rpc.ts'
 import type { LegacyDeps } from './legacy-sse.ts'
 import {
   checkParamHeaders,
@@ -27,6 +27,7 @@ import {
   type ServerIdentity,
   withoutEnvelope,
 } from './modern-wire.ts'
+import { RequestStates, requestDigest } from './request-state.ts'
 import { type ClientSink, Session, type SessionInit } from './session.ts'
 import { SSE_HEADERS, SseChannel } from './sse.ts'
 import { LATEST_VERSION } from './versions.ts'
@@ -55,7 +56,7 @@ const CACHE = { ttlMs: 0 }
  * listeners that opted in.
  */
 export class StatelessClient extends Session {
-  readonly requests = new Set<Session>()
+  readonly requests = new Map<Session, ModernAnswer>()
   readonly listeners = new Set<ListenSession>()
   /** Resource URIs subscribed upstream on per-session connections, with how many listeners want each. */
   readonly subscribed = new Map<string, number>()
@@ -93,11 +94,12 @@ export class StatelessClient extends Session {
       return false
     }
     const method = msg.method
-    if (method === undefined || msg.id !== undefined) return false
+    if (method === undefined) return false
+    if (msg.id !== undefined) return this.ask(String(msg.id), method, msg.params)
     let delivered = false
     if (method === 'notifications/message') {
       const level = LOG_LEVELS.indexOf(String((msg.params as { level?: unknown } | undefined)?.level ?? ''))
-      for (const r of this.requests) {
+      for (const r of this.requests.keys()) {
         const wanted = r.logLevel === null ? -1 : LOG_LEVELS.indexOf(r.logLevel)
         if (wanted !== -1 && level >= wanted && r.notify(json)) delivered = true
       }
@@ -107,18 +109,32 @@ export class StatelessClient extends Session {
     return delivered
   }
 
+  /**
+   * A server→client request from a per-session upstream: it belongs to this client's one call that can take input. With
+   * several calls in flight there is no telling which caused it, so the upstream is refused (and told at once).
+   */
+  private ask(key: string, method: string, params: unknown): boolean {
+    let only: ModernAnswer | null = null
+    for (const answer of this.requests.values()) {
+      if (answer.closed) continue
+      if (only !== null) return false
+      only = answer
+    }
+    return only?.ask(key, method, params) === true
+  }
+
   override busy(): boolean {
     return this.requests.size > 0 || this.listeners.size > 0
   }
 
   override drain(code: number, message: string): void {
-    for (const r of [...this.requests]) r.drain(code, message)
+    for (const r of [...this.requests.keys()]) r.drain(code, message)
     super.drain(code, message)
   }
 
   override close(reason: string): void {
     if (this.closed) return
-    for (const r of [...this.requests]) r.close(reason)
+    for (const r of [...this.requests.keys()]) r.close(reason)
     for (const l of [...this.listeners]) l.close(reason)
     super.close(reason)
   }
@@ -173,11 +189,20 @@ export class ListenSession extends Session {
 /** The stateless clients of this node, found by endpoint, principal and capabilities. */
 export class StatelessClients {
   private readonly byKey = new Map<string, StatelessClient>()
+  /** Calls waiting for a client's retry after `input_required`, by the id in their `requestState`. */
+  readonly parked = new Map<string, ModernAnswer>()
+  readonly states: RequestStates
 
   constructor(
     private readonly deps: Pick<LegacyDeps, 'sessions'>,
     private readonly log: Logger,
-  ) {}
+    opts: { stateKey: Uint8Array; nodeId: string },
+  ) {
+    this.states = new RequestStates(opts.stateKey)
+    this.nodeId = opts.nodeId
+  }
+
+  readonly nodeId: string
 
   /** Throws a limit error (-32015) when the key, the project or the node has no session left. */
   of(params: Record<string, string>, g: Guarded, env: Envelope): StatelessClient {
@@ -363,6 +388,32 @@ export function modernCapabilities(caps: Record<string, unknown>): Record<string
   return out
 }
 
+/** A response a modern answer is written to: the first request's, or a retry's after `input_required`. */
+interface Attachment {
+  res: Responder
+  channel: SseChannel | null
+  id: RpcId
+}
+
+/** Methods whose results may be `input_required` (multi round-trip requests). */
+const MRTR_METHODS: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read'])
+/** The client capability each server→client request needs. */
+const NEEDS: Readonly<Record<string, string>> = {
+  'sampling/createMessage': 'sampling',
+  'elicitation/create': 'elicitation',
+  'roots/list': 'roots',
+}
+/** Rounds of `input_required` one call may take before mcpo gives up on it. */
+const MAX_ROUNDS = 10
+/** How long a parked call waits for its retry (the upstream's own timeout may end it sooner). */
+const PARK_MS = 10 * 60_000
+
+function attach(deps: LegacyDeps, res: Responder, params: unknown, logLevel: string | null, id: RpcId): Attachment {
+  const streams = logLevel !== null || metaOf(params)?.progressToken !== undefined
+  const channel = streams && !res.aborted ? new SseChannel(res.stream(200, SSE_HEADERS), deps.ticker) : null
+  return { res, channel, id }
+}
+
 /** One request relayed upstream; its answer dressed for a modern client, as JSON or, when it may stream, as SSE. */
 async function call(
   deps: LegacyDeps,
@@ -372,6 +423,8 @@ async function call(
   env: Envelope,
   g: Guarded,
 ): Promise<void> {
+  const state = (msg.params as { requestState?: unknown } | undefined)?.requestState
+  if (state !== undefined && MRTR_METHODS.has(msg.method)) return resume(deps, res, msg, env, g, state)
   const session = client.child({ protocolVersion: env.version })
   session.clientCapabilities = env.clientCapabilities
   session.clientInfo = env.clientInfo ?? client.clientInfo
@@ -382,50 +435,85 @@ async function call(
     const current = client.logLevel === null ? LOG_LEVELS.length : LOG_LEVELS.indexOf(client.logLevel)
     if (wanted < current) client.logLevel = env.logLevel
   }
-  client.requests.add(session)
   const described = await deps.relay.describe(client).catch(() => null)
   const serverInfo = described?.serverInfo ?? { name: 'mcpo', version: GATEWAY_VERSION }
-  const streams = env.logLevel !== null || metaOf(msg.params)?.progressToken !== undefined
-  const channel = streams && !res.aborted ? new SseChannel(res.stream(200, SSE_HEADERS), deps.ticker) : null
-  session.channel = channel
-  const sink = new ModernAnswer(res, channel, session, client, msg.method, msg.id, serverInfo, deps.logger)
-  // M8: the client closing its stream is the cancel; the session's close cancels upstream and records it.
-  if (channel) channel.stream.onClose(() => sink.clientLeft())
-  else res.onAbort(() => sink.clientLeft())
+  const to = attach(deps, res, msg.params, env.logLevel, msg.id)
+  const sink = new ModernAnswer(deps, session, client, msg.method, msg.params, serverInfo, g)
+  client.requests.set(session, sink)
+  sink.attach(to)
   const upstreamParams = withoutEnvelope(msg.params)
   const forwarded = { ...msg, params: upstreamParams }
   if (upstreamParams === undefined) delete forwarded.params
   await deps.relay.request(session, forwarded, JSON.stringify(forwarded), sink, g.ex)
 }
 
-/** The answer to one modern request. */
-class ModernAnswer implements ClientSink {
+/** M11: a retry carrying `requestState` resumes the parked call it names, with the client's answers. */
+async function resume(
+  deps: LegacyDeps,
+  res: Responder,
+  msg: RpcMessage & { id: RpcId; method: string },
+  env: Envelope,
+  g: Guarded,
+  token: unknown,
+): Promise<void> {
+  const invalid = (why: string) =>
+    res.send(200, JSON_HEADERS, errorMessage(msg.id, RpcCodes.INVALID_PARAMS, `Invalid params: ${why}`))
+  const claims = deps.stateless.states.open(token)
+  if (typeof claims === 'string') return invalid(claims)
+  if (claims.sub !== `${g.principal.kind}:${g.principal.id}`) return invalid('requestState belongs to another client')
+  if (claims.req !== requestDigest(msg.method, msg.params)) {
+    return invalid('requestState was issued for a different request')
+  }
+  const parked = deps.stateless.parked.get(claims.id)
+  if (!parked || parked.principal !== claims.sub) {
+    return invalid('requestState names a call that is no longer waiting (answered, cancelled or timed out)')
+  }
+  const responses = (msg.params as { inputResponses?: unknown }).inputResponses
+  parked.resumeWith(attach(deps, res, msg.params, env.logLevel, msg.id), responses)
+}
+
+/** The answer to one modern request, possibly over several responses when the upstream asks the client for input. */
+export class ModernAnswer implements ClientSink {
   private done = false
+  private to: Attachment | null = null
+  private rounds = 0
+  /** Server→client requests waiting for the client's retry, by the key the client answers them under. */
+  private readonly asked = new Map<string, { method: string; params: unknown }>()
+  private flushTimer: NodeJS.Timeout | null = null
+  private parkTimer: NodeJS.Timeout | null = null
+  private parkedAs: string | null = null
+  readonly principal: string
 
   constructor(
-    private readonly res: Responder,
-    private readonly channel: SseChannel | null,
+    private readonly deps: LegacyDeps,
     private readonly session: Session,
     private readonly client: StatelessClient,
     private readonly method: string,
-    private readonly id: RpcId,
+    private readonly params: Record<string, unknown> | undefined,
     private readonly serverInfo: ServerIdentity,
-    private readonly log: Logger,
-  ) {}
+    g: Guarded,
+  ) {
+    this.principal = `${g.principal.kind}:${g.principal.id}`
+  }
+
+  /** Writes from now on go to this response; the client closing it before the answer is the cancel (M8). */
+  attach(to: Attachment): void {
+    this.to = to
+    const left = () => {
+      if (this.to === to) this.clientLeft()
+    }
+    if (to.channel) to.channel.stream.onClose(left)
+    else to.res.onAbort(left)
+  }
 
   send(json: string): void {
-    if (this.channel && !this.channel.closed) this.channel.send(json)
+    const ch = this.to?.channel
+    if (ch && !ch.closed) ch.send(json)
   }
 
   respond(json: string, parsed?: Pick<RpcMessage, 'error' | 'result'>): void {
     if (this.done) return
-    const text = this.encode(json, parsed)
-    if (this.channel) {
-      if (!this.channel.closed) {
-        this.channel.send(text)
-        this.channel.end()
-      }
-    } else if (!this.res.aborted) this.res.send(200, JSON_HEADERS, text)
+    if (this.to !== null) this.write(this.encode(json, parsed))
     this.finish('answered')
   }
 
@@ -435,24 +523,115 @@ class ModernAnswer implements ClientSink {
 
   /** The response stream closed before the answer: stop the work upstream, write nothing more. */
   clientLeft(): void {
-    if (this.done) return
+    if (this.done || this.to === null) return
+    this.to = null
     this.session.close('the client closed the response stream')
     this.finish('cancelled')
   }
 
   get closed(): boolean {
-    return this.channel ? this.channel.closed : this.res.aborted
+    const to = this.to
+    if (to === null) return this.parkedAs === null
+    return to.channel ? to.channel.closed : to.res.aborted
+  }
+
+  /**
+   * An upstream asks this request's client for input (sampling, elicitation, roots). A modern client cannot be asked
+   * mid-call: it gets `input_required` and retries with the answers. False when the client did not declare the
+   * capability, or the call took too many rounds: the upstream is refused at once.
+   */
+  ask(key: string, method: string, params: unknown): boolean {
+    const needs = NEEDS[method]
+    if (this.done || this.to === null || needs === undefined) return false
+    if (!MRTR_METHODS.has(this.method) || this.session.clientCapabilities[needs] === undefined) return false
+    if (this.asked.size === 0 && this.rounds >= MAX_ROUNDS) return false
+    this.asked.set(key, { method, params })
+    // Requests an upstream sends together go to the client in one round.
+    this.flushTimer ??= setTimeout(() => this.park(), 5)
+    return true
+  }
+
+  private park(): void {
+    this.flushTimer = null
+    if (this.done || this.to === null) return
+    this.rounds++
+    const id = `${this.session.id}.${this.rounds}`
+    const requestState = this.deps.stateless.states.mint({
+      id,
+      node: this.deps.stateless.nodeId,
+      sub: this.principal,
+      exp: Date.now() + PARK_MS,
+      req: requestDigest(this.method, this.params),
+    })
+    const inputRequests: Record<string, unknown> = {}
+    for (const [k, v] of this.asked) inputRequests[k] = v.params === undefined ? { method: v.method } : v
+    const result = modernResult(
+      this.method,
+      { resultType: 'input_required', inputRequests, requestState },
+      this.serverInfo,
+      CACHE,
+    )
+    this.write(JSON.stringify({ jsonrpc: '2.0', id: this.to.id, result }))
+    this.to = null
+    this.parkedAs = id
+    this.deps.stateless.parked.set(id, this)
+    this.parkTimer = setTimeout(() => {
+      this.session.close('the client did not retry with its input in time')
+      this.finish('cancelled')
+    }, PARK_MS)
+    this.parkTimer.unref()
+  }
+
+  /** The retry: the client's answers go upstream, and the rest of the call is written to the retry's response. */
+  resumeWith(to: Attachment, responses: unknown): void {
+    if (this.parkedAs !== null) this.deps.stateless.parked.delete(this.parkedAs)
+    this.parkedAs = null
+    if (this.parkTimer) clearTimeout(this.parkTimer)
+    this.parkTimer = null
+    this.attach(to)
+    const given = responses !== null && typeof responses === 'object' ? (responses as Record<string, unknown>) : {}
+    const asked = [...this.asked.keys()]
+    this.asked.clear()
+    for (const key of asked) {
+      const handler = this.client.serverRequests.get(key)
+      if (!handler) continue
+      this.client.serverRequests.delete(key)
+      const answer = given[key]
+      const raw =
+        answer !== null && typeof answer === 'object'
+          ? JSON.stringify({ jsonrpc: '2.0', id: key, result: answer })
+          : errorMessage(key, RpcCodes.INVALID_PARAMS, 'the client sent no answer to this request')
+      handler({ id: key, raw, msg: JSON.parse(raw) })
+    }
+  }
+
+  private write(text: string): void {
+    const to = this.to
+    if (to === null) return
+    if (to.channel) {
+      if (!to.channel.closed) {
+        to.channel.send(text)
+        to.channel.end()
+      }
+    } else if (!to.res.aborted) to.res.send(200, JSON_HEADERS, text)
   }
 
   private finish(reason: string): void {
     if (this.done) return
     this.done = true
+    this.to = null
+    if (this.flushTimer) clearTimeout(this.flushTimer)
+    if (this.parkTimer) clearTimeout(this.parkTimer)
+    if (this.parkedAs !== null) this.deps.stateless.parked.delete(this.parkedAs)
+    this.parkedAs = null
+    for (const key of this.asked.keys()) this.client.serverRequests.delete(key)
     this.client.requests.delete(this.session)
     this.client.lastActivity = Date.now()
     this.session.close(reason)
   }
 
   private encode(json: string, parsed: Pick<RpcMessage, 'error' | 'result'> | undefined): string {
+    const id = this.to?.id ?? null
     let msg = parsed
     if (msg === undefined) {
       try {
@@ -461,12 +640,14 @@ class ModernAnswer implements ClientSink {
         return json
       }
     }
-    if (msg.error !== undefined || msg.result === null || typeof msg.result !== 'object') return json
+    if (msg.error !== undefined || msg.result === null || typeof msg.result !== 'object') {
+      return replaceTopLevelId(json, JSON.stringify(id)) ?? json
+    }
     let result = msg.result as Record<string, unknown>
     if (this.method === 'tools/list' && Array.isArray(result.tools))
       result = { ...result, tools: this.callable(result.tools) }
     const dressed = modernResult(this.method, result, this.serverInfo, CACHE)
-    return JSON.stringify({ jsonrpc: '2.0', id: this.id, result: dressed })
+    return JSON.stringify({ jsonrpc: '2.0', id, result: dressed })
   }
 
   /** Tools whose `x-mcp-header` declarations are invalid cannot be called correctly by a modern client: left out. */
@@ -474,7 +655,7 @@ class ModernAnswer implements ClientSink {
     return tools.filter((t) => {
       const checked = headerParams((t as { inputSchema?: unknown })?.inputSchema)
       if (checked.ok) return true
-      this.log.warn(
+      this.deps.logger.warn(
         { tool: (t as { name?: unknown }).name, reason: checked.reason },
         'left a tool with an invalid x-mcp-header out of a list',
       )

@@ -7,11 +7,44 @@ import { rpcHttpError } from './body.ts'
 import { notFound } from './guard.ts'
 import { RpcCodes } from './json-rpc.ts'
 import { type LegacyDeps, openLegacyStream, postLegacyMessage } from './legacy-sse.ts'
+import { isModernVersion } from './modern-wire.ts'
+import { peekStateId } from './request-state.ts'
 import { deleteStreamable, openStreamableGet, postStreamable } from './streamable-http.ts'
 
 const legacySession = (req: IncomingRequest) => queryParam(req.query, 'sessionId')
-const streamableSession = (req: IncomingRequest) => req.headers['mcp-session-id'] ?? null
-const streamableNotFound = (res: Responder) => rpcHttpError(res, 404, RpcCodes.SESSION_NOT_FOUND, 'Session not found')
+/**
+ * A 2026-07-28 request has no session; the one thing tying it to a node is the parked call a retry's `requestState`
+ * names (M11). A 2025-era request names its session.
+ */
+const streamableSession = (req: IncomingRequest) => {
+  const version = req.headers['mcp-protocol-version']
+  if (version !== undefined && isModernVersion(version.trim())) return parkedCallOf(req.body)
+  return req.headers['mcp-session-id'] ?? null
+}
+
+function parkedCallOf(body: Buffer | null): string | null {
+  if (body === null || body.indexOf('"requestState"') === -1) return null
+  try {
+    return peekStateId(
+      (JSON.parse(body.toString('utf8')) as { params?: { requestState?: unknown } }).params?.requestState,
+    )
+  } catch {
+    return null
+  }
+}
+
+const streamableNotFound = (res: Responder, req: IncomingRequest) => {
+  const version = req.headers['mcp-protocol-version']
+  if (version !== undefined && isModernVersion(version.trim())) {
+    return rpcHttpError(
+      res,
+      200,
+      RpcCodes.INVALID_PARAMS,
+      'Invalid params: requestState names a call whose gateway node is gone; send the request again without it',
+    )
+  }
+  rpcHttpError(res, 404, RpcCodes.SESSION_NOT_FOUND, 'Session not found')
+}
 
 /**
  * In cluster mode a request naming a session owned by another node goes there (gateway/cluster); the GET that opens
@@ -21,12 +54,12 @@ function viaOwner(
   sessions: SessionRouter | null,
   handler: RouteHandler,
   sessionOf: (req: IncomingRequest) => string | null,
-  missing: (res: Responder) => void,
+  missing: (res: Responder, req: IncomingRequest) => void,
 ): RouteHandler {
   if (!sessions) return handler
   return (req, res, p) => {
     const id = sessionOf(req)
-    if (id && sessions.route(req, res, id, missing)) return
+    if (id && sessions.route(req, res, id, (r) => missing(r, req))) return
     return handler(req, res, p)
   }
 }
@@ -37,7 +70,12 @@ export function addMcpRoutes(router: Router, deps: LegacyDeps, sessions: Session
     router.add(
       'POST',
       `${base}/messages`,
-      viaOwner(sessions, (req, res, p) => postLegacyMessage(deps, req, res, p), legacySession, notFound),
+      viaOwner(
+        sessions,
+        (req, res, p) => postLegacyMessage(deps, req, res, p),
+        legacySession,
+        (res) => notFound(res),
+      ),
     )
     router.add(
       'POST',

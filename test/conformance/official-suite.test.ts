@@ -5,21 +5,19 @@
 // scenario is in EXPECTED_FAILURES with the reason, and it fails when a listed scenario passes, so the list only
 // shrinks.
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { assertNoLeftovers, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
-import { freePort } from '../kit/ports.ts'
+import { type ReferenceServer, startReferenceServer } from '../kit/conformance/reference-server.ts'
 import { tempDir } from '../kit/temp-dir.ts'
-import { sleep } from '../kit/waiting.ts'
 
 const root = join(import.meta.dirname, '../..')
 const CLI = join(root, 'node_modules/@modelcontextprotocol/conformance/dist/index.js')
 const SHIM = join(root, 'test/kit/conformance/register-fs-shim.mjs')
-const REFERENCE = join(root, 'test/fixtures/conformance/everything-server.ts')
 
 /**
  * Scenarios that pass against the server directly and fail through mcpo today, with why. Issue 19 (mcpo speaking
@@ -119,7 +117,7 @@ async function keyForwarder(target: string, path: string): Promise<{ url: string
 }
 
 describe('the official MCP conformance suite, directly and through mcpo', { timeout: 300_000 }, () => {
-  let reference: ChildProcess | undefined
+  let reference: ReferenceServer | undefined
   let gw: TestGateway | undefined
   let forwarder: Server | undefined
   const out = tempDir('mcpo-conformance-')
@@ -127,22 +125,8 @@ describe('the official MCP conformance suite, directly and through mcpo', { time
   let viaMcpo = new Map<string, { scenario: string; passed: boolean }>()
 
   before(async () => {
-    const port = await freePort()
-    reference = spawn(process.execPath, ['--import', 'tsx', REFERENCE], {
-      cwd: root,
-      env: { ...process.env, PORT: String(port) },
-      stdio: 'ignore',
-    })
-    const refUrl = `http://127.0.0.1:${port}/mcp`
-    for (let i = 0; ; i++) {
-      const up = await fetch(refUrl, { method: 'GET' }).then(
-        () => true,
-        () => false,
-      )
-      if (up) break
-      if (i > 300) throw new Error('the reference server did not start')
-      await sleep(100)
-    }
+    reference = await startReferenceServer()
+    const refUrl = reference.url
     gw = await startTestGateway({
       projects: [
         {
@@ -165,7 +149,7 @@ describe('the official MCP conformance suite, directly and through mcpo', { time
     forwarder?.closeAllConnections()
     await new Promise((r) => forwarder?.close(r) ?? r(null))
     await gw?.close()
-    reference?.kill()
+    reference?.stop()
     out.cleanup()
     await assertNoLeftovers()
   })
