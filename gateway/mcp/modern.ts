@@ -411,6 +411,9 @@ const PARK_MS = 10 * 60_000
 function attach(deps: LegacyDeps, res: Responder, params: unknown, logLevel: string | null, id: RpcId): Attachment {
   const streams = logLevel !== null || metaOf(params)?.progressToken !== undefined
   const channel = streams && !res.aborted ? new SseChannel(res.stream(200, SSE_HEADERS), deps.ticker) : null
+  // Headers go out with the first bytes: a comment now lets the client see the stream (and close it to cancel)
+  // before the upstream says anything.
+  channel?.raw(': stream open\n\n')
   return { res, channel, id }
 }
 
@@ -499,6 +502,8 @@ export class ModernAnswer implements ClientSink {
   /** Writes from now on go to this response; the client closing it before the answer is the cancel (M8). */
   attach(to: Attachment): void {
     this.to = to
+    // Log messages for this request reach it through its session (StatelessClient.notify).
+    this.session.channel = to.channel
     const left = () => {
       if (this.to === to) this.clientLeft()
     }
