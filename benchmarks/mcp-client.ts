@@ -2,7 +2,8 @@
 // HTTP sessions, each on its own keep-alive connection(s), with the counters the load generator reports.
 import { Client } from 'undici'
 
-export type Transport = 'sse' | 'streamable'
+/** `modern`: MCP 2026-07-28, stateless POSTs with the per-request envelope (no session). */
+export type Transport = 'sse' | 'streamable' | 'modern'
 
 export interface Endpoint {
   /** `http://127.0.0.1:<port>` */
@@ -355,7 +356,62 @@ export class StreamableSession extends McpSession {
   }
 }
 
+const MODERN_VERSION = '2026-07-28'
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': MODERN_VERSION,
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': { name: 'mcpo-bench', version: '1.0.0' },
+}
+
+/**
+ * A 2026-07-28 client: no session; each request is one POST with the `_meta` envelope and the standard headers, on
+ * this client's own keep-alive connection. `open` is the `server/discover` a client in auto mode starts with.
+ */
+export class ModernSession extends McpSession {
+  private client = this.newClient()
+
+  async open(): Promise<void> {
+    await this.request('server/discover', {})
+  }
+
+  async request(method: string, params?: Record<string, unknown>): Promise<unknown> {
+    const id = ++this.nextId
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': MODERN_VERSION,
+      'mcp-method': method,
+      ...this.endpoint.headers,
+    }
+    const name = params?.name ?? params?.uri
+    if (typeof name === 'string') headers['mcp-name'] = name
+    const reply = this.track(id)
+    const body = JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta: ENVELOPE } })
+    this.client.request({ method: 'POST', path: this.endpoint.mcpPath, headers, body }).then(
+      async (res) => {
+        const text = await res.body.text()
+        if (res.statusCode !== 200 && !text.startsWith('{')) {
+          return this.fail(id, new Error(`POST ${this.endpoint.mcpPath}: HTTP ${res.statusCode} ${text.slice(0, 200)}`))
+        }
+        if (String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+          new SseParser((_event, data) => this.dispatch(JSON.parse(data))).feed(text)
+        } else this.dispatch(JSON.parse(text) as Msg)
+        this.fail(id, new Error('the POST response ended without the reply'))
+      },
+      (err) => this.fail(id, err),
+    )
+    return unwrap(await reply)
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    this.failAll(new Error('closed'))
+    await this.client.close().catch(() => {})
+  }
+}
+
 export function newSession(transport: Transport, endpoint: Endpoint, options?: ClientOptions): McpSession {
+  if (transport === 'modern') return new ModernSession(endpoint, options)
   return transport === 'sse' ? new LegacySession(endpoint, options) : new StreamableSession(endpoint, options)
 }
 

@@ -36,7 +36,7 @@ const HELP = `Options (flags, or the BENCH_* environment variable in brackets):
   --only a,b,…            run only these scenarios (a–h)                                      [BENCH_ONLY]
   --duration S            measured seconds per load run in b, c, e, g (default 8)               [BENCH_DURATION]
   --seq-duration S        measured seconds per sequential run in a (default 3)                [BENCH_SEQ_DURATION]
-  --transports sse,streamable                                                                 [BENCH_TRANSPORTS]
+  --transports sse,streamable,modern                                                               [BENCH_TRANSPORTS]
   --sessions 200,1000     session counts of c                                                 [BENCH_SESSIONS]
   --idle-sessions 1000,10000   idle SSE sessions of d                                         [BENCH_IDLE_SESSIONS]
   --idle-hold S           seconds each idle level is held (default 60)                        [BENCH_IDLE_HOLD]
@@ -71,8 +71,9 @@ export function parseOptions(argv: string[] = process.argv.slice(2), env = proce
   }
   const quick = argv.includes('--quick') || env.BENCH_QUICK === '1'
   const only = flag('only', 'BENCH_ONLY')
-  const transports = (flag('transports', 'BENCH_TRANSPORTS') ?? 'sse,streamable').split(',') as Transport[]
-  for (const t of transports) if (t !== 'sse' && t !== 'streamable') throw new Error(`--transports: unknown ${t}`)
+  const transports = (flag('transports', 'BENCH_TRANSPORTS') ?? 'sse,streamable,modern').split(',') as Transport[]
+  for (const t of transports)
+    if (t !== 'sse' && t !== 'streamable' && t !== 'modern') throw new Error(`--transports: unknown ${t}`)
   return {
     quick,
     loadDurationMs: num('duration', 'BENCH_DURATION', quick ? 3 : 8) * 1000,

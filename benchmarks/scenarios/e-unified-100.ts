@@ -90,12 +90,14 @@ async function measure(ctx: Context, target: Target, servers: number, loop: bool
   const warmLists = opts.quick ? 2 : 20
   const calls = opts.quick ? 50 : 200
   const run: TargetRun = { probes: {}, loops: {}, rssMb: 0, upstreams: 0, upstreamRssMb: 0 }
-  for (const t of opts.transports) {
+  // The baseline is a 2025-era server: the 2026-07-28 rows of the other scenarios cover mcpo's modern path.
+  const transports = opts.transports.filter((t) => t !== 'modern')
+  for (const t of transports) {
     ctx.log(`e: ${target.kind} ${t}: tools/list ×${1 + warmLists + lists}, tools/call ×${calls}`)
     run.probes[t] = await probe(target.unified(), t, target.service.pid, servers, lists, calls, warmLists)
   }
   if (loop) {
-    for (const t of opts.transports) {
+    for (const t of transports) {
       ctx.log(
         `e: ${target.kind} ${t}: 50 sessions, calls spread over ${servers} servers, ${opts.loadDurationMs / 1000} s`,
       )
@@ -200,14 +202,17 @@ export async function unified(ctx: Context): Promise<ScenarioResult> {
   const tables: Table[] = [
     {
       title: `e · unified endpoint, ${n} servers · fast upstream`,
-      rows: rows({ baseline, mcpo }, ctx.opts.transports),
+      rows: rows(
+        { baseline, mcpo },
+        ctx.opts.transports.filter((t) => t !== 'modern'),
+      ),
     },
   ]
   for (const [label, r] of [
     ['baseline', baseline],
     ['mcpo', mcpo],
   ] as const) {
-    for (const t of ctx.opts.transports) {
+    for (const t of ctx.opts.transports.filter((t) => t !== 'modern')) {
       const p = r.probes[t]
       if (p && p.toolsListed !== n)
         problems.push(`${label} ${t}: tools/list returned ${p.toolsListed} tools, expected ${n}`)
@@ -238,7 +243,10 @@ export async function unified(ctx: Context): Promise<ScenarioResult> {
       )
       tables.push({
         title: `e · unified endpoint, ${n} servers · server-everything upstream (mcpo only)`,
-        rows: rows({ baseline: null, mcpo: everything }, ctx.opts.transports),
+        rows: rows(
+          { baseline: null, mcpo: everything },
+          ctx.opts.transports.filter((t) => t !== 'modern'),
+        ),
         note: 'No baseline or peer column: the baseline serves echo tools only, and mcp-proxy has no aggregation.',
       })
     } catch (err) {

@@ -15,9 +15,15 @@ export interface MatrixResult {
   problems: string[]
 }
 
+/** The 2026-07-28 revision is spoken by mcpo only: the baseline and the peer are 2025-era servers. */
+export function speaks(kind: TargetKind, t: Transport): boolean {
+  return t !== 'modern' || kind.startsWith('mcpo')
+}
+
 /** One session per transport, a few calls: starts lazy upstreams and JIT-warms every path before measuring. */
 async function warm(target: Target, transports: Transport[]): Promise<void> {
   for (const t of transports) {
+    if (!speaks(target.kind, t)) continue
     const s = newSession(t, target.endpoint())
     try {
       await s.open()
@@ -32,7 +38,6 @@ export async function loadMatrix(
   ctx: Context,
   spec: { sessions: number; upstreams: UpstreamKind[]; durationMs: number; label: string },
 ): Promise<MatrixResult> {
-  const { transports } = ctx.opts
   const out: MatrixResult = { runs: {}, bootMs: {}, problems: [] }
   const baseline: Partial<Record<Transport, LoadResult>> = {}
   for (const upstream of spec.upstreams) out.runs[upstream] = { baseline, peer: {}, mcpo: {}, 'mcpo-norec': {} }
@@ -43,6 +48,7 @@ export async function loadMatrix(
   for (const upstream of spec.upstreams)
     for (const kind of LOAD_TARGETS) if (kind.startsWith('mcpo')) order.push([kind, upstream])
   for (const [kind, upstream] of order) {
+    const transports = ctx.opts.transports.filter((t) => speaks(kind, t))
     // The baseline does not depend on the upstream; any run with the same parameters earlier in this invocation counts.
     const cacheKey = (t: Transport) =>
       `${kind}:${kind === 'baseline' ? '-' : upstream}:${spec.sessions}:${t}:${spec.durationMs}`
@@ -87,7 +93,11 @@ export async function loadMatrix(
   return out
 }
 
-const T_LABEL: Record<Transport, string> = { sse: 'legacy SSE', streamable: 'Streamable HTTP' }
+const T_LABEL: Record<Transport, string> = {
+  sse: 'legacy SSE',
+  streamable: 'Streamable HTTP',
+  modern: '2026-07-28 stateless (mcpo only)',
+}
 
 /** CPU time of server + upstream per call, in µs (the efficiency of the relay path). */
 function cpuPerCall(r: LoadResult | undefined): number | null {

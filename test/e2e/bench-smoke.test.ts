@@ -17,7 +17,7 @@ before(async () => {
 after(() => gw?.close())
 
 describe('benchmark smoke', () => {
-  for (const transport of ['sse', 'streamable'] as const) {
+  for (const transport of ['sse', 'streamable', 'modern'] as const) {
     it(`${transport}: 20 sessions for 2 s, every reply its own`, async () => {
       const result = await runLoad({
         endpoint: {
