@@ -53,9 +53,14 @@ const NAME_SOURCE: Readonly<Record<string, 'name' | 'uri'>> = {
   'resources/read': 'uri',
 }
 
-/** Revision identifiers are ISO dates: anything at or after the first modern one (or not a 2025-era date) is modern. */
+const REVISION = /^\d{4}-\d{2}-\d{2}$/
+
+/**
+ * A header naming a revision of the stateless era: an ISO date at or after 2026-07-28. Anything else in the header
+ * alone (an older date, junk) leaves the request to the 2025-era path, which refuses unknown versions its own way.
+ */
 export function isModernVersion(version: string): boolean {
-  return version >= MODERN_VERSION
+  return REVISION.test(version) && version >= MODERN_VERSION
 }
 
 /** A refusal: the HTTP status and the JSON-RPC error to answer with. */
