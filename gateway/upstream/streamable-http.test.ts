@@ -260,8 +260,9 @@ describe('StreamableHttpTransport edge cases', () => {
     await t.close()
   })
 
-  test('an SSE answer that ends without a response reports the message as failed', async () => {
-    const url = await rawServer((_req, res) => {
+  test('an SSE answer that ends without a response, and cannot be resumed, reports the message as failed', async () => {
+    const url = await rawServer((req, res) => {
+      if (req.method === 'GET') return void res.writeHead(405, { allow: 'POST' }).end()
       res.writeHead(200, { 'content-type': 'text/event-stream' })
       res.end(
         'id: 1\ndata:\n\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}}\n\n',
@@ -278,6 +279,35 @@ describe('StreamableHttpTransport edge cases', () => {
     assert.equal(got.length, 1, 'the progress notification still went through; the empty priming event did not')
     assert.equal(failures[0][0], '{"jsonrpc":"2.0","id":1,"method":"tools/call"}')
     assert.ok(isGatewayError(failures[0][1], 'MCPO_ERR_UPSTREAM_CLOSED'))
+    await t.close()
+  })
+
+  test('a response stream the server closes early (SSE polling) is resumed with GET and Last-Event-ID', async () => {
+    const gets: (string | undefined)[] = []
+    const url = await rawServer((req, res) => {
+      if (req.method === 'GET') {
+        gets.push(req.headers['last-event-id'] as string | undefined)
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        // The first resume finds the stream still busy and is closed again; the second gets the response.
+        if (gets.length === 1) return void res.end('id: p1-2\nretry: 20\ndata:\n\n')
+        return void res.end('id: p1-3\ndata: {"jsonrpc":"2.0","id":1,"result":{"content":[]}}\n\n')
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.end(
+        'id: p1-1\nretry: 20\ndata:\n\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}}\n\n',
+      )
+    })
+    const t = transport({ url })
+    const got: string[] = []
+    const failures: Error[] = []
+    t.onmessage = (m) => got.push(m)
+    t.onsendfailure = (_m, err) => failures.push(err)
+    await t.start()
+    t.send('{"jsonrpc":"2.0","id":1,"method":"tools/call"}')
+    assert.ok(await waitFor(() => got.length === 2))
+    assert.deepEqual(JSON.parse(got[1]), { jsonrpc: '2.0', id: 1, result: { content: [] } })
+    assert.deepEqual(gets, ['p1-1', 'p1-2'], 'each resume names the last event seen')
+    assert.deepEqual(failures, [])
     await t.close()
   })
 

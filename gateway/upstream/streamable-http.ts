@@ -49,6 +49,11 @@ export interface StreamableHttpTransportOptions {
   interceptor?: Dispatcher.DispatcherComposeInterceptor
 }
 
+/** Times a POST's response stream is resumed (GET with Last-Event-ID) before its request is failed. */
+const MAX_RESUMES = 5
+/** The longest `retry:` delay honoured while a request waits for its response. */
+const MAX_RESUME_DELAY_MS = 30_000
+
 export class StreamableHttpTransport implements UpstreamTransport {
   readonly kind = 'streamable-http' as const
   onmessage?: (message: string, parsed?: unknown) => void
@@ -233,32 +238,67 @@ export class StreamableHttpTransport implements UpstreamTransport {
   }
 
   // A POST's SSE answer: related requests and progress first, then the response, then (usually) the end of stream.
+  // A server may close it before the response (SSE polling, 2025-11-25): with an event id to resume from, the rest
+  // is fetched with GET and Last-Event-ID after the delay it asked for.
   private async readResponseStream(base: URL, body: Dispatcher.ResponseData['body'], message: string): Promise<void> {
     let responses = 0
     let failure: unknown
     let oversized = false
+    let lastEventId: string | undefined
+    let retryMs: number | undefined
+    let stream = body
+    const handlers = {
+      maxEventChars: this.maxMessageBytes,
+      onevent: (event: { event: string; data: string; id: string | undefined }) => {
+        if (event.id !== undefined) lastEventId = event.id
+        if (event.event === 'message') {
+          responses += deliverJson(event.data, this.onmessage, this.log, { url: safeUrl(base) }) ?? 0
+        }
+      },
+      onretry: (ms: number) => {
+        retryMs = ms
+      },
+      // This stream exists for one request: an event past the cap is most likely its answer, so stop reading now
+      // and fail it, instead of letting it wait for a timeout.
+      onoversize: (chars: number) => {
+        this.log.warn({ url: safeUrl(base), chars }, 'upstream SSE event too large; stream dropped')
+        oversized = true
+        stream.destroy()
+      },
+    }
     try {
-      await pumpSse(body, {
-        maxEventChars: this.maxMessageBytes,
-        onevent: (event) => {
-          if (event.event === 'message') {
-            responses += deliverJson(event.data, this.onmessage, this.log, { url: safeUrl(base) }) ?? 0
-          }
-        },
-        // This stream exists for one request: an event past the cap is most likely its answer, so stop reading now
-        // and fail it, instead of letting it wait for a timeout.
-        onoversize: (chars) => {
-          this.log.warn({ url: safeUrl(base), chars }, 'upstream SSE event too large; stream dropped')
-          oversized = true
-          body.destroy()
-        },
-      })
+      await pumpSse(stream, handlers)
     } catch (err) {
       failure = err
     }
+    for (let attempt = 1; responses === 0 && !oversized && lastEventId !== undefined; attempt++) {
+      if (this.state !== 'open' || attempt > MAX_RESUMES) break
+      const delay = Math.min(retryMs ?? backoffDelay(attempt, this.backoff), MAX_RESUME_DELAY_MS)
+      retryMs = undefined
+      if (!(await sleep(delay, this.closer.signal))) return
+      const headers = this.requestHeaders('text/event-stream')
+      headers['last-event-id'] = lastEventId
+      try {
+        const res = await request(base, {
+          method: 'GET',
+          headers,
+          signal: this.closer.signal,
+          dispatcher: this.dispatcher,
+          headersTimeout: this.connectTimeoutMs,
+        })
+        if (res.statusCode !== 200 || !contentTypeIs(res.headers, 'text/event-stream')) {
+          await res.body.dump()
+          failure = new Error(`resuming the response stream answered HTTP ${res.statusCode}`)
+          break
+        }
+        stream = res.body
+        await pumpSse(stream, handlers)
+      } catch (err) {
+        failure = err
+      }
+    }
     if (this.state === 'closed' || responses > 0) return
     if (oversized) return this.onsendfailure?.(message, tooLarge(this.maxMessageBytes))
-    // Resumption (Last-Event-ID on a POST stream) is not implemented: without its response the request is lost.
     this.onsendfailure?.(
       message,
       new GatewayError('MCPO_ERR_UPSTREAM_CLOSED', 'upstream response stream ended before the response', {
