@@ -91,7 +91,7 @@ export class UpstreamConnection {
     this.whenClosed = new Promise((resolve) => {
       this.markClosed = resolve
     })
-    opts.transport.onmessage = (text, parsed) => this.onMessage(text, parsed)
+    opts.transport.onmessage = (text, parsed, origin) => this.onMessage(text, parsed, origin)
     opts.transport.onsendfailure = (text, err) => this.onSendFailure(text, err)
     opts.transport.onerror = (err) => this.log.warn({ err: err.message }, 'upstream transport error')
     opts.transport.onclose = (reason) =>
@@ -326,7 +326,7 @@ export class UpstreamConnection {
       )
   }
 
-  private onMessage(text: string, parsed?: unknown): void {
+  private onMessage(text: string, parsed?: unknown, origin?: string): void {
     let value = parsed
     if (value === undefined) {
       try {
@@ -346,7 +346,7 @@ export class UpstreamConnection {
         this.onNotification(c.msg, text)
         break
       case 'request':
-        this.serverRequests.handle(c.msg, text)
+        this.serverRequests.handle(c.msg, text, this.causedBy(origin))
         break
       default:
         this.log.warn({ reason: c.reason }, 'dropped an invalid message from upstream')
@@ -369,8 +369,26 @@ export class UpstreamConnection {
     entry.sink?.respond(out, msg)
   }
 
+  /**
+   * The client request a server→client request belongs to: the one whose upstream POST stream carried it, else (one
+   * stream, as on stdio) the only client request this per-session upstream is serving.
+   */
+  private causedBy(origin: string | undefined): ClientSink | null {
+    if (this.isolation !== 'per-session') return null
+    if (origin !== undefined) {
+      try {
+        const id = (JSON.parse(origin) as { id?: unknown }).id
+        if (typeof id === 'number') return this.pending.get(id)?.sink ?? null
+      } catch {
+        // Not a request of ours; fall back to the only one in flight.
+      }
+    }
+    return this.pending.only()?.sink ?? null
+  }
+
   private onNotification(msg: RpcMessage & { method: string }, text: string): void {
     const method = msg.method
+    if (method === 'notifications/cancelled' && this.serverRequests.cancelled(msg)) return
     if (method === 'notifications/progress') {
       const token = (msg.params as { progressToken?: string | number } | undefined)?.progressToken
       const entry = token === undefined ? undefined : this.pending.progressOf(token)

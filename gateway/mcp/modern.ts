@@ -516,6 +516,17 @@ export class ModernAnswer implements ClientSink {
     if (ch && !ch.closed) ch.send(json)
   }
 
+  /** A modern client is never sent a request on its stream: it gets `input_required` instead (M11). */
+  request(json: string): boolean {
+    let msg: RpcMessage
+    try {
+      msg = JSON.parse(json) as RpcMessage
+    } catch {
+      return false
+    }
+    return msg.id !== undefined && typeof msg.method === 'string' && this.ask(String(msg.id), msg.method, msg.params)
+  }
+
   respond(json: string, parsed?: Pick<RpcMessage, 'error' | 'result'>): void {
     if (this.done) return
     if (this.to !== null) this.write(this.encode(json, parsed))

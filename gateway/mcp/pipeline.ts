@@ -220,6 +220,10 @@ class RetryOnExpiry implements ClientSink {
     this.reply.send(json)
   }
 
+  request(json: string): boolean {
+    return this.reply.request(json)
+  }
+
   respond(json: string, parsed?: Pick<RpcMessage, 'error' | 'result'>): void {
     if (this.retried || !this.conn.sessionExpired || !isError(json, parsed)) {
       this.reply.respond(json, parsed)

@@ -76,6 +76,10 @@ export class Reply implements ClientSink {
     this.sink.send(json)
   }
 
+  request(json: string): boolean {
+    return this.sink.request?.(json) ?? false
+  }
+
   respond(json: string, parsed?: Parsed): void {
     if (this.settled) return
     this.settled = true

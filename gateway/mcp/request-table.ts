@@ -49,6 +49,17 @@ export class RequestTable {
     entry.session?.inflight.delete(idKey(entry.originalId))
   }
 
+  /** The one client request waiting here, when there is exactly one (else undefined). */
+  only(): Pending | undefined {
+    let found: Pending | undefined
+    for (const entry of this.byId.values()) {
+      if (entry.sink === null) continue
+      if (found !== undefined) return undefined
+      found = entry
+    }
+    return found
+  }
+
   get size(): number {
     return this.byId.size
   }

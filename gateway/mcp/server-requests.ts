@@ -1,11 +1,20 @@
 // Requests an upstream sends to its client (sampling, elicitation, roots, ping). `ping` is answered by mcpo; the rest
 // go to the one client of a per-session upstream under an id of mcpo's, and its answer goes back under the upstream's
-// id. A shared upstream has no single client to ask, so it is told the method is not available.
+// id. A shared upstream has no single client to ask, so it is told the method is not available (protocol.md §11.3 L1).
 import { errorMessage, RpcCodes, type RpcId, type RpcMessage, replaceTopLevelId, resultMessage } from './json-rpc.ts'
-import type { Session } from './session.ts'
+import type { ClientSink, Session } from './session.ts'
+
+/** A request the client was asked and has not answered: where it went, so a cancel can follow it. */
+interface Asked {
+  clientId: string
+  owner: Session
+  via: ClientSink | null
+}
 
 export class ServerRequests {
   private seq = 0
+  /** By the upstream's id (as JSON text). */
+  private readonly asked = new Map<string, Asked>()
 
   constructor(
     /** Sends a message to the upstream. */
@@ -14,7 +23,11 @@ export class ServerRequests {
     private readonly owner: () => Session | undefined,
   ) {}
 
-  handle(msg: RpcMessage & { id: RpcId; method: string }, text: string): void {
+  /**
+   * `related` is the client request the upstream was serving when it asked: the question goes on that request's own
+   * stream, else on the session's stream; with neither open the upstream is refused at once instead of waiting.
+   */
+  handle(msg: RpcMessage & { id: RpcId; method: string }, text: string, related: ClientSink | null = null): void {
     if (msg.method === 'ping') {
       this.toUpstream(resultMessage(msg.id, {}))
       return
@@ -32,14 +45,22 @@ export class ServerRequests {
     }
     const clientId = `mcpo-${++this.seq}`
     const upstreamId = JSON.stringify(msg.id)
-    owner.serverRequests.set(clientId, (response) =>
-      this.toUpstream(replaceTopLevelId(response.raw, upstreamId) ?? response.raw),
-    )
-    const delivered = owner.notify(
-      replaceTopLevelId(text, JSON.stringify(clientId)) ?? JSON.stringify({ ...msg, id: clientId }),
-    )
-    if (delivered) return
-    // No stream to the client is open (or it cannot take requests): the upstream learns now rather than at its timeout.
+    owner.serverRequests.set(clientId, (response) => {
+      this.asked.delete(upstreamId)
+      this.toUpstream(replaceTopLevelId(response.raw, upstreamId) ?? response.raw)
+    })
+    const json = replaceTopLevelId(text, JSON.stringify(clientId)) ?? JSON.stringify({ ...msg, id: clientId })
+    const onRequestStream = related !== null && !related.closed && related.request?.(json) === true
+    if (onRequestStream || owner.notify(json)) {
+      this.asked.set(upstreamId, { clientId, owner, via: onRequestStream ? related : null })
+      // A client that goes away unanswered leaves the upstream waiting for nothing: it is told instead.
+      owner.onClose(() => {
+        if (this.asked.get(upstreamId)?.clientId !== clientId) return
+        this.asked.delete(upstreamId)
+        this.toUpstream(errorMessage(msg.id, RpcCodes.UPSTREAM_CLOSED, 'the client went away before answering'))
+      })
+      return
+    }
     owner.serverRequests.delete(clientId)
     this.toUpstream(
       errorMessage(
@@ -48,5 +69,23 @@ export class ServerRequests {
         `${msg.method} is not available: the client has no open stream on which mcpo could ask it`,
       ),
     )
+  }
+
+  /**
+   * The upstream gave up on a request it asked the client (`notifications/cancelled`): the client is told under the id
+   * it saw, on the stream the request went to, and its late answer is dropped. False when the cancel is not about one.
+   */
+  cancelled(msg: RpcMessage & { method: string }): boolean {
+    const requestId = (msg.params as { requestId?: unknown } | undefined)?.requestId
+    if (typeof requestId !== 'string' && typeof requestId !== 'number') return false
+    const key = JSON.stringify(requestId)
+    const asked = this.asked.get(key)
+    if (!asked) return false
+    this.asked.delete(key)
+    asked.owner.serverRequests.delete(asked.clientId)
+    const json = JSON.stringify({ ...msg, params: { ...msg.params, requestId: asked.clientId } })
+    if (asked.via !== null && !asked.via.closed) asked.via.send(json)
+    else asked.owner.notify(json)
+    return true
   }
 }

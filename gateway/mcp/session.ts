@@ -12,6 +12,11 @@ export interface ClientSink {
    */
   respond(json: string, parsed?: Pick<RpcMessage, 'error' | 'result'>): void
   readonly closed: boolean
+  /**
+   * A server→client request (sampling, elicitation, roots) the upstream sent while serving this request: sent on this
+   * request's own stream. False when this answer cannot carry one (a JSON answer, a closed stream).
+   */
+  request?(json: string): boolean
   /** The client cancelled the request (or went away): no response will come. Observers record the outcome. */
   cancelled?(reason: string): void
 }

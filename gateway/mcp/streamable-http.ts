@@ -212,6 +212,11 @@ function streamResponses(
     send: (json) => {
       if (!channel.closed) channel.send(json)
     },
+    request: (json) => {
+      if (channel.closed) return false
+      channel.send(json)
+      return !channel.closed
+    },
     respond: (json) => {
       // As for JSON answers: the end of a long request restarts the idle clock.
       session.lastActivity = Date.now()

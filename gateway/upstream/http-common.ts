@@ -183,9 +183,10 @@ export async function bodySnippet(body: Dispatcher.ResponseData['body'], max = 5
  */
 export function deliverJson(
   text: string,
-  onmessage: ((message: string, parsed?: unknown) => void) | undefined,
+  onmessage: ((message: string, parsed?: unknown, origin?: string) => void) | undefined,
   log: TransportLogger,
   where: Record<string, unknown>,
+  origin?: string,
 ): number | null {
   if (text.trim() === '') return 0 // SSE priming events carry an id and empty data
   const messages = parseJsonMessages(text)
@@ -196,7 +197,7 @@ export function deliverJson(
   let responses = 0
   for (const message of messages) {
     if (isResponse(message.value)) responses++
-    deliverSafely(onmessage, message.text, log, message.value)
+    deliverSafely(onmessage, message.text, log, message.value, origin)
   }
   return responses
 }

@@ -55,7 +55,7 @@ class FinalStartError extends Error {
 
 export class SseTransport implements UpstreamTransport {
   readonly kind = 'sse' as const
-  onmessage?: (message: string, parsed?: unknown) => void
+  onmessage?: (message: string, parsed?: unknown, origin?: string) => void
   onerror?: (err: Error) => void
   onsendfailure?: (message: string, err: Error) => void
   onclose?: (reason?: Error) => void

@@ -50,7 +50,7 @@ const PIPE_DRAIN_MS = 1000
 
 export class StdioTransport implements UpstreamTransport {
   readonly kind = 'stdio' as const
-  onmessage?: (message: string, parsed?: unknown) => void
+  onmessage?: (message: string, parsed?: unknown, origin?: string) => void
   onerror?: (err: Error) => void
   onsendfailure?: (message: string, err: Error) => void
   onclose?: (reason?: Error) => void

@@ -56,7 +56,7 @@ const MAX_RESUME_DELAY_MS = 30_000
 
 export class StreamableHttpTransport implements UpstreamTransport {
   readonly kind = 'streamable-http' as const
-  onmessage?: (message: string, parsed?: unknown) => void
+  onmessage?: (message: string, parsed?: unknown, origin?: string) => void
   onerror?: (err: Error) => void
   onsendfailure?: (message: string, err: Error) => void
   onclose?: (reason?: Error) => void
@@ -252,7 +252,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
       onevent: (event: { event: string; data: string; id: string | undefined }) => {
         if (event.id !== undefined) lastEventId = event.id
         if (event.event === 'message') {
-          responses += deliverJson(event.data, this.onmessage, this.log, { url: safeUrl(base) }) ?? 0
+          responses += deliverJson(event.data, this.onmessage, this.log, { url: safeUrl(base) }, message) ?? 0
         }
       },
       onretry: (ms: number) => {

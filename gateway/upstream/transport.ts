@@ -31,9 +31,10 @@ export interface UpstreamTransport {
   openEventStream?(): void
   /**
    * One whole JSON-RPC message (a single object's text) from the upstream, with the value the transport already
-   * parsed to validate it, so the layer above need not parse it again.
+   * parsed to validate it, so the layer above need not parse it again. `origin` is the message whose HTTP response
+   * carried it (Streamable HTTP POST streams), so a server→client request can be tied to the request that caused it.
    */
-  onmessage?: (message: string, parsed?: unknown) => void
+  onmessage?: (message: string, parsed?: unknown, origin?: string) => void
   /** Something went wrong that does not by itself end the connection. */
   onerror?: (err: Error) => void
   /** This message did not reach the upstream, or its answer never will (a failed POST, a full write queue). */
@@ -113,13 +114,14 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * stream it was read from (or, on stdio, from becoming an uncaught exception in a 'data' listener).
  */
 export function deliverSafely(
-  onmessage: ((message: string, parsed?: unknown) => void) | undefined,
+  onmessage: ((message: string, parsed?: unknown, origin?: string) => void) | undefined,
   message: string,
   log: TransportLogger,
   parsed?: unknown,
+  origin?: string,
 ): void {
   try {
-    onmessage?.(message, parsed)
+    onmessage?.(message, parsed, origin)
   } catch (err) {
     log.error({ err, message: truncateForLog(message) }, 'onmessage handler threw')
   }
