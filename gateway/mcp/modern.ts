@@ -3,6 +3,7 @@
 // which holds what outlives a request: per-session upstream connections, the client-session row, list-change
 // listeners. Authentication, policies, rate limits, tool-call records and audit run per request through the same
 // relay and pipeline as 2025-era calls.
+import { createHash } from 'node:crypto'
 import type { Exchange, Logger } from '../../plugins/contract.ts'
 import type { IncomingRequest, Responder } from '../http.ts'
 import { JSON_HEADERS } from '../http.ts'
@@ -45,6 +46,13 @@ const LIST_FLAGS: Readonly<Record<string, string>> = {
   'notifications/prompts/list_changed': 'promptsListChanged',
   'notifications/resources/list_changed': 'resourcesListChanged',
 }
+
+/**
+ * Listen streams one stateless client may hold, and resource URIs one stream may watch: each URI costs an authorization
+ * check and possibly an upstream subscription, so a client cannot make mcpo flood its upstreams.
+ */
+const MAX_LISTENERS = 16
+const MAX_LISTEN_URIS = 100
 
 /** How long a modern client may keep a list or a read: mcpo promises nothing beyond the answer itself. */
 const CACHE = { ttlMs: 0 }
@@ -207,7 +215,9 @@ export class StatelessClients {
   /** Throws a limit error (-32015) when the key, the project or the node has no session left. */
   of(params: Record<string, string>, g: Guarded, env: Envelope): StatelessClient {
     const serverName = params.serverName ?? null
-    const key = `${params.projectId}\0${serverName ?? ''}\0${g.principal.kind}\0${g.principal.id}\0${JSON.stringify(env.clientCapabilities)}`
+    // Capabilities can be large and are client-chosen: the key holds a digest of them, not the text.
+    const caps = createHash('sha256').update(JSON.stringify(env.clientCapabilities)).digest('base64url')
+    const key = `${params.projectId}\0${serverName ?? ''}\0${g.principal.kind}\0${g.principal.id}\0${caps}`
     const found = this.byKey.get(key)
     if (found && !found.closed) {
       if (found.clientInfo === null && env.clientInfo !== null) found.clientInfo = env.clientInfo
@@ -698,6 +708,18 @@ async function listen(
     )
   }
   const want = requested as Record<string, unknown>
+  if (client.listeners.size >= MAX_LISTENERS) {
+    return refuse(
+      res,
+      {
+        status: 429,
+        code: RpcCodes.LIMIT_REACHED,
+        message: `Too many subscriptions/listen streams: this client already holds ${client.listeners.size}`,
+        data: { retryAfterMs: 1000 },
+      },
+      msg.id,
+    )
+  }
   let described: Awaited<ReturnType<LegacyDeps['relay']['describe']>>
   try {
     described = await deps.relay.describe(client)
@@ -714,7 +736,7 @@ async function listen(
   if (Array.isArray(want.resourceSubscriptions) && caps.resources?.subscribe) {
     filter.resourceSubscriptions = want.resourceSubscriptions
       .filter((u): u is string => typeof u === 'string')
-      .slice(0, 1000)
+      .slice(0, MAX_LISTEN_URIS)
   }
   const listener = client.child(
     { protocolVersion: env.version },
