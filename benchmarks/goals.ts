@@ -116,6 +116,41 @@ export function goals(scenarios: ScenarioResult[]): Goal[] {
     }
   }
 
+  // 2026-07-28 clients (issue 19): stateless calls as fast as 2025-era Streamable sessions, and as close to the
+  // baseline (a 2025-era server: no modern row of its own) at one client.
+  const MODERN = '2026-07-28 stateless (mcpo only)'
+  {
+    const target =
+      '50 clients, 2026-07-28 stateless, server-everything: mcpo calls/s within 10 % of its Streamable HTTP row'
+    const title = 'g · 50 sessions · server-everything upstream'
+    const m = num(find(title, `${MODERN}: calls/s`)?.mcpo)
+    const st = num(find(title, 'Streamable HTTP: calls/s')?.mcpo)
+    if (m === null || st === null || st === 0) missing(target)
+    else
+      out.push({
+        target,
+        measured: `${x(m / st)} (${Math.round(m)} vs ${Math.round(st)} calls/s)`,
+        met: m / st >= 0.9,
+      })
+  }
+  for (const [upstream, label] of [
+    ['server-everything upstream', 'server-everything'],
+    ['fast upstream', 'fast upstream'],
+  ] as const) {
+    const target = `1 client, 2026-07-28 stateless, ${label}: mcpo p50 ≤ baseline (Streamable HTTP) p50 + 0.15 ms`
+    const m = num(find(`a · 1 session · ${upstream}`, `${MODERN}: latency p50 ms`)?.mcpo)
+    const b = num(find(`a · 1 session · ${upstream}`, 'Streamable HTTP: latency p50 ms')?.baseline)
+    if (m === null || b === null) {
+      missing(target)
+      continue
+    }
+    out.push({
+      target,
+      measured: `${m.toFixed(2)} vs ${b.toFixed(2)} ms (${m - b >= 0 ? '+' : '−'}${Math.abs(m - b).toFixed(2)})`,
+      met: m <= b + 0.15,
+    })
+  }
+
   // What recording (the tool-call record and metrics) costs: same run, same config without them.
   const recording = (title: string, transport: string, what: string) => {
     const target = `${what}: recording costs ≤ 10 % (mcpo ≥ 0.90× mcpo without recording)`

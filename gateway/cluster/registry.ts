@@ -126,8 +126,9 @@ export class NodeRegistry {
     if (!(await store.nodes.heartbeat(nodeId, address))) await store.nodes.upsert({ id: nodeId, address })
     for (const [key, lease] of this.owned) {
       if (lease.alive()) continue
-      this.owned.delete(key)
+      // Released in the database first: until then this node still holds it, and says so (holds()).
       await store.leases.release({ projectId: lease.projectId, serverName: lease.serverName, nodeId })
+      this.owned.delete(key)
     }
     const renewed = await store.leases.renew(nodeId, deadAfterMs)
     const kept = new Set(renewed.map((r) => leaseKey(r.projectId, r.serverName)))
