@@ -118,8 +118,9 @@ export class StatelessClient extends Session {
   }
 
   /**
-   * A server→client request from a per-session upstream: it belongs to this client's one call that can take input. With
-   * several calls in flight there is no telling which caused it, so the upstream is refused (and told at once).
+   * A server→client request that reached the client rather than the call that caused it (the upstream connection
+   * could not tell which call that was): it belongs to this client's one call in flight. With several there is no
+   * telling, so the upstream is refused (and told at once).
    */
   private ask(key: string, method: string, params: unknown): boolean {
     let only: ModernAnswer | null = null
