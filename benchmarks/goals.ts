@@ -94,31 +94,31 @@ export function goals(scenarios: ScenarioResult[]): Goal[] {
   if (seen) out.push({ target: '0 misrouted replies (every table)', measured: String(misrouted), met: misrouted === 0 })
   else missing('0 misrouted replies (every table)')
 
-  // The latency floor: one session, sequential calls.
-  for (const [upstream, label] of [
+  // The latency floor: one session (or stateless client), sequential calls, against the baseline's p50.
+  const MODERN = '2026-07-28 stateless (mcpo only)'
+  const floor = (target: string, title: string, transport: string, baselineTransport: string) => {
+    const m = num(find(title, `${transport}: latency p50 ms`)?.mcpo)
+    const b = num(find(title, `${baselineTransport}: latency p50 ms`)?.baseline)
+    if (m === null || b === null) return missing(target)
+    out.push({
+      target,
+      measured: `${m.toFixed(2)} vs ${b.toFixed(2)} ms (${m - b >= 0 ? '+' : '−'}${Math.abs(m - b).toFixed(2)})`,
+      met: m <= b + 0.15,
+    })
+  }
+  const upstreams = [
     ['server-everything upstream', 'server-everything'],
     ['fast upstream', 'fast upstream'],
-  ] as const) {
+  ] as const
+  for (const [upstream, label] of upstreams) {
     for (const transport of ['legacy SSE', 'Streamable HTTP']) {
       const target = `1 session, ${transport}, ${label}: mcpo p50 ≤ baseline p50 + 0.15 ms`
-      const r = find(`a · 1 session · ${upstream}`, `${transport}: latency p50 ms`)
-      const m = num(r?.mcpo)
-      const b = num(r?.baseline)
-      if (m === null || b === null) {
-        missing(target)
-        continue
-      }
-      out.push({
-        target,
-        measured: `${m.toFixed(2)} vs ${b.toFixed(2)} ms (${m - b >= 0 ? '+' : '−'}${Math.abs(m - b).toFixed(2)})`,
-        met: m <= b + 0.15,
-      })
+      floor(target, `a · 1 session · ${upstream}`, transport, transport)
     }
   }
 
   // 2026-07-28 clients (issue 19): stateless calls as fast as 2025-era Streamable sessions, and as close to the
   // baseline (a 2025-era server: no modern row of its own) at one client.
-  const MODERN = '2026-07-28 stateless (mcpo only)'
   {
     const target =
       '50 clients, 2026-07-28 stateless, server-everything: mcpo calls/s within 10 % of its Streamable HTTP row'
@@ -133,22 +133,9 @@ export function goals(scenarios: ScenarioResult[]): Goal[] {
         met: m / st >= 0.9,
       })
   }
-  for (const [upstream, label] of [
-    ['server-everything upstream', 'server-everything'],
-    ['fast upstream', 'fast upstream'],
-  ] as const) {
+  for (const [upstream, label] of upstreams) {
     const target = `1 client, 2026-07-28 stateless, ${label}: mcpo p50 ≤ baseline (Streamable HTTP) p50 + 0.15 ms`
-    const m = num(find(`a · 1 session · ${upstream}`, `${MODERN}: latency p50 ms`)?.mcpo)
-    const b = num(find(`a · 1 session · ${upstream}`, 'Streamable HTTP: latency p50 ms')?.baseline)
-    if (m === null || b === null) {
-      missing(target)
-      continue
-    }
-    out.push({
-      target,
-      measured: `${m.toFixed(2)} vs ${b.toFixed(2)} ms (${m - b >= 0 ? '+' : '−'}${Math.abs(m - b).toFixed(2)})`,
-      met: m <= b + 0.15,
-    })
+    floor(target, `a · 1 session · ${upstream}`, MODERN, 'Streamable HTTP')
   }
 
   // What recording (the tool-call record and metrics) costs: same run, same config without them.

@@ -276,16 +276,8 @@ export class StreamableHttpTransport implements UpstreamTransport {
       const delay = Math.min(retryMs ?? backoffDelay(attempt, this.backoff), MAX_RESUME_DELAY_MS)
       retryMs = undefined
       if (!(await sleep(delay, this.closer.signal))) return
-      const headers = this.requestHeaders('text/event-stream')
-      headers['last-event-id'] = lastEventId
       try {
-        const res = await request(base, {
-          method: 'GET',
-          headers,
-          signal: this.closer.signal,
-          dispatcher: this.dispatcher,
-          headersTimeout: this.connectTimeoutMs,
-        })
+        const res = await this.openGet(base, lastEventId)
         if (res.statusCode !== 200 || !contentTypeIs(res.headers, 'text/event-stream')) {
           await res.body.dump()
           failure = new Error(`resuming the response stream answered HTTP ${res.statusCode}`)
@@ -307,22 +299,27 @@ export class StreamableHttpTransport implements UpstreamTransport {
     )
   }
 
+  /** A GET for an SSE stream: the session's own, or (with an event id) the rest of a stream the server broke off. */
+  private openGet(base: URL, lastEventId: string | undefined): Promise<Dispatcher.ResponseData> {
+    const headers = this.requestHeaders('text/event-stream')
+    if (lastEventId !== undefined) headers['last-event-id'] = lastEventId
+    return request(base, {
+      method: 'GET',
+      headers,
+      signal: this.closer.signal,
+      dispatcher: this.dispatcher,
+      headersTimeout: this.connectTimeoutMs,
+    })
+  }
+
   private async runEventStream(): Promise<void> {
     const base = this.base!
     let attempt = 0
     let lastEventId: string | undefined
     let retryMs: number | undefined
     while (this.state === 'open') {
-      const headers = this.requestHeaders('text/event-stream')
-      if (lastEventId !== undefined) headers['last-event-id'] = lastEventId
       try {
-        const res = await request(base, {
-          method: 'GET',
-          headers,
-          signal: this.closer.signal,
-          dispatcher: this.dispatcher,
-          headersTimeout: this.connectTimeoutMs,
-        })
+        const res = await this.openGet(base, lastEventId)
         if (res.statusCode === 405) {
           await res.body.dump()
           this.log.debug({ url: safeUrl(base) }, 'upstream offers no GET stream (405)')

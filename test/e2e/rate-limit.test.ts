@@ -62,3 +62,59 @@ it('answers 429 with Retry-After on the API once sign-in attempts from an addres
   assert.ok(Number(limited.headers.get('retry-after')) >= 1)
   assert.equal(((await limited.json()) as { error: { code: string } }).error.code, 'MCPO_ERR_RATE_LIMITED')
 })
+
+it('applies the same key budget to 2026-07-28 stateless calls, one request at a time, and across eras', async () => {
+  const own = await startTestGateway({
+    plugins: [sessions(), apiKeys(), rateLimits({ perKey: { tools: { rate: 0.5, burst: 3 } } })],
+  })
+  const url = `${own.url}/projects/demo/servers/everything/mcp`
+  const call = async (message: string) => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        ...own.auth,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'echo',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: message,
+        method: 'tools/call',
+        params: {
+          name: 'echo',
+          arguments: { message },
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        },
+      }),
+    })
+    assert.equal(res.status, 200)
+    return (await res.json()) as {
+      result?: { content: unknown }
+      error?: { code: number; message: string; data?: { retryAfterMs?: number } }
+    }
+  }
+  try {
+    for (let i = 0; i < 3; i++)
+      assert.deepEqual((await call(`m${i}`)).result?.content, [{ type: 'text', text: `Echo: m${i}` }])
+    const refused = await call('too many')
+    assert.equal(refused.error?.code, -32015)
+    assert.match(refused.error?.message ?? '', /Rate limited/)
+    assert.ok((refused.error?.data?.retryAfterMs ?? 0) > 0)
+    // The budget is the key's, whatever era its client speaks.
+    const legacy = new Client({ name: 'rl', version: '1' })
+    await legacy.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: own.auth } }))
+    try {
+      await assert.rejects(legacy.callTool({ name: 'echo', arguments: { message: 'x' } }), /Rate limited/)
+    } finally {
+      await legacy.close()
+    }
+  } finally {
+    await own.close()
+  }
+})
