@@ -105,6 +105,8 @@ const projectSchema = z
     team: z.string().regex(slug, 'must be the slug of a team').optional(),
     servers: z.array(serverSchema).default([]),
     apiKeys: z.array(apiKeySchema).default([]),
+    /** How MCP clients authenticate: project API keys, OAuth access tokens from mcpo's authorization server, or both. */
+    authMode: z.enum(['keys', 'oauth', 'both']).optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -224,6 +226,42 @@ export const configSchema = z
          * once, the rest as one count when the window closes, so a flood cannot flood the audit trail.
          */
         refusalWindowMs: z.number().int().min(100).max(3_600_000).default(60_000),
+      })
+      .strict()
+      .prefault({}),
+    /** mcpo as the OAuth 2.1 authorization server of the MCP endpoints of projects in `oauth` or `both` mode. */
+    oauth: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Access tokens are JWTs checked without a database read; short-lived, so a lost one is worth little. */
+        accessTokenTtlSeconds: z.number().int().min(60).max(3600).default(600),
+        /** Refresh tokens rotate on every use; a grant unused this long expires. */
+        refreshTokenTtlSeconds: z
+          .number()
+          .int()
+          .min(3600)
+          .default(30 * 86_400),
+        rotateKeysAfterSeconds: z
+          .number()
+          .int()
+          .min(3600)
+          .default(30 * 86_400),
+        /** RFC 7591 registration for clients that have no metadata document. */
+        dynamicRegistration: z.boolean().default(true),
+        /** `client_id` as an https URL whose metadata document mcpo fetches (SSRF-protected, size and time limited). */
+        clientMetadataDocuments: z.boolean().default(true),
+        clients: z
+          .array(
+            z
+              .object({
+                clientId: z.string().min(1).max(200),
+                clientName: z.string().min(1).max(200).optional(),
+                clientSecret: z.string().min(16).optional(),
+                redirectUris: z.array(z.url()).min(1),
+              })
+              .strict(),
+          )
+          .default([]),
       })
       .strict()
       .prefault({}),

@@ -129,4 +129,10 @@ export async function addAdminUi(router: Router, options: AdminUiOptions): Promi
     // Every other UI path is a client-side route: the same page, revalidated on each load so a new build shows.
     send(req, res, index, { 'cache-control': 'no-cache', 'content-security-policy': ADMIN_CSP, ...SECURITY })
   })
+  // The OAuth consent page: the authorization server sends the browser here, and the page's calls to
+  // /oauth/interaction/:uid/… carry the cookie that ties the request to this browser.
+  router.add('GET', '/oauth/interaction/:uid', (req, res) => {
+    if (!index) return sendError(res, 503, 'MCPO_ERR_INTERNAL', 'the admin UI is unavailable; see the gateway log')
+    send(req, res, index, { 'cache-control': 'no-store', 'content-security-policy': ADMIN_CSP, ...SECURITY })
+  })
 }

@@ -24,13 +24,16 @@ export async function applyConfig(
       teamIds.set(t.slug, team.id)
     }
     for (const p of config.projects) {
-      await tx.projects.upsert({
+      const project = await tx.projects.upsert({
         id: p.id,
         name: p.name,
         description: p.description ?? '',
         teamId: p.team ? (teamIds.get(p.team) ?? null) : null,
         source: 'config',
       })
+      if (p.authMode && project.settings.authMode !== p.authMode) {
+        await tx.projects.update(p.id, { settings: { ...project.settings, authMode: p.authMode } })
+      }
       for (const s of p.servers) {
         await tx.servers.upsert({
           projectId: p.id,

@@ -31,6 +31,8 @@ import { SessionTracker } from './mcp/session-tracker.ts'
 import { SessionRegistry } from './mcp/sessions.ts'
 import { KeepaliveTicker } from './mcp/sse.ts'
 import { addMetricsRoute, instrumentHandler } from './metrics-route.ts'
+import { createOAuth } from './oauth/index.ts'
+import { addOAuthRoutes } from './oauth/routes.ts'
 import { addOpsRoutes } from './ops.ts'
 import { RefusalAudit } from './refusals.ts'
 import { Router } from './router.ts'
@@ -143,6 +145,10 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     stateKey: deriveKey(secret.keyring, 'mcp request state'),
     nodeId,
   })
+  const publicBase = config.listen.publicBaseUrl ? config.listen.publicBaseUrl.replace(/\/$/, '') : ''
+  // Tokens name their issuer and audience as absolute URLs: the public base URL, or the loopback address listened on.
+  const issuer = () => publicBase || `http://127.0.0.1:${server?.port ?? config.listen.port}`
+  const oauth = createOAuth(config, { store, keyring: secret.keyring, logger, plugins, relay, issuer })
   const ticker = new KeepaliveTicker(config.limits.sseKeepaliveMs)
   await cluster?.start(relay, ticker)
   await loadAllServers(store, relay, secret.keyring)
@@ -159,7 +165,8 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
       allowedOrigins: [...config.listen.allowedOrigins, ...config.security.corsOrigins],
       isClosing: () => closing,
       refusals,
-      publicBase: config.listen.publicBaseUrl ? config.listen.publicBaseUrl.replace(/\/$/, '') : '',
+      publicBase,
+      oauth: oauth?.rs ?? null,
     },
     cluster,
   )
@@ -174,6 +181,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   // The single-node reloads; in cluster mode each also runs on every other node through LISTEN/NOTIFY.
   async function reloadProjectHere(projectId: string): Promise<void> {
     const project = await store.projects.get(projectId)
+    oauth?.rs.setMode(projectId, project && !project.archivedAt ? project.settings : null)
     if (!project || project.archivedAt) {
       await relay.removeProject(projectId)
       for (const s of sessions.all()) if (s.projectId === projectId) s.close('project archived or deleted')
@@ -237,6 +245,10 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   }
   mountRoutes(router, apiRoutes(), services)
   await addAdminUi(router, { logger })
+  if (oauth) {
+    const web = { ...config.security, publicBaseUrl: config.listen.publicBaseUrl }
+    addOAuthRoutes(router, { as: oauth.as, rs: oauth.rs, plugins, web })
+  }
 
   // Without the metrics plugin: no route, no gauges and no per-request wrapping.
   const metrics = plugins.service(METRICS_SERVICE)
@@ -317,6 +329,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     // Leaving the registry first hands this node's leases over without waiting for them to expire.
     await cluster?.close().catch((err) => logger.error({ err }, 'leaving the cluster failed'))
     await relay.close()
+    await oauth?.as.stop()
     await tracker.close()
     refusals.close()
     await plugins.close()

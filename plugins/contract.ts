@@ -47,6 +47,8 @@ export interface Principal {
   isAdmin?: boolean
   /** Name for logs and activity (never a secret). */
   label?: string
+  /** A user acting through an app they connected with OAuth: the grant and the app's client id. */
+  via?: { grantId: string; clientId: string }
 }
 
 /** What is being attempted, as `authorize` sees it. */

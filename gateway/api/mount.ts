@@ -241,7 +241,7 @@ async function renewal(services: ApiServices, ex: Exchange, cookies: Cookies): P
  * cannot read), or a browser's own statement that the request comes from this origin (`Sec-Fetch-Site:
  * same-origin`, or without it an `Origin` equal to ours), which same-origin `fetch` from the admin UI sends.
  */
-function checkCsrf(req: IncomingRequest, cookies: Cookies, web: WebSecurityOptions): void {
+export function checkCsrf(req: IncomingRequest, cookies: Cookies, web: WebSecurityOptions): void {
   if (!STATE_CHANGING.has(req.method)) return
   if (!cookies.get(SESSION_COOKIE)) return
   const header = req.headers[CSRF_HEADER]

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import type { Exchange, Principal } from '../../plugins/contract.ts'
 import type { PluginHost } from '../../plugins/host.ts'
 import { type IncomingRequest, queryParam, type Responder, sendJson } from '../http.ts'
+import type { ResourceServer } from '../oauth/resource-server.ts'
 import { RefusalActions, type RefusalAudit } from '../refusals.ts'
 import type { Relay } from './relay.ts'
 
@@ -19,6 +20,8 @@ export interface GuardDeps {
   isClosing(): boolean
   /** Where invalid keys are reported (aggregated per address); absent in unit tests. */
   refusals?: RefusalAudit
+  /** OAuth access tokens for projects in `oauth` or `both` mode; absent when the authorization server is off. */
+  oauth?: ResourceServer | null
 }
 
 export interface Guarded {
@@ -105,8 +108,19 @@ export async function guard(
     return null
   }
   await deps.plugins.onRequest(ex)
-  const principal = await deps.plugins.authenticate(ex)
+  let principal = await deps.plugins.authenticate(ex)
   if (res.aborted) return null
+  const projectId = params.projectId
+  const oauth = deps.oauth && deps.relay.hasProject(projectId) ? deps.oauth : null
+  const mode = oauth ? await oauth.modeOf(projectId) : 'keys'
+  if (oauth && mode !== 'keys') {
+    // In `both` a valid key goes on as a key and never sees OAuth; in `oauth` a key opens nothing.
+    if (principal?.kind === 'api-key' && mode === 'oauth') principal = null
+    if (!principal) {
+      principal = await oauthPrincipal(deps, oauth, req, res, ex.requestId, params)
+      if (!principal) return null
+    }
+  }
   if (!principal) {
     const presented = req.headers.authorization !== undefined
     if (presented) {
@@ -122,7 +136,6 @@ export async function guard(
     return null
   }
   ex.principal = principal
-  const projectId = params.projectId
   const allowedHere = principal.projectId === undefined ? principal.isAdmin === true : principal.projectId === projectId
   if (!allowedHere || !deps.relay.hasProject(projectId)) {
     notFound(res, !allowedHere && principal.kind === 'api-key' ? principal.projectId : undefined)
@@ -140,6 +153,37 @@ export async function guard(
     return null
   }
   return { ex, principal }
+}
+
+/** The user an OAuth access token acts for, or null after answering with the challenge (protocol.md §7.2). */
+async function oauthPrincipal(
+  deps: GuardDeps,
+  oauth: ResourceServer,
+  req: IncomingRequest,
+  res: Responder,
+  requestId: string,
+  params: Record<string, string>,
+): Promise<Principal | null> {
+  const authorization = req.headers.authorization
+  const token = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : null
+  if (token === null || token === '') {
+    oauth.challenge(res, req.path)
+    return null
+  }
+  const checked = token.startsWith('mcp_proj_')
+    ? ({ error: 'invalid_token', description: 'this project takes OAuth access tokens, not API keys' } as const)
+    : await oauth.check(token, { projectId: params.projectId, serverName: params.serverName ?? null })
+  if (res.aborted) return null
+  if ('principal' in checked) return checked.principal
+  deps.refusals?.note({
+    action: RefusalActions.mcpKeyInvalid,
+    ip: req.ip,
+    userAgent: req.headers['user-agent'] ?? null,
+    requestId,
+    detail: `${req.method} ${req.path}: ${checked.description}`,
+  })
+  oauth.challenge(res, req.path, { error: checked.error, description: checked.description })
+  return null
 }
 
 const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i

@@ -355,6 +355,72 @@ export interface FavoritesRepo {
   remove(userId: string, projectId: string): Promise<boolean>
 }
 
+/** A stored OAuth artefact (oidc-provider's adapter contract): a grant, code, refresh token, interaction, client… */
+export interface OAuthObject {
+  model: string
+  id: string
+  payload: Record<string, unknown>
+  grantId: string | null
+  accountId: string | null
+  projectId: string | null
+  expiresAt: Date | null
+  consumedAt: Date | null
+  lastUsedAt: Date | null
+  createdAt: Date
+}
+
+export interface OAuthObjectInput {
+  model: string
+  id: string
+  payload: Record<string, unknown>
+  /** Seconds from now; absent: kept until destroyed. */
+  expiresInS?: number
+  grantId?: string | null
+  uid?: string | null
+  userCode?: string | null
+  accountId?: string | null
+  projectId?: string | null
+}
+
+export interface OAuthSigningKey {
+  kid: string
+  /** The private JWK, sealed with the keyring. */
+  sealedJwk: string
+  createdAt: Date
+  retiredAt: Date | null
+}
+
+/**
+ * What mcpo's authorization server stores. Expired objects are never answered: `find*` treats them as absent.
+ * @example
+ * await store.oauth.upsert({ model: 'Grant', id, payload, expiresInS: 86400, accountId: user.id, projectId: 'p1' })
+ * const grant = await store.oauth.find('Grant', id)
+ */
+export interface OAuthRepo {
+  upsert(o: OAuthObjectInput): Promise<void>
+  find(model: string, id: string): Promise<OAuthObject | null>
+  findByUid(model: string, uid: string): Promise<OAuthObject | null>
+  findByUserCode(model: string, userCode: string): Promise<OAuthObject | null>
+  /** Marks the object used; answers false when it was already used or is gone (one use wins a race). */
+  consume(model: string, id: string): Promise<boolean>
+  destroy(model: string, id: string): Promise<void>
+  /** Deletes the grant and everything issued under it; answers how many objects went. */
+  revokeGrant(grantId: string): Promise<number>
+  /** Unexpired grants, newest first, of one user, one project, or one user in one project. */
+  grants(f: { accountId?: string; projectId?: string }): Promise<OAuthObject[]>
+  /** Records that a token of the grant was used (kept to the minute by the caller). */
+  touchGrant(grantId: string): Promise<void>
+  /** Deletes the grants of a user in a project (membership removed); answers the ids. */
+  revokeGrantsOf(accountId: string, projectId: string | null): Promise<string[]>
+  /** Deletes expired objects; answers how many. */
+  prune(): Promise<number>
+  signingKeys(): Promise<OAuthSigningKey[]>
+  addSigningKey(kid: string, sealedJwk: string): Promise<void>
+  retireSigningKey(kid: string): Promise<void>
+  /** Deletes keys retired before `olderThanS` seconds ago. */
+  dropRetiredKeys(olderThanS: number): Promise<number>
+}
+
 export interface Repositories {
   readonly users: UsersRepo
   readonly userSessions: UserSessionsRepo
@@ -375,6 +441,7 @@ export interface Repositories {
   readonly leases: LeasesRepo
   readonly favorites: FavoritesRepo
   readonly setup: SetupRepo
+  readonly oauth: OAuthRepo
 }
 
 /**

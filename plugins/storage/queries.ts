@@ -4,6 +4,7 @@ import type { Repositories } from './port.ts'
 import { leasesRepo, nodesRepo } from './queries-cluster.ts'
 import { apiKeysRepo } from './queries-keys.ts'
 import { auditRepo, clientSessionsRepo, toolCallsRepo } from './queries-logs.ts'
+import { oauthRepo } from './queries-oauth.ts'
 import { favoritesRepo, teamMembersRepo, teamsRepo, usersRepo } from './queries-people.ts'
 import { projectTemplatesRepo } from './queries-project-templates.ts'
 import { invitationsRepo, projectMembersRepo, projectsRepo } from './queries-projects.ts'
@@ -33,6 +34,7 @@ export function createRepositories(sql: Sql): Repositories {
     leases: leasesRepo(sql),
     favorites: favoritesRepo(sql),
     setup: setupRepo(sql),
+    oauth: oauthRepo(sql),
   }
 }
 

@@ -7,6 +7,7 @@ import type { Store } from './port.ts'
 import { clusterTests } from './store-tests-cluster.ts'
 import { type GetStore, rejectsWith, uid } from './store-tests-helpers.ts'
 import { logTests } from './store-tests-logs.ts'
+import { oauthTests } from './store-tests-oauth.ts'
 import { peopleTests } from './store-tests-people.ts'
 import { runtimeTests } from './store-tests-runtime.ts'
 import { sessionTests } from './store-tests-sessions.ts'
@@ -59,6 +60,7 @@ export function storeTests(name: string, makeStore: MakeStore): void {
     logTests(get)
     clusterTests(get)
     setupTests(get)
+    oauthTests(get)
 
     describe('cascades', () => {
       it('deleting a project deletes its servers, keys, members, policies, invitations and favorites', async () => {

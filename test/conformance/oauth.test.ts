@@ -1,0 +1,303 @@
+// mcpo as the OAuth authorization server of its MCP endpoints (issue 20; protocol.md §7, checklist items 7–9): the MCP
+// SDK client's own OAuth support (Dynamic Client Registration, PKCE, resource indicators) completing the flow through
+// the consent step against per-server and unified endpoints on both transports, audience binding, the auth modes, and
+// refresh-token rotation with reuse detection.
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { apiKeys } from '../../plugins/api-keys/index.ts'
+import type { AuditEvent, McpoPlugin } from '../../plugins/contract.ts'
+import { toolPolicies } from '../../plugins/rbac/policies.ts'
+import { sessions } from '../../plugins/sessions/index.ts'
+import { hashPassword } from '../../plugins/users/password.ts'
+import {
+  assertNoLeftovers,
+  everythingServer,
+  OTHER_PROJECT_KEY,
+  startTestGateway,
+  TEST_KEY,
+  type TestGateway,
+} from '../harness.ts'
+import { consent, TestOAuthProvider } from '../kit/oauth.ts'
+
+const PASSWORD = 'correct horse battery staple'
+let gw: TestGateway
+const audits: AuditEvent[] = []
+const recorder: McpoPlugin = { name: 'test:audits', audit: (e) => void audits.push(e) }
+let member: { id: string; token: string }
+let outsider: { id: string; token: string }
+const clients: Client[] = []
+
+async function signIn(email: string, projectRole: 'developer' | null) {
+  const store = gw.gateway.store
+  const user = await store.users.create({
+    email,
+    name: email,
+    passwordHash: await hashPassword(PASSWORD),
+    emailVerifiedAt: new Date(),
+  })
+  if (projectRole) {
+    for (const projectId of ['oa', 'both'])
+      await store.projectMembers.add({ projectId, userId: user.id, role: projectRole })
+  }
+  const res = await fetch(`${gw.url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: PASSWORD }),
+  })
+  assert.equal(res.status, 200)
+  return { id: user.id, token: ((await res.json()) as { token: string }).token }
+}
+
+before(async () => {
+  gw = await startTestGateway({
+    plugins: [sessions(), apiKeys(), toolPolicies(), recorder],
+    projects: [
+      {
+        id: 'oa',
+        name: 'OAuth only',
+        authMode: 'oauth',
+        servers: [everythingServer()],
+        apiKeys: [{ name: 'k', key: TEST_KEY }],
+      },
+      {
+        id: 'both',
+        name: 'Both',
+        authMode: 'both',
+        servers: [everythingServer()],
+        apiKeys: [{ name: 'k', key: OTHER_PROJECT_KEY }],
+      },
+      { id: 'keys', name: 'Keys', servers: [everythingServer()] },
+    ],
+  })
+  member = await signIn('member@example.com', 'developer')
+  outsider = await signIn('outsider@example.com', null)
+})
+
+after(async () => {
+  await Promise.all(clients.map((c) => c.close().catch(() => {})))
+  await gw?.close()
+  await assertNoLeftovers()
+})
+
+type Transport = 'streamable' | 'sse'
+const transportFor = (kind: Transport, url: URL, provider: TestOAuthProvider, headers?: Record<string, string>) =>
+  kind === 'streamable'
+    ? new StreamableHTTPClientTransport(url, { authProvider: provider, requestInit: headers ? { headers } : undefined })
+    : new SSEClientTransport(url, { authProvider: provider, requestInit: headers ? { headers } : undefined })
+
+/** Connects with OAuth as a real client does: 401, registration, browser consent, code exchange, connect again. */
+async function connectWithOAuth(path: string, kind: Transport, provider = new TestOAuthProvider()) {
+  const url = new URL(gw.url + path)
+  const first = new Client({ name: 'oauth-test', version: '1.0.0' })
+  await assert.rejects(first.connect(transportFor(kind, url, provider)), UnauthorizedError)
+  assert.ok(provider.authorizationUrl, 'the SDK was sent to the authorization endpoint')
+  const result = await consent(provider.authorizationUrl, { userToken: member.token })
+  assert.ok(result.code, `a code came back: ${result.redirect} ${JSON.stringify(result.decision)}`)
+  assert.equal(result.redirect.searchParams.get('iss'), gw.url, 'RFC 9207 iss in the authorization response')
+  const finishing = transportFor(kind, url, provider)
+  await finishing.finishAuth(result.code)
+  const client = new Client({ name: 'oauth-test', version: '1.0.0' })
+  await client.connect(transportFor(kind, url, provider))
+  clients.push(client)
+  return { client, provider }
+}
+
+describe('OAuth mode, the SDK client through consent (DCR)', () => {
+  for (const [kind, path] of [
+    ['streamable', '/projects/oa/servers/everything/mcp'],
+    ['sse', '/projects/oa/servers/everything/sse'],
+    ['streamable', '/projects/oa/mcp'],
+    ['sse', '/projects/oa/sse'],
+  ] as const) {
+    it(`${kind} ${path}: registers, consents, calls a tool with no key anywhere`, async () => {
+      const { client, provider } = await connectWithOAuth(path, kind)
+      const tools = await client.listTools()
+      assert.ok(tools.tools.length > 0)
+      const name = tools.tools.find((t) => t.name.endsWith('echo'))?.name ?? 'echo'
+      const out = await client.callTool({ name, arguments: { message: 'hi' } })
+      assert.match(JSON.stringify(out.content), /hi/)
+      assert.ok(provider.saved?.refresh_token, 'a refresh token was issued')
+      assert.ok(!JSON.stringify(provider.saved).includes('offline_access'))
+    })
+  }
+})
+
+describe('resource server', () => {
+  it('serves Protected Resource Metadata per endpoint; the 401 names it (checklist 8)', async () => {
+    const res = await fetch(`${gw.url}/projects/oa/servers/everything/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: '{}',
+    })
+    assert.equal(res.status, 401)
+    const challenge = res.headers.get('www-authenticate') ?? ''
+    const url = /resource_metadata="([^"]+)"/.exec(challenge)?.[1]
+    assert.equal(url, `${gw.url}/.well-known/oauth-protected-resource/projects/oa/servers/everything/mcp`)
+    assert.match(challenge, /scope="mcp:tools"/)
+    const prm = await fetch(url as string)
+    assert.equal(prm.status, 200)
+    const doc = (await prm.json()) as Record<string, unknown>
+    assert.equal(doc.resource, `${gw.url}/projects/oa/servers/everything`)
+    assert.deepEqual(doc.authorization_servers, [gw.url])
+    assert.ok(!(doc.scopes_supported as string[]).includes('offline_access'))
+    for (const p of ['/projects/oa/servers/everything/sse', '/projects/oa/mcp', '/projects/oa/sse']) {
+      const r = await fetch(`${gw.url}/.well-known/oauth-protected-resource${p}`)
+      assert.equal(r.status, 200, p)
+      assert.ok(`${gw.url}${p}`.startsWith((await r.json()).resource), 'resource is a path prefix of the endpoint')
+    }
+    const as = await fetch(`${gw.url}/.well-known/oauth-authorization-server`)
+    const meta = (await as.json()) as Record<string, unknown>
+    assert.equal(meta.issuer, gw.url)
+    assert.deepEqual(meta.code_challenge_methods_supported, ['S256'])
+    assert.equal(meta.client_id_metadata_document_supported, true)
+    assert.equal(meta.authorization_response_iss_parameter_supported, true)
+    assert.ok(meta.registration_endpoint)
+  })
+
+  it('a token is bound to its endpoint: refused at another server, the unified endpoint and another project', async () => {
+    const { provider } = await connectWithOAuth('/projects/oa/servers/everything/mcp', 'streamable')
+    const token = provider.saved?.access_token as string
+    const post = (path: string) =>
+      fetch(gw.url + path, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+      })
+    for (const path of ['/projects/oa/mcp', '/projects/both/servers/everything/mcp', '/projects/both/mcp']) {
+      const res = await post(path)
+      assert.equal(res.status, 401, path)
+      assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/)
+    }
+    const keysProject = await post('/projects/keys/servers/everything/mcp')
+    assert.equal(keysProject.status, 401)
+    assert.doesNotMatch(keysProject.headers.get('www-authenticate') ?? '', /resource_metadata/)
+  })
+
+  it('keys mode: no metadata, no OAuth challenge (checklist 7)', async () => {
+    const prm = await fetch(`${gw.url}/.well-known/oauth-protected-resource/projects/keys/servers/everything/mcp`)
+    assert.equal(prm.status, 404)
+    const res = await fetch(`${gw.url}/projects/keys/servers/everything/mcp`, { method: 'POST', body: '{}' })
+    assert.equal(res.status, 401)
+    assert.doesNotMatch(res.headers.get('www-authenticate') ?? '', /resource_metadata/)
+  })
+
+  it('oauth mode refuses project keys; both mode takes a key without ever mentioning OAuth', async () => {
+    const keyed = (path: string, key: string) =>
+      fetch(gw.url + path, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+        }),
+      })
+    const refused = await keyed('/projects/oa/servers/everything/mcp', TEST_KEY)
+    assert.equal(refused.status, 401)
+    assert.match(refused.headers.get('www-authenticate') ?? '', /resource_metadata=/)
+    const keyClient = new Client({ name: 'key', version: '1' })
+    await keyClient.connect(
+      new StreamableHTTPClientTransport(new URL(`${gw.url}/projects/both/servers/everything/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${OTHER_PROJECT_KEY}` } },
+      }),
+    )
+    clients.push(keyClient)
+    assert.ok((await keyClient.listTools()).tools.length > 0)
+    const anonymous = await fetch(`${gw.url}/projects/both/servers/everything/mcp`, { method: 'POST', body: '{}' })
+    assert.equal(anonymous.status, 401)
+    assert.match(anonymous.headers.get('www-authenticate') ?? '', /resource_metadata=/)
+  })
+})
+
+describe('consent and grants', () => {
+  it('only members can grant; the consent page names client, project and redirect host', async () => {
+    const provider = new TestOAuthProvider({ clientName: 'Outsider app' })
+    const url = new URL(`${gw.url}/projects/oa/servers/everything/mcp`)
+    await assert.rejects(new Client({ name: 'x', version: '1' }).connect(transportFor('streamable', url, provider)))
+    let seen: Record<string, unknown> | null = null
+    const result = await consent(provider.authorizationUrl as URL, {
+      userToken: outsider.token,
+      onDetails: (d) => {
+        seen = d
+      },
+    })
+    assert.equal(result.status, 403)
+    assert.equal(result.code, null)
+    const details = seen as unknown as {
+      client: { name: string; registration: string; redirectHost: string }
+      project: { id: string; name: string }
+      canGrant: boolean
+    }
+    assert.equal(details.client.name, 'Outsider app')
+    assert.equal(details.client.registration, 'dynamic')
+    assert.equal(details.client.redirectHost, '127.0.0.1:53682')
+    assert.deepEqual(details.project, { id: 'oa', name: 'OAuth only' })
+    assert.equal(details.canGrant, false)
+  })
+
+  it('a denial sends the browser back with access_denied and grants nothing', async () => {
+    const provider = new TestOAuthProvider()
+    const url = new URL(`${gw.url}/projects/oa/servers/everything/mcp`)
+    await assert.rejects(new Client({ name: 'x', version: '1' }).connect(transportFor('streamable', url, provider)))
+    const result = await consent(provider.authorizationUrl as URL, { userToken: member.token, allow: false })
+    assert.equal(result.code, null)
+    assert.equal(result.redirect.searchParams.get('error'), 'access_denied')
+    assert.ok(audits.some((a) => a.action === 'oauth.consent.denied'))
+  })
+
+  it('refresh tokens rotate; replaying a used one revokes the grant and its access token stops working within 1 s', async () => {
+    const { provider } = await connectWithOAuth('/projects/oa/servers/everything/mcp', 'streamable')
+    const meta = (await (await fetch(`${gw.url}/.well-known/oauth-authorization-server`)).json()) as {
+      token_endpoint: string
+    }
+    const clientId = provider.info?.client_id as string
+    const refresh = (token: string) =>
+      fetch(meta.token_endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token, client_id: clientId }),
+      })
+    const first = provider.saved?.refresh_token as string
+    const rotated = await refresh(first)
+    assert.equal(rotated.status, 200)
+    const next = (await rotated.json()) as { access_token: string; refresh_token: string }
+    assert.notEqual(next.refresh_token, first, 'rotated')
+    const ping = () =>
+      fetch(`${gw.url}/projects/oa/servers/everything/mcp`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${next.access_token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+        }),
+      })
+    assert.equal((await ping()).status, 200)
+    const replay = await refresh(first)
+    assert.equal(replay.status, 400)
+    assert.equal(((await replay.json()) as { error: string }).error, 'invalid_grant')
+    assert.equal((await refresh(next.refresh_token)).status, 400, 'the whole grant is gone')
+    await new Promise((r) => setTimeout(r, 600))
+    const after = await ping()
+    assert.equal(after.status, 401)
+    assert.match(after.headers.get('www-authenticate') ?? '', /error="invalid_token"/)
+  })
+})
