@@ -6,6 +6,7 @@ import { adminEventRoutes } from './admin-events.ts'
 import { apiKeyRoutes } from './api-keys.ts'
 import { authRoutes } from './auth-routes.ts'
 import { clientConfigRoutes } from './client-config.ts'
+import { connectedAppRoutes } from './connected-apps.ts'
 import type { RouteDef } from './define.ts'
 import { emailVerificationRoutes } from './email-verification.ts'
 import { favoriteRoutes } from './favorites.ts'
@@ -42,6 +43,7 @@ export function apiRoutes(): RouteDef[] {
     ...invitationRoutes(),
     ...userRoutes(),
     ...favoriteRoutes(),
+    ...connectedAppRoutes(),
     ...serverImportRoutes(),
     ...serverRoutes(),
     ...toolRoutes(),

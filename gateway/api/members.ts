@@ -168,6 +168,8 @@ export function memberRoutes() {
           if (!current) throw await noDirectMember(tx, project, user.id, user.email)
           await keepProjectOwner(tx, project, user.id, null, whoIs(self, user.email))
           await tx.projectMembers.remove(project.id, user.id)
+          // The apps they connected lose the project with them (their tokens already fail the membership check).
+          await tx.oauth.revokeGrantsOf(user.id, project.id)
           return { removed: current, keysRevoked: await revokeKeysOfLeaver(tx, project, user.id) }
         })
         if (services.membersChanged) await services.membersChanged([project.id])

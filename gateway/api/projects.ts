@@ -6,6 +6,7 @@ import type { Principal } from '../../plugins/contract.ts'
 import { type Actor, stronger } from '../../plugins/rbac/matrix.ts'
 import type { Project, ProjectPatch, Role, Store } from '../../plugins/storage/port.ts'
 import { GatewayError } from '../errors.ts'
+import { AUTH_MODES, type AuthMode, authModeOf } from '../oauth/resources.ts'
 import { requireProject, requireTeam, userProjectRole } from './access.ts'
 import { route } from './define.ts'
 import { pageQuery, pageSchema, paginate, queryFlag } from './paging.ts'
@@ -40,6 +41,10 @@ const MAX_SETTINGS_BYTES = 64 * 1024
 const settingsPatch = z
   .record(z.string().min(1).max(200), z.unknown())
   .refine((s) => JSON.stringify(s).length <= MAX_SETTINGS_BYTES, `must be at most ${MAX_SETTINGS_BYTES} bytes as JSON`)
+  .refine((s) => s.authMode === undefined || s.authMode === null || AUTH_MODES.includes(s.authMode as AuthMode), {
+    message: `authMode must be one of ${AUTH_MODES.join(', ')}`,
+    path: ['authMode'],
+  })
   .describe('merged into the settings; a key set to null is removed')
 
 /** The caller's own role, for the answer: administrators act as owners but may hold no role at all. */
@@ -205,6 +210,13 @@ export function projectRoutes() {
           if (body.name !== undefined) patch.name = body.name
           if (body.description !== undefined) patch.description = body.description
           if (body.settings !== undefined) patch.settings = mergeSettings(current.settings, body.settings)
+          if (authModeOf(patch.settings) !== 'keys' && !services.config.oauth.enabled) {
+            throw new GatewayError(
+              'MCPO_ERR_VALIDATION',
+              'OAuth is turned off for this gateway (oauth.enabled: false in mcpo.config.ts)',
+              { details: { fields: [{ field: 'settings.authMode', message: 'needs oauth.enabled' }] } },
+            )
+          }
           if (teamId !== undefined && teamId !== current.teamId) {
             patch.teamId = teamId
             // Leaving a team takes its owners' ownership with it; someone must still own the project.
@@ -218,6 +230,8 @@ export function projectRoutes() {
           }
           return (await tx.projects.update(project.id, patch)) ?? current
         })
+        // Every node's endpoints switch between keys and OAuth with the project's next reload.
+        if (authModeOf(updated.settings) !== authModeOf(project.settings)) await services.reloadProject(project.id)
         const role = await viewerRole(store, principal, updated, actor)
         audit({
           action: 'project.updated',

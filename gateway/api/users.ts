@@ -87,6 +87,7 @@ async function loadUser(store: Store, id: string): Promise<User> {
  */
 async function cutOff(services: ApiServices, userId: string): Promise<void> {
   await endSessions(services, userId)
+  await services.store.oauth.revokeGrantsOf(userId, null)
   for (const s of [...services.sessions.all()]) {
     if (s.principalKind === 'user' && s.principalId === userId) s.close('account disabled')
   }

@@ -29,9 +29,10 @@ const audits: AuditEvent[] = []
 const recorder: McpoPlugin = { name: 'test:audits', audit: (e) => void audits.push(e) }
 let member: { id: string; token: string }
 let outsider: { id: string; token: string }
+let keysOwner: { id: string; token: string }
 const clients: Client[] = []
 
-async function signIn(email: string, projectRole: 'developer' | null) {
+async function signIn(email: string, projectRole: 'developer' | 'owner' | null, projects = ['oa', 'both']) {
   const store = gw.gateway.store
   const user = await store.users.create({
     email,
@@ -40,8 +41,7 @@ async function signIn(email: string, projectRole: 'developer' | null) {
     emailVerifiedAt: new Date(),
   })
   if (projectRole) {
-    for (const projectId of ['oa', 'both'])
-      await store.projectMembers.add({ projectId, userId: user.id, role: projectRole })
+    for (const projectId of projects) await store.projectMembers.add({ projectId, userId: user.id, role: projectRole })
   }
   const res = await fetch(`${gw.url}/api/auth/login`, {
     method: 'POST',
@@ -75,7 +75,35 @@ before(async () => {
   })
   member = await signIn('member@example.com', 'developer')
   outsider = await signIn('outsider@example.com', null)
+  // Config-owned projects are edited in the config file; this one is the UI's.
+  await gw.gateway.store.projects.create({ id: 'ui', name: 'UI project', source: 'ui' })
+  keysOwner = await signIn('owner@example.com', 'owner', ['ui'])
 })
+
+const api = (token: string, method: string, path: string, body?: unknown) =>
+  fetch(gw.url + path, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+const initialize = (token: string, path: string) =>
+  fetch(gw.url + path, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    }),
+  })
 
 after(async () => {
   await Promise.all(clients.map((c) => c.close().catch(() => {})))
@@ -299,5 +327,69 @@ describe('consent and grants', () => {
     const after = await ping()
     assert.equal(after.status, 401)
     assert.match(after.headers.get('www-authenticate') ?? '', /error="invalid_token"/)
+  })
+})
+
+describe('connected apps and the auth mode setting', () => {
+  it('a user lists and disconnects their apps; the access token is refused within 1 s', async () => {
+    const { provider } = await connectWithOAuth(
+      '/projects/both/servers/everything/mcp',
+      'streamable',
+      new TestOAuthProvider({ clientName: 'Listed app' }),
+    )
+    const token = provider.saved?.access_token as string
+    assert.equal((await initialize(token, '/projects/both/servers/everything/mcp')).status, 200)
+    const mine = await (await api(member.token, 'GET', '/api/me/connected-apps')).json()
+    const app = mine.items.find((i: { clientName: string }) => i.clientName === 'Listed app')
+    assert.ok(app, 'the app is listed')
+    assert.equal(app.projectId, 'both')
+    assert.equal(app.registration, 'dynamic')
+    assert.deepEqual(app.resources, [`${gw.url}/projects/both/servers/everything`])
+    const inProject = await (await api(member.token, 'GET', '/api/projects/both/connected-apps')).json()
+    assert.ok(inProject.items.some((i: { grantId: string }) => i.grantId === app.grantId))
+    assert.equal(
+      (await api(outsider.token, 'DELETE', `/api/me/connected-apps/${app.grantId}`)).status,
+      404,
+      'not theirs',
+    )
+    const started = Date.now()
+    assert.equal((await api(member.token, 'DELETE', `/api/me/connected-apps/${app.grantId}`)).status, 204)
+    let status = 200
+    while (status === 200 && Date.now() - started < 2000) {
+      status = (await initialize(token, '/projects/both/servers/everything/mcp')).status
+      if (status === 200) await new Promise((r) => setTimeout(r, 50))
+    }
+    assert.equal(status, 401)
+    assert.ok(Date.now() - started < 1000, `refused after ${Date.now() - started} ms`)
+    assert.ok(audits.some((a) => a.action === 'oauth.grant.revoked'))
+  })
+
+  it('removing a member deletes the grants they gave in the project', async () => {
+    const user = await signIn('leaver@example.com', 'developer', ['oa'])
+    const provider = new TestOAuthProvider()
+    const url = new URL(`${gw.url}/projects/oa/servers/everything/mcp`)
+    await assert.rejects(new Client({ name: 'x', version: '1' }).connect(transportFor('streamable', url, provider)))
+    const result = await consent(provider.authorizationUrl as URL, { userToken: user.token })
+    assert.ok(result.code)
+    assert.equal((await gw.gateway.store.oauth.grants({ accountId: user.id })).length, 1)
+    await gw.gateway.store.projectMembers.remove('oa', user.id)
+    assert.equal((await api(user.token, 'GET', '/api/me/connected-apps')).status, 200)
+    const owner = await signIn('oa-owner@example.com', 'owner', ['oa'])
+    await gw.gateway.store.projectMembers.add({ projectId: 'oa', userId: user.id, role: 'developer' })
+    assert.equal((await api(owner.token, 'DELETE', `/api/projects/oa/members/${user.id}`)).status, 204)
+    assert.equal((await gw.gateway.store.oauth.grants({ accountId: user.id })).length, 0)
+  })
+
+  it('an Owner switches a project between modes; a wrong value is a field error', async () => {
+    const bad = await api(keysOwner.token, 'PUT', '/api/projects/ui', { settings: { authMode: 'sometimes' } })
+    assert.equal(bad.status, 400)
+    assert.match(await bad.text(), /authMode/)
+    const prm = () => fetch(`${gw.url}/.well-known/oauth-protected-resource/projects/ui/mcp`)
+    assert.equal((await prm()).status, 404)
+    const put = await api(keysOwner.token, 'PUT', '/api/projects/ui', { settings: { authMode: 'both' } })
+    assert.equal(put.status, 200, await put.text())
+    assert.equal((await prm()).status, 200)
+    assert.equal((await api(keysOwner.token, 'PUT', '/api/projects/ui', { settings: { authMode: null } })).status, 200)
+    assert.equal((await prm()).status, 404)
   })
 })
