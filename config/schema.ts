@@ -250,6 +250,17 @@ export const configSchema = z
         dynamicRegistration: z.boolean().default(true),
         /** `client_id` as an https URL whose metadata document mcpo fetches (SSRF-protected, size and time limited). */
         clientMetadataDocuments: z.boolean().default(true),
+        /**
+         * `host:port`s whose metadata documents may be served from private or loopback addresses (an internal client
+         * registry); every other document host that resolves there is refused, like any request into such a network.
+         */
+        clientMetadataPrivateHosts: z
+          .array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port'))
+          .default([]),
+        /** Per address and minute, on the token, registration, revocation and authorization endpoints (429 beyond). */
+        requestsPerMinutePerIp: z.number().int().min(1).default(120),
+        /** PEM of a certificate authority to trust for those hosts (a private registry's own CA). */
+        clientMetadataCa: z.string().optional(),
         clients: z
           .array(
             z

@@ -247,7 +247,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   await addAdminUi(router, { logger })
   if (oauth) {
     const web = { ...config.security, publicBaseUrl: config.listen.publicBaseUrl }
-    addOAuthRoutes(router, { as: oauth.as, rs: oauth.rs, plugins, web })
+    addOAuthRoutes(router, { as: oauth.as, rs: oauth.rs, plugins, web, perMinute: config.oauth.requestsPerMinutePerIp })
   }
 
   // Without the metrics plugin: no route, no gauges and no per-request wrapping.

@@ -38,6 +38,8 @@ export function createOAuth(
       rotateKeysAfterS: o.rotateKeysAfterSeconds,
       dynamicRegistration: o.dynamicRegistration,
       clientMetadataDocuments: o.clientMetadataDocuments,
+      clientMetadataPrivateHosts: o.clientMetadataPrivateHosts,
+      clientMetadataCa: o.clientMetadataCa,
       clients: o.clients,
     },
     async resourceAvailable(projectId, serverName) {

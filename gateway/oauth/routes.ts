@@ -11,6 +11,7 @@ import type { Router } from '../router.ts'
 import type { WebSecurityOptions } from '../web-security.ts'
 import type { ResourceServer } from './resource-server.ts'
 import type { AuthorizationServer } from './server.ts'
+import { WindowThrottle } from './throttle.ts'
 
 const CORS = { 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=300' }
 const CONSENT_CALL = /^\/oauth\/interaction\/[A-Za-z0-9_-]{1,64}\/(?:details|decision)$/
@@ -20,10 +21,15 @@ export interface OAuthRouteDeps {
   rs: ResourceServer
   plugins: PluginHost
   web: WebSecurityOptions
+  /** Requests per minute and address to the token, registration, revocation and authorization endpoints. */
+  perMinute: number
 }
+
+const THROTTLED = new Set(['/oauth/token', '/oauth/register', '/oauth/revoke', '/oauth/authorize'])
 
 export function addOAuthRoutes(router: Router, deps: OAuthRouteDeps): void {
   const { as, rs, plugins } = deps
+  const throttle = new WindowThrottle(deps.perMinute, 60_000)
   for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
     router.add('GET', path, async (req, res) => {
       if (await rs.inUse()) return as.handle(req, res, null)
@@ -38,6 +44,18 @@ export function addOAuthRoutes(router: Router, deps: OAuthRouteDeps): void {
     sendJson(res, 200, doc, CORS)
   })
   router.add('ANY', '/oauth/*', async (req, res) => {
+    if (THROTTLED.has(req.path)) {
+      const waitMs = throttle.take(req.ip)
+      if (waitMs > 0) {
+        const retryAfter = String(Math.max(1, Math.ceil(waitMs / 1000)))
+        return sendJson(
+          res,
+          429,
+          { error: 'slow_down', error_description: `too many requests from this address; retry in ${retryAfter} s` },
+          { 'retry-after': retryAfter },
+        )
+      }
+    }
     if (!CONSENT_CALL.test(req.path)) return as.handle(req, res, null)
     // The consent page's calls act for the signed-in user, with the admin UI's own CSRF rules.
     const ex = makeExchange(req, {})

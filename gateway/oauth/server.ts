@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Provider, { errors as oauthErrors } from 'oidc-provider'
-import { Client as UndiciClient } from 'undici'
+import { Agent, Client as UndiciClient, fetch as undiciFetch } from 'undici'
 import type { Logger } from '../../plugins/contract.ts'
 import type { Keyring } from '../../plugins/secrets/keyring.ts'
 import type { Store } from '../../plugins/storage/port.ts'
@@ -34,6 +34,8 @@ export interface OAuthSettings {
   rotateKeysAfterS: number
   dynamicRegistration: boolean
   clientMetadataDocuments: boolean
+  clientMetadataPrivateHosts: string[]
+  clientMetadataCa?: string
   clients: OAuthClientConfig[]
 }
 
@@ -250,8 +252,14 @@ export class AuthorizationServer {
         clientIdMetadataDocument: { enabled: settings.clientMetadataDocuments, ack: 'draft-02' },
         resourceIndicators: {
           enabled: true,
-          // No default: a client names the endpoint it wants a token for (RFC 8707), or gets none.
-          defaultResource: () => undefined as unknown as string,
+          // No default: a client names the endpoint it wants a token for (RFC 8707), or gets none. Token requests
+          // without one use the resource of the grant.
+          defaultResource: (ctx) => {
+            if (ctx.oidc.route === 'authorization') {
+              throw new oauthErrors.InvalidTarget('the resource parameter (the MCP endpoint URL) is required')
+            }
+            return undefined as unknown as string
+          },
           useGrantedResource: () => true,
           getResourceServerInfo: async (_ctx, resource) => {
             const target = parseResource(issuer, resource)
@@ -293,9 +301,18 @@ export class AuthorizationServer {
         ctx.type = 'json'
         ctx.body = out
       },
+      // Outbound fetches (client metadata documents) go through the provider's SSRF-protected dispatcher, except to
+      // the private hosts an operator listed.
+      fetch: this.outboundFetch(),
+      fetchResponseBodyLimits: {
+        'client_id metadata document': 5 * 1024,
+        jwks_uri: 64 * 1024,
+        sector_identifier_uri: 16 * 1024,
+      },
       enabledJWA: { authorizationSigningAlgValues: ['ES256'], idTokenSigningAlgValues: ['ES256'] },
     })
     provider.proxy = true
+    allowLoopbackPorts(provider)
     provider.on('grant.success', (ctx) => {
       const c = ctx.oidc.client
       deps.audit('oauth.token.issued', { clientId: c?.clientId, grantId: ctx.oidc.entities.Grant?.jti }, null)
@@ -315,6 +332,19 @@ export class AuthorizationServer {
     })
     provider.on('server_error', (_ctx, err) => deps.logger.error({ err }, 'OAuth authorization server error'))
     return provider
+  }
+
+  private outboundFetch(): typeof fetch {
+    const { clientMetadataPrivateHosts: hosts, clientMetadataCa: ca } = this.deps.settings
+    const trusted = hosts.length > 0 ? new Agent({ connect: ca ? { ca } : {} }) : null
+    return (url, options) => {
+      const target = url instanceof Request ? url.url : String(url)
+      if (trusted && hosts.includes(new URL(target).host)) {
+        const { dispatcher: _ssrf, ...rest } = options as RequestInit & { dispatcher?: unknown }
+        return undiciFetch(target, { ...(rest as object), dispatcher: trusted }) as unknown as Promise<Response>
+      }
+      return fetch(url, options)
+    }
   }
 
   /** The consent page's two calls, bound to the browser that started the authorization by the interaction cookie. */
@@ -418,6 +448,33 @@ interface Started {
   signingKeys: SigningKeys
   client: UndiciClient
   maintenance: NodeJS.Timeout
+}
+
+// localhost too: RFC 8252 prefers the IP literals, but desktop MCP clients register http://localhost:<port>/callback.
+const LOOPBACK_REDIRECT = /^http:\/\/(?:127\.0\.0\.1|\[::1\]|localhost)(?::\d{1,5})?(\/[^?#]*)?(\?[^#]*)?$/
+
+/** A loopback redirect URI without its port, or null for any other URI. */
+function withoutLoopbackPort(uri: string): string | null {
+  const m = LOOPBACK_REDIRECT.exec(uri)
+  if (!m) return null
+  return uri.replace(/^(http:\/\/(?:127\.0\.0\.1|\[::1\]|localhost)):\d{1,5}/, '$1')
+}
+
+/**
+ * A client that registered a loopback redirect URI is a native app whatever `application_type` it sent (MCP clients
+ * rarely send one), and RFC 8252 §7.3 has the server accept any port there: the app listens on whichever is free.
+ * Everything but the port must still match exactly.
+ */
+function allowLoopbackPorts(provider: Provider): void {
+  const proto = provider.Client.prototype as {
+    redirectUriAllowed(this: { redirectUris: string[] }, v: string): boolean
+  }
+  const exact = proto.redirectUriAllowed
+  proto.redirectUriAllowed = function (value: string) {
+    if (exact.call(this, value)) return true
+    const stripped = withoutLoopbackPort(value)
+    return stripped !== null && this.redirectUris.some((u) => withoutLoopbackPort(u) === stripped)
+  }
 }
 
 function clientKind(
