@@ -3,10 +3,12 @@
 // the consent step against per-server and unified endpoints on both transports, audience binding, the auth modes, and
 // refresh-token rotation with reuse detection.
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { apiKeys } from '../../plugins/api-keys/index.ts'
 import type { AuditEvent, McpoPlugin } from '../../plugins/contract.ts'
@@ -22,6 +24,8 @@ import {
   type TestGateway,
 } from '../harness.ts'
 import { consent, TestOAuthProvider } from '../kit/oauth.ts'
+import { tempDir } from '../kit/temp-dir.ts'
+import { within } from '../kit/waiting.ts'
 
 const PASSWORD = 'correct horse battery staple'
 let gw: TestGateway
@@ -392,4 +396,52 @@ describe('connected apps and the auth mode setting', () => {
     assert.equal((await api(keysOwner.token, 'PUT', '/api/projects/ui', { settings: { authMode: null } })).status, 200)
     assert.equal((await prm()).status, 404)
   })
+})
+
+describe('mcp-remote (the Claude Desktop bridge) completes its own OAuth flow', () => {
+  const MCP_REMOTE = join(import.meta.dirname, '../../node_modules/mcp-remote/dist/proxy.js')
+  for (const [kind, path, extra] of [
+    ['streamable', '/projects/oa/servers/everything/mcp', ['--transport', 'http-only']],
+    ['sse', '/projects/oa/servers/everything/sse', ['--transport', 'sse-only']],
+  ] as const) {
+    it(`${kind}: its browser step is consent in mcpo, then echo works with no key configured`, async () => {
+      const home = tempDir('mcp-remote-home')
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [MCP_REMOTE, gw.url + path, ...extra],
+        // No display and no browser: mcp-remote prints the authorization URL, and this test is the browser.
+        env: { PATH: '/nonexistent', HOME: home.path },
+        stderr: 'pipe',
+      })
+      let stderr = ''
+      let visited = false
+      const browser = new Promise<void>((resolve, reject) => {
+        transport.stderr?.on('data', (chunk: Buffer) => {
+          stderr += chunk
+          const m = /Please authorize this client by visiting:\s+(\S+)/.exec(stderr)
+          if (!m || visited) return
+          visited = true
+          consent(new URL(m[1]), { userToken: member.token })
+            .then(async (result) => {
+              assert.ok(result.code, `mcp-remote got a code: ${result.redirect}`)
+              // Back to mcp-remote's own callback listener, as the browser would go.
+              const back = await fetch(result.redirect)
+              await back.arrayBuffer()
+              resolve()
+            })
+            .catch(reject)
+        })
+      })
+      const client = new Client({ name: 'claude-desktop-like', version: '1.0.0' })
+      try {
+        await within(Promise.all([client.connect(transport), browser]), 45_000, `mcp-remote ${kind}: ${stderr}`)
+        const result = await client.callTool({ name: 'echo', arguments: { message: `remote ${kind}` } })
+        assert.deepEqual(result.content, [{ type: 'text', text: `Echo: remote ${kind}` }])
+        assert.ok(visited, 'the flow went through the consent step')
+      } finally {
+        await client.close()
+        home.cleanup()
+      }
+    })
+  }
 })
