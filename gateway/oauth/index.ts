@@ -2,7 +2,7 @@
 import type { ResolvedConfig } from '../../config/define-config.ts'
 import type { Logger } from '../../plugins/contract.ts'
 import type { PluginHost } from '../../plugins/host.ts'
-import type { Keyring } from '../../plugins/secrets/keyring.ts'
+import { deriveKey, type Keyring } from '../../plugins/secrets/keyring.ts'
 import type { Store } from '../../plugins/storage/port.ts'
 import { userProjectRole } from '../api/access.ts'
 import type { Relay } from '../mcp/relay.ts'
@@ -31,6 +31,7 @@ export function createOAuth(
     store,
     keyring: parts.keyring,
     logger: parts.logger.child({ component: 'oauth' }),
+    cookieKey: Buffer.from(deriveKey(parts.keyring, 'oauth cookies')).toString('base64url'),
     issuer: parts.issuer,
     settings: {
       accessTokenTtlS: o.accessTokenTtlSeconds,

@@ -45,6 +45,8 @@ export interface OAuthServerDeps {
   keyring: Keyring
   logger: Logger
   settings: OAuthSettings
+  /** Signs the provider's cookies; the same on every node, so a browser's flow may cross nodes. */
+  cookieKey: string
   /** The issuer: the public base URL, or the loopback URL the gateway listens on. Read once the server listens. */
   issuer(): string
   /** The project's auth mode allows OAuth and the endpoint exists; else the resource is refused (invalid_target). */
@@ -224,9 +226,8 @@ export class AuthorizationServer {
       // The one scope there is; never offline_access (protocol.md §7.2): refresh tokens come with every grant.
       scopes: [MCP_SCOPE],
       claims: { openid: ['sub'] },
-      // Cookies only tie an authorization to the browser that started it; a fresh secret per boot is enough for
-      // flows that take minutes, and a flow begun before a restart starts again.
-      cookies: { keys: [randomBytes(32).toString('base64url')] },
+      // The cookies tie an authorization to the browser that started it, whichever node each of its steps reaches.
+      cookies: { keys: [deps.cookieKey] },
       pkce: { required: () => true },
       routes: {
         authorization: '/oauth/authorize',

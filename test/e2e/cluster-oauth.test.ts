@@ -1,0 +1,159 @@
+// OAuth on a cluster (issue 20 point 7): three gateway processes on one PostgreSQL behind a round-robin balancer
+// without sticky sessions, all with the balancer's URL as their public base URL (the issuer). The SDK client's whole
+// OAuth flow runs through the balancer, so registration, authorization, consent and the code exchange land on
+// different nodes; the token it gets works on every node; a revocation made on one node is refused by another
+// within a second.
+import assert from 'node:assert/strict'
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { openPostgresStore } from '../../plugins/storage/postgres.ts'
+import { hashPassword } from '../../plugins/users/password.ts'
+import { listDescendants } from '../fixtures/processes.ts'
+import { assertNoLeftovers, fixtureServer } from '../harness.ts'
+import type { ClusterNode } from '../kit/gateway-cluster.ts'
+import { consent, TestOAuthProvider } from '../kit/oauth.ts'
+import { requirePostgres, TEST_DATABASE_URL } from '../kit/postgres.ts'
+import { type RoundRobinProxy, startProxy } from './round-robin-proxy.ts'
+import { ensureStopped, prepareDir, spawnGateway } from './spawn.ts'
+
+const ROOT = join(import.meta.dirname, '../..')
+const PASSWORD = 'correct horse battery staple'
+const ENDPOINT = '/projects/demo/servers/shared/mcp'
+
+const nodes: ClusterNode[] = []
+const dirs: string[] = []
+let proxy: RoundRobinProxy | undefined
+const clients: Client[] = []
+
+after(async () => {
+  await Promise.all(clients.map((c) => c.close().catch(() => {})))
+  await proxy?.close()
+  for (const pid of nodes.flatMap((n) => (n.child.pid ? listDescendants(n.child.pid) : []))) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {}
+  }
+  await Promise.all(nodes.map((n) => ensureStopped(n)))
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  await assertNoLeftovers()
+})
+
+const pg = await requirePostgres('OAuth on three nodes on one PostgreSQL behind a round-robin balancer')
+const schema = pg?.schema('mcpo_cluster_oauth') ?? ''
+
+async function startNode(id: string, publicBaseUrl: string): Promise<ClusterNode> {
+  const dir =
+    await prepareDir(`import { postgresStorage, sessions, toolPolicies } from ${JSON.stringify(join(ROOT, 'config/index.ts'))}
+export default defineConfig({
+  listen: { host: '127.0.0.1', publicBaseUrl: ${JSON.stringify(publicBaseUrl)} },
+  logLevel: 'info',
+  storage: postgresStorage({ url: ${JSON.stringify(TEST_DATABASE_URL)}, schema: ${JSON.stringify(schema)} }),
+  plugins: [sessions(), apiKeys(), toolPolicies()],
+  cluster: { nodeId: ${JSON.stringify(id)}, heartbeatMs: 200, deadAfterMs: 2000, connectTimeoutMs: 500 },
+  limits: { shutdownGraceMs: 500 },
+  projects: [{ id: 'demo', name: 'Demo', authMode: 'oauth', servers: [${JSON.stringify(fixtureServer('shared'))}] }],
+})`)
+  dirs.push(dir)
+  const p = spawnGateway(dir, { MCPO_SECRET_KEY: 'c'.repeat(64) })
+  const node = Object.assign(p, { id })
+  nodes.push(node)
+  await p.ready
+  return node
+}
+
+let userToken = ''
+
+describe('OAuth across three nodes', { skip: pg === null }, () => {
+  before(async () => {
+    proxy = await startProxy([])
+    for (const id of ['a', 'b', 'c']) await startNode(id, proxy.url)
+    proxy.backends.push(...nodes.map((n) => n.url))
+    const store = await openPostgresStore({ url: TEST_DATABASE_URL, schema, max: 1 })
+    try {
+      const user = await store.users.create({
+        email: 'dev@example.com',
+        name: 'Dev',
+        passwordHash: await hashPassword(PASSWORD),
+        emailVerifiedAt: new Date(),
+      })
+      await store.projectMembers.add({ projectId: 'demo', userId: user.id, role: 'developer' })
+    } finally {
+      await store.close()
+    }
+    const login = await fetch(`${proxy.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'dev@example.com', password: PASSWORD }),
+    })
+    assert.equal(login.status, 200)
+    userToken = ((await login.json()) as { token: string }).token
+  })
+
+  it('a flow spread over the nodes issues a token every node accepts; a revocation on one is seen on another within 1 s', async (t) => {
+    const px = proxy as RoundRobinProxy
+    const provider = new TestOAuthProvider()
+    const url = new URL(px.url + ENDPOINT)
+    await assert.rejects(
+      new Client({ name: 'c', version: '1' }).connect(
+        new StreamableHTTPClientTransport(url, { authProvider: provider }),
+      ),
+      UnauthorizedError,
+    )
+    const result = await consent(provider.authorizationUrl as URL, { userToken })
+    assert.ok(result.code, JSON.stringify(result.decision))
+    await new StreamableHTTPClientTransport(url, { authProvider: provider }).finishAuth(result.code as string)
+    const client = new Client({ name: 'c', version: '1' })
+    await client.connect(new StreamableHTTPClientTransport(url, { authProvider: provider }))
+    clients.push(client)
+    assert.ok((await client.listTools()).tools.length > 0)
+    assert.ok([...px.served.values()].filter((n) => n > 0).length === 3, 'every node answered part of the flow')
+
+    const token = provider.saved?.access_token as string
+    const ping = (base: string) =>
+      fetch(base + ENDPOINT, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+        }),
+      })
+    for (const n of nodes) {
+      const res = await ping(n.url)
+      assert.equal(res.status, 200, `node ${n.id} accepts the token`)
+      await res.arrayBuffer()
+    }
+    const [a, , c] = nodes
+    const apps = (await (
+      await fetch(`${c.url}/api/me/connected-apps`, { headers: { authorization: `Bearer ${userToken}` } })
+    ).json()) as { items: { grantId: string }[] }
+    assert.equal(apps.items.length, 1)
+    const revoked = await fetch(`${c.url}/api/me/connected-apps/${apps.items[0].grantId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${userToken}` },
+    })
+    assert.equal(revoked.status, 204)
+    const started = Date.now()
+    let status = 200
+    while (status === 200 && Date.now() - started < 3000) {
+      const res = await ping(a.url)
+      status = res.status
+      await res.arrayBuffer()
+      if (status === 200) await new Promise((r) => setTimeout(r, 50))
+    }
+    const took = Date.now() - started
+    assert.equal(status, 401, 'node a refuses the revoked token')
+    assert.ok(took < 1000, `node a refused it ${took} ms after node c revoked it`)
+    t.diagnostic(`node a refused the token ${took} ms after node c revoked its grant`)
+  })
+})
