@@ -161,6 +161,13 @@ describe('ApiClient errors', () => {
     const r = errorFrom(429, { error: { code: 'MCPO_ERR_RATE_LIMITED', message: 'x', details: { retryAfterS: 3 } } })
     assert.equal(r.retryAfterS, 3)
   })
+
+  it("errorFrom reads OAuth's error answers (the consent page's calls)", () => {
+    const e = errorFrom(400, { error: 'invalid_request', error_description: 'this authorization request has expired' })
+    assert.equal(e.code, 'invalid_request')
+    assert.equal(e.message, 'this authorization request has expired')
+    assert.equal(errorFrom(401, { error: 'login_required' }).code, 'login_required')
+  })
 })
 
 describe('helpers', () => {

@@ -170,8 +170,16 @@ export class ApiClient {
   }
 }
 
-/** The ApiError for an error answer `{ error: { code, message, details? } }`, or a plain one for anything else. */
+/**
+ * The ApiError for an error answer `{ error: { code, message, details? } }`, or OAuth's `{ error, error_description }`
+ * (the consent page's calls), or a plain one for anything else.
+ */
 export function errorFrom(status: number, body: unknown, retryAfter: string | null = null): ApiError {
+  const oauth = body as { error?: unknown; error_description?: unknown } | null
+  if (typeof oauth?.error === 'string') {
+    const description = typeof oauth.error_description === 'string' ? oauth.error_description : null
+    return new ApiError(status, oauth.error, description ?? `the gateway answered ${status} (${oauth.error})`)
+  }
   const error = (body as { error?: { code?: unknown; message?: unknown; details?: Record<string, unknown> } } | null)
     ?.error
   const code = typeof error?.code === 'string' ? error.code : `HTTP_${status}`

@@ -279,6 +279,21 @@ export type ProjectTemplate = {
   updatedAt: string
 }
 
+/** An OAuth grant: an MCP client a user allowed to act for them on a project. From GET /api/me/connected-apps (items). */
+export type ConnectedApp = {
+  grantId: string
+  clientId: string
+  clientName: string | null
+  registration: 'metadata-document' | 'dynamic' | 'preregistered'
+  userId: string
+  userEmail: string | null
+  projectId: string
+  resources: string[]
+  createdAt: string
+  lastUsedAt: string | null
+  expiresAt: string | null
+}
+
 export const ROLES: readonly Role[] = ['owner', 'developer', 'reporter']
 
 /** One page of a list. From GET /api/teams. */

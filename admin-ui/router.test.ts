@@ -32,6 +32,7 @@ describe('parseRoute / hrefOf', () => {
       '/admin/system/project-templates',
       '/admin/system/events',
       '/admin/system/status',
+      '/oauth/interaction/Ab_c-9',
     ]) {
       const r = parseRoute(p)
       assert.notEqual(r.name, 'not-found', p)
@@ -55,6 +56,10 @@ describe('parseRoute / hrefOf', () => {
       '/admin/teams/a/b/c',
       '/admin/system/x',
       '/admin/projects/%E0%A4%A',
+      '/oauth/interaction',
+      '/oauth/interaction/a/details',
+      '/oauth/interaction/a%2Fb',
+      '/oauth/authorize',
     ]) {
       assert.equal(parseRoute(p).name, 'not-found', p)
     }
@@ -68,6 +73,17 @@ describe('parseRoute / hrefOf', () => {
     assert.deepEqual(parseRoute('/admin/signin', '?next=https%3A%2F%2Fevil.example'), { name: 'signin', next: null })
     assert.deepEqual(parseRoute('/admin/signin', '?next=%2F%2Fevil.example'), { name: 'signin', next: null })
     assert.equal(hrefOf({ name: 'signin', next: '/admin/teams' }), '/admin/signin?next=%2Fadmin%2Fteams')
+  })
+
+  it('maps the consent page outside /admin, and sign-in may return to it', () => {
+    assert.deepEqual(parseRoute('/oauth/interaction/u1D'), { name: 'consent', uid: 'u1D' })
+    assert.deepEqual(parseRoute('/admin/signin', '?next=%2Foauth%2Finteraction%2Fu1D'), {
+      name: 'signin',
+      next: '/oauth/interaction/u1D',
+    })
+    for (const next of ['/oauth/authorize', '/oauth/interaction/u1D/decision', '/oauth/interaction/u1D?x=//evil']) {
+      assert.deepEqual(parseRoute('/admin/signin', `?next=${encodeURIComponent(next)}`), { name: 'signin', next: null })
+    }
   })
 
   it('reads fragment parameters', () => {

@@ -1,9 +1,12 @@
-// History routing under /admin: paths to typed routes and back, and a Router that tells listeners when the route
-// changes. No DOM here: the browser's history comes in through a small port, so tests drive it with a fake one.
+// History routing under /admin (and the OAuth consent page, /oauth/interaction/:uid, which the authorization server
+// links to): paths to typed routes and back, and a Router that tells listeners when the route changes. No DOM here: the browser's history comes in through a small port, so tests drive it with a fake one.
 // History (not hash) routing because the gateway prints links such as /admin/setup#token=…, where the fragment
 // carries a one-time secret that never reaches a server or a Referer; the gateway answers index.html for any path.
 
 export const BASE = '/admin'
+/** Where the authorization server sends a browser to approve an MCP client; the page is the UI's. */
+export const CONSENT_BASE = '/oauth/interaction'
+const CONSENT_PATH = /^\/oauth\/interaction\/([A-Za-z0-9_-]{1,64})$/
 
 export const PROJECT_TABS = ['overview', 'members', 'servers', 'tools', 'activity', 'settings'] as const
 export type ProjectTab = (typeof PROJECT_TABS)[number]
@@ -33,6 +36,7 @@ export type Route =
   | { name: 'team'; team: string; tab: TeamTab }
   | { name: 'project'; projectId: string; tab: ProjectTab; server: string | null }
   | { name: 'system'; page: SystemPage }
+  | { name: 'consent'; uid: string }
   | { name: 'not-found'; path: string }
 
 /** Routes a signed-out visitor may see. */
@@ -52,9 +56,19 @@ function decode(s: string): string | null {
   }
 }
 
+/** Whether sign-in may go on to `next`: a path inside the UI, or a consent page waiting for this sign-in. */
+function safeNext(next: string | null): string | null {
+  if (!next || next.startsWith('//')) return null
+  // Only a path of the UI's: an absolute URL here would make sign-in an open redirect.
+  if (next.startsWith(`${BASE}/`) || CONSENT_PATH.test(next)) return next
+  return null
+}
+
 /** The route of a path (and query, for `?next=`). Anything outside /admin or unknown is `not-found`. */
 export function parseRoute(pathname: string, search = ''): Route {
   const notFound: Route = { name: 'not-found', path: pathname }
+  const consent = CONSENT_PATH.exec(pathname)
+  if (consent) return { name: 'consent', uid: consent[1] }
   if (pathname !== BASE && !pathname.startsWith(`${BASE}/`)) return notFound
   const raw = pathname.slice(BASE.length).split('/').filter(Boolean)
   const parts: string[] = []
@@ -68,9 +82,7 @@ export function parseRoute(pathname: string, search = ''): Route {
   if (a === undefined) return { name: 'home' }
   if (parts.length === 1) {
     if (a === 'signin') {
-      const next = new URLSearchParams(search).get('next')
-      // Only a path inside the UI: an absolute URL here would make sign-in an open redirect.
-      return { name: 'signin', next: next?.startsWith(`${BASE}/`) && !next.startsWith('//') ? next : null }
+      return { name: 'signin', next: safeNext(new URLSearchParams(search).get('next')) }
     }
     if (
       a === 'setup' ||
@@ -125,6 +137,8 @@ export function hrefOf(route: Route): string {
     }
     case 'system':
       return `${BASE}/system/${route.page}`
+    case 'consent':
+      return `${CONSENT_BASE}/${route.uid}`
     case 'not-found':
       return route.path
   }

@@ -32,6 +32,7 @@ import './mcpo-admin-keys.ts'
 import './mcpo-admin-projects.ts'
 import './mcpo-admin-teams.ts'
 import './mcpo-admin-events.ts'
+import './mcpo-consent.ts'
 
 /** Events any page may send up to the app. */
 export interface AppEvents {
@@ -209,6 +210,8 @@ export class McpoApp extends LitElement {
     if (!this.user) {
       return html`<main>${r.name === 'not-found' ? this.notFound() : loading('Redirecting to sign-in')}</main>`
     }
+    // The consent page stands alone, like sign-in: the user is deciding about an app, not working in the console.
+    if (r.name === 'consent') return html`<mcpo-consent .uid=${r.uid} .user=${this.user}></mcpo-consent>${toastEl}`
     return html`<mcpo-top-bar .user=${this.user} .route=${r}></mcpo-top-bar>
       <main id="main">${this.page(r, this.user)}</main>
       ${toastEl}`

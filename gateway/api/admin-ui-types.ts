@@ -70,6 +70,12 @@ const SOURCES: Source[] = [
   { name: 'ProjectTools', doc: '', op: 'GET /api/projects/{id}/tools' },
   { name: 'ToolCallStats', doc: '', op: 'GET /api/projects/{id}/tool-calls/stats' },
   { name: 'ProjectTemplate', doc: 'What a new project starts with.', op: 'GET /api/project-templates/{templateId}' },
+  {
+    name: 'ConnectedApp',
+    doc: 'An OAuth grant: an MCP client a user allowed to act for them on a project.',
+    op: 'GET /api/me/connected-apps',
+    at: ['items', '[]'],
+  },
 ]
 
 /** The list answer every paged route shares, generic in its items (from one of them). */
