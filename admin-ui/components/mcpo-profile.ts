@@ -1,5 +1,5 @@
-// Profile: who you are signed in as (and whether your email is verified), and the password change (current
-// password, new one twice).
+// Profile: who you are signed in as (and whether your email is verified), the password change (current password, new
+// one twice), the apps you connected with OAuth, and signing out everywhere.
 import { ContextConsumer } from '@lit/context'
 import { css, html, LitElement, nothing } from 'lit'
 import type { User } from '../api-types.ts'
@@ -8,6 +8,7 @@ import { Action } from '../controllers/action.ts'
 import { base } from '../styles.ts'
 import './mcpo-email-notice.ts'
 import './mcpo-confirm-button.ts'
+import './mcpo-connected-apps.ts'
 import { MIN_PASSWORD } from './mcpo-setup.ts'
 import { errorAlert, fieldError, time, toast } from './template-pieces.ts'
 
@@ -21,6 +22,14 @@ export class McpoProfile extends LitElement {
       }
       dd {
         margin: 2px 0 0;
+      }
+      .apps-head {
+        padding: 16px 20px 12px;
+      }
+      @media (max-width: 640px) {
+        .apps-head {
+          padding: 14px 14px 10px;
+        }
       }
     `,
   ]
@@ -101,6 +110,14 @@ export class McpoProfile extends LitElement {
             </div>
             <div><button class="primary" type="submit" ?disabled=${a.busy}>${a.busy ? 'Changing…' : 'Change password'}</button></div>
           </form>
+        </section>
+        <section class="card flush" aria-labelledby="apps-title">
+          <header class="apps-head">
+            <h2 id="apps-title">Connected apps</h2>
+            <p class="muted small">MCP clients you allowed to act for you with OAuth. Disconnecting one stops it at
+              once; it has to ask you again.</p>
+          </header>
+          <mcpo-connected-apps scope="me" path="/api/me/connected-apps"></mcpo-connected-apps>
         </section>
         <section class="card" aria-labelledby="sessions-title">
           <h2 id="sessions-title">Sessions</h2>

@@ -1,4 +1,5 @@
-// The Settings tab: name and description (owners), the project's API keys, and the danger zone: archive, restore and
+// The Settings tab: name and description (owners), how MCP clients authenticate (with the connected OAuth apps), the
+// project's API keys, and the danger zone: archive, restore and
 // delete, each after a confirmation (delete also asks for the project id). Sends `mcpo-project-changed`.
 import { ContextConsumer } from '@lit/context'
 import { css, html, LitElement, nothing } from 'lit'
@@ -11,6 +12,7 @@ import { base } from '../styles.ts'
 import type { McpoConfirm } from './mcpo-confirm.ts'
 import './mcpo-api-keys.ts'
 import './mcpo-confirm.ts'
+import './mcpo-project-auth.ts'
 import { errorAlert, fieldError, toast } from './template-pieces.ts'
 
 export class McpoSettingsTab extends LitElement {
@@ -216,6 +218,7 @@ export class McpoSettingsTab extends LitElement {
               </dl>`
         }
       </section>
+      <mcpo-project-auth .project=${p}></mcpo-project-auth>
       <mcpo-api-keys .project=${p}></mcpo-api-keys>
       ${
         this.owner
