@@ -10,11 +10,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { importJWK, SignJWT } from 'jose'
 import { apiKeys } from '../../plugins/api-keys/index.ts'
 import type { AuditEvent, McpoPlugin } from '../../plugins/contract.ts'
 import { toolPolicies } from '../../plugins/rbac/policies.ts'
+import { decrypt } from '../../plugins/secrets/cipher.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { hashPassword } from '../../plugins/users/password.ts'
+import { type HttpFixture, startHttpFixture } from '../fixtures/fixture-server.ts'
 import {
   assertNoLeftovers,
   everythingServer,
@@ -34,6 +37,7 @@ const recorder: McpoPlugin = { name: 'test:audits', audit: (e) => void audits.pu
 let member: { id: string; token: string }
 let outsider: { id: string; token: string }
 let keysOwner: { id: string; token: string }
+let upstream: HttpFixture
 const clients: Client[] = []
 
 async function signIn(email: string, projectRole: 'developer' | 'owner' | null, projects = ['oa', 'both']) {
@@ -57,6 +61,7 @@ async function signIn(email: string, projectRole: 'developer' | 'owner' | null, 
 }
 
 before(async () => {
+  upstream = await startHttpFixture({ transport: 'streamable-http' })
   gw = await startTestGateway({
     plugins: [sessions(), apiKeys(), toolPolicies(), recorder],
     projects: [
@@ -64,7 +69,7 @@ before(async () => {
         id: 'oa',
         name: 'OAuth only',
         authMode: 'oauth',
-        servers: [everythingServer()],
+        servers: [everythingServer(), { name: 'remote', transport: 'streamable-http', url: upstream.url }],
         apiKeys: [{ name: 'k', key: TEST_KEY }],
       },
       {
@@ -112,6 +117,7 @@ const initialize = (token: string, path: string) =>
 after(async () => {
   await Promise.all(clients.map((c) => c.close().catch(() => {})))
   await gw?.close()
+  await upstream?.close()
   await assertNoLeftovers()
 })
 
@@ -444,4 +450,80 @@ describe('mcp-remote (the Claude Desktop bridge) completes its own OAuth flow', 
       }
     })
   }
+})
+
+describe('both eras, scope, expiry, and tokens that stay at the gateway', () => {
+  const V = '2026-07-28'
+  const modern = (token: string, path: string, method: string) =>
+    fetch(gw.url + path, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': V,
+        'mcp-method': method,
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method,
+        params: {
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': V,
+            'io.modelcontextprotocol/clientCapabilities': {},
+            'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
+          },
+        },
+      }),
+    })
+
+  /** A token signed with the gateway's own current key, with claims of the test's choosing. */
+  async function mint(claims: Record<string, unknown>, expiresIn: string | number = '5m') {
+    const [key] = await gw.gateway.store.oauth.signingKeys()
+    const jwk = JSON.parse(decrypt(gw.gateway.keyring, key.sealedJwk, 'oauth signing key'))
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: jwk.kid })
+      .setIssuer(gw.url)
+      .setIssuedAt()
+      .setExpirationTime(expiresIn)
+      .sign(await importJWK(jwk, 'ES256'))
+  }
+
+  it('a 2026-07-28 stateless request with the token works, and the upstream never sees the token', async () => {
+    const { provider } = await connectWithOAuth('/projects/oa/servers/remote/mcp', 'streamable')
+    const token = provider.saved?.access_token as string
+    const res = await modern(token, '/projects/oa/servers/remote/mcp', 'tools/list')
+    assert.equal(res.status, 200)
+    assert.match(await res.text(), /"tools"/)
+    assert.ok(upstream.requests.length > 0, 'requests reached the upstream')
+    for (const r of upstream.requests) assert.ok(!JSON.stringify(r).includes(token.slice(-24)), 'no token upstream')
+    const refused = await modern(token, '/projects/oa/mcp', 'tools/list')
+    assert.equal(refused.status, 401, 'and its audience is still one endpoint')
+  })
+
+  it('a token without mcp:tools gets 403 insufficient_scope with the challenge (checklist 9); an expired one 401', async () => {
+    const { provider } = await connectWithOAuth('/projects/oa/servers/everything/mcp', 'streamable')
+    const real = provider.saved?.access_token as string
+    const claims = JSON.parse(Buffer.from(real.split('.')[1], 'base64url').toString())
+    const narrow = await mint({ ...claims, scope: 'profile', exp: undefined, iat: undefined })
+    const res = await initialize(narrow, '/projects/oa/servers/everything/mcp')
+    assert.equal(res.status, 403)
+    const challenge = res.headers.get('www-authenticate') ?? ''
+    assert.match(challenge, /error="insufficient_scope"/)
+    assert.match(challenge, /scope="mcp:tools"/)
+    assert.match(challenge, /resource_metadata="/)
+    const expired = await mint({ ...claims, exp: undefined, iat: undefined }, Math.floor(Date.now() / 1000) - 60)
+    const old = await initialize(expired, '/projects/oa/servers/everything/mcp')
+    assert.equal(old.status, 401)
+    assert.match(old.headers.get('www-authenticate') ?? '', /error="invalid_token"/)
+    assert.match(await old.text(), /expired/)
+    const foreign = await mint({
+      ...claims,
+      exp: undefined,
+      iat: undefined,
+      aud: `${gw.url}/projects/both/servers/everything`,
+    })
+    assert.equal((await initialize(foreign, '/projects/oa/servers/everything/mcp')).status, 401)
+  })
 })
