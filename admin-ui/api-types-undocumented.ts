@@ -8,12 +8,14 @@ export interface SignInAnswer {
   user: User
 }
 
-export type ClientName = 'cline' | 'claude-desktop' | 'cursor' | 'vscode' | 'claude-code'
+export type ClientName = 'cline' | 'claude-desktop' | 'cursor' | 'vscode' | 'claude-code' | 'claude' | 'chatgpt'
 
 export interface ClientConfig {
   client: ClientName
   transport: 'sse' | 'streamable-http'
-  keyVariable: string
+  /** key: a placeholder for a project key; oauth: no header, the client signs in in a browser. */
+  auth?: 'key' | 'oauth'
+  keyVariable: string | null
   file: string
   config: Record<string, unknown>
   /** Claude Code: the `claude mcp add` command lines. */

@@ -27,6 +27,16 @@ const CLIENTS: [ClientName, string][] = [
   ['vscode', 'VS Code'],
   ['claude-code', 'Claude Code'],
 ]
+/** Hosted apps that connect by URL with OAuth only: offered for projects that take OAuth. */
+const OAUTH_CLIENTS: [ClientName, string][] = [
+  ['claude', 'Claude (connector)'],
+  ['chatgpt', 'ChatGPT'],
+]
+
+const authModeOf = (p: Project) => {
+  const m = p.settings?.authMode
+  return m === 'oauth' || m === 'both' ? m : 'keys'
+}
 
 export class McpoOverviewTab extends LitElement {
   static override properties = {
@@ -211,8 +221,15 @@ export class McpoOverviewTab extends LitElement {
         <div class="stack">
           <section class="card" aria-labelledby="ep-title">
             <h2 id="ep-title">Endpoints</h2>
-            <p class="muted small">Clients authenticate with <code>Authorization: Bearer mcp_proj_…</code>; create a key in
-              <a href=${projectHref(this.project.id, 'settings')}>Settings</a>.</p>
+            ${
+              authModeOf(this.project) === 'oauth'
+                ? html`<p class="muted small">Clients sign in with OAuth: give them the URL, no key; they open a browser
+                    to sign in to mcpo and allow them.</p>`
+                : html`<p class="muted small">Clients authenticate with <code>Authorization: Bearer mcp_proj_…</code>; create a
+                    key in <a href=${projectHref(this.project.id, 'settings')}>Settings</a>${
+                      authModeOf(this.project) === 'both' ? ', or sign in with OAuth (no key)' : ''
+                    }.</p>`
+            }
             ${this.endpoint('Unified (all servers) · Streamable HTTP', discovery.unified.endpoints.mcp)}
             ${this.endpoint('Unified (all servers) · SSE', discovery.unified.endpoints.sse)}
             ${discovery.servers.map((s) => this.endpoint(`${s.name} · Streamable HTTP`, s.endpoints.mcp))}
@@ -248,7 +265,7 @@ export class McpoOverviewTab extends LitElement {
     return html`<section class="card" aria-labelledby="cfg-title">
       <h2 id="cfg-title">Connect a client</h2>
       <div class="clients" role="group" aria-label="Client">
-        ${CLIENTS.map(
+        ${(authModeOf(this.project) === 'keys' ? CLIENTS : [...CLIENTS, ...OAUTH_CLIENTS]).map(
           ([id, label]) => html`<button class="small" aria-pressed=${this.client === id ? 'true' : 'false'}
             @click=${() => (this.client = id)}>${label}</button>`,
         )}

@@ -7,14 +7,18 @@ import { z } from 'zod'
 import type { Project, Server } from '../../plugins/storage/port.ts'
 import { GatewayError } from '../errors.ts'
 import type { IncomingRequest } from '../http.ts'
+import { authModeOf } from '../oauth/resources.ts'
 import { publicBaseUrl } from '../web-security.ts'
 import { requireProject } from './access.ts'
 import { type ApiServices, route } from './define.ts'
 import { queryFlag } from './paging.ts'
 import { redact, secretValues } from './server-model.ts'
 
-const CLIENTS = ['cline', 'claude-desktop', 'cursor', 'vscode', 'claude-code'] as const
+const CLIENTS = ['cline', 'claude-desktop', 'cursor', 'vscode', 'claude-code', 'claude', 'chatgpt'] as const
 type Client = (typeof CLIENTS)[number]
+/** claude.ai and ChatGPT take a connector URL and do OAuth only: there is no place for a key. */
+const OAUTH_ONLY: ReadonlySet<Client> = new Set(['claude', 'chatgpt'])
+type Auth = 'key' | 'oauth'
 type Transport = 'sse' | 'streamable-http'
 /** The mcp-remote release whose behaviour protocol.md §6.2 describes. */
 const MCP_REMOTE = 'mcp-remote@0.15.1'
@@ -101,7 +105,12 @@ function timeoutOf(servers: readonly Server[]): number {
   return Math.min(3600, Math.max(1, Math.ceil(ms / 1000)))
 }
 
-export function buildClientConfig(client: Client, transport: Transport, entries: Entry[], projectId: string) {
+export function buildClientConfig(
+  client: Exclude<Client, 'claude' | 'chatgpt'>,
+  transport: Transport,
+  entries: Entry[],
+  projectId: string,
+) {
   const variable = keyVariable(projectId)
   const notes: string[] = [
     `Set ${variable} to a project API key (mcp_proj_…); create one in the project's Settings tab.`,
@@ -196,6 +205,111 @@ export function buildClientConfig(client: Client, transport: Transport, entries:
   }
 }
 
+/**
+ * Header-free configs for projects whose clients sign in with OAuth: the client finds mcpo's authorization server from
+ * the endpoint's 401 and opens a browser for the consent step on first connect.
+ */
+export function buildOAuthClientConfig(client: Client, transport: Transport, entries: Entry[]) {
+  const map = <T>(fn: (e: Entry) => T) => Object.fromEntries(entries.map((e) => [e.name, fn(e)]))
+  const budgets = Object.fromEntries(entries.map((e) => [e.name, nameBudget(client, e.name)]))
+  const signIn = 'No key: on first connect the client opens a browser, you sign in to mcpo and allow it.'
+  const connector = (where: string) => {
+    const local = entries.some((e) => /^http:\/\//.test(e.url))
+    return {
+      file: where,
+      config: map((e) => ({ url: e.url })),
+      nameBudgets: budgets,
+      notes: [
+        `${where}: paste the URL, choose OAuth if asked; you are sent to mcpo to sign in and allow it.`,
+        ...(local
+          ? ['This URL is plain http: hosted apps reach only an https URL on the internet (set listen.publicBaseUrl).']
+          : []),
+      ],
+    }
+  }
+  switch (client) {
+    case 'claude':
+      return connector('Claude → Settings → Connectors → Add custom connector')
+    case 'chatgpt':
+      return connector('ChatGPT → Settings → Connectors → Create (MCP server URL, authentication OAuth)')
+    case 'cline':
+      return {
+        file: '~/.cline/data/settings/cline_mcp_settings.json',
+        config: {
+          mcpServers: map((e) => ({
+            type: transport === 'sse' ? 'sse' : 'streamableHttp',
+            url: e.url,
+            disabled: false,
+            autoApprove: [],
+            timeout: e.timeoutS,
+          })),
+        },
+        nameBudgets: budgets,
+        notes: [`${signIn} Cline shows an Authenticate button for the server.`],
+      }
+    case 'claude-desktop':
+      return {
+        file: 'claude_desktop_config.json',
+        config: {
+          mcpServers: map((e) => {
+            const args = ['-y', MCP_REMOTE, e.url, '--transport', transport === 'sse' ? 'sse-only' : 'http-only']
+            if (/^http:\/\//.test(e.url) && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])[:/]/.test(e.url))
+              args.push('--allow-http')
+            return { command: 'npx', args }
+          }),
+        },
+        nameBudgets: budgets,
+        notes: [
+          'Claude Desktop starts stdio commands only, so mcp-remote bridges to mcpo; it needs Node.js 20.18.1 or newer.',
+          `${signIn} mcp-remote keeps the tokens in ~/.mcp-auth.`,
+        ],
+      }
+    case 'cursor':
+      return {
+        file: '~/.cursor/mcp.json',
+        config: { mcpServers: map((e) => ({ url: e.url })) },
+        nameBudgets: budgets,
+        notes: [signIn],
+      }
+    case 'vscode':
+      return {
+        file: '.vscode/mcp.json',
+        config: { servers: map((e) => ({ type: transport === 'sse' ? 'sse' : 'http', url: e.url })) },
+        nameBudgets: budgets,
+        notes: [signIn],
+      }
+    case 'claude-code': {
+      const flag = transport === 'sse' ? 'sse' : 'http'
+      return {
+        file: '.mcp.json',
+        command: entries.map((e) => `claude mcp add --transport ${flag} ${e.name} '${e.url}'`).join('\n'),
+        config: { mcpServers: map((e) => ({ type: flag, url: e.url })) },
+        nameBudgets: budgets,
+        notes: [`${signIn} In Claude Code, run /mcp and choose the server to sign in.`],
+      }
+    }
+  }
+}
+
+/** How the project's clients authenticate when the caller does not say: keys where keys work, else OAuth. */
+function authFor(project: Project, client: Client, asked: Auth | undefined): Auth {
+  const mode = authModeOf(project.settings)
+  const auth = asked ?? (mode === 'oauth' || OAUTH_ONLY.has(client) ? 'oauth' : 'key')
+  if (auth === 'oauth' && mode === 'keys') {
+    throw new GatewayError(
+      'MCPO_ERR_VALIDATION',
+      `project "${project.id}" takes API keys only; switch its MCP client authentication to OAuth or both in Settings`,
+      { details: { fields: [{ field: 'auth', message: 'the project does not use OAuth' }] } },
+    )
+  }
+  if (auth === 'key' && mode === 'oauth') {
+    throw new GatewayError('MCPO_ERR_VALIDATION', `project "${project.id}" takes OAuth sign-in only, not API keys`, {
+      details: { fields: [{ field: 'auth', message: 'the project does not take keys' }] },
+    })
+  }
+  return auth
+}
+
 async function entriesFor(
   services: ApiServices,
   base: string,
@@ -236,6 +350,13 @@ async function entriesFor(
   return { entries, omitted, notes }
 }
 
+function discoveryAuth(mode: 'keys' | 'oauth' | 'both') {
+  const key = { type: 'bearer', keyPrefix: 'mcp_proj_', header: 'Authorization' }
+  const oauth = { type: 'oauth', discovery: 'the endpoint answers 401 with WWW-Authenticate resource_metadata' }
+  if (mode === 'keys') return key
+  return mode === 'oauth' ? oauth : { ...key, alternatives: [oauth] }
+}
+
 export function clientConfigRoutes() {
   return [
     route({
@@ -253,6 +374,10 @@ export function clientConfigRoutes() {
             .optional()
             .describe('a server name, or "unified"; default: every enabled server that is not down'),
           transport: z.enum(['sse', 'streamable-http']).default('streamable-http'),
+          auth: z
+            .enum(['key', 'oauth'])
+            .optional()
+            .describe('key (a placeholder for a project key) or oauth (no header); default: what the project takes'),
           includeFailing,
         })
         .strict(),
@@ -268,11 +393,21 @@ export function clientConfigRoutes() {
           query.transport,
           keep,
         )
-        const built = buildClientConfig(query.client, query.transport, entries, project.id)
+        const auth = authFor(project, query.client, query.auth)
+        const built =
+          auth === 'oauth'
+            ? buildOAuthClientConfig(query.client, query.transport, entries)
+            : buildClientConfig(
+                query.client as Exclude<Client, 'claude' | 'chatgpt'>,
+                query.transport,
+                entries,
+                project.id,
+              )
         return {
           client: query.client,
           transport: query.transport,
-          keyVariable: keyVariable(project.id),
+          auth,
+          keyVariable: auth === 'key' ? keyVariable(project.id) : null,
           ...built,
           notes: [...built.notes, ...notes],
           omitted,
@@ -293,6 +428,8 @@ export function clientConfigRoutes() {
         const base = baseUrl(services, req)
         const keep = query.includeFailing
         const { entries } = await entriesFor(services, base, project, undefined, query.transport, keep)
+        if (authModeOf(project.settings) === 'oauth')
+          return buildOAuthClientConfig('cline', query.transport, entries).config
         return buildClientConfig('cline', query.transport, entries, project.id).config
       },
     }),
@@ -311,7 +448,7 @@ export function clientConfigRoutes() {
         const { given: servers, omitted } = await serversFor(services, project.id, query.includeFailing)
         return {
           project: { id: project.id, name: project.name },
-          auth: { type: 'bearer', keyPrefix: 'mcp_proj_', header: 'Authorization' },
+          auth: discoveryAuth(authModeOf(project.settings)),
           transports: ['sse', 'streamable-http'],
           unified: { name: unifiedEntryName(project), endpoints: endpointsOf(base, project.id, null) },
           servers: servers.map((s) => ({

@@ -527,3 +527,48 @@ describe('both eras, scope, expiry, and tokens that stay at the gateway', () => 
     assert.equal((await initialize(foreign, '/projects/oa/servers/everything/mcp')).status, 401)
   })
 })
+
+describe('client configs for OAuth projects (issue 20 point 5)', () => {
+  const config = async (project: string, query: string) => {
+    const res = await api(member.token, 'GET', `/api/projects/${project}/client-config?${query}`)
+    return { status: res.status, body: await res.json() }
+  }
+
+  it('header-free configs for every client, the hosted apps by URL, and the discovery document says OAuth', async () => {
+    for (const client of ['cline', 'claude-desktop', 'cursor', 'vscode', 'claude-code', 'claude', 'chatgpt']) {
+      const { status, body } = await config('oa', `client=${client}&server=everything`)
+      assert.equal(status, 200, client)
+      assert.equal(body.auth, 'oauth')
+      assert.equal(body.keyVariable, null)
+      const text = JSON.stringify(body.config) + (body.command ?? '')
+      assert.doesNotMatch(text, /Authorization|mcp_proj_|MCPO_AUTH|--header/, client)
+      assert.ok(text.includes(`${gw.url}/projects/oa/servers/everything/mcp`), client)
+    }
+    const cline = await config('oa', 'client=cline&server=everything')
+    assert.equal(cline.body.config.mcpServers.everything.type, 'streamableHttp')
+    const code = await config('oa', 'client=claude-code&server=everything')
+    assert.equal(
+      code.body.command,
+      `claude mcp add --transport http everything '${gw.url}/projects/oa/servers/everything/mcp'`,
+    )
+    const connector = await config('oa', 'client=claude&server=unified')
+    assert.deepEqual(Object.values(connector.body.config), [{ url: `${gw.url}/projects/oa/mcp` }])
+    const discovery = await (await api(member.token, 'GET', '/projects/oa/.well-known/mcp-servers')).json()
+    assert.equal(discovery.auth.type, 'oauth')
+  })
+
+  it('both mode gives key configs unless asked for OAuth; a keys project refuses OAuth configs with a reason', async () => {
+    const key = await config('both', 'client=cursor&server=everything')
+    assert.equal(key.body.auth, 'key')
+    assert.match(JSON.stringify(key.body.config), /Authorization/)
+    const oauth = await config('both', 'client=cursor&server=everything&auth=oauth')
+    assert.equal(oauth.body.auth, 'oauth')
+    assert.doesNotMatch(JSON.stringify(oauth.body.config), /Authorization/)
+    assert.equal((await config('both', 'client=chatgpt&server=everything')).body.auth, 'oauth')
+    const keysOnly = await api(keysOwner.token, 'GET', '/api/projects/ui/client-config?client=claude')
+    assert.equal(keysOnly.status, 400)
+    assert.match(await keysOnly.text(), /takes API keys only/)
+    const noKeys = await config('oa', 'client=cursor&auth=key')
+    assert.equal(noKeys.status, 400)
+  })
+})
