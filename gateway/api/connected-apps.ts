@@ -130,8 +130,10 @@ export function connectedAppRoutes() {
         const { project, actor } = await requireProject(services.store, principal, params.id, 'project.view')
         const grant = await services.store.oauth.find('Grant', params.grantId)
         const everyone = actor.isAdmin || actor.role === 'owner'
-        if (!grant || grant.projectId !== project.id || (!everyone && grant.accountId !== callerUserId(principal))) {
+        if (!grant || grant.projectId !== project.id)
           throw new GatewayError('MCPO_ERR_NOT_FOUND', 'no such connected app')
+        if (!everyone && grant.accountId !== callerUserId(principal)) {
+          throw new GatewayError('MCPO_ERR_FORBIDDEN', "only the project's Owners may revoke other members' apps")
         }
         await revoke(services, grant.id)
         audit({

@@ -73,6 +73,9 @@ export function createOAuth(
     keys: () => as.keys(),
     reloadKeys: () => as.reloadKeys(),
     roleOf,
+    endpointExists: (projectId, serverName) =>
+      relay.hasProject(projectId) &&
+      (serverName === null || relay.runtime(projectId, serverName)?.spec.enabled === true),
   })
   return { as, rs }
 }

@@ -16,6 +16,8 @@ export interface ResourceServerDeps {
   keys(): Promise<SigningKeySet>
   reloadKeys(): Promise<SigningKeySet>
   roleOf(userId: string, projectId: string): Promise<string | null>
+  /** The project is loaded and, when named, the server exists and is enabled on this node. */
+  endpointExists(projectId: string, serverName: string | null): boolean
 }
 
 /** A grant's standing, re-read from the database when older than this. */
@@ -53,8 +55,9 @@ export class ResourceServer {
     if (known) return known
     const project = await this.deps.store.projects.get(projectId)
     const mode = authModeOf(project?.settings)
-    this.modes.set(projectId, mode)
-    return mode
+    // Only projects that exist are remembered: anyone may ask for metadata of any id.
+    if (project && !project.archivedAt) this.modes.set(projectId, mode)
+    return project?.archivedAt ? 'keys' : mode
   }
 
   setMode(projectId: string, settings: Record<string, unknown> | null): void {
@@ -87,7 +90,8 @@ export class ResourceServer {
   /** RFC 9728 metadata for an endpoint, or null when it is not one that takes OAuth tokens. */
   async metadata(endpointPath: string): Promise<Record<string, unknown> | null> {
     const target = endpointOf(this.deps.issuer(), endpointPath)
-    if (!target || (await this.modeOf(target.projectId)) === 'keys') return null
+    if (!target || !this.deps.endpointExists(target.projectId, target.serverName)) return null
+    if ((await this.modeOf(target.projectId)) === 'keys') return null
     const issuer = this.deps.issuer()
     return {
       resource: resourceUrl(issuer, target),

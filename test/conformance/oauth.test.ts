@@ -182,6 +182,11 @@ describe('resource server', () => {
     assert.equal(doc.resource, `${gw.url}/projects/oa/servers/everything`)
     assert.deepEqual(doc.authorization_servers, [gw.url])
     assert.ok(!(doc.scopes_supported as string[]).includes('offline_access'))
+    for (const p of ['/projects/oa/servers/nope/mcp', '/projects/nope/mcp', '/projects/oa/servers/everything/x']) {
+      const r = await fetch(`${gw.url}/.well-known/oauth-protected-resource${p}`)
+      assert.equal(r.status, 404, p)
+      await r.arrayBuffer()
+    }
     for (const p of ['/projects/oa/servers/everything/sse', '/projects/oa/mcp', '/projects/oa/sse']) {
       const r = await fetch(`${gw.url}/.well-known/oauth-protected-resource${p}`)
       assert.equal(r.status, 200, p)
@@ -362,6 +367,9 @@ describe('connected apps and the auth mode setting', () => {
       404,
       'not theirs',
     )
+    const other = await signIn('other-member@example.com', 'developer', ['both'])
+    const foreign = await api(other.token, 'DELETE', `/api/projects/both/connected-apps/${app.grantId}`)
+    assert.equal(foreign.status, 403, "a member may not revoke another member's app")
     const started = Date.now()
     assert.equal((await api(member.token, 'DELETE', `/api/me/connected-apps/${app.grantId}`)).status, 204)
     let status = 200

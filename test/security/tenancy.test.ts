@@ -129,11 +129,13 @@ describe('a reporter cannot change anything', () => {
       'PUT /projects/{id}/api-keys/{keyId}': { name: 'stolen' },
     }
     // What product.md §2 lets every member do: create their own keys and call tools (the admin UI's test runner calls
-    // through the same tool policies as an MCP client).
+    // through the same tool policies as an MCP client), and disconnect the apps they connected (another member's is
+    // 403: oauth.test.ts).
     const allowed = new Set([
       'POST /api/projects/{id}/api-keys',
       'POST /projects/{id}/api-keys',
       'POST /api/projects/{id}/servers/{name}/tools/{tool}/call',
+      'DELETE /api/projects/{id}/connected-apps/{grantId}',
     ])
     const params: Record<string, string> = {
       id: 'demo',
