@@ -21,6 +21,7 @@ import { selfSignedCertificate } from '../kit/tls.ts'
 
 const PASSWORD = 'correct horse battery staple'
 const SERVER = '/projects/oa/servers/everything'
+const CLIENT_SECRET = 'a-confidential-client-secret-0123456789'
 let gw: TestGateway
 let docs: Server
 let docsOrigin: string
@@ -68,6 +69,10 @@ before(async () => {
       clientMetadataPrivateHosts: [new URL(docsOrigin).host],
       clientMetadataCa: tls.cert,
       requestsPerMinutePerIp: 200,
+      clients: [
+        { clientId: 'desk-app', clientName: 'Desk App', redirectUris: [REDIRECT_URL] },
+        { clientId: 'backend-app', clientSecret: CLIENT_SECRET, redirectUris: [REDIRECT_URL] },
+      ],
     },
     projects: [{ id: 'oa', name: 'OAuth', authMode: 'oauth', servers: [everythingServer()] }],
   })
@@ -339,5 +344,57 @@ describe('token endpoint', () => {
     assert.ok(limited, 'limited within the configured 200 a minute')
     assert.ok(Number(limited.headers.get('retry-after')) >= 1)
     assert.equal(((await limited.json()) as { error: string }).error, 'slow_down')
+  })
+})
+
+describe('clients pre-registered in the config', () => {
+  it('a public client uses PKCE alone; the consent page says the administrator registered it', async () => {
+    const { verifier, challenge } = pkce()
+    let kind = ''
+    const result = await consent(authorizeUrl(goodParams('desk-app', challenge)), {
+      userToken,
+      onDetails: (d) => {
+        kind = d.client.registration
+      },
+    })
+    assert.equal(kind, 'preregistered')
+    const res = await token({
+      grant_type: 'authorization_code',
+      code: result.code as string,
+      code_verifier: verifier,
+      redirect_uri: REDIRECT_URL,
+      client_id: 'desk-app',
+    })
+    assert.equal(res.status, 200)
+    const apps = await (
+      await fetch(`${gw.url}/api/me/connected-apps`, { headers: { authorization: `Bearer ${userToken}` } })
+    ).json()
+    const app = apps.items.find((i: { clientId: string }) => i.clientId === 'desk-app')
+    assert.equal(app.clientName, 'Desk App')
+    assert.equal(app.registration, 'preregistered')
+  })
+
+  it('a confidential client must authenticate at the token endpoint', async () => {
+    const exchange = async (headers: Record<string, string>, extra: Record<string, string>) => {
+      const { verifier, challenge } = pkce()
+      const result = await consent(authorizeUrl(goodParams('backend-app', challenge)), { userToken })
+      return fetch(`${gw.url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code: result.code as string,
+          code_verifier: verifier,
+          redirect_uri: REDIRECT_URL,
+          ...extra,
+        }),
+      })
+    }
+    const anonymous = await exchange({}, { client_id: 'backend-app' })
+    assert.equal(anonymous.status, 401)
+    assert.equal(((await anonymous.json()) as { error: string }).error, 'invalid_client')
+    const basic = `Basic ${Buffer.from(`backend-app:${CLIENT_SECRET}`).toString('base64')}`
+    const ok = await exchange({ authorization: basic }, {})
+    assert.equal(ok.status, 200)
   })
 })
