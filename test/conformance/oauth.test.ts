@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { Client as ClientV2, StreamableHTTPClientTransport as StreamableV2 } from '@modelcontextprotocol/client'
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
@@ -579,4 +580,34 @@ describe('client configs for OAuth projects (issue 20 point 5)', () => {
     const noKeys = await config('oa', 'client=cursor&auth=key')
     assert.equal(noKeys.status, 400)
   })
+})
+
+describe('the SDK v2 client on the 2026-07-28 revision signs in with OAuth', () => {
+  for (const path of ['/projects/oa/servers/everything/mcp', '/projects/oa/mcp']) {
+    it(`${path}: pinned to 2026-07-28, through consent, then tools/list and a call`, async () => {
+      const url = new URL(gw.url + path)
+      const provider = new TestOAuthProvider({ clientName: 'SDK v2' })
+      const versions: (string | null)[] = []
+      const recording: typeof fetch = async (input, init) => {
+        if (init?.method === 'POST') versions.push(new Headers(init.headers).get('mcp-protocol-version'))
+        return fetch(input, init)
+      }
+      const options = { versionNegotiation: { mode: { pin: '2026-07-28' } } } as const
+      const first = new ClientV2({ name: 'v2', version: '1' }, options)
+      await assert.rejects(first.connect(new StreamableV2(url, { authProvider: provider, fetch: recording })))
+      assert.ok(provider.authorizationUrl, 'sent to the authorization endpoint')
+      const result = await consent(provider.authorizationUrl, { userToken: member.token })
+      assert.ok(result.code)
+      // The v2 SDK checks the RFC 9207 iss of the authorization response: hand it the whole callback.
+      await new StreamableV2(url, { authProvider: provider, fetch: recording }).finishAuth(result.redirect.searchParams)
+      const client = new ClientV2({ name: 'v2', version: '1' }, options)
+      await client.connect(new StreamableV2(url, { authProvider: provider, fetch: recording }))
+      const tools = await client.listTools()
+      const echo = tools.tools.find((t) => t.name.endsWith('echo'))?.name as string
+      const out = await client.callTool({ name: echo, arguments: { message: 'modern' } })
+      assert.match(JSON.stringify(out.content), /modern/)
+      await client.close()
+      assert.ok(versions.includes('2026-07-28'), `the requests were modern: ${versions.join(', ')}`)
+    })
+  }
 })
