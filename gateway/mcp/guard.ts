@@ -112,7 +112,7 @@ export async function guard(
   if (res.aborted) return null
   const projectId = params.projectId
   const oauth = deps.oauth && deps.relay.hasProject(projectId) ? deps.oauth : null
-  const mode = oauth ? await oauth.modeOf(projectId) : 'keys'
+  const mode = oauth ? (oauth.knownMode(projectId) ?? (await oauth.modeOf(projectId))) : 'keys'
   if (oauth && mode !== 'keys') {
     // In `both` a valid key goes on as a key and never sees OAuth; in `oauth` a key opens nothing.
     if (principal?.kind === 'api-key' && mode === 'oauth') principal = null

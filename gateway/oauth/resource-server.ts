@@ -49,6 +49,11 @@ export class ResourceServer {
 
   constructor(private readonly deps: ResourceServerDeps) {}
 
+  /** The mode when known without a database read: the MCP hot path takes it without waiting. */
+  knownMode(projectId: string): AuthMode | undefined {
+    return this.modes.get(projectId)
+  }
+
   /** The project's auth mode, cached; `setMode` keeps it current as projects change on any node. */
   async modeOf(projectId: string): Promise<AuthMode> {
     const known = this.modes.get(projectId)
