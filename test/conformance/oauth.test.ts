@@ -27,6 +27,7 @@ import {
   TEST_KEY,
   type TestGateway,
 } from '../harness.ts'
+import { initializeRequest, postMcp } from '../kit/mcp-wire.ts'
 import { consent, TestOAuthProvider } from '../kit/oauth.ts'
 import { tempDir } from '../kit/temp-dir.ts'
 import { within } from '../kit/waiting.ts'
@@ -100,20 +101,7 @@ const api = (token: string, method: string, path: string, body?: unknown) =>
     body: body === undefined ? undefined : JSON.stringify(body),
   })
 const initialize = (token: string, path: string) =>
-  fetch(gw.url + path, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-    }),
-  })
+  postMcp(gw.url + path, initializeRequest(1, '2025-06-18'), { authorization: `Bearer ${token}` })
 
 after(async () => {
   await Promise.all(clients.map((c) => c.close().catch(() => {})))
@@ -235,20 +223,7 @@ describe('resource server', () => {
 
   it('oauth mode refuses project keys; both mode takes a key without ever mentioning OAuth', async () => {
     const keyed = (path: string, key: string) =>
-      fetch(gw.url + path, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${key}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-        }),
-      })
+      postMcp(gw.url + path, initializeRequest(1, '2025-06-18'), { authorization: `Bearer ${key}` })
     const refused = await keyed('/projects/oa/servers/everything/mcp', TEST_KEY)
     assert.equal(refused.status, 401)
     assert.match(refused.headers.get('www-authenticate') ?? '', /resource_metadata=/)

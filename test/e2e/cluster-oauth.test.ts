@@ -15,6 +15,7 @@ import { hashPassword } from '../../plugins/users/password.ts'
 import { listDescendants } from '../fixtures/processes.ts'
 import { assertNoLeftovers, fixtureServer } from '../harness.ts'
 import type { ClusterNode } from '../kit/gateway-cluster.ts'
+import { initializeRequest, postMcp } from '../kit/mcp-wire.ts'
 import { consent, TestOAuthProvider } from '../kit/oauth.ts'
 import { requirePostgres, TEST_DATABASE_URL } from '../kit/postgres.ts'
 import { type RoundRobinProxy, startProxy } from './round-robin-proxy.ts'
@@ -114,20 +115,7 @@ describe('OAuth across three nodes', { skip: pg === null }, () => {
 
     const token = provider.saved?.access_token as string
     const ping = (base: string) =>
-      fetch(base + ENDPOINT, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-        }),
-      })
+      postMcp(base + ENDPOINT, initializeRequest(1, '2025-06-18'), { authorization: `Bearer ${token}` })
     for (const n of nodes) {
       const res = await ping(n.url)
       assert.equal(res.status, 200, `node ${n.id} accepts the token`)

@@ -12,6 +12,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { hashPassword } from '../../plugins/users/password.ts'
 import { assertNoLeftovers, everythingServer, startTestGateway, type TestGateway } from '../harness.ts'
+import { initializeRequest, postMcp } from '../kit/mcp-wire.ts'
 import { consent, TestOAuthProvider } from '../kit/oauth.ts'
 import { rest } from '../kit/rest.ts'
 import { sleep } from '../kit/waiting.ts'
@@ -94,20 +95,7 @@ const consentCard = () => page.locator('mcpo-consent section.card')
 
 /** A POST with an access token to the endpoint: its status. */
 async function tokenStatus(token: string): Promise<number> {
-  const res = await fetch(gw.url + ENDPOINT, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-    }),
-  })
+  const res = await postMcp(gw.url + ENDPOINT, initializeRequest(1, '2025-06-18'), { authorization: `Bearer ${token}` })
   await res.arrayBuffer()
   return res.status
 }
