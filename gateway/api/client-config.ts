@@ -105,29 +105,53 @@ function timeoutOf(servers: readonly Server[]): number {
   return Math.min(3600, Math.max(1, Math.ceil(ms / 1000)))
 }
 
+/**
+ * A client's config for the given entries. With `auth: 'key'` each entry sends `Authorization: Bearer <a key
+ * placeholder>`; with `'oauth'` there is no header at all: the client finds mcpo's authorization server from the
+ * endpoint's 401 and opens a browser for the consent step on first connect. claude.ai and ChatGPT take a URL only.
+ */
 export function buildClientConfig(
-  client: Exclude<Client, 'claude' | 'chatgpt'>,
+  client: Client,
   transport: Transport,
   entries: Entry[],
   projectId: string,
+  auth: Auth = 'key',
 ) {
   const variable = keyVariable(projectId)
-  const notes: string[] = [
-    `Set ${variable} to a project API key (mcp_proj_…); create one in the project's Settings tab.`,
-  ]
-  const url = (e: Entry) => e.url
+  const keyed = auth === 'key'
+  const signIn = 'No key: on first connect the client opens a browser, you sign in to mcpo and allow it.'
+  const notes: string[] = keyed
+    ? [`Set ${variable} to a project API key (mcp_proj_…); create one in the project's Settings tab.`]
+    : [signIn]
+  const header = (value: string) => (keyed ? { headers: { Authorization: value } } : {})
   const map = <T>(fn: (e: Entry) => T) => Object.fromEntries(entries.map((e) => [e.name, fn(e)]))
   const budgets = Object.fromEntries(entries.map((e) => [e.name, nameBudget(client, e.name)]))
+  const connector = (where: string) => ({
+    file: where,
+    config: map((e) => ({ url: e.url })),
+    nameBudgets: budgets,
+    notes: [
+      `${where}: paste the URL, choose OAuth if asked; you are sent to mcpo to sign in and allow it.`,
+      ...(entries.some((e) => /^http:\/\//.test(e.url))
+        ? ['This URL is plain http: hosted apps reach only an https URL on the internet (set listen.publicBaseUrl).']
+        : []),
+    ],
+  })
   switch (client) {
+    case 'claude':
+      return connector('Claude → Settings → Connectors → Add custom connector')
+    case 'chatgpt':
+      return connector('ChatGPT → Settings → Connectors → Create (MCP server URL, authentication OAuth)')
     case 'cline':
+      if (!keyed) notes[0] += ' Cline shows an Authenticate button for the server.'
       return {
         file: '~/.cline/data/settings/cline_mcp_settings.json',
         config: {
           mcpServers: map((e) => ({
             // An explicit type: a url without one means SSE to Cline (cline/cline#6767).
             type: transport === 'sse' ? 'sse' : 'streamableHttp',
-            url: url(e),
-            headers: { Authorization: `Bearer \${env:${variable}}` },
+            url: e.url,
+            ...header(`Bearer \${env:${variable}}`),
             disabled: false,
             autoApprove: [],
             timeout: e.timeoutS,
@@ -139,19 +163,25 @@ export function buildClientConfig(
     case 'claude-desktop': {
       notes.push(
         'Claude Desktop starts stdio commands only, so mcp-remote bridges to mcpo; it needs Node.js 20.18.1 or newer.',
-        'Replace the MCPO_AUTH value with "Bearer " and your key: Claude Desktop does not expand variables.',
+      )
+      notes.push(
+        keyed
+          ? 'Replace the MCPO_AUTH value with "Bearer " and your key: Claude Desktop does not expand variables.'
+          : 'mcp-remote keeps the tokens in ~/.mcp-auth.',
       )
       return {
         file: 'claude_desktop_config.json',
         config: {
           mcpServers: map((e) => {
-            const args = ['-y', MCP_REMOTE, url(e), '--transport', transport === 'sse' ? 'sse-only' : 'http-only']
+            const args = ['-y', MCP_REMOTE, e.url, '--transport', transport === 'sse' ? 'sse-only' : 'http-only']
             // No spaces around ':': mcp-remote splits the header there and the shell must not split the argument.
             // biome-ignore lint/suspicious/noTemplateCurlyInString: mcp-remote expands ${MCPO_AUTH} from its env.
-            args.push('--header', 'Authorization:${MCPO_AUTH}')
+            if (keyed) args.push('--header', 'Authorization:${MCPO_AUTH}')
             if (/^http:\/\//.test(e.url) && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])[:/]/.test(e.url))
               args.push('--allow-http')
-            return { command: 'npx', args, env: { MCPO_AUTH: `Bearer <${variable}>` } }
+            return keyed
+              ? { command: 'npx', args, env: { MCPO_AUTH: `Bearer <${variable}>` } }
+              : { command: 'npx', args }
           }),
         },
         nameBudgets: budgets,
@@ -161,131 +191,41 @@ export function buildClientConfig(
     case 'cursor':
       return {
         file: '~/.cursor/mcp.json',
-        config: { mcpServers: map((e) => ({ url: url(e), headers: { Authorization: `Bearer \${env:${variable}}` } })) },
+        config: { mcpServers: map((e) => ({ url: e.url, ...header(`Bearer \${env:${variable}}`) })) },
         nameBudgets: budgets,
         notes,
       }
     case 'vscode': {
       const input = variable.toLowerCase().replace(/_/g, '-')
+      const servers = map((e) => ({
+        type: transport === 'sse' ? 'sse' : 'http',
+        url: e.url,
+        ...header(`Bearer \${input:${input}}`),
+      }))
       return {
         file: '.vscode/mcp.json',
-        config: {
-          inputs: [{ type: 'promptString', id: input, description: `mcpo API key for ${projectId}`, password: true }],
-          servers: map((e) => ({
-            type: transport === 'sse' ? 'sse' : 'http',
-            url: url(e),
-            headers: { Authorization: `Bearer \${input:${input}}` },
-          })),
-        },
+        config: keyed
+          ? {
+              inputs: [
+                { type: 'promptString', id: input, description: `mcpo API key for ${projectId}`, password: true },
+              ],
+              servers,
+            }
+          : { servers },
         nameBudgets: budgets,
-        notes: [`VS Code asks for the key (input "${input}") the first time it connects.`],
+        notes: keyed ? [`VS Code asks for the key (input "${input}") the first time it connects.`] : notes,
       }
     }
     case 'claude-code': {
       const flag = transport === 'sse' ? 'sse' : 'http'
+      const headerFlag = keyed ? ` --header "Authorization: Bearer $${variable}"` : ''
+      if (!keyed) notes[0] += ' In Claude Code, run /mcp and choose the server to sign in.'
       return {
         file: '.mcp.json',
-        command: entries
-          .map(
-            (e) =>
-              `claude mcp add --transport ${flag} --header "Authorization: Bearer $${variable}" ${e.name} '${e.url}'`,
-          )
-          .join('\n'),
-        config: {
-          mcpServers: map((e) => ({
-            type: flag,
-            url: url(e),
-            headers: { Authorization: `Bearer \${${variable}}` },
-          })),
-        },
+        command: entries.map((e) => `claude mcp add --transport ${flag}${headerFlag} ${e.name} '${e.url}'`).join('\n'),
+        config: { mcpServers: map((e) => ({ type: flag, url: e.url, ...header(`Bearer \${${variable}}`) })) },
         nameBudgets: budgets,
         notes,
-      }
-    }
-  }
-}
-
-/**
- * Header-free configs for projects whose clients sign in with OAuth: the client finds mcpo's authorization server from
- * the endpoint's 401 and opens a browser for the consent step on first connect.
- */
-export function buildOAuthClientConfig(client: Client, transport: Transport, entries: Entry[]) {
-  const map = <T>(fn: (e: Entry) => T) => Object.fromEntries(entries.map((e) => [e.name, fn(e)]))
-  const budgets = Object.fromEntries(entries.map((e) => [e.name, nameBudget(client, e.name)]))
-  const signIn = 'No key: on first connect the client opens a browser, you sign in to mcpo and allow it.'
-  const connector = (where: string) => {
-    const local = entries.some((e) => /^http:\/\//.test(e.url))
-    return {
-      file: where,
-      config: map((e) => ({ url: e.url })),
-      nameBudgets: budgets,
-      notes: [
-        `${where}: paste the URL, choose OAuth if asked; you are sent to mcpo to sign in and allow it.`,
-        ...(local
-          ? ['This URL is plain http: hosted apps reach only an https URL on the internet (set listen.publicBaseUrl).']
-          : []),
-      ],
-    }
-  }
-  switch (client) {
-    case 'claude':
-      return connector('Claude → Settings → Connectors → Add custom connector')
-    case 'chatgpt':
-      return connector('ChatGPT → Settings → Connectors → Create (MCP server URL, authentication OAuth)')
-    case 'cline':
-      return {
-        file: '~/.cline/data/settings/cline_mcp_settings.json',
-        config: {
-          mcpServers: map((e) => ({
-            type: transport === 'sse' ? 'sse' : 'streamableHttp',
-            url: e.url,
-            disabled: false,
-            autoApprove: [],
-            timeout: e.timeoutS,
-          })),
-        },
-        nameBudgets: budgets,
-        notes: [`${signIn} Cline shows an Authenticate button for the server.`],
-      }
-    case 'claude-desktop':
-      return {
-        file: 'claude_desktop_config.json',
-        config: {
-          mcpServers: map((e) => {
-            const args = ['-y', MCP_REMOTE, e.url, '--transport', transport === 'sse' ? 'sse-only' : 'http-only']
-            if (/^http:\/\//.test(e.url) && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])[:/]/.test(e.url))
-              args.push('--allow-http')
-            return { command: 'npx', args }
-          }),
-        },
-        nameBudgets: budgets,
-        notes: [
-          'Claude Desktop starts stdio commands only, so mcp-remote bridges to mcpo; it needs Node.js 20.18.1 or newer.',
-          `${signIn} mcp-remote keeps the tokens in ~/.mcp-auth.`,
-        ],
-      }
-    case 'cursor':
-      return {
-        file: '~/.cursor/mcp.json',
-        config: { mcpServers: map((e) => ({ url: e.url })) },
-        nameBudgets: budgets,
-        notes: [signIn],
-      }
-    case 'vscode':
-      return {
-        file: '.vscode/mcp.json',
-        config: { servers: map((e) => ({ type: transport === 'sse' ? 'sse' : 'http', url: e.url })) },
-        nameBudgets: budgets,
-        notes: [signIn],
-      }
-    case 'claude-code': {
-      const flag = transport === 'sse' ? 'sse' : 'http'
-      return {
-        file: '.mcp.json',
-        command: entries.map((e) => `claude mcp add --transport ${flag} ${e.name} '${e.url}'`).join('\n'),
-        config: { mcpServers: map((e) => ({ type: flag, url: e.url })) },
-        nameBudgets: budgets,
-        notes: [`${signIn} In Claude Code, run /mcp and choose the server to sign in.`],
       }
     }
   }
@@ -394,15 +334,7 @@ export function clientConfigRoutes() {
           keep,
         )
         const auth = authFor(project, query.client, query.auth)
-        const built =
-          auth === 'oauth'
-            ? buildOAuthClientConfig(query.client, query.transport, entries)
-            : buildClientConfig(
-                query.client as Exclude<Client, 'claude' | 'chatgpt'>,
-                query.transport,
-                entries,
-                project.id,
-              )
+        const built = buildClientConfig(query.client, query.transport, entries, project.id, auth)
         return {
           client: query.client,
           transport: query.transport,
@@ -428,9 +360,8 @@ export function clientConfigRoutes() {
         const base = baseUrl(services, req)
         const keep = query.includeFailing
         const { entries } = await entriesFor(services, base, project, undefined, query.transport, keep)
-        if (authModeOf(project.settings) === 'oauth')
-          return buildOAuthClientConfig('cline', query.transport, entries).config
-        return buildClientConfig('cline', query.transport, entries, project.id).config
+        const auth = authModeOf(project.settings) === 'oauth' ? 'oauth' : 'key'
+        return buildClientConfig('cline', query.transport, entries, project.id, auth).config
       },
     }),
     route({
