@@ -1,7 +1,8 @@
-// One sign-in in flight: state, nonce and PKCE verifier, kept in a short-lived encrypted cookie (JWE dir + A256GCM
-// under a key derived for this purpose) so the gateway keeps no per-login state and any node can finish it.
-import { createHash, randomBytes } from 'node:crypto'
+// One sign-in in flight: state, nonce, PKCE verifier and where to go afterwards, kept in a short-lived encrypted cookie
+// (JWE dir + A256GCM under a key derived for this purpose) so the gateway keeps no per-login state and any node can
+// finish it.
 import { EncryptJWT, jwtDecrypt } from 'jose'
+import { generateRandomCodeVerifier, generateRandomNonce, generateRandomState } from 'oauth4webapi'
 
 export const FLOW_COOKIE = 'mcpo_oidc'
 /** A sign-in must come back from the provider within this long. */
@@ -14,21 +15,27 @@ export interface Flow {
   verifier: string
   /** Sent again, byte for byte, with the token request. */
   redirectUri: string
+  /**
+   * The page that sent the user to sign in (a consent page, say), checked by the caller. It lives here rather than
+   * in the provider's state parameter so nobody but this browser's cookie can choose where the sign-in ends.
+   */
+  next: string | null
 }
 
-export function newFlow(redirectUri: string): Flow {
-  const random = () => randomBytes(32).toString('base64url')
-  return { state: random(), nonce: random(), verifier: random(), redirectUri }
-}
-
-/** RFC 7636 §4.2: S256. */
-export function codeChallenge(verifier: string): string {
-  return createHash('sha256').update(verifier, 'ascii').digest('base64url')
+export function newFlow(redirectUri: string, next: string | null = null): Flow {
+  return {
+    state: generateRandomState(),
+    nonce: generateRandomNonce(),
+    verifier: generateRandomCodeVerifier(),
+    redirectUri,
+    next,
+  }
 }
 
 export async function sealFlow(key: Uint8Array, flow: Flow, nowMs: number): Promise<string> {
   const now = Math.floor(nowMs / 1000)
-  return new EncryptJWT({ st: flow.state, nn: flow.nonce, cv: flow.verifier, ru: flow.redirectUri })
+  const claims = { st: flow.state, nn: flow.nonce, cv: flow.verifier, ru: flow.redirectUri }
+  return new EncryptJWT(flow.next === null ? claims : { ...claims, nx: flow.next })
     .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
     .setIssuedAt(now)
     .setExpirationTime(now + FLOW_TTL_S)
@@ -47,7 +54,8 @@ export async function openFlow(key: Uint8Array, value: string, nowMs: number): P
     if (typeof p.st !== 'string' || typeof p.nn !== 'string' || typeof p.cv !== 'string' || typeof p.ru !== 'string') {
       return null
     }
-    return { state: p.st, nonce: p.nn, verifier: p.cv, redirectUri: p.ru }
+    if (p.nx !== undefined && typeof p.nx !== 'string') return null
+    return { state: p.st, nonce: p.nn, verifier: p.cv, redirectUri: p.ru, next: p.nx ?? null }
   } catch {
     // Any decryption or claim failure means the same thing to the caller: start the sign-in again.
     return null

@@ -1,5 +1,7 @@
 // The `oidc()` plugin: single sign-on with any OpenID Connect provider (authorization code + PKCE S256, ID token
-// checked against the provider's JWKS). Its routes are in gateway/api/oidc-routes.ts; sessions() signs users in.
+// checked against the provider's JWKS, by oauth4webapi). Its routes are in gateway/api/oidc-routes.ts; sessions()
+// signs users in.
+import { calculatePKCECodeChallenge } from 'oauth4webapi'
 import {
   type Clock,
   defineService,
@@ -13,17 +15,8 @@ import {
   type User,
 } from '../contract.ts'
 import { type AccountPolicy, type AuditDraft, type GroupRole, type OidcIdentity, signInAccount } from './accounts.ts'
-import { clearFlowCookie, codeChallenge, flowCookie, newFlow, openFlow, sealFlow } from './flow.ts'
-import {
-  discover,
-  type ProviderMetadata,
-  providerUrl,
-  type RemoteKeys,
-  redeemCode,
-  remoteKeys,
-  sameString,
-  verifyIdToken,
-} from './provider.ts'
+import { clearFlowCookie, flowCookie, newFlow, openFlow, sealFlow } from './flow.ts'
+import { discover, type Provider, providerUrl, redeemCode, validateCallback } from './provider.ts'
 
 export type { AuditDraft, GroupRole, OidcIdentity } from './accounts.ts'
 export { FLOW_COOKIE } from './flow.ts'
@@ -56,10 +49,15 @@ export interface OidcOptions {
 /** Single sign-on through an OpenID provider, for the sign-in routes; sessions() then signs the user in. */
 export interface OidcService {
   readonly label: string
-  /** Starts a sign-in: where to send the browser, and the flow cookie to set. `baseUrl` is mcpo's origin. */
-  begin(baseUrl: string): Promise<{ location: string; setCookie: string }>
+  /**
+   * Starts a sign-in: where to send the browser, and the flow cookie to set. `baseUrl` is mcpo's origin; `next`, a
+   * path the caller has checked, is where the browser goes once signed in (kept in the flow cookie).
+   */
+  begin(baseUrl: string, next?: string | null): Promise<{ location: string; setCookie: string }>
   /** Checks the callback against its flow cookie, redeems the code and verifies the ID token. */
   complete(callback: CallbackParams, flowCookieValue: string | undefined): Promise<OidcIdentity>
+  /** The `next` the sign-in began with, from its flow cookie; null when there is none or the cookie is not valid. */
+  nextOf(flowCookieValue: string | undefined): Promise<string | null>
   /** Finds, links or creates the user and grants group roles; refuses disabled or unknown users. */
   signIn(identity: OidcIdentity): Promise<{ user: User; events: AuditDraft[] }>
   /** Set-Cookie that deletes the flow cookie (every callback answer sends it: a flow is used once). */
@@ -99,26 +97,26 @@ export function oidc(options: OidcOptions): OidcPlugin {
   let clock: Clock
   let logger: Logger
   let flowKey: Uint8Array
-  let provider: { meta: ProviderMetadata; keys: RemoteKeys; at: number } | null = null
-  let discovering: Promise<{ meta: ProviderMetadata; keys: RemoteKeys }> | null = null
+  let provider: { current: Provider; at: number } | null = null
+  let discovering: Promise<Provider> | null = null
   const label = typeof options.label === 'string' && options.label.trim() ? options.label.trim() : 'Single sign-on'
 
   /** Discovery runs at the first sign-in, not at boot: a provider outage must not stop the gateway. */
-  function metadata(): Promise<{ meta: ProviderMetadata; keys: RemoteKeys }> {
-    if (provider && clock.now() - provider.at < DISCOVERY_TTL_MS) return Promise.resolve(provider)
-    discovering ??= discover(resolved.issuer)
+  function metadata(): Promise<Provider> {
+    if (provider && clock.now() - provider.at < DISCOVERY_TTL_MS) return Promise.resolve(provider.current)
+    // The previous provider lends its key set (and its cache) while the JWKS URL stays the same.
+    discovering ??= discover(resolved.issuer, provider?.current)
       .then(
-        (meta) => {
-          // Keep the key set (and its cache) while the JWKS URL stays the same.
-          const keys = provider?.meta.jwksUri === meta.jwksUri ? provider.keys : remoteKeys(meta.jwksUri)
-          provider = { meta, keys, at: clock.now() }
-          logger.info({ issuer: meta.issuer, tokenEndpointAuth: meta.tokenEndpointAuth }, 'OpenID provider discovered')
-          return provider
+        (current) => {
+          provider = { current, at: clock.now() }
+          const { issuer } = current.as
+          logger.info({ issuer, tokenEndpointAuth: current.tokenEndpointAuth }, 'OpenID provider discovered')
+          return current
         },
         (err) => {
           if (!provider) throw err
           logger.warn({ err: (err as Error).message }, 'OpenID discovery failed; keeping the previous document')
-          return provider
+          return provider.current
         },
       )
       .finally(() => {
@@ -143,20 +141,25 @@ export function oidc(options: OidcOptions): OidcPlugin {
       flowKey = ctx.deriveKey('oidc-flow')
     },
 
-    async begin(baseUrl) {
-      const { meta } = await metadata()
-      const flow = newFlow(`${baseUrl.replace(/\/+$/, '')}${resolved.redirectPath}`)
-      const url = new URL(meta.authorizationEndpoint)
+    async begin(baseUrl, next = null) {
+      const { as } = await metadata()
+      const flow = newFlow(`${baseUrl.replace(/\/+$/, '')}${resolved.redirectPath}`, next)
+      const url = new URL(as.authorization_endpoint!)
       url.searchParams.set('response_type', 'code')
       url.searchParams.set('client_id', resolved.client.id)
       url.searchParams.set('redirect_uri', flow.redirectUri)
       url.searchParams.set('scope', resolved.scopes)
       url.searchParams.set('state', flow.state)
       url.searchParams.set('nonce', flow.nonce)
-      url.searchParams.set('code_challenge', codeChallenge(flow.verifier))
+      url.searchParams.set('code_challenge', await calculatePKCECodeChallenge(flow.verifier))
       url.searchParams.set('code_challenge_method', 'S256')
       const sealed = await sealFlow(flowKey, flow, clock.now())
       return { location: url.href, setCookie: flowCookie(sealed, flow.redirectUri.startsWith('https:')) }
+    },
+
+    async nextOf(cookieValue) {
+      const flow = cookieValue ? await openFlow(flowKey, cookieValue, clock.now()) : null
+      return flow?.next ?? null
     },
 
     async complete(callback, cookieValue) {
@@ -167,36 +170,21 @@ export function oidc(options: OidcOptions): OidcPlugin {
           'this sign-in expired or was started in another browser; start it again',
         )
       }
-      if (callback.error !== undefined) {
-        const code = /^[\w.-]{1,64}$/.test(callback.error) ? callback.error : 'error'
-        throw new GatewayError('MCPO_ERR_UNAUTHENTICATED', `the OpenID provider refused the sign-in (${code})`)
-      }
-      // The state ties this callback to the browser that started the sign-in (CSRF on the redirect URI).
-      if (!callback.state || !sameString(callback.state, flow.state)) {
-        throw new GatewayError('MCPO_ERR_UNAUTHENTICATED', 'the sign-in does not match this browser (state)')
-      }
-      const { meta, keys } = await metadata()
-      // RFC 9207: a provider that names itself must be ours (mix-up defence).
-      if (callback.iss !== undefined && callback.iss !== meta.issuer) {
-        throw new GatewayError('MCPO_ERR_UNAUTHENTICATED', 'the answer comes from another provider (iss)')
-      }
-      if (!callback.code) throw new GatewayError('MCPO_ERR_BAD_REQUEST', 'the provider sent no authorization code')
-      const idToken = await redeemCode(
-        meta,
+      const current = await metadata()
+      const params = new URLSearchParams()
+      for (const [name, value] of Object.entries(callback)) if (typeof value === 'string') params.set(name, value)
+      const checked = validateCallback(current, resolved.client.id, params, flow.state)
+      const claims = await redeemCode(
+        current,
         resolved.client,
-        { code: callback.code, redirectUri: flow.redirectUri, verifier: flow.verifier },
+        checked,
+        { redirectUri: flow.redirectUri, verifier: flow.verifier, nonce: flow.nonce, now: clock.now() },
         logger,
       )
-      const claims = await verifyIdToken(idToken, keys, {
-        issuer: meta.issuer,
-        clientId: resolved.client.id,
-        nonce: flow.nonce,
-        now: clock.now(),
-      })
       const email = typeof claims.email === 'string' && /^[^\s@]+@[^\s@]+$/.test(claims.email) ? claims.email : null
       return {
-        issuer: meta.issuer,
-        subject: claims.sub!,
+        issuer: current.as.issuer,
+        subject: claims.sub,
         email: email && email.length <= 320 ? email : null,
         emailVerified:
           resolved.trustUnverifiedEmail || claims.email_verified === true || claims.email_verified === 'true',

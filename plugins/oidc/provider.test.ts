@@ -6,7 +6,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { isGatewayError } from '../contract.ts'
-import { discover, redeemCode, remoteKeys, verifyIdToken } from './provider.ts'
+import { discover, type Provider, redeemCode, validateCallback } from './provider.ts'
 
 const HUGE = 64 * 1024 * 1024
 const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent } as never
@@ -37,6 +37,16 @@ before(async () => {
       void huge(path, res, path === '/token' ? 400 : 200)
       return
     }
+    if (path === '/token-ok') {
+      // A token answer whose ID token passes every claim check, so the next step is fetching the key set.
+      const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
+      const now = Math.floor(Date.now() / 1000)
+      const claims = { iss: issuer, aud: 'mcpo', sub: 'x', nonce: 'n', iat: now, exp: now + 300 }
+      const idToken = `${b64({ alg: 'RS256', kid: 'k1' })}.${b64(claims)}.${Buffer.from('sig').toString('base64url')}`
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ access_token: 'a', token_type: 'Bearer', id_token: idToken }))
+      return
+    }
     res.writeHead(404).end()
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
@@ -55,27 +65,35 @@ describe('answers from the OpenID provider are bounded', () => {
     cutOff('/.well-known/openid-configuration')
   })
 
-  it('token answer', async () => {
-    const meta = {
+  /** A provider as discovery would answer it, with the token endpoint at `tokenPath`. */
+  const provider = (tokenPath: string): Provider => ({
+    as: {
       issuer,
-      authorizationEndpoint: `${issuer}/auth`,
-      tokenEndpoint: `${issuer}/token`,
-      jwksUri: `${issuer}/jwks`,
-      tokenEndpointAuth: 'client_secret_post' as const,
-    }
-    const grant = { code: 'c', redirectUri: 'http://127.0.0.1/cb', verifier: 'v' }
+      authorization_endpoint: `${issuer}/auth`,
+      token_endpoint: `${issuer}${tokenPath}`,
+      jwks_uri: `${issuer}/jwks`,
+      id_token_signing_alg_values_supported: ['RS256'],
+    },
+    tokenEndpointAuth: 'client_secret_post',
+    insecure: true,
+    keys: {},
+  })
+  const grant = { redirectUri: 'http://127.0.0.1/cb', verifier: 'v'.repeat(43), nonce: 'n', now: Date.now() }
+  const callback = (p: Provider) => validateCallback(p, 'mcpo', new URLSearchParams({ code: 'c', state: 's' }), 's')
+
+  it('token answer', async () => {
+    const p = provider('/token')
     await assert.rejects(
-      redeemCode(meta, { id: 'mcpo', secret: 's' }, grant, silent),
+      redeemCode(p, { id: 'mcpo', secret: 's' }, callback(p), grant, silent),
       (err) => isGatewayError(err) && /token answer is larger than 1 MiB/.test(err.message),
     )
     cutOff('/token')
   })
 
   it('key set', async () => {
-    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
-    const token = `${b64({ alg: 'RS256', kid: 'k1' })}.${b64({ sub: 'x' })}.${Buffer.from('sig').toString('base64url')}`
+    const p = provider('/token-ok')
     await assert.rejects(
-      verifyIdToken(token, remoteKeys(`${issuer}/jwks`), { issuer, clientId: 'mcpo', nonce: 'n', now: Date.now() }),
+      redeemCode(p, { id: 'mcpo', secret: 's' }, callback(p), grant, silent),
       (err) => isGatewayError(err, 'MCPO_ERR_UPSTREAM_UNAVAILABLE') && /signing keys/.test(err.message),
     )
     cutOff('/jwks')
