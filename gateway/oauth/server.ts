@@ -283,6 +283,12 @@ export class AuthorizationServer {
         const grantId = ctx.oidc.result?.consent?.grantId
         return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined
       },
+      // A browser-based client (a web inspector) may call the token and revocation endpoints from the origin of one of
+      // its redirect URIs, if it is a public client; a confidential one never runs in a browser.
+      clientBasedCORS: (_ctx, origin, client) =>
+        origin !== 'null' &&
+        client.clientAuthMethod === 'none' &&
+        (client.redirectUris ?? []).some((uri) => URL.canParse(uri) && new URL(uri).origin === origin),
       expiresWithSession: async () => false,
       issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
       rotateRefreshToken: true,

@@ -398,3 +398,21 @@ describe('clients pre-registered in the config', () => {
     assert.equal(ok.status, 200)
   })
 })
+
+describe('browser-based clients', () => {
+  it('a public client may call the token endpoint from its redirect URI origin; another origin gets no CORS grant', async () => {
+    const clientId = await registerClient()
+    const call = (origin: string) =>
+      fetch(`${gw.url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'nope', client_id: clientId }),
+      })
+    const own = await call(new URL(REDIRECT_URL).origin)
+    assert.equal(own.headers.get('access-control-allow-origin'), new URL(REDIRECT_URL).origin)
+    await own.arrayBuffer()
+    const other = await call('https://attacker.example')
+    assert.equal(other.headers.get('access-control-allow-origin'), null)
+    await other.arrayBuffer()
+  })
+})
