@@ -56,8 +56,11 @@ function decode(s: string): string | null {
   }
 }
 
-/** Whether sign-in may go on to `next`: a path inside the UI, or a consent page waiting for this sign-in. */
-function safeNext(next: string | null): string | null {
+/**
+ * Whether sign-in may go on to `next`: a path inside the UI, or a consent page waiting for this sign-in. The gateway
+ * applies the same rule to single sign-on's `next` (gateway/api/oidc-routes.ts).
+ */
+export function safeNext(next: string | null): string | null {
   if (!next || next.startsWith('//')) return null
   // Only a path of the UI's: an absolute URL here would make sign-in an open redirect.
   if (next.startsWith(`${BASE}/`) || CONSENT_PATH.test(next)) return next

@@ -203,7 +203,7 @@ export class McpoApp extends LitElement {
       : nothing
     if (!this.checked) return html`<main>${loading('Starting')}</main>`
     const r = this.route
-    if (r.name === 'signin') return html`<mcpo-sign-in></mcpo-sign-in>${toastEl}`
+    if (r.name === 'signin') return html`<mcpo-sign-in .next=${r.next}></mcpo-sign-in>${toastEl}`
     if (r.name === 'setup') return html`<mcpo-setup></mcpo-setup>`
     if (r.name === 'invite') return html`<mcpo-invite-accept .user=${this.user}></mcpo-invite-accept>${toastEl}`
     if (r.name === 'verify-email') return html`<mcpo-verify-email></mcpo-verify-email>${toastEl}`

@@ -1,5 +1,7 @@
 // Sign-in: email and password, and a single sign-on button when the gateway has OIDC configured. Tells a visitor of
 // a fresh install where the first-run set-up link is. Sends `mcpo-signed-in` with the user.
+// `next` (already checked by the router) is where either sign-in goes on to: the app navigates there after a password
+// sign-in, and the single sign-on link hands it to the gateway, which keeps it for the round trip to the provider.
 import { ContextConsumer } from '@lit/context'
 import { html, LitElement, nothing } from 'lit'
 import type { Providers, SignInAnswer } from '../api-types.ts'
@@ -11,7 +13,15 @@ import { authLayout } from './auth-layout.ts'
 import { errorAlert, fieldError } from './template-pieces.ts'
 
 export class McpoSignIn extends LitElement {
+  static override properties = { next: { attribute: false } }
   static override styles = [base, authLayout]
+
+  declare next: string | null
+
+  constructor() {
+    super()
+    this.next = null
+  }
 
   private readonly api = new ContextConsumer(this, { context: apiContext })
   private readonly submit = new Action(this)
@@ -41,6 +51,7 @@ export class McpoSignIn extends LitElement {
 
   override render() {
     const oidc = this.info.value?.providers.oidc
+    const ssoHref = oidc && this.next ? `${oidc.loginUrl}?next=${encodeURIComponent(this.next)}` : oidc?.loginUrl
     const a = this.submit
     return html`<div class="panel">
       <div class="brand"><span class="logo" aria-hidden="true">m</span>mcpo</div>
@@ -74,7 +85,7 @@ export class McpoSignIn extends LitElement {
         ${
           oidc
             ? html`<div class="or">or</div>
-                <a class="btn sso" href=${oidc.loginUrl}>Continue with ${oidc.label}</a>`
+                <a class="btn sso" href=${ssoHref}>Continue with ${oidc.label}</a>`
             : nothing
         }
       </div>

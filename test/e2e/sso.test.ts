@@ -63,8 +63,8 @@ function cookiesOf(res: Response): { pairs: Record<string, string>; raw: string[
 }
 
 /** GET /api/auth/oidc/login → the provider's authorize URL and the flow cookie. */
-async function startLogin() {
-  const res = await fetch(`${gw.url}/api/auth/oidc/login`, { redirect: 'manual' })
+async function startLogin(query = '') {
+  const res = await fetch(`${gw.url}/api/auth/oidc/login${query}`, { redirect: 'manual' })
   assert.equal(res.status, 302)
   const flow = cookiesOf(res).pairs.mcpo_oidc
   assert.ok(flow, 'sets the flow cookie')
@@ -279,6 +279,32 @@ describe('OIDC sign-in', () => {
     denied.searchParams.delete('code')
     denied.searchParams.set('error', 'access_denied')
     await assertRefused(await callback(denied, cookie), 401, /access_denied/)
+  })
+
+  it('ends where a sign-in started with next=/oauth/interaction/… began, the provider never seeing it', async () => {
+    idp.user = { sub: 'consent-1', email: 'consent@example.com', email_verified: true }
+    const { authorizeUrl, cookie } = await startLogin(`?next=${encodeURIComponent('/oauth/interaction/abc')}`)
+    assert.ok(!authorizeUrl.href.includes('interaction'), 'next stays in the encrypted flow cookie')
+    const res = await callback(await authorize(authorizeUrl), cookie)
+    assert.equal(res.status, 302, await res.clone().text())
+    assert.equal(res.headers.get('location'), '/oauth/interaction/abc')
+    assert.ok(cookiesOf(res).pairs.mcpo_session, 'signed in')
+  })
+
+  it('ends in /admin when next is not a path of the UI or a consent page', async () => {
+    idp.user = { sub: 'consent-1', email: 'consent@example.com', email_verified: true }
+    for (const next of [
+      'https://evil.example/admin/x',
+      '//evil.example/admin/x',
+      '/api/auth/me',
+      '/admin/../api/auth/me',
+      '/admin/\\evil.example',
+      '/oauth/interaction/abc/decision',
+    ]) {
+      const { authorizeUrl, cookie } = await startLogin(`?next=${encodeURIComponent(next)}`)
+      const res = await callback(await authorize(authorizeUrl), cookie)
+      assert.equal(res.headers.get('location'), '/admin', next)
+    }
   })
 
   it('refuses a code redeemed with another sign-in’s PKCE verifier', async () => {
