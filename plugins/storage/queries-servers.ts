@@ -22,6 +22,7 @@ const updateServer = partialUpdate<ServerPatch, 'projectId' | 'name'>(
     enabled: 'boolean',
     autoStart: 'boolean',
     healthCheckIntervalMs: 'int',
+    protocol: 'text',
     toolToggles: { json: '{}' },
     source: 'text',
   },
@@ -61,13 +62,13 @@ export function serversRepo(sql: Sql): ServersRepo {
       const [row] = await sql<Server>`
         INSERT INTO servers (project_id, name, description, transport, command, args, env, cwd, url, headers,
                              timeout_ms, isolation, enabled, auto_start, tool_toggles, source,
-                             health_check_interval_ms)
+                             health_check_interval_ms, protocol)
         VALUES (${s.projectId}, ${s.name}, ${s.description ?? ''}, ${s.transport}, ${s.command}::text,
                 coalesce(${json(s.args)}::text::jsonb, '[]'), coalesce(${json(s.env)}::text::jsonb, '{}'), ${s.cwd}::text,
                 ${s.url}::text, coalesce(${json(s.headers)}::text::jsonb, '{}'), ${s.timeoutMs ?? 60000}::int,
                 ${s.isolation}::text, ${s.enabled ?? true}, ${s.autoStart ?? false},
                 coalesce(${json(s.toolToggles)}::text::jsonb, '{}'), ${s.source ?? 'ui'},
-                ${s.healthCheckIntervalMs ?? null}::int)
+                ${s.healthCheckIntervalMs ?? null}::int, ${s.protocol ?? null}::text)
         RETURNING *`
       return row
     },
@@ -99,13 +100,13 @@ export function serversRepo(sql: Sql): ServersRepo {
       const [row] = await sql<Server>`
         INSERT INTO servers (project_id, name, description, transport, command, args, env, cwd, url, headers,
                              timeout_ms, isolation, enabled, auto_start, tool_toggles, source,
-                             health_check_interval_ms)
+                             health_check_interval_ms, protocol)
         VALUES (${s.projectId}, ${s.name}, ${s.description ?? ''}, ${s.transport}, ${s.command}::text,
                 coalesce(${json(s.args)}::text::jsonb, '[]'), coalesce(${json(s.env)}::text::jsonb, '{}'), ${s.cwd}::text,
                 ${s.url}::text, coalesce(${json(s.headers)}::text::jsonb, '{}'), ${s.timeoutMs ?? 60000}::int,
                 ${s.isolation}::text, ${s.enabled ?? true}, ${s.autoStart ?? false},
                 coalesce(${json(s.toolToggles)}::text::jsonb, '{}'), ${s.source ?? 'config'},
-                ${s.healthCheckIntervalMs ?? null}::int)
+                ${s.healthCheckIntervalMs ?? null}::int, ${s.protocol ?? null}::text)
         ON CONFLICT ON CONSTRAINT servers_project_name_key DO UPDATE SET
           description = excluded.description,
           transport = excluded.transport,
@@ -119,6 +120,7 @@ export function serversRepo(sql: Sql): ServersRepo {
           isolation = excluded.isolation,
           auto_start = excluded.auto_start,
           health_check_interval_ms = excluded.health_check_interval_ms,
+          protocol = excluded.protocol,
           source = excluded.source,
           updated_at = now()
         RETURNING *`

@@ -5,6 +5,8 @@ export type Role = 'owner' | 'developer' | 'reporter'
 export type Source = 'ui' | 'config'
 export type Transport = 'stdio' | 'sse' | 'streamable-http'
 export type Isolation = 'shared' | 'per-session'
+/** MCP protocol era of an upstream: probe, the 2025 era (initialize and sessions), or the stateless 2026-07-28 one. */
+export type ServerProtocol = 'auto' | 'legacy' | 'modern'
 
 export interface User {
   id: string
@@ -157,6 +159,11 @@ export interface Server {
   autoStart: boolean
   /** Health probe interval in ms; 0 off; null: the gateway's default (`upstreams.healthCheckIntervalMs`). */
   healthCheckIntervalMs: number | null
+  /**
+   * The MCP protocol era spoken upstream: 'auto' probes with `server/discover` and falls back to initialize, 'legacy'
+   * is the 2025 era, 'modern' the stateless 2026-07-28 revision; null: the gateway's default (`upstreams.protocol`).
+   */
+  protocol: ServerProtocol | null
   /** Tool name → enabled; tools not listed are enabled. */
   toolToggles: Record<string, boolean>
   source: Source
@@ -179,6 +186,7 @@ export type NewServer = Pick<Server, 'projectId' | 'name' | 'transport'> &
       | 'enabled'
       | 'autoStart'
       | 'healthCheckIntervalMs'
+      | 'protocol'
       | 'toolToggles'
       | 'source'
     >

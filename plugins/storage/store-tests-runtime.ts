@@ -116,6 +116,47 @@ export function runtimeTests(get: GetStore): void {
       assert.equal(second.enabled, false)
       assert.deepEqual(second.toolToggles, { t: false })
     })
+
+    it('round-trips the protocol era: null by default, set on create, upsert and update, refused when unknown', async () => {
+      const s = get()
+      const pid = await project('proto')
+      const plain = await s.servers.create({
+        projectId: pid,
+        name: 'plain',
+        transport: 'streamable-http',
+        url: 'http://x',
+      })
+      assert.equal(plain.protocol, null, "null: the gateway's default")
+      const modern = await s.servers.create({
+        projectId: pid,
+        name: 'modern',
+        transport: 'streamable-http',
+        url: 'http://x',
+        protocol: 'modern',
+      })
+      assert.equal(modern.protocol, 'modern')
+      assert.equal((await s.servers.get(pid, 'modern'))?.protocol, 'modern')
+      assert.equal((await s.servers.update(pid, 'modern', { protocol: 'auto' }))?.protocol, 'auto')
+      assert.equal((await s.servers.update(pid, 'modern', { description: 'd' }))?.protocol, 'auto', 'kept')
+      assert.equal((await s.servers.update(pid, 'modern', { protocol: null }))?.protocol, null)
+
+      const cfg = await s.servers.upsert({
+        projectId: pid,
+        name: 'cfg',
+        transport: 'stdio',
+        command: 'a',
+        protocol: 'legacy',
+      })
+      assert.equal(cfg.protocol, 'legacy')
+      const again = await s.servers.upsert({ projectId: pid, name: 'cfg', transport: 'stdio', command: 'a' })
+      assert.equal(again.protocol, null, 'the config file is the whole definition: no protocol means the default')
+
+      await rejectsWith(
+        s.servers.update(pid, 'plain', { protocol: 'newest' as never }),
+        'MCPO_ERR_VALIDATION',
+        'protocol',
+      )
+    })
   })
 
   describe('api keys', () => {
