@@ -172,6 +172,8 @@ export type Server = {
   autoStart: boolean
   /** health probe interval in ms; 0 off; null: the gateway's default (upstreams.healthCheckIntervalMs) */
   healthCheckIntervalMs: number | null
+  /** MCP protocol era spoken upstream: auto (probe with server/discover, fall back to initialize), legacy (2025, initialize), modern (2026-07-28, stateless); null: the gateway's default (upstreams.protocol) */
+  protocol: ('auto' | 'legacy' | 'modern') | null
   toolToggles: Record<string, boolean>
   source: 'ui' | 'config'
   status: ServerStatusSummary

@@ -117,6 +117,46 @@ describe('config', () => {
     assert.ok(list.length >= 7, text)
   })
 
+  it("defaults the protocol era to 'legacy' and keeps legacy SSE servers there", () => {
+    const sse = { name: 'old', transport: 'sse' as const, url: 'http://127.0.0.1:9/sse' }
+    const c = resolveConfig(
+      {
+        projects: [
+          {
+            id: 'p',
+            name: 'P',
+            servers: [
+              { name: 'remote', transport: 'streamable-http', url: 'http://127.0.0.1:9/mcp', protocol: 'modern' },
+              { ...sse, name: 'old-legacy', protocol: 'legacy' },
+              sse,
+            ],
+          },
+        ],
+      },
+      { env: {}, cwd: dir },
+    )
+    assert.equal(c.upstreams.protocol, 'legacy')
+    assert.deepEqual(
+      c.projects[0].servers.map((s) => s.protocol),
+      ['modern', 'legacy', undefined],
+    )
+    const list = problems(() =>
+      resolveConfig(
+        {
+          projects: [{ id: 'p', name: 'P', servers: [{ ...sse, protocol: 'auto' }] }],
+          upstreams: { protocol: 'new' as never },
+        },
+        { env: {}, cwd: dir },
+      ),
+    )
+    const text = list.join('\n')
+    assert.match(
+      text,
+      /^projects\[0\]\.servers\[0\]\.protocol: must be 'legacy' \(or left out\) for legacy SSE servers/m,
+    )
+    assert.match(text, /^upstreams\.protocol: .*\(got "new"\)$/m)
+  })
+
   it('never echoes a secret in an error', () => {
     const text = problems(() =>
       resolveConfig(

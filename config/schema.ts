@@ -53,6 +53,14 @@ const healthCheckInterval = z
   .max(86_400_000)
   .refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (off) or at least 1000 ms')
 
+/**
+ * The MCP protocol era spoken to an upstream: 'auto' probes with `server/discover` and falls back to initialize,
+ * 'legacy' is the 2025 era (initialize and sessions), 'modern' the stateless 2026-07-28 revision.
+ */
+export const serverProtocol = z.enum(['auto', 'legacy', 'modern'])
+/** Legacy SSE (HTTP+SSE) predates the 2026-07-28 revision, which has no SSE endpoint to probe or speak to. */
+export const SSE_PROTOCOL_MESSAGE = "must be 'legacy' (or left out) for legacy SSE servers"
+
 export const serverSchema = z
   .object({
     name: z
@@ -76,9 +84,18 @@ export const serverSchema = z
      * gateway's `upstreams.healthCheckIntervalMs` (off by default).
      */
     healthCheckIntervalMs: healthCheckInterval.optional(),
+    /** The protocol era this server is spoken to in. Absent: the gateway's `upstreams.protocol`. */
+    protocol: serverProtocol
+      .optional()
+      .describe(
+        "MCP protocol era: auto (probe with server/discover, fall back to initialize), legacy (2025, initialize), modern (2026-07-28, stateless); absent or null: the gateway's default (upstreams.protocol); legacy SSE servers: legacy only",
+      ),
   })
   .strict()
   .superRefine((s, ctx) => {
+    if (s.transport === 'sse' && s.protocol !== undefined && s.protocol !== 'legacy') {
+      ctx.addIssue({ code: 'custom', path: ['protocol'], message: SSE_PROTOCOL_MESSAGE, input: s.protocol })
+    }
     if (s.transport === 'stdio' && !s.command) {
       ctx.addIssue({ code: 'custom', path: ['command'], message: 'is required for stdio servers', input: s.command })
     }
@@ -184,6 +201,12 @@ export const configSchema = z
         maxConsecutiveFailures: z.number().int().min(1).default(5),
         /** Default health probe interval of every server that sets none; 0 (the default): no probes. */
         healthCheckIntervalMs: healthCheckInterval.default(0),
+        /**
+         * The protocol era of servers that set none (legacy SSE servers are always 'legacy'). 'legacy' for now, today's
+         * behaviour; it becomes 'auto' once mcpo bridges 2026-07-28 upstreams for 2025-era clients, since until then a
+         * 2025-era client could not use a server that auto-detection found to be 2026-07-28.
+         */
+        protocol: serverProtocol.default('legacy'),
         /** Remote servers (and connection tests) may not connect into these networks; checked after DNS. */
         blockedNetworks: z.array(cidr).default([...DEFAULT_BLOCKED_NETWORKS]),
         /**

@@ -77,6 +77,7 @@ export async function planConfig(config: ResolvedConfig, store: Store, keyring: 
           isolation: [cur.isolation, s.isolation ?? null],
           autoStart: [cur.autoStart, s.autoStart],
           healthCheckIntervalMs: [cur.healthCheckIntervalMs, s.healthCheckIntervalMs ?? null],
+          protocol: [cur.protocol, s.protocol ?? null],
           source: [cur.source, 'config'],
         })
         if (!sameMap(secrets.env, s.env)) fields.push('env')

@@ -50,6 +50,7 @@ export async function applyConfig(
           enabled: s.enabled,
           autoStart: s.autoStart,
           healthCheckIntervalMs: s.healthCheckIntervalMs ?? null,
+          protocol: s.protocol ?? null,
           source: 'config',
         })
       }

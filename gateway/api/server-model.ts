@@ -2,7 +2,7 @@
 // a live tool listing through the relay, and the after-change step (policy snapshot + relay reload + list_changed).
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
-import { serverSchema } from '../../config/schema.ts'
+import { serverProtocol, serverSchema } from '../../config/schema.ts'
 import type { Principal } from '../../plugins/contract.ts'
 import { type Actor, canInProject } from '../../plugins/rbac/matrix.ts'
 import { TOOL_POLICIES_SERVICE, type ToolPoliciesService } from '../../plugins/rbac/policies.ts'
@@ -53,6 +53,11 @@ export const serverViewSchema = z.object({
     .number()
     .nullable()
     .describe("health probe interval in ms; 0 off; null: the gateway's default (upstreams.healthCheckIntervalMs)"),
+  protocol: serverProtocol
+    .nullable()
+    .describe(
+      "MCP protocol era spoken upstream: auto (probe with server/discover, fall back to initialize), legacy (2025, initialize), modern (2026-07-28, stateless); null: the gateway's default (upstreams.protocol)",
+    ),
   toolToggles: z.record(z.string(), z.boolean()),
   source: z.enum(['ui', 'config']),
   status: z.object({
@@ -86,6 +91,7 @@ export function serverView(row: Server, status: ServerStatus | undefined, secret
     enabled: row.enabled,
     autoStart: row.autoStart,
     healthCheckIntervalMs: row.healthCheckIntervalMs,
+    protocol: row.protocol,
     toolToggles: row.toolToggles,
     source: row.source,
     status: {
@@ -120,6 +126,7 @@ export function openServer(keyring: Keyring, row: Server): ServerInput {
     enabled: row.enabled,
     autoStart: row.autoStart,
     healthCheckIntervalMs: row.healthCheckIntervalMs ?? undefined,
+    protocol: row.protocol ?? undefined,
   }
 }
 
@@ -144,6 +151,7 @@ export function sealServer(keyring: Keyring, projectId: string, s: ServerInput):
     enabled: s.enabled,
     autoStart: s.autoStart,
     healthCheckIntervalMs: s.healthCheckIntervalMs ?? null,
+    protocol: s.protocol ?? null,
   }
 }
 

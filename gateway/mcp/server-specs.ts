@@ -23,6 +23,7 @@ export function toSpec(row: Server, keyring: Keyring): ServerSpec {
     enabled: row.enabled,
     autoStart: row.autoStart,
     healthCheckIntervalMs: row.healthCheckIntervalMs,
+    protocol: row.protocol,
   }
 }
 

@@ -15,7 +15,7 @@ before(async () => {
         id: 'cfg',
         name: 'From the file',
         team: 'platform',
-        servers: [{ name: 'remote', transport: 'streamable-http', url: 'http://127.0.0.1:9/mcp' }],
+        servers: [{ name: 'remote', transport: 'streamable-http', url: 'http://127.0.0.1:9/mcp', protocol: 'modern' }],
         apiKeys: [{ name: 'ci', key: TEST_KEY }],
       },
     ],
@@ -41,6 +41,7 @@ it('marks config-owned objects and refuses to change them through the API', asyn
   assert.equal((await api.call(a, 'PUT', '/api/projects/cfg', { name: 'Edited' })).status, 409)
   const server = await api.call(a, 'GET', '/api/projects/cfg/servers/remote')
   assert.equal(server.body.source, 'config')
+  assert.equal(server.body.protocol, 'modern', 'the config file sets the protocol era too')
   assert.equal((await api.call(a, 'DELETE', '/api/projects/cfg/servers/remote')).status, 409)
   const disable = await api.call(a, 'POST', '/api/projects/cfg/servers/remote/disable')
   assert.equal(disable.status, 200, 'run-time state stays with the UI')

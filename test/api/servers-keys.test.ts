@@ -63,6 +63,50 @@ describe('servers API', () => {
     )
   })
 
+  it('stores the protocol era: null by default, set on create and update, cleared with null; never auto or modern over SSE', async () => {
+    assert.equal((await call(api.rep, 'GET', `${S}/everything`)).body.protocol, null, 'config file, none set')
+    const plain = await call(api.dev, 'POST', S, { name: 'era', transport: 'streamable-http', url: remote.url })
+    assert.equal(plain.status, 201, plain.text)
+    assert.equal(plain.body.protocol, null, "null: the gateway's default")
+    const modern = await call(api.dev, 'PUT', `${S}/era`, { protocol: 'modern' })
+    assert.equal(modern.status, 200, modern.text)
+    assert.equal(modern.body.protocol, 'modern')
+    assert.equal((await call(api.rep, 'GET', `${S}/era`)).body.protocol, 'modern')
+    assert.equal((await call(api.dev, 'PUT', `${S}/era`, { description: 'kept' })).body.protocol, 'modern')
+    const unknown = await call(api.dev, 'PUT', `${S}/era`, { protocol: 'newest' })
+    assert.equal(unknown.status, 400)
+    assert.deepEqual(fieldsOf(unknown), ['protocol'])
+
+    // Legacy SSE has no 2026-07-28 form: a server cannot become SSE while it asks for one.
+    const toSse = await call(api.dev, 'PUT', `${S}/era`, { transport: 'sse' })
+    assert.equal(toSse.status, 400)
+    assert.deepEqual(fieldsOf(toSse), ['protocol'])
+    assert.match(toSse.body.error.message, /legacy SSE/)
+    const sse = await call(api.dev, 'PUT', `${S}/era`, { transport: 'sse', protocol: null })
+    assert.equal(sse.status, 200, sse.text)
+    assert.equal(sse.body.protocol, null)
+    assert.equal((await call(api.dev, 'PUT', `${S}/era`, { protocol: 'auto' })).status, 400)
+    assert.equal((await call(api.dev, 'PUT', `${S}/era`, { protocol: 'legacy' })).body.protocol, 'legacy')
+
+    const refused = await call(api.dev, 'POST', S, {
+      name: 'era-sse',
+      transport: 'sse',
+      url: remote.url,
+      protocol: 'auto',
+    })
+    assert.equal(refused.status, 400)
+    assert.deepEqual(fieldsOf(refused), ['protocol'])
+    const auto = await call(api.dev, 'POST', S, {
+      name: 'era-auto',
+      transport: 'streamable-http',
+      url: remote.url,
+      protocol: 'auto',
+    })
+    assert.equal(auto.status, 201, auto.text)
+    assert.equal(auto.body.protocol, 'auto')
+    for (const name of ['era', 'era-auto']) assert.equal((await call(api.dev, 'DELETE', `${S}/${name}`)).status, 204)
+  })
+
   it('lets only global admins define stdio commands', async () => {
     for (const who of [api.dev, api.owner]) {
       const r = await call(who, 'POST', S, { ...everythingServer('mine'), env: { A: 'b' } })
