@@ -9,7 +9,10 @@ import {
   connectionChanged,
   emptyServerForm,
   formField,
+  hasProtocolChoice,
   MASK,
+  PROTOCOL_CHOICES,
+  protocolLabel,
   SERVER_NAME,
   serverBody,
   serverFormFrom,
@@ -34,6 +37,7 @@ const saved: Server = {
   toolToggles: {},
   source: 'ui',
   healthCheckIntervalMs: null,
+  protocol: null,
   status: {
     state: 'stopped',
     health: 'unknown',
@@ -116,6 +120,37 @@ describe('server form', () => {
     assert.equal(serverFormFrom({ ...saved, healthCheckIntervalMs: 60_000 }).healthCheckS, '60')
   })
 
+  it('sends the protocol era, null for the default on an edit, and only legacy for legacy SSE', () => {
+    const s = serverFormFrom(saved)
+    assert.equal(s.protocol, '')
+    assert.equal(serverBody(s, true).protocol, null, 'default: back to the gateway setting')
+    assert.equal('protocol' in serverBody(s, false), false, 'a new server leaves it out')
+    for (const [value] of PROTOCOL_CHOICES.filter(([v]) => v !== '')) {
+      s.protocol = value
+      assert.equal(serverBody(s, true).protocol, value)
+      assert.ok(serverSchema.safeParse({ ...serverBody(s, false), name: 'github' }).success, value)
+    }
+    assert.equal(serverFormFrom({ ...saved, protocol: 'auto' }).protocol, 'auto')
+
+    // The select is hidden for SSE: an earlier choice must not make the API refuse the save.
+    s.protocol = 'modern'
+    Object.assign(s, { transport: 'sse', url: 'http://127.0.0.1:9000/sse' })
+    assert.equal(hasProtocolChoice('sse'), false)
+    assert.equal(serverBody(s, true).protocol, null)
+    assert.equal('protocol' in serverBody(s, false), false)
+    assert.ok(serverSchema.safeParse({ ...serverBody(s, false), name: 'old' }).success)
+    s.protocol = 'legacy'
+    assert.equal(serverBody(s, true).protocol, 'legacy')
+    assert.ok(hasProtocolChoice('stdio') && hasProtocolChoice('streamable-http'))
+  })
+
+  it('labels the configured protocol era', () => {
+    assert.equal(protocolLabel(saved), 'gateway default')
+    assert.equal(protocolLabel({ ...saved, protocol: 'modern' }), '2026-07-28 (stateless)')
+    assert.equal(protocolLabel({ ...saved, protocol: 'auto' }), 'Auto-detect')
+    assert.equal(protocolLabel({ transport: 'sse', protocol: null }), '2025 (legacy SSE)')
+  })
+
   it('calls for a connection test when a save changes where the server connects, not for other fields', () => {
     assert.equal(connectionChanged(emptyServerForm(), null), true, 'a new server')
     const s = serverFormFrom(saved)
@@ -127,6 +162,7 @@ describe('server form', () => {
     typed.headers[0].value = 'Bearer new'
     assert.equal(connectionChanged(typed, saved), true, 'a secret typed again')
     assert.equal(connectionChanged({ ...s, transport: 'sse' }, saved), true)
+    assert.equal(connectionChanged({ ...s, protocol: 'modern' }, saved), true, 'another era, another handshake')
   })
 
   it('maps API field paths onto form rows', () => {

@@ -30,11 +30,34 @@ export interface ServerFormState {
   timeoutS: string
   /** Seconds between health probes; empty: the gateway's default; 0: off. */
   healthCheckS: string
+  /** The protocol era spoken upstream; empty: the gateway's default (`upstreams.protocol`). */
+  protocol: ProtocolChoice
   enabled: boolean
   autoStart: boolean
 }
 
 export type FormErrors = Record<string, string>
+
+/** '' stands for null: the gateway's default. */
+export type ProtocolChoice = NonNullable<Server['protocol']> | ''
+
+/** The choices of the "Protocol era" select, in the order shown. Legacy SSE servers have no choice to make. */
+export const PROTOCOL_CHOICES: readonly (readonly [ProtocolChoice, string])[] = [
+  ['', 'Default (gateway setting)'],
+  ['auto', 'Auto-detect'],
+  ['legacy', '2025 (initialize)'],
+  ['modern', '2026-07-28 (stateless)'],
+]
+
+/** Whether the protocol era applies: legacy SSE predates the 2026-07-28 revision and is always spoken the 2025 way. */
+export const hasProtocolChoice = (transport: Transport): boolean => transport !== 'sse'
+
+/** The configured era as the server detail shows it. */
+export function protocolLabel(s: Pick<Server, 'transport' | 'protocol'>): string {
+  if (!hasProtocolChoice(s.transport)) return '2025 (legacy SSE)'
+  if (s.protocol === null) return 'gateway default'
+  return PROTOCOL_CHOICES.find(([value]) => value === s.protocol)?.[1] ?? s.protocol
+}
 
 export function emptyServerForm(transport: Transport = 'streamable-http'): ServerFormState {
   return {
@@ -49,6 +72,7 @@ export function emptyServerForm(transport: Transport = 'streamable-http'): Serve
     headers: [],
     timeoutS: '300',
     healthCheckS: '',
+    protocol: '',
     enabled: true,
     autoStart: false,
   }
@@ -69,6 +93,7 @@ export function serverFormFrom(s: Server): ServerFormState {
     headers: rows(s.headers),
     timeoutS: String(Math.round(s.timeoutMs / 1000)),
     healthCheckS: s.healthCheckIntervalMs === null ? '' : String(Math.round(s.healthCheckIntervalMs / 1000)),
+    protocol: s.protocol ?? '',
     enabled: s.enabled,
     autoStart: s.autoStart,
   }
@@ -126,13 +151,15 @@ export function validateServerForm(s: ServerFormState, options: { canStdio: bool
 
 /**
  * Whether an edit changes where the server connects or what it sends, so that saving it calls for a connection test.
- * A new server always does; a new description, timeout or switch does not.
+ * A new server always does; a new description, timeout or switch does not; a new protocol era does.
  */
 export function connectionChanged(s: ServerFormState, saved: Server | null): boolean {
   if (!saved) return true
   const before = serverFormFrom(saved)
   const secrets = (rows: SecretRow[]) => JSON.stringify(rows.filter((r) => r.key.trim()).map((r) => [r.key, r.value]))
   if (s.transport !== before.transport) return true
+  // Another era is another handshake: worth a test like a new URL.
+  if (hasProtocolChoice(s.transport) && s.protocol !== before.protocol) return true
   if (s.transport === 'stdio') {
     return (
       s.command.trim() !== before.command ||
@@ -165,6 +192,10 @@ export function serverBody(s: ServerFormState, editing: boolean): Record<string,
   }
   if (s.healthCheckS.trim() !== '') body.healthCheckIntervalMs = Number(s.healthCheckS) * 1000
   else if (editing) body.healthCheckIntervalMs = null
+  // The select is hidden for SSE: a choice made before switching to it would be refused, so only 'legacy' survives.
+  const protocol = hasProtocolChoice(s.transport) || s.protocol === 'legacy' ? s.protocol : ''
+  if (protocol) body.protocol = protocol
+  else if (editing) body.protocol = null
   if (!editing) body.name = s.name.trim()
   if (s.transport === 'stdio') {
     body.command = s.command.trim()

@@ -6,6 +6,7 @@ import { css, html, LitElement, nothing, type PropertyValues } from 'lit'
 import type { ClientConfig, Discovery, Server } from '../api-types.ts'
 import { Action } from '../controllers/action.ts'
 import { Resource } from '../controllers/resource.ts'
+import { protocolLabel } from '../server-form.ts'
 import { base } from '../styles.ts'
 import type { TestCallResult } from './mcpo-tool-runner.ts'
 import type { ToolRow } from './mcpo-tools-tab.ts'
@@ -285,6 +286,7 @@ export class McpoServerDetail extends LitElement {
             ? html`<dt>Last error</dt><dd class="mono ${st.health === 'up' ? 'muted' : 'error-text'}">${st.lastErrorAt ? html`${time(st.lastErrorAt)}: ` : nothing}${st.lastError}${st.health === 'up' ? html` <span class="small">(recovered${st.lastOkAt ? html` ${time(st.lastOkAt)}` : nothing})</span>` : nothing}</dd>`
             : nothing
         }
+        <dt>Protocol era</dt><dd>${protocolLabel(s)}</dd>
         <dt>Health check</dt><dd>${s.healthCheckIntervalMs === null ? 'gateway default' : s.healthCheckIntervalMs === 0 ? 'off' : `every ${Math.round(s.healthCheckIntervalMs / 1000)} s`}</dd>
       </dl>
       <h3>Endpoints</h3>

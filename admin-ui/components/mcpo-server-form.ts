@@ -13,6 +13,9 @@ import {
   emptyServerForm,
   type FormErrors,
   formField,
+  hasProtocolChoice,
+  PROTOCOL_CHOICES,
+  type ProtocolChoice,
   type SecretRow,
   type ServerFormState,
   serverBody,
@@ -267,6 +270,19 @@ export class McpoServerForm extends LitElement {
     </div>`
   }
 
+  private protocolSelect() {
+    const err = this.error('protocol')
+    return html`<div class="field">
+      <label for="s-protocol">Protocol era</label>
+      <select id="s-protocol" aria-invalid=${err ? 'true' : 'false'} aria-describedby="s-protocol-error s-protocol-hint"
+        @change=${(e: Event) => this.set({ protocol: (e.target as HTMLSelectElement).value as ProtocolChoice })}>
+        ${PROTOCOL_CHOICES.map(([value, label]) => html`<option .value=${value} ?selected=${this.state.protocol === value}>${label}</option>`)}
+      </select>
+      <div class="hint" id="s-protocol-hint">Auto-detect asks the server (server/discover) and falls back to 2025.</div>
+      ${fieldError('s-protocol', err)}
+    </div>`
+  }
+
   private secrets(field: 'env' | 'headers', label: string, keyHint: string) {
     const list = this.state[field]
     const update = (i: number, patch: Partial<SecretRow>) =>
@@ -307,7 +323,7 @@ export class McpoServerForm extends LitElement {
     const t = this.tested
     return html`<form class="card stack" @submit=${this.onSubmit} novalidate aria-labelledby="server-form-title">
       <h2 id="server-form-title">${this.editing ? `Edit ${this.server!.name}` : 'Add a server'}</h2>
-      ${errorAlert(this.save.general(['name', 'description', 'transport', 'command', 'args', 'cwd', 'env', 'url', 'headers', 'timeoutMs', 'healthCheckIntervalMs']))}
+      ${errorAlert(this.save.general(['name', 'description', 'transport', 'command', 'args', 'cwd', 'env', 'url', 'headers', 'timeoutMs', 'healthCheckIntervalMs', 'protocol']))}
       <div class="form-grid">
         ${this.editing ? nothing : this.input('name', 'Name', { mono: true, placeholder: 'e.g. github', hint: 'Part of the endpoint URL; a-z, 0-9 and -.' })}
         ${this.input('description', 'Description', { wide: this.editing })}
@@ -344,6 +360,7 @@ export class McpoServerForm extends LitElement {
           placeholder: 'default',
           hint: 'Pings the server while it runs (a remote one also while idle). Empty: the gateway default; 0: off.',
         })}
+        ${hasProtocolChoice(s.transport) ? this.protocolSelect() : nothing}
         <div class="field">
           <span class="hint">&nbsp;</span>
           <label class="check"><input type="checkbox" .checked=${s.enabled} @change=${(e: Event) => this.set({ enabled: (e.target as HTMLInputElement).checked })} />Enabled</label>
@@ -381,6 +398,7 @@ export class McpoServerForm extends LitElement {
                 'headers',
                 'timeoutMs',
                 'healthCheckIntervalMs',
+                'protocol',
                 'transport',
               ]),
             )
