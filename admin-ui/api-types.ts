@@ -26,6 +26,8 @@ export type ServerStatusSummary = {
   lastErrorAt: string | null
   /** the last proof it works: a connection, a probe, a passing test */
   lastOkAt: string | null
+  /** the protocol era the live connection speaks (the probe verdict under auto); null while none is up */
+  era: ('legacy' | 'modern') | null
 }
 
 /** The signed-in account. From GET /api/auth/me. */

@@ -46,6 +46,7 @@ const saved: Server = {
     lastError: null,
     lastErrorAt: null,
     lastOkAt: null,
+    era: null,
   },
   createdAt: '',
   updatedAt: '',

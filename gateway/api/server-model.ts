@@ -68,6 +68,10 @@ export const serverViewSchema = z.object({
     lastError: z.string().nullable().describe('the last failure, kept after the server recovers (see health)'),
     lastErrorAt: z.string().nullable(),
     lastOkAt: z.string().nullable().describe('the last proof it works: a connection, a probe, a passing test'),
+    era: z
+      .enum(['legacy', 'modern'])
+      .nullable()
+      .describe('the protocol era the live connection speaks (the probe verdict under auto); null while none is up'),
   }),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -102,6 +106,7 @@ export function serverView(row: Server, status: ServerStatus | undefined, secret
       lastError: status?.lastError ? redact(status.lastError, secrets) : null,
       lastErrorAt: iso(status?.lastErrorAt),
       lastOkAt: iso(status?.lastOkAt),
+      era: status?.era ?? null,
     },
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),

@@ -5,10 +5,19 @@ import type { Logger } from '../../plugins/contract.ts'
 import type { SendOptions, UpstreamTransport } from '../upstream/transport.ts'
 import { classify, errorMessage, idKey, RpcCodes, type RpcId, type RpcMessage, replaceTopLevelId } from './json-rpc.ts'
 import { ListCache } from './list-cache.ts'
+import { type HeaderParam, headerParams, MODERN_VERSION } from './modern-wire.ts'
 import { type Pending, RequestTable } from './request-table.ts'
 import { ServerRequests } from './server-requests.ts'
 import type { ClientSink, InflightRequest, Session } from './session.ts'
 import { Subscriptions } from './subscriptions.ts'
+import {
+  identityFromDiscovery,
+  modernDiscovery,
+  type ProtocolSetting,
+  type UpstreamEnvelope,
+  type UpstreamEra,
+  withEnvelope,
+} from './upstream-era.ts'
 import { LATEST_VERSION } from './versions.ts'
 
 export type Isolation = 'shared' | 'per-session'
@@ -24,7 +33,12 @@ export interface ConnectionOptions {
   clientCapabilities?: Record<string, unknown>
   clientInfo?: { name: string; version: string }
   protocolVersion?: string
+  /** Which era to speak upstream: probe with `server/discover` (auto), always 2025 (legacy), always 2026-07-28. */
+  protocol?: ProtocolSetting
 }
+
+/** An `auto` probe gives up this soon: a legacy server that ignores unknown requests must not hold up every start. */
+const PROBE_TIMEOUT_MS = 5000
 
 interface InitializeResult {
   protocolVersion: string
@@ -52,6 +66,8 @@ export class UpstreamConnection {
   readonly transport: UpstreamTransport
   initializeResult: InitializeResult | null = null
   state: 'starting' | 'ready' | 'closed' = 'starting'
+  /** The era this connection speaks, once started: the probe's verdict or the setting's. */
+  era: UpstreamEra = 'legacy'
   readonly sessions = new Set<Session>()
   /** Called once when the connection ends for any reason other than `close()`. */
   onclose: ((reason: Error) => void) | null = null
@@ -71,6 +87,10 @@ export class UpstreamConnection {
   private readonly serverRequests: ServerRequests
   private readonly opts: ConnectionOptions
   private readonly log: Logger
+  /** Set while the connection speaks (or probes) 2026-07-28: every request upstream carries it in `_meta`. */
+  private envelope: UpstreamEnvelope | null = null
+  /** Tools' `x-mcp-header` arguments, from the last tools list of a modern upstream. */
+  private readonly toolHeaders = new Map<string, HeaderParam[]>()
 
   constructor(opts: ConnectionOptions) {
     this.opts = opts
@@ -79,7 +99,10 @@ export class UpstreamConnection {
     this.transport = opts.transport
     this.log = opts.logger
     this.lists = new ListCache(
-      (method, cursor) => this.call(method, cursor === undefined ? undefined : { cursor }),
+      async (method, cursor) => {
+        const page = await this.call(method, cursor === undefined ? undefined : { cursor })
+        return this.envelope && method === 'tools/list' ? this.admitTools(page) : page
+      },
       (method, items) => this.log.warn({ method, items }, 'list capped: upstream has more items than mcpo relays'),
     )
     this.serverRequests = new ServerRequests(
@@ -105,6 +128,17 @@ export class UpstreamConnection {
   /** Starts the transport and performs mcpo's own handshake; the InitializeResult is kept for every client. */
   async start(): Promise<InitializeResult> {
     await this.transport.start()
+    const setting = this.opts.protocol ?? 'legacy'
+    if (setting !== 'legacy') {
+      const identity = await this.probe(setting === 'modern')
+      if (identity) {
+        this.initializeResult = identity
+        this.state = 'ready'
+        // The tools' x-mcp-header arguments must be known before the first call, which needs its Mcp-Param-* headers.
+        if (identity.capabilities.tools) await this.lists.get('tools/list').catch(() => {})
+        return identity
+      }
+    }
     const result = (await this.call(
       'initialize',
       {
@@ -120,6 +154,60 @@ export class UpstreamConnection {
     this.transport.openEventStream?.()
     this.state = 'ready'
     return result
+  }
+
+  /**
+   * U1: `server/discover` in the 2026-07-28 wire. A DiscoverResult offering a revision mcpo speaks makes this a modern
+   * connection (no initialize, no session, no GET stream); anything else leaves it to the 2025 handshake, unless the
+   * setting requires modern, which then fails the start with the reason.
+   */
+  private async probe(required: boolean): Promise<InitializeResult | null> {
+    this.envelope = {
+      version: MODERN_VERSION,
+      capabilities: this.opts.clientCapabilities ?? {},
+      clientInfo: this.opts.clientInfo ?? { name: 'mcpo', version: '0.1.0' },
+    }
+    this.transport.setModern?.(MODERN_VERSION, (tool) => this.toolHeaders.get(tool) ?? [])
+    const timeoutMs = required ? this.opts.handshakeTimeoutMs : Math.min(PROBE_TIMEOUT_MS, this.opts.handshakeTimeoutMs)
+    let why = `it does not offer ${MODERN_VERSION}`
+    try {
+      const found = modernDiscovery(await this.call('server/discover', {}, timeoutMs))
+      if (found) {
+        this.era = 'modern'
+        return identityFromDiscovery(found.result)
+      }
+    } catch (err) {
+      why = err instanceof Error ? err.message : String(err)
+    }
+    this.envelope = null
+    this.transport.setModern?.(null)
+    if (required) {
+      throw new UpstreamError(
+        RpcCodes.UPSTREAM_UNAVAILABLE,
+        `upstream "${this.serverName}" is set to 2026-07-28 but server/discover failed: ${why}`,
+      )
+    }
+    this.log.debug({ reason: why }, 'upstream speaks the 2025 era')
+    return null
+  }
+
+  /** A modern upstream's tools list without tools whose `x-mcp-header` declarations are invalid (U2), noting the rest. */
+  private admitTools(page: unknown): unknown {
+    const tools = (page as { tools?: unknown } | null)?.tools
+    if (!Array.isArray(tools)) return page
+    const kept: unknown[] = []
+    for (const tool of tools as { name?: unknown; inputSchema?: unknown }[]) {
+      const name = typeof tool?.name === 'string' ? tool.name : null
+      if (name === null) continue
+      const declared = headerParams(tool.inputSchema)
+      if (!declared.ok) {
+        this.log.warn({ tool: name, reason: declared.reason }, 'upstream tool left out: invalid x-mcp-header')
+        continue
+      }
+      this.toolHeaders.set(name, declared.params)
+      kept.push(tool)
+    }
+    return { ...(page as object), tools: kept }
   }
 
   /** A request from mcpo itself (handshake, list pages); resolves with the result or rejects with the upstream's error. */
@@ -139,8 +227,11 @@ export class UpstreamConnection {
         reject,
       }
       this.pending.add(id, entry)
+      const sent = this.envelope ? withEnvelope(params, this.envelope) : params
       this.transport.send(
-        JSON.stringify(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params }),
+        JSON.stringify(
+          sent === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params: sent },
+        ),
       )
     })
   }
@@ -179,6 +270,20 @@ export class UpstreamConnection {
         })
       }
     }
+    if (this.envelope) {
+      // Every modern request states its own era and client; the progress token mapping above is kept.
+      const params = text === null ? msg.params : (JSON.parse(text) as RpcMessage).params
+      text = JSON.stringify({
+        jsonrpc: '2.0',
+        id,
+        method: msg.method,
+        params: withEnvelope(
+          params as Record<string, unknown> | undefined,
+          this.envelope,
+          session.logLevel ?? undefined,
+        ),
+      })
+    }
     text ??= replaceTopLevelId(raw, String(id)) ?? JSON.stringify({ ...msg, id })
     this.pending.add(id, entry)
     session.inflight.set(idKey(msg.id), new ForwardedCall(this, id))
@@ -205,9 +310,12 @@ export class UpstreamConnection {
     }
   }
 
-  /** A notification from a client (per-session upstreams only; shared ones never see client notifications). */
+  /**
+   * A notification from a client (per-session upstreams only; shared ones never see client notifications). The
+   * 2026-07-28 revision has no client notifications upstream: cancels close the request's stream instead.
+   */
   notify(raw: string): void {
-    if (this.state !== 'closed') this.transport.send(raw)
+    if (this.state !== 'closed' && !this.envelope) this.transport.send(raw)
   }
 
   /** A complete list: every upstream page fetched and merged, cached until the upstream says it changed. */
@@ -217,6 +325,12 @@ export class UpstreamConnection {
 
   /** Shared upstreams: one upstream subscription per URI, however many sessions asked (protocol.md §4.6). */
   async subscribe(session: Session, uri: string): Promise<void> {
+    if (this.envelope) {
+      throw new UpstreamError(
+        RpcCodes.METHOD_NOT_FOUND,
+        `resource subscriptions of "${this.serverName}" (a 2026-07-28 server) are not relayed yet`,
+      )
+    }
     const first = this.subscriptions.add(session, uri)
     session.onClose(() => this.unsubscribe(session, uri).catch(() => {}))
     if (first) await this.call('resources/subscribe', { uri })
@@ -230,6 +344,8 @@ export class UpstreamConnection {
 
   /** The most verbose level any attached session asked for is what the upstream sends. */
   async syncLogLevel(): Promise<void> {
+    // A modern upstream takes the level with each request (withEnvelope).
+    if (this.envelope) return
     let min = -1
     for (const s of this.sessions) {
       const i = s.logLevel ? LOG_LEVELS.indexOf(s.logLevel) : -1
@@ -362,6 +478,18 @@ export class UpstreamConnection {
     this.settle(msg.id as number, entry)
     if (entry.resolve) {
       entry.resolve(msg)
+      return
+    }
+    if (this.envelope && (msg.result as { resultType?: unknown } | undefined)?.resultType === 'input_required') {
+      // U4 (turning the upstream's input requests into the client's own) is not built yet: say so instead of
+      // handing a 2025-era client a result it cannot read.
+      entry.sink?.respond(
+        errorMessage(
+          entry.originalId,
+          RpcCodes.UPSTREAM_UNAVAILABLE,
+          `upstream "${this.serverName}" asked for input during ${entry.method} (a 2026-07-28 multi round-trip request), which mcpo does not relay yet`,
+        ),
+      )
       return
     }
     const out =

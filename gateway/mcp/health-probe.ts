@@ -76,7 +76,9 @@ export async function probeServer(
 
 async function ping(conn: UpstreamConnection, timeoutMs: number): Promise<void> {
   try {
-    await conn.call('ping', undefined, timeoutMs)
+    // The 2026-07-28 revision has no ping; discovery is its cheapest request.
+    if (conn.era === 'modern') await conn.call('server/discover', {}, timeoutMs)
+    else await conn.call('ping', undefined, timeoutMs)
   } catch (err) {
     if (err instanceof UpstreamError && err.rpcCode === RpcCodes.METHOD_NOT_FOUND) return
     throw err

@@ -8,6 +8,7 @@ import type { UpstreamTransport } from '../upstream/transport.ts'
 import { type Isolation, UpstreamConnection, UpstreamError } from './connection.ts'
 import { RpcCodes } from './json-rpc.ts'
 import type { Session } from './session.ts'
+import type { ProtocolSetting } from './upstream-era.ts'
 
 /** A server as the relay runs it: secrets already decrypted, defaults applied. */
 export interface ServerSpec {
@@ -26,6 +27,7 @@ export interface ServerSpec {
   autoStart: boolean
   /** Health probe interval (health-probe.ts); 0 off; null or absent: `SupervisorLimits.healthCheckIntervalMs`. */
   healthCheckIntervalMs?: number | null
+  protocol?: 'auto' | 'legacy' | 'modern' | null
 }
 
 export interface SupervisorLimits {
@@ -40,6 +42,8 @@ export interface SupervisorLimits {
   blockedNetworks?: readonly string[]
   /** The largest upstream message read (`upstreams.maxMessageBytes`); default 16 MiB. */
   maxMessageBytes?: number
+  /** The era servers that set none are spoken to in (`upstreams.protocol`); absent: legacy. */
+  protocol?: ProtocolSetting
   /** Health probe interval of servers that set none (`upstreams.healthCheckIntervalMs`); 0 or absent: off. */
   healthCheckIntervalMs?: number
 }
@@ -65,6 +69,8 @@ export interface ServerStatus {
   lastOkAt: number | null
   retryAt: number | null
   stderr: string[]
+  /** The era the live connection speaks (U1: the probe's verdict); null while none is up. */
+  era: 'legacy' | 'modern' | null
 }
 
 /**
@@ -195,7 +201,14 @@ export class ServerRuntime {
       handshakeTimeoutMs: timeoutMs,
       transport: this.makeTransport(),
       logger: this.log,
+      protocol: this.protocol(),
     })
+  }
+
+  /** Legacy SSE exists only in the 2025 era; every other transport takes the server's setting or the gateway's. */
+  private protocol(): ProtocolSetting {
+    if (this.spec.transport === 'sse') return 'legacy'
+    return this.spec.protocol ?? this.limits.protocol ?? 'legacy'
   }
 
   /** The connection that serves `session`, started or restarted as needed. */
@@ -295,6 +308,8 @@ export class ServerRuntime {
       clientInfo: session?.clientInfo?.name
         ? { name: session.clientInfo.name, version: session.clientInfo.version ?? '0' }
         : undefined,
+      // A shared stdio upstream placed on another node is reached through that node's own connection.
+      protocol: remote ? 'legacy' : this.protocol(),
     })
     const startedAt = Date.now()
     if (isStdio) conn.ondisposed = () => this.caps.release(spec.projectId)
@@ -499,6 +514,7 @@ export class ServerRuntime {
       lastOkAt: this.lastOkAt,
       retryAt: this.retryAt,
       stderr: stderr.slice(-50),
+      era: conns[0]?.state === 'ready' ? conns[0].era : null,
     }
   }
 }

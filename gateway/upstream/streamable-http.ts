@@ -4,6 +4,8 @@ import { setMaxListeners } from 'node:events'
 import type { Agent, Dispatcher } from 'undici'
 import { request } from 'undici'
 import { GatewayError, isGatewayError } from '../errors.ts'
+import type { HeaderParam } from '../mcp/modern-wire.ts'
+import { modernRequestHeaders } from '../mcp/upstream-era.ts'
 import {
   bodySnippet,
   configuredHeaders,
@@ -77,6 +79,10 @@ export class StreamableHttpTransport implements UpstreamTransport {
   private state: 'new' | 'open' | 'closed' = 'new'
   private session: string | undefined
   private protocolVersion: string | undefined
+  /** Set while this upstream is spoken to in the 2026-07-28 revision: no session, no GET, per-request headers. */
+  private modern: { version: string; paramHeaders?: (tool: string) => readonly HeaderParam[] } | null = null
+  /** A modern request's POST by JSON-RPC id: its cancel closes the POST (the revision's cancellation). */
+  private readonly requestAborts = new Map<number, AbortController>()
   private eventStream: Promise<void> | undefined
   private sessionExpired = false
   private closeReported = false
@@ -109,6 +115,11 @@ export class StreamableHttpTransport implements UpstreamTransport {
     this.protocolVersion = version
   }
 
+  setModern(version: string | null, paramHeaders?: (tool: string) => readonly HeaderParam[]): void {
+    this.modern = version === null ? null : { version, paramHeaders }
+    this.protocolVersion = version ?? undefined
+  }
+
   /** Nothing to connect up front: each message is its own POST. Validates the URL and prepares the agent. */
   async start(): Promise<void> {
     if (this.state !== 'new')
@@ -134,7 +145,34 @@ export class StreamableHttpTransport implements UpstreamTransport {
       )
       return
     }
-    void this.post(message, options?.headers)
+    if (this.modern) this.sendModern(message, this.modern, options)
+    else void this.post(message, options?.headers)
+  }
+
+  private sendModern(
+    message: string,
+    modern: NonNullable<StreamableHttpTransport['modern']>,
+    options: SendOptions | undefined,
+  ): void {
+    let msg: { id?: unknown; method?: unknown; params?: unknown }
+    try {
+      msg = JSON.parse(message)
+    } catch {
+      return
+    }
+    if (typeof msg.method !== 'string') return
+    if (msg.id === undefined) {
+      // The revision has no client notifications; a cancel closes the request's response stream instead.
+      if (msg.method === 'notifications/cancelled') {
+        const requestId = (msg.params as { requestId?: unknown } | undefined)?.requestId
+        if (typeof requestId === 'number') this.requestAborts.get(requestId)?.abort()
+      }
+      return
+    }
+    const tool = msg.method === 'tools/call' ? (msg.params as { name?: unknown } | undefined)?.name : undefined
+    const declared = typeof tool === 'string' ? modern.paramHeaders?.(tool) : undefined
+    const headers = { ...options?.headers, ...modernRequestHeaders(modern.version, msg.method, msg.params, declared) }
+    void this.post(message, headers, typeof msg.id === 'number' ? msg.id : undefined)
   }
 
   /** Opens the GET stream for server-initiated messages; call once `notifications/initialized` was sent. Idempotent. */
@@ -155,17 +193,22 @@ export class StreamableHttpTransport implements UpstreamTransport {
     return headers
   }
 
-  private async post(message: string, extra?: Readonly<Record<string, string>>): Promise<void> {
+  private async post(message: string, extra?: Readonly<Record<string, string>>, modernId?: number): Promise<void> {
     const base = this.base!
     const headers = { ...extra, ...this.requestHeaders('application/json, text/event-stream') }
     headers['content-type'] = 'application/json'
     const sentSession = this.session
+    let cancel: AbortController | undefined
+    if (modernId !== undefined) {
+      cancel = new AbortController()
+      this.requestAborts.set(modernId, cancel)
+    }
     try {
       const res = await request(base, {
         method: 'POST',
         headers,
         body: message,
-        signal: this.closer.signal,
+        signal: cancel ? AbortSignal.any([this.closer.signal, cancel.signal]) : this.closer.signal,
         dispatcher: this.dispatcher,
       })
       const assigned = headerValue(res.headers, 'mcp-session-id')
@@ -180,6 +223,27 @@ export class StreamableHttpTransport implements UpstreamTransport {
         const gone = sessionExpired()
         this.onsendfailure?.(message, gone)
         this.expire(gone)
+        return
+      }
+      // A modern server answers header, version and method refusals as JSON-RPC errors with a 4xx status.
+      if (this.modern && status >= 400 && status < 500 && contentTypeIs(res.headers, 'application/json')) {
+        const text = await readCapped(res, 64 * 1024).catch(() => '')
+        if (this.state === 'closed') return
+        // Only an answer to this very request counts; a 2025-era server's "no session" error names no id.
+        if (modernId !== undefined && answersRequest(text, modernId)) {
+          deliverJson(text, this.onmessage, this.log, { url: safeUrl(base), status })
+          return
+        }
+        this.log.warn(
+          { url: safeUrl(base), status, body: text.slice(0, 200) },
+          'Streamable HTTP upstream refused a POST',
+        )
+        this.onsendfailure?.(
+          message,
+          new GatewayError('MCPO_ERR_UPSTREAM_UNAVAILABLE', `upstream answered HTTP ${status}`, {
+            details: { status },
+          }),
+        )
         return
       }
       if (status < 200 || status >= 300) {
@@ -218,7 +282,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
         this.onsendfailure?.(message, new GatewayError('MCPO_ERR_UPSTREAM_UNAVAILABLE', 'upstream sent invalid JSON'))
       }
     } catch (err) {
-      if (this.state === 'closed') return
+      if (this.state === 'closed' || cancel?.signal.aborted) return
       if (isGatewayError(err)) {
         this.log.warn({ url: safeUrl(base), err: err.message }, 'Streamable HTTP upstream reply refused')
         this.onsendfailure?.(message, err)
@@ -234,6 +298,8 @@ export class StreamableHttpTransport implements UpstreamTransport {
           },
         ),
       )
+    } finally {
+      if (modernId !== undefined) this.requestAborts.delete(modernId)
     }
   }
 
@@ -271,7 +337,8 @@ export class StreamableHttpTransport implements UpstreamTransport {
     } catch (err) {
       failure = err
     }
-    for (let attempt = 1; responses === 0 && !oversized && lastEventId !== undefined; attempt++) {
+    // A 2026-07-28 server has no GET to resume from: its stream ends with its request.
+    for (let attempt = 1; responses === 0 && !oversized && lastEventId !== undefined && !this.modern; attempt++) {
       if (this.state !== 'open' || attempt > MAX_RESUMES) break
       const delay = Math.min(retryMs ?? backoffDelay(attempt, this.backoff), MAX_RESUME_DELAY_MS)
       retryMs = undefined
@@ -406,4 +473,14 @@ export class StreamableHttpTransport implements UpstreamTransport {
 
 function sessionExpired(): GatewayError {
   return new GatewayError('MCPO_ERR_UPSTREAM_CLOSED', 'upstream session expired', { details: { status: 404 } })
+}
+
+/** The body is a JSON-RPC response to request `id`. */
+function answersRequest(text: string, id: number): boolean {
+  try {
+    const v = JSON.parse(text) as { id?: unknown; result?: unknown; error?: unknown }
+    return v !== null && typeof v === 'object' && v.id === id && (v.error !== undefined || v.result !== undefined)
+  } catch {
+    return false
+  }
 }

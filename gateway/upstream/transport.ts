@@ -1,5 +1,6 @@
 // The byte-level contract between the connection layer and an upstream MCP server: whole JSON-RPC messages as strings.
 // Ids, handshakes, request tables and timeouts live above this layer; transports only move and frame messages.
+import type { HeaderParam } from '../mcp/modern-wire.ts'
 
 /**
  * One upstream connection. Create it, set the callbacks, `start()`, then `send()` messages.
@@ -24,6 +25,12 @@ export interface UpstreamTransport {
    * request. Called once, after the InitializeResult arrived and before `notifications/initialized` is sent.
    */
   setProtocolVersion?(version: string): void
+  /**
+   * Speak the 2026-07-28 revision (`version`), or stop (null: the probe found a 2025-era server). HTTP transports then
+   * send the revision's headers on every request, open no GET stream and hold no session, and end a request's POST
+   * when its `notifications/cancelled` is sent. `paramHeaders` names a tool's `x-mcp-header` arguments.
+   */
+  setModern?(version: string | null, paramHeaders?: (tool: string) => readonly HeaderParam[]): void
   /**
    * Streamable HTTP: opens the GET stream the server may use for messages that belong to no request. Called once the
    * handshake is done; idempotent. Transports with one stream (stdio, legacy SSE) have nothing to open.
