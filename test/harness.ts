@@ -1,5 +1,5 @@
 // Starts a real gateway in this process for cross-module tests: temp data dir, port 0, a project key, silent logs.
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -14,6 +14,7 @@ import type { Logger } from '../plugins/contract.ts'
 import { toolPolicies } from '../plugins/rbac/policies.ts'
 import { sessions } from '../plugins/sessions/index.ts'
 import { openEmbeddedStore } from '../plugins/storage/embedded.ts'
+import { loadMigrations } from '../plugins/storage/migrate.ts'
 import type { StorageFactory } from '../plugins/storage/index.ts'
 import { openPostgresStore } from '../plugins/storage/postgres.ts'
 import { listDescendants, waitFor } from './fixtures/processes.ts'
@@ -62,7 +63,10 @@ export interface TestGateway {
  * seconds, copying one takes milliseconds.
  */
 export async function templateDataDir(): Promise<string> {
-  const dir = join(tmpdir(), `mcpo-test-template-${process.getuid?.() ?? 0}`, 'v1')
+  // Named by the migrations it holds: a template made before a new migration is never used after it.
+  const migrations = (await loadMigrations()).map((m) => m.name).join(',')
+  const version = createHash('sha256').update(migrations).digest('hex').slice(0, 12)
+  const dir = join(tmpdir(), `mcpo-test-template-${process.getuid?.() ?? 0}`, version)
   if (existsSync(join(dir, 'ready'))) return dir
   mkdirSync(dirname(dir), { recursive: true })
   const building = mkdtempSync(join(dirname(dir), 'building-'))

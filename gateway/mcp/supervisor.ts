@@ -8,7 +8,7 @@ import type { UpstreamTransport } from '../upstream/transport.ts'
 import { type Isolation, UpstreamConnection, UpstreamError } from './connection.ts'
 import { RpcCodes } from './json-rpc.ts'
 import type { Session } from './session.ts'
-import type { ProtocolSetting } from './upstream-era.ts'
+import type { ProtocolSetting, UpstreamEra } from './upstream-era.ts'
 
 /** A server as the relay runs it: secrets already decrypted, defaults applied. */
 export interface ServerSpec {
@@ -135,6 +135,8 @@ export class ServerRuntime {
   private readonly perSession = new Map<Session, UpstreamConnection>()
   private restartTimer: NodeJS.Timeout | null = null
   private lastStderr: string[] = []
+  /** The era the last connection that started spoke: what `auto` uses for the next ones. */
+  private verdict: UpstreamEra | null = null
   private stopped = false
   private errorText: string | null = null
 
@@ -205,10 +207,15 @@ export class ServerRuntime {
     })
   }
 
-  /** Legacy SSE exists only in the 2025 era; every other transport takes the server's setting or the gateway's. */
+  /**
+   * Legacy SSE exists only in the 2025 era; every other transport takes the server's setting or the gateway's. Under
+   * auto the first verdict is kept for the connections that follow (one probe per server, not per session), until a
+   * start fails.
+   */
   private protocol(): ProtocolSetting {
     if (this.spec.transport === 'sse') return 'legacy'
-    return this.spec.protocol ?? this.limits.protocol ?? 'legacy'
+    const setting = this.spec.protocol ?? this.limits.protocol ?? 'legacy'
+    return setting === 'auto' && this.verdict ? this.verdict : setting
   }
 
   /** The connection that serves `session`, started or restarted as needed. */
@@ -316,6 +323,7 @@ export class ServerRuntime {
     try {
       await conn.start()
     } catch (err) {
+      this.verdict = null
       this.captureStderr(transport)
       await conn.close().catch(() => {})
       this.recordFailure(err)
@@ -323,6 +331,7 @@ export class ServerRuntime {
     }
     this.state = 'running'
     this.lastOkAt = Date.now()
+    if (!remote) this.verdict = conn.era
     // A per-session connection proves the server answers; a shared one counts crash loops in onclose instead.
     if (session) this.consecutiveFailures = 0
     this.retryAt = null

@@ -135,11 +135,16 @@ describe('a 2026-07-28-only upstream', () => {
 })
 
 describe('2025-era upstreams', () => {
-  it('auto falls back to initialize for a 2025-era server, which keeps its session', async () => {
+  it('auto falls back to initialize for a 2025-era server, which keeps its session; the verdict is kept', async () => {
+    const discovers = () => legacy.requests.filter((r) => r.body?.includes('"server/discover"')).length
     const client = await connect('legacy-auto')
     const out = await client.callTool({ name: 'echo', arguments: { message: 'old' } })
     assert.match(textOf(out.content), /old/)
     assert.equal(status('legacy-auto')?.era, 'legacy')
+    assert.equal(discovers(), 1)
+    const second = await connect('legacy-auto')
+    assert.match(textOf((await second.callTool({ name: 'echo', arguments: { message: 'again' } })).content), /again/)
+    assert.equal(discovers(), 1, 'the second session is not probed again')
   })
 
   it('protocol modern on a 2025-era server fails with the reason', async () => {
