@@ -47,7 +47,7 @@ const CACHEABLE: ReadonlySet<string> = new Set([
 ])
 
 /** The body field `Mcp-Name` mirrors, per method. */
-const NAME_SOURCE: Readonly<Record<string, 'name' | 'uri'>> = {
+export const NAME_SOURCE: Readonly<Record<string, 'name' | 'uri'>> = {
   'tools/call': 'name',
   'prompts/get': 'name',
   'resources/read': 'uri',
@@ -329,7 +329,8 @@ export function headerParams(
   return fault === null ? { ok: true, params: out } : { ok: false, reason: fault }
 }
 
-function valueAt(root: unknown, path: readonly string[]): unknown {
+/** The value at `path` inside `root`, or undefined where the path leaves the objects. */
+export function valueAt(root: unknown, path: readonly string[]): unknown {
   let node = root
   for (const key of path) {
     if (!isObject(node)) return undefined

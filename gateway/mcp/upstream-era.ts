@@ -1,7 +1,15 @@
 // mcpo as a 2026-07-28 client of its upstreams (protocol.md §11.2, U1–U3): what the era probe's answer means, the
 // `_meta` envelope every modern request carries, the headers a modern Streamable HTTP request needs, and the
 // InitializeResult the rest of the gateway works with, made from a DiscoverResult. Pure functions.
-import { type HeaderParam, META, MODERN_VERSION, MODERN_VERSIONS, ModernCodes } from './modern-wire.ts'
+import {
+  type HeaderParam,
+  META,
+  MODERN_VERSION,
+  MODERN_VERSIONS,
+  ModernCodes,
+  NAME_SOURCE,
+  valueAt,
+} from './modern-wire.ts'
 
 export type UpstreamEra = 'legacy' | 'modern'
 export type ProtocolSetting = 'auto' | 'legacy' | 'modern'
@@ -95,21 +103,6 @@ export function encodeHeaderValue(value: string): string {
     if (c < 0x20 || c > 0x7e) plain = false
   }
   return plain ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`
-}
-
-const NAME_SOURCE: Readonly<Record<string, 'name' | 'uri'>> = {
-  'tools/call': 'name',
-  'prompts/get': 'name',
-  'resources/read': 'uri',
-}
-
-function valueAt(args: unknown, path: readonly string[]): unknown {
-  let node = args
-  for (const key of path) {
-    if (!isObject(node)) return undefined
-    node = node[key]
-  }
-  return node
 }
 
 /** The headers a modern request carries: version, method, the name it acts on, and the tool's declared parameters. */
