@@ -150,6 +150,12 @@ export class McpoApiKeys extends LitElement {
         <div>
           <h2 id="keys-title">API keys</h2>
           <p class="muted small">MCP clients send a key as <code>Authorization: Bearer mcp_proj_…</code>. A key acts with your rights in this project.</p>
+          ${
+            this.project.settings?.authMode === 'oauth'
+              ? html`<p class="alert warn small" data-keys-unused>This project takes OAuth sign-in only: its MCP endpoints
+                  refuse keys until its client authentication is set to API keys or both.</p>`
+              : nothing
+          }
         </div>
         ${!this.creating && !archived ? html`<button class="primary" @click=${() => (this.creating = true)}>Create key</button>` : nothing}
       </header>

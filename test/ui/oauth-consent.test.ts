@@ -273,6 +273,8 @@ describe('OAuth consent, auth mode and connected apps in Chromium', { skip }, ()
       await row.waitFor()
       assert.match(await row.innerText(), /dev@example\.com/)
       assert.match(await row.innerText(), /self-registered \(unverified\)/)
+      // Keys open nothing on an OAuth-only project: the keys card says so.
+      assert.match(await page.locator('mcpo-api-keys [data-keys-unused]').innerText(), /refuse keys/)
       await shot('oauth-settings-connected-1280')
       await page.setViewportSize({ width: 390, height: 844 })
       await shot('oauth-settings-connected-390')
