@@ -256,34 +256,26 @@ export class UpstreamConnection {
       session,
       timer: setTimeout(expireCall, this.opts.timeoutMs, this, id),
     }
-    let text: string | null = null
-    const meta = (msg.params as { _meta?: { progressToken?: string | number } } | undefined)?._meta
+    // Params are rewritten only when the upstream must see something else than the client sent; otherwise the raw
+    // text goes on with its id swapped, without a parse-and-stringify.
+    let params = msg.params as Record<string, unknown> | undefined
+    let rewritten = false
+    const meta = (params as { _meta?: { progressToken?: string | number } } | undefined)?._meta
     if (meta?.progressToken !== undefined) {
       // Clients number their tokens like their ids, so a shared upstream would see collisions: use the upstream id.
       const upstreamToken = this.isolation === 'shared' ? `p${id}` : meta.progressToken
       entry.progressToken = { upstream: upstreamToken, original: meta.progressToken }
       if (upstreamToken !== meta.progressToken) {
-        text = JSON.stringify({
-          ...msg,
-          id,
-          params: { ...msg.params, _meta: { ...meta, progressToken: upstreamToken } },
-        })
+        params = { ...params, _meta: { ...meta, progressToken: upstreamToken } }
+        rewritten = true
       }
     }
     if (this.envelope) {
-      // Every modern request states its own era and client; the progress token mapping above is kept.
-      const params = text === null ? msg.params : (JSON.parse(text) as RpcMessage).params
-      text = JSON.stringify({
-        jsonrpc: '2.0',
-        id,
-        method: msg.method,
-        params: withEnvelope(
-          params as Record<string, unknown> | undefined,
-          this.envelope,
-          session.logLevel ?? undefined,
-        ),
-      })
+      // Every modern request states its own era and client.
+      params = withEnvelope(params, this.envelope, session.logLevel ?? undefined)
+      rewritten = true
     }
+    let text = rewritten ? JSON.stringify({ jsonrpc: '2.0', id, method: msg.method, params }) : null
     text ??= replaceTopLevelId(raw, String(id)) ?? JSON.stringify({ ...msg, id })
     this.pending.add(id, entry)
     session.inflight.set(idKey(msg.id), new ForwardedCall(this, id))

@@ -194,15 +194,7 @@ describe('resource server', () => {
     const { provider } = await connectWithOAuth('/projects/oa/servers/everything/mcp', 'streamable')
     const token = provider.saved?.access_token as string
     const post = (path: string) =>
-      fetch(gw.url + path, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
-      })
+      postMcp(gw.url + path, { jsonrpc: '2.0', id: 1, method: 'ping' }, { authorization: `Bearer ${token}` })
     for (const path of ['/projects/oa/mcp', '/projects/both/servers/everything/mcp', '/projects/both/mcp']) {
       const res = await post(path)
       assert.equal(res.status, 401, path)
@@ -439,16 +431,9 @@ describe('mcp-remote (the Claude Desktop bridge) completes its own OAuth flow', 
 describe('both eras, scope, expiry, and tokens that stay at the gateway', () => {
   const V = '2026-07-28'
   const modern = (token: string, path: string, method: string) =>
-    fetch(gw.url + path, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': V,
-        'mcp-method': method,
-      },
-      body: JSON.stringify({
+    postMcp(
+      gw.url + path,
+      {
         jsonrpc: '2.0',
         id: 1,
         method,
@@ -459,8 +444,9 @@ describe('both eras, scope, expiry, and tokens that stay at the gateway', () => 
             'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
           },
         },
-      }),
-    })
+      },
+      { authorization: `Bearer ${token}`, 'mcp-protocol-version': V, 'mcp-method': method },
+    )
 
   /** A token signed with the gateway's own current key, with claims of the test's choosing. */
   async function mint(claims: Record<string, unknown>, expiresIn: string | number = '5m') {

@@ -4,75 +4,53 @@
 // different nodes; the token it gets works on every node; a revocation made on one node is refused by another
 // within a second.
 import assert from 'node:assert/strict'
-import { rmSync } from 'node:fs'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { openPostgresStore } from '../../plugins/storage/postgres.ts'
 import { hashPassword } from '../../plugins/users/password.ts'
-import { listDescendants } from '../fixtures/processes.ts'
-import { assertNoLeftovers, fixtureServer } from '../harness.ts'
-import type { ClusterNode } from '../kit/gateway-cluster.ts'
+import { assertNoLeftovers } from '../harness.ts'
+import { GatewayCluster } from '../kit/gateway-cluster.ts'
 import { initializeRequest, postMcp } from '../kit/mcp-wire.ts'
 import { consent, TestOAuthProvider } from '../kit/oauth.ts'
 import { requirePostgres, TEST_DATABASE_URL } from '../kit/postgres.ts'
 import { type RoundRobinProxy, startProxy } from './round-robin-proxy.ts'
-import { ensureStopped, prepareDir, spawnGateway } from './spawn.ts'
 
-const ROOT = join(import.meta.dirname, '../..')
 const PASSWORD = 'correct horse battery staple'
 const ENDPOINT = '/projects/demo/servers/shared/mcp'
 
-const nodes: ClusterNode[] = []
-const dirs: string[] = []
 let proxy: RoundRobinProxy | undefined
 const clients: Client[] = []
 
+let cluster: GatewayCluster | undefined
+
+// Registered before requirePostgres's own `after` (which drops the schema): hooks run in registration order, so the
+// nodes are gone before their schema is.
 after(async () => {
   await Promise.all(clients.map((c) => c.close().catch(() => {})))
   await proxy?.close()
-  for (const pid of nodes.flatMap((n) => (n.child.pid ? listDescendants(n.child.pid) : []))) {
-    try {
-      process.kill(pid, 'SIGKILL')
-    } catch {}
-  }
-  await Promise.all(nodes.map((n) => ensureStopped(n)))
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  await cluster?.stop()
   await assertNoLeftovers()
 })
 
 const pg = await requirePostgres('OAuth on three nodes on one PostgreSQL behind a round-robin balancer')
 const schema = pg?.schema('mcpo_cluster_oauth') ?? ''
 
-async function startNode(id: string, publicBaseUrl: string): Promise<ClusterNode> {
-  const dir =
-    await prepareDir(`import { postgresStorage, sessions, toolPolicies } from ${JSON.stringify(join(ROOT, 'config/index.ts'))}
-export default defineConfig({
-  listen: { host: '127.0.0.1', publicBaseUrl: ${JSON.stringify(publicBaseUrl)} },
-  logLevel: 'info',
-  storage: postgresStorage({ url: ${JSON.stringify(TEST_DATABASE_URL)}, schema: ${JSON.stringify(schema)} }),
-  plugins: [sessions(), apiKeys(), toolPolicies()],
-  cluster: { nodeId: ${JSON.stringify(id)}, heartbeatMs: 200, deadAfterMs: 2000, connectTimeoutMs: 500 },
-  limits: { shutdownGraceMs: 500 },
-  projects: [{ id: 'demo', name: 'Demo', authMode: 'oauth', servers: [${JSON.stringify(fixtureServer('shared'))}] }],
-})`)
-  dirs.push(dir)
-  const p = spawnGateway(dir, { MCPO_SECRET_KEY: 'c'.repeat(64) })
-  const node = Object.assign(p, { id })
-  nodes.push(node)
-  await p.ready
-  return node
-}
-
 let userToken = ''
 
 describe('OAuth across three nodes', { skip: pg === null }, () => {
   before(async () => {
     proxy = await startProxy([])
-    for (const id of ['a', 'b', 'c']) await startNode(id, proxy.url)
-    proxy.backends.push(...nodes.map((n) => n.url))
+    cluster = new GatewayCluster({
+      url: TEST_DATABASE_URL,
+      schema,
+      plugins: '[sessions(), apiKeys(), toolPolicies()]',
+      publicBaseUrl: proxy.url,
+      authMode: 'oauth',
+    })
+    for (const id of ['a', 'b', 'c']) await cluster.start(id)
+    proxy.backends.push(...cluster.nodes.map((n) => n.url))
     const store = await openPostgresStore({ url: TEST_DATABASE_URL, schema, max: 1 })
     try {
       const user = await store.users.create({
@@ -116,12 +94,12 @@ describe('OAuth across three nodes', { skip: pg === null }, () => {
     const token = provider.saved?.access_token as string
     const ping = (base: string) =>
       postMcp(base + ENDPOINT, initializeRequest(1, '2025-06-18'), { authorization: `Bearer ${token}` })
-    for (const n of nodes) {
+    for (const n of (cluster as GatewayCluster).nodes) {
       const res = await ping(n.url)
       assert.equal(res.status, 200, `node ${n.id} accepts the token`)
       await res.arrayBuffer()
     }
-    const [a, , c] = nodes
+    const [a, , c] = (cluster as GatewayCluster).nodes
     const apps = (await (
       await fetch(`${c.url}/api/me/connected-apps`, { headers: { authorization: `Bearer ${userToken}` } })
     ).json()) as { items: { grantId: string }[] }

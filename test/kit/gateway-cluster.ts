@@ -19,6 +19,10 @@ export interface GatewayClusterOptions {
   config?: string
   /** Environment of every node, over a fixed MCPO_SECRET_KEY (the nodes must share it). */
   env?: Record<string, string>
+  /** The URL clients reach the cluster at (a balancer's): the OAuth issuer every node must agree on. */
+  publicBaseUrl?: string
+  /** How the demo project's MCP clients authenticate; absent: keys. */
+  authMode?: 'keys' | 'oauth' | 'both'
 }
 
 /**
@@ -36,11 +40,12 @@ export class GatewayCluster {
 
   /** Starts node `id` and resolves once it listens. */
   async start(id: string): Promise<ClusterNode> {
-    const { url, schema, plugins, config = '', env = {} } = this.options
+    const { url, schema, plugins, config = '', env = {}, publicBaseUrl, authMode } = this.options
+    const listen = publicBaseUrl ? { host: '127.0.0.1', publicBaseUrl } : { host: '127.0.0.1' }
     const dir =
       await prepareDir(`import { metrics, postgresStorage, sessions, toolPolicies } from ${JSON.stringify(join(root, 'config/index.ts'))}
 export default defineConfig({
-  listen: { host: '127.0.0.1' },
+  listen: ${JSON.stringify(listen)},
   logLevel: 'info',
   storage: postgresStorage({ url: ${JSON.stringify(url)}, schema: ${JSON.stringify(schema)} }),
   plugins: ${plugins},
@@ -48,7 +53,7 @@ export default defineConfig({
   ${config}
   limits: { shutdownGraceMs: 500 },
   projects: [{
-    id: 'demo', name: 'Demo',
+    id: 'demo', name: 'Demo',${authMode ? ` authMode: ${JSON.stringify(authMode)},` : ''}
     servers: [${JSON.stringify(fixtureServer('shared'))}],
     apiKeys: [{ name: 'test', key: ${JSON.stringify(TEST_KEY)} }],
   }],
