@@ -138,6 +138,21 @@ export function goals(scenarios: ScenarioResult[]): Goal[] {
     floor(target, `a · 1 session · ${upstream}`, MODERN, 'Streamable HTTP')
   }
 
+  // A 2026-07-28 remote upstream (issue 21): mcpo speaking the new revision to it costs no more than the 2025 era.
+  {
+    const target =
+      '50 sessions, minimal remote upstream spoken to in 2026-07-28: mcpo calls/s ≥ 0.90× the same upstream in 2025'
+    const m = num(find(MODERN_UPSTREAM_TITLE, MODERN_UPSTREAM_ROW)?.mcpo)
+    const l = num(find(MODERN_UPSTREAM_TITLE, LEGACY_UPSTREAM_ROW)?.mcpo)
+    if (m === null || l === null || l === 0) missing(target)
+    else
+      out.push({
+        target,
+        measured: `${x(m / l)} (${Math.round(m)} vs ${Math.round(l)} calls/s)`,
+        met: m / l >= 0.9,
+      })
+  }
+
   // What recording (the tool-call record and metrics) costs: same run, same config without them.
   const recording = (title: string, transport: string, what: string) => {
     const target = `${what}: recording costs ≤ 10 % (mcpo ≥ 0.90× mcpo without recording)`
@@ -173,6 +188,12 @@ export function goals(scenarios: ScenarioResult[]): Goal[] {
   memory(LOADED_EMBEDDED, 400, 'the same gateway after the REST benchmark')
   return out
 }
+
+/** The table and rows of scenario i that the goals read. */
+export const MODERN_UPSTREAM_TITLE = 'i · 50 sessions · minimal remote upstream, 2026-07-28 vs 2025'
+export const SDK_UPSTREAM_TITLE = 'i · 50 sessions · SDK v2 remote upstream, 2026-07-28 vs 2025'
+export const MODERN_UPSTREAM_ROW = 'modern upstream (2026-07-28): calls/s'
+export const LEGACY_UPSTREAM_ROW = 'legacy upstream (2025-11-25): calls/s'
 
 /** Metric names of scenario h that the goals read. */
 export const IDLE_EMBEDDED = 'embedded store: RSS idle after the first start, MB'

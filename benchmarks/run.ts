@@ -1,4 +1,4 @@
-// `npm run bench`: every scenario (a–h) in one invocation on this machine, each with the no-gateway baseline, the
+// `npm run bench`: every scenario (a–i) in one invocation on this machine, each with the no-gateway baseline, the
 // peer (mcp-proxy) and mcpo side by side. A full run (not --quick, not --only) writes benchmarks/results/latest.json
 // and latest.md and the results block of benchmarks/README.md; any other run writes results/partial.json and .md.
 // `npm run bench -- --help` lists the flags.
@@ -13,6 +13,7 @@ import { unified } from './scenarios/e-unified-100.ts'
 import { rest } from './scenarios/f-rest-autocannon.ts'
 import { upstreams } from './scenarios/g-upstreams.ts'
 import { memory } from './scenarios/h-memory.ts'
+import { modernUpstream } from './scenarios/i-modern-upstream.ts'
 import { checkShippedPlugins } from './targets.ts'
 
 // b runs before g so g reuses b's fast-upstream runs instead of repeating them.
@@ -20,6 +21,7 @@ const SCENARIOS: [string, string, Scenario][] = [
   ['a', '1 session, sequential', sequential],
   ['b', '50 sessions', sessions50],
   ['g', 'server-everything vs fast upstream', upstreams],
+  ['i', 'modern vs legacy remote upstream', modernUpstream],
   ['c', '200 and 1000 sessions', sessionsMany],
   ['e', 'unified endpoint, 100 servers', unified],
   ['f', 'HTTP endpoints under autocannon', rest],

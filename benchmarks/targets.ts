@@ -226,17 +226,21 @@ export default defineConfig({
 `
 }
 
-export interface McpoServer {
-  name: string
-  upstream: UpstreamKind
-}
+/** A stdio upstream of the benchmarks, or a remote Streamable HTTP one spoken to in the given protocol era. */
+export type McpoServer =
+  | { name: string; upstream: UpstreamKind }
+  | { name: string; url: string; protocol: 'auto' | 'legacy' | 'modern' }
 
-/** Starts the gateway with one project `bench` holding `servers` (stdio, shared: the default). */
+/** Starts the gateway with one project `bench` holding `servers` (shared isolation: the default). */
 export async function startMcpo(ws: Workspace, options: McpoOptions, dataDir?: string): Promise<Target> {
   const dir = ws.newDir('mcpo')
   const data = dataDir ?? join(dir, 'data')
   if (!dataDir && !options.databaseUrl) cpSync(await ws.mcpoTemplate(), data, { recursive: true })
-  const servers = options.servers.map((s) => ({ name: s.name, transport: 'stdio', ...ws.upstream(s.upstream) }))
+  const servers = options.servers.map((s) =>
+    'url' in s
+      ? { name: s.name, transport: 'streamable-http', url: s.url, protocol: s.protocol }
+      : { name: s.name, transport: 'stdio', ...ws.upstream(s.upstream) },
+  )
   const config = join(dir, 'mcpo.config.ts')
   writeFileSync(config, mcpoConfig(options.noProjects ? null : servers, options.recording ?? true))
   const port = await freePort()

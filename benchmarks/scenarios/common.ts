@@ -33,8 +33,8 @@ export interface BenchOptions {
 
 const HELP = `Options (flags, or the BENCH_* environment variable in brackets):
   --quick                 a few seconds per scenario, fewer sessions (development)            [BENCH_QUICK=1]
-  --only a,b,…            run only these scenarios (a–h)                                      [BENCH_ONLY]
-  --duration S            measured seconds per load run in b, c, e, g (default 8)               [BENCH_DURATION]
+  --only a,b,…            run only these scenarios (a–i)                                      [BENCH_ONLY]
+  --duration S            measured seconds per load run in b, c, e, g, i (default 8)            [BENCH_DURATION]
   --seq-duration S        measured seconds per sequential run in a (default 3)                [BENCH_SEQ_DURATION]
   --transports sse,streamable,modern                                                               [BENCH_TRANSPORTS]
   --sessions 200,1000     session counts of c                                                 [BENCH_SESSIONS]
