@@ -3,6 +3,7 @@
 // server→client requests each live in their own module; this one ties them to the transport.
 import type { Logger } from '../../plugins/contract.ts'
 import type { SendOptions, UpstreamTransport } from '../upstream/transport.ts'
+import { InputAsk, MAX_INPUT_ROUNDS, readInputRequired, STATE_ONLY_PACING_MS } from './input-bridge.ts'
 import { classify, errorMessage, idKey, RpcCodes, type RpcId, type RpcMessage, replaceTopLevelId } from './json-rpc.ts'
 import { ListCache } from './list-cache.ts'
 import { type HeaderParam, headerParams, MODERN_VERSION } from './modern-wire.ts'
@@ -11,9 +12,10 @@ import { ServerRequests } from './server-requests.ts'
 import type { ClientSink, InflightRequest, Session } from './session.ts'
 import { Subscriptions } from './subscriptions.ts'
 import {
+  type ConnectProtocol,
+  forwardableCapabilities,
   identityFromDiscovery,
   modernDiscovery,
-  type ProtocolSetting,
   type UpstreamEnvelope,
   type UpstreamEra,
   withEnvelope,
@@ -34,7 +36,7 @@ export interface ConnectionOptions {
   clientInfo?: { name: string; version: string }
   protocolVersion?: string
   /** Which era to speak upstream: probe with `server/discover` (auto), always 2025 (legacy), always 2026-07-28. */
-  protocol?: ProtocolSetting
+  protocol?: ConnectProtocol
 }
 
 /** An `auto` probe gives up this soon: a legacy server that ignores unknown requests must not hold up every start. */
@@ -110,6 +112,7 @@ export class UpstreamConnection {
         if (this.state !== 'closed') this.transport.send(text)
       },
       () => (this.isolation === 'per-session' ? this.sessions.values().next().value : undefined),
+      (method, why) => this.log.info({ method, reason: why }, 'refused a request of the upstream to its client'),
     )
     this.whenClosed = new Promise((resolve) => {
       this.markClosed = resolve
@@ -129,16 +132,37 @@ export class UpstreamConnection {
   async start(): Promise<InitializeResult> {
     await this.transport.start()
     const setting = this.opts.protocol ?? 'legacy'
-    if (setting !== 'legacy') {
-      const identity = await this.probe(setting === 'modern')
-      if (identity) {
-        this.initializeResult = identity
-        this.state = 'ready'
-        // The tools' x-mcp-header arguments must be known before the first call, which needs its Mcp-Param-* headers.
-        if (identity.capabilities.tools) await this.lists.get('tools/list').catch(() => {})
-        return identity
+    if (setting === 'legacy-first') {
+      try {
+        return await this.initialize()
+      } catch (err) {
+        // A server that is gone decides nothing; one that refused the 2025 handshake may be 2026-07-28 only.
+        if (this.state === 'closed' || (err as UpstreamError).rpcCode === RpcCodes.UPSTREAM_TIMEOUT) throw err
+        this.initializeFailed = true
+        const identity = await this.probe(false)
+        if (identity) return this.ready(identity)
+        throw err
       }
     }
+    if (setting !== 'legacy') {
+      const identity = await this.probe(setting === 'modern')
+      if (identity) return this.ready(identity)
+    }
+    return this.initialize()
+  }
+
+  /** Set when `legacy-first` found the server refusing the 2025 handshake. */
+  initializeFailed = false
+
+  private async ready(identity: InitializeResult): Promise<InitializeResult> {
+    this.initializeResult = identity
+    this.state = 'ready'
+    // The tools' x-mcp-header arguments must be known before the first call, which needs its Mcp-Param-* headers.
+    if (identity.capabilities.tools) await this.lists.get('tools/list').catch(() => {})
+    return identity
+  }
+
+  private async initialize(): Promise<InitializeResult> {
     const result = (await this.call(
       'initialize',
       {
@@ -271,8 +295,10 @@ export class UpstreamConnection {
       }
     }
     if (this.envelope) {
-      // Every modern request states its own era and client.
-      params = withEnvelope(params, this.envelope, session.logLevel ?? undefined)
+      // Every modern request states its own era and client: the capabilities are this request's client's, so even a
+      // shared upstream may ask it for input (U4, M7).
+      entry.params = params ?? {}
+      params = this.enveloped(params, session)
       rewritten = true
     }
     let text = rewritten ? JSON.stringify({ jsonrpc: '2.0', id, method: msg.method, params }) : null
@@ -280,6 +306,101 @@ export class UpstreamConnection {
     this.pending.add(id, entry)
     session.inflight.set(idKey(msg.id), new ForwardedCall(this, id))
     this.transport.send(text, options)
+  }
+
+  private enveloped(params: Record<string, unknown> | undefined, session: Session): Record<string, unknown> {
+    const env = this.envelope as UpstreamEnvelope
+    const own = { ...env, capabilities: forwardableCapabilities(session.clientCapabilities) }
+    return withEnvelope(params, own, session.logLevel ?? undefined)
+  }
+
+  /**
+   * U4: a 2025-era client's call got `input_required`. Its client is asked each question as an ordinary request;
+   * with every answer in, the call goes upstream again under a new id, with the answers and the upstream's state.
+   */
+  private bridge(entry: Pending, result: unknown): void {
+    const { session, sink } = entry
+    if (!session || !sink) return
+    const fail = (code: number, message: string) => sink.respond(errorMessage(entry.originalId, code, message))
+    const rounds = (entry.rounds ?? 0) + 1
+    if (rounds > MAX_INPUT_ROUNDS) {
+      fail(
+        RpcCodes.UPSTREAM_UNAVAILABLE,
+        `upstream "${this.serverName}" asked for input ${MAX_INPUT_ROUNDS} times during one ${entry.method}; mcpo gave up on it`,
+      )
+      return
+    }
+    const round = readInputRequired(result)
+    if (typeof round === 'string') {
+      fail(
+        RpcCodes.UPSTREAM_UNAVAILABLE,
+        `upstream "${this.serverName}" sent an unreadable input_required result: ${round}`,
+      )
+      return
+    }
+    if (round.requests.length === 0) {
+      const later = setTimeout(() => this.retry(entry, rounds, {}, round.requestState), STATE_ONLY_PACING_MS)
+      session.inflight.set(idKey(entry.originalId), {
+        cancel: (reason) => {
+          clearTimeout(later)
+          sink.cancelled?.(reason)
+        },
+        abort: (code, message) => {
+          clearTimeout(later)
+          fail(code, message)
+        },
+      })
+      return
+    }
+    const ask = new InputAsk({
+      serverName: this.serverName,
+      session,
+      sink,
+      callId: entry.originalId,
+      round,
+      timeoutMs: this.opts.timeoutMs,
+      answered: (responses) => this.retry(entry, rounds, responses, round.requestState),
+      failed: fail,
+    })
+    const why = ask.start()
+    if (why !== null) fail(RpcCodes.UPSTREAM_UNAVAILABLE, why)
+  }
+
+  /** The same call again, with the client's answers and the upstream's state exactly as it gave them. */
+  private retry(prior: Pending, rounds: number, responses: Record<string, unknown>, state: string | undefined): void {
+    const session = prior.session as Session
+    const sink = prior.sink as ClientSink
+    if (this.state === 'closed') {
+      sink.respond(
+        errorMessage(
+          prior.originalId,
+          RpcCodes.UPSTREAM_CLOSED,
+          `upstream "${this.serverName}" went away while the client answered`,
+        ),
+      )
+      return
+    }
+    const { requestState: _old, inputResponses: _given, ...own } = prior.params ?? {}
+    const params: Record<string, unknown> = { ...own }
+    if (Object.keys(responses).length > 0) params.inputResponses = responses
+    if (state !== undefined) params.requestState = state
+    const id = this.pending.nextId()
+    this.lastActivity = Date.now()
+    const entry: Pending = {
+      originalId: prior.originalId,
+      method: prior.method,
+      sink,
+      session,
+      timer: setTimeout(expireCall, this.opts.timeoutMs, this, id),
+      progressToken: prior.progressToken,
+      params,
+      rounds,
+    }
+    this.pending.add(id, entry)
+    session.inflight.set(idKey(prior.originalId), new ForwardedCall(this, id))
+    this.transport.send(
+      JSON.stringify({ jsonrpc: '2.0', id, method: prior.method, params: this.enveloped(params, session) }),
+    )
   }
 
   /**
@@ -472,16 +593,14 @@ export class UpstreamConnection {
       entry.resolve(msg)
       return
     }
-    if (this.envelope && (msg.result as { resultType?: unknown } | undefined)?.resultType === 'input_required') {
-      // U4 (turning the upstream's input requests into the client's own) is not built yet: say so instead of
-      // handing a 2025-era client a result it cannot read.
-      entry.sink?.respond(
-        errorMessage(
-          entry.originalId,
-          RpcCodes.UPSTREAM_UNAVAILABLE,
-          `upstream "${this.serverName}" asked for input during ${entry.method} (a 2026-07-28 multi round-trip request), which mcpo does not relay yet`,
-        ),
-      )
+    // A 2026-07-28 client reads `input_required` itself (its answer seals the upstream's state); a 2025-era one is
+    // asked the questions instead.
+    if (
+      this.envelope &&
+      entry.session?.transport !== 'stateless' &&
+      (msg.result as { resultType?: unknown } | undefined)?.resultType === 'input_required'
+    ) {
+      this.bridge(entry, msg.result)
       return
     }
     const out =
@@ -490,20 +609,21 @@ export class UpstreamConnection {
   }
 
   /**
-   * The client request a server→client request belongs to: the one whose upstream POST stream carried it, else (one
-   * stream, as on stdio) the only client request this per-session upstream is serving.
+   * The client request a server→client request belongs to: the one whose upstream POST stream carried it (on a shared
+   * upstream too: the stream names its request), else, on a per-session upstream only, the one client request it is
+   * serving (one stream, as on stdio). A shared upstream's request on a stream of its own belongs to nobody.
    */
-  private causedBy(origin: string | undefined): ClientSink | null {
-    if (this.isolation !== 'per-session') return null
+  private causedBy(origin: string | undefined): Pending | null {
     if (origin !== undefined) {
       try {
         const id = (JSON.parse(origin) as { id?: unknown }).id
-        if (typeof id === 'number') return this.pending.get(id)?.sink ?? null
+        const entry = typeof id === 'number' ? this.pending.get(id) : undefined
+        if (entry?.sink) return entry
       } catch {
         // Not a request of ours; fall back to the only one in flight.
       }
     }
-    return this.pending.only()?.sink ?? null
+    return this.isolation === 'per-session' ? (this.pending.only() ?? null) : null
   }
 
   private onNotification(msg: RpcMessage & { method: string }, text: string): void {

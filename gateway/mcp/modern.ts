@@ -21,6 +21,7 @@ import {
   META,
   MODERN_METHODS,
   MODERN_VERSIONS,
+  ModernCodes,
   metaOf,
   modernResult,
   type Refusal,
@@ -436,9 +437,13 @@ async function call(
   msg: RpcMessage & { id: RpcId; method: string },
   env: Envelope,
   g: Guarded,
+  /** Set when a sealed upstream state was just opened: the request carries the upstream's own, for the upstream. */
+  unsealed = false,
 ): Promise<void> {
   const state = (msg.params as { requestState?: unknown } | undefined)?.requestState
-  if (state !== undefined && MRTR_METHODS.has(msg.method)) return resume(deps, res, msg, env, g, state)
+  if (state !== undefined && MRTR_METHODS.has(msg.method) && !unsealed) {
+    return resume(deps, res, client, msg, env, g, state)
+  }
   const session = client.child({ protocolVersion: env.version })
   session.clientCapabilities = env.clientCapabilities
   session.clientInfo = env.clientInfo ?? client.clientInfo
@@ -461,10 +466,14 @@ async function call(
   await deps.relay.request(session, forwarded, JSON.stringify(forwarded), sink, g.ex)
 }
 
-/** M11: a retry carrying `requestState` resumes the parked call it names, with the client's answers. */
+/**
+ * A retry carrying `requestState`: mcpo's own resumes the parked call it names, with the client's answers (M11); a
+ * sealed upstream state goes on to the upstream as it gave it, from this node, with the client's answers as they are.
+ */
 async function resume(
   deps: LegacyDeps,
   res: Responder,
+  client: StatelessClient,
   msg: RpcMessage & { id: RpcId; method: string },
   env: Envelope,
   g: Guarded,
@@ -478,7 +487,11 @@ async function resume(
   if (claims.req !== requestDigest(msg.method, msg.params)) {
     return invalid('requestState was issued for a different request')
   }
-  const parked = deps.stateless.parked.get(claims.id)
+  if (claims.up !== undefined) {
+    const params = { ...(msg.params as Record<string, unknown>), requestState: claims.up }
+    return call(deps, res, client, { ...msg, params }, env, g, true)
+  }
+  const parked = claims.id === undefined ? undefined : deps.stateless.parked.get(claims.id)
   if (!parked || parked.principal !== claims.sub) {
     return invalid('requestState names a call that is no longer waiting (answered, cancelled or timed out)')
   }
@@ -540,7 +553,7 @@ export class ModernAnswer implements ClientSink {
 
   respond(json: string, parsed?: Pick<RpcMessage, 'error' | 'result'>): void {
     if (this.done) return
-    if (this.to !== null) this.write(this.encode(json, parsed))
+    if (this.to !== null) this.write(this.encode(json, parsed), statusOf(json, parsed))
     this.finish('answered')
   }
 
@@ -632,7 +645,7 @@ export class ModernAnswer implements ClientSink {
     }
   }
 
-  private write(text: string): void {
+  private write(text: string, status = 200): void {
     const to = this.to
     if (to === null) return
     if (to.channel) {
@@ -640,7 +653,7 @@ export class ModernAnswer implements ClientSink {
         to.channel.send(text)
         to.channel.end()
       }
-    } else if (!to.res.aborted) to.res.send(200, JSON_HEADERS, text)
+    } else if (!to.res.aborted) to.res.send(status, JSON_HEADERS, text)
   }
 
   private finish(reason: string): void {
@@ -673,8 +686,25 @@ export class ModernAnswer implements ClientSink {
     let result = msg.result as Record<string, unknown>
     if (this.method === 'tools/list' && Array.isArray(result.tools))
       result = { ...result, tools: this.callable(result.tools) }
+    if (result.resultType === 'input_required' && typeof result.requestState === 'string') {
+      result = { ...result, requestState: this.seal(result.requestState) }
+    }
     const dressed = modernResult(this.method, result, this.serverInfo, CACHE)
     return JSON.stringify({ jsonrpc: '2.0', id, result: dressed })
+  }
+
+  /**
+   * A 2026-07-28 upstream's `input_required` reaches this client as the upstream wrote it, but its state goes sealed:
+   * the upstream sees one client (mcpo) however many principals call it, so only mcpo can hold a retry to the
+   * principal and the request the state was given for.
+   */
+  private seal(upstreamState: string): string {
+    return this.deps.stateless.states.mint({
+      up: upstreamState,
+      sub: this.principal,
+      exp: Date.now() + PARK_MS,
+      req: requestDigest(this.method, this.params),
+    })
   }
 
   /** Tools whose `x-mcp-header` declarations are invalid cannot be called correctly by a modern client: left out. */
@@ -689,6 +719,25 @@ export class ModernAnswer implements ClientSink {
       return false
     })
   }
+}
+
+/** The revision's own refusals travel with HTTP 400, from the upstream through mcpo as from mcpo itself. */
+const BAD_REQUEST_CODES: ReadonlySet<number> = new Set([
+  ModernCodes.HEADER_MISMATCH,
+  ModernCodes.MISSING_CLIENT_CAPABILITY,
+  ModernCodes.UNSUPPORTED_VERSION,
+])
+
+function statusOf(json: string, parsed: Pick<RpcMessage, 'error'> | undefined): number {
+  let code = parsed?.error?.code
+  if (parsed === undefined && json.includes('"error"')) {
+    try {
+      code = (JSON.parse(json) as Pick<RpcMessage, 'error'>).error?.code
+    } catch {
+      return 200
+    }
+  }
+  return code !== undefined && BAD_REQUEST_CODES.has(code) ? 400 : 200
 }
 
 /** `subscriptions/listen` (M9): the acknowledgement first, then the opted-in notifications, keepalives between. */

@@ -5,10 +5,15 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 
 export interface StateClaims {
-  /** The parked call this state resumes. */
-  id: string
+  /** The parked call this state resumes; absent when the state carries an upstream's own (`up`). */
+  id?: string
   /** The node holding it. */
-  node: string
+  node?: string
+  /**
+   * A 2026-07-28 upstream's `requestState`, byte for byte: the call is not parked anywhere, and any node may send the
+   * retry upstream once the seal shows this principal got the state for this request.
+   */
+  up?: string
   /** The principal (`kind:id`) that may resume it. */
   sub: string
   /** Expiry, epoch ms. */
@@ -23,6 +28,9 @@ export function requestDigest(method: string, params: Record<string, unknown> | 
   return createHash('sha256').update(method).update('\0').update(JSON.stringify(own)).digest('base64url')
 }
 
+/** Upstream states are the upstream's business and may be long; the request body limit bounds them further. */
+const MAX_STATE_CHARS = 256 * 1024
+
 export class RequestStates {
   constructor(private readonly key: Uint8Array) {}
 
@@ -33,7 +41,7 @@ export class RequestStates {
 
   /** The claims of an untampered, unexpired state, or why it is refused. */
   open(token: unknown, now = Date.now()): StateClaims | string {
-    if (typeof token !== 'string' || token.length > 4096) return 'requestState is not a state mcpo issued'
+    if (typeof token !== 'string' || token.length > MAX_STATE_CHARS) return 'requestState is not a state mcpo issued'
     const dot = token.indexOf('.')
     if (dot <= 0) return 'requestState is not a state mcpo issued'
     const payload = token.slice(0, dot)
@@ -62,12 +70,12 @@ export class RequestStates {
  * which checks it. Null when the text is not shaped like a state.
  */
 export function peekStateId(token: unknown): string | null {
-  if (typeof token !== 'string' || token.length > 4096) return null
+  if (typeof token !== 'string' || token.length > MAX_STATE_CHARS) return null
   const dot = token.indexOf('.')
   if (dot <= 0) return null
   try {
     const id = (JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as { id?: unknown }).id
-    return typeof id === 'string' ? id : null
+    return typeof id === 'string' && id !== '' ? id : null
   } catch {
     return null
   }

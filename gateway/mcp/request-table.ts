@@ -15,6 +15,10 @@ export interface Pending {
   /** Set for mcpo's own requests (handshake, list pages): the answer settles a promise instead of reaching a sink. */
   resolve?: (msg: RpcMessage) => void
   reject?: (err: Error) => void
+  /** A modern upstream's request: its params without the envelope, for a retry after `input_required` (U4). */
+  params?: Record<string, unknown>
+  /** Rounds of `input_required` this call has taken so far. */
+  rounds?: number
 }
 
 export class RequestTable {

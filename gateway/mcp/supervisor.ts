@@ -8,7 +8,12 @@ import type { UpstreamTransport } from '../upstream/transport.ts'
 import { type Isolation, UpstreamConnection, UpstreamError } from './connection.ts'
 import { RpcCodes } from './json-rpc.ts'
 import type { Session } from './session.ts'
-import type { ProtocolSetting, UpstreamEra } from './upstream-era.ts'
+import {
+  type ConnectProtocol,
+  forwardableCapabilities,
+  type ProtocolSetting,
+  type UpstreamEra,
+} from './upstream-era.ts'
 
 /** A server as the relay runs it: secrets already decrypted, defaults applied. */
 export interface ServerSpec {
@@ -137,6 +142,8 @@ export class ServerRuntime {
   private lastStderr: string[] = []
   /** The era the last connection that started spoke: what `auto` uses for the next ones. */
   private verdict: UpstreamEra | null = null
+  /** The server refused a 2025 handshake and answered the 2026-07-28 probe: 2025-era clients are bridged. */
+  private refusesLegacy = false
   private stopped = false
   private errorText: string | null = null
 
@@ -212,10 +219,13 @@ export class ServerRuntime {
    * auto the first verdict is kept for the connections that follow (one probe per server, not per session), until a
    * start fails.
    */
-  private protocol(): ProtocolSetting {
+  private protocol(session: Session | null = null): ConnectProtocol {
     if (this.spec.transport === 'sse') return 'legacy'
     const setting = this.spec.protocol ?? this.limits.protocol ?? 'legacy'
-    return setting === 'auto' && this.verdict ? this.verdict : setting
+    if (setting !== 'auto') return setting
+    // A 2025-era client's own connection keeps its era while the server speaks it, so the relay stays exact.
+    if (session !== null && session.transport !== 'stateless' && !this.refusesLegacy) return 'legacy-first'
+    return this.verdict ?? 'auto'
   }
 
   /** The connection that serves `session`, started or restarted as needed. */
@@ -304,6 +314,8 @@ export class ServerRuntime {
     if (isStdio) this.caps.reserve(spec.projectId)
     if (!(this.state === 'running' && session)) this.state = 'starting'
     const transport = remote ?? this.makeTransport()
+    // A shared upstream placed on another node is reached through that node's own connection.
+    const protocol = remote ? 'legacy' : this.protocol(session)
     const conn = new UpstreamConnection({
       serverName: spec.name,
       isolation: this.isolation,
@@ -311,12 +323,11 @@ export class ServerRuntime {
       handshakeTimeoutMs: this.limits.handshakeTimeoutMs,
       transport,
       logger: this.log,
-      clientCapabilities: session ? filterClientCapabilities(session.clientCapabilities) : {},
+      clientCapabilities: session ? forwardableCapabilities(session.clientCapabilities) : {},
       clientInfo: session?.clientInfo?.name
         ? { name: session.clientInfo.name, version: session.clientInfo.version ?? '0' }
         : undefined,
-      // A shared stdio upstream placed on another node is reached through that node's own connection.
-      protocol: remote ? 'legacy' : this.protocol(),
+      protocol,
     })
     const startedAt = Date.now()
     if (isStdio) conn.ondisposed = () => this.caps.release(spec.projectId)
@@ -324,6 +335,7 @@ export class ServerRuntime {
       await conn.start()
     } catch (err) {
       this.verdict = null
+      this.refusesLegacy = false
       this.captureStderr(transport)
       await conn.close().catch(() => {})
       this.recordFailure(err)
@@ -331,7 +343,9 @@ export class ServerRuntime {
     }
     this.state = 'running'
     this.lastOkAt = Date.now()
-    if (!remote) this.verdict = conn.era
+    // A 2025-era client's initialize that worked says nothing of the 2026-07-28 probe other clients need.
+    if (!remote && (protocol !== 'legacy-first' || conn.era === 'modern')) this.verdict = conn.era
+    if (conn.initializeFailed) this.refusesLegacy = true
     // A per-session connection proves the server answers; a shared one counts crash loops in onclose instead.
     if (session) this.consecutiveFailures = 0
     this.retryAt = null
@@ -526,11 +540,4 @@ export class ServerRuntime {
       era: conns[0]?.state === 'ready' ? conns[0].era : null,
     }
   }
-}
-
-/** Clients' capabilities pass upstream only for features mcpo relays per session. */
-function filterClientCapabilities(caps: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (const key of ['roots', 'sampling', 'elicitation']) if (caps[key] !== undefined) out[key] = caps[key]
-  return out
 }

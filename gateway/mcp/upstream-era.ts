@@ -13,6 +13,12 @@ import {
 
 export type UpstreamEra = 'legacy' | 'modern'
 export type ProtocolSetting = 'auto' | 'legacy' | 'modern'
+/**
+ * How one connection starts: a setting, or `legacy-first` for a 2025-era client's own connection to an `auto` server:
+ * `initialize` first, so a server that speaks both eras serves that client in its era (its own session, its own
+ * server→client requests), and the 2026-07-28 probe only when the server refuses.
+ */
+export type ConnectProtocol = ProtocolSetting | 'legacy-first'
 
 /** What a modern upstream is told about the client behind mcpo, on every request. */
 export interface UpstreamEnvelope {
@@ -74,6 +80,13 @@ export function identityFromDiscovery(result: Record<string, unknown>): ServerId
   }
   if (typeof result.instructions === 'string') identity.instructions = result.instructions
   return identity
+}
+
+/** The client capabilities mcpo can serve on the client's behalf: the requests it relays to the client. */
+export function forwardableCapabilities(caps: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const key of ['roots', 'sampling', 'elicitation']) if (caps[key] !== undefined) out[key] = caps[key]
+  return out
 }
 
 /** `params` with this connection's envelope in `_meta` (the caller's other `_meta` keys, e.g. progress, stay). */

@@ -98,13 +98,34 @@ export function parseJsonMessages(text: string): JsonMessage[] | null {
   try {
     value = JSON.parse(text)
   } catch {
-    return null
+    return jsonLines(text)
   }
   if (isPlainObject(value)) return [{ text, value }]
   if (Array.isArray(value) && value.length > 0 && value.every(isPlainObject)) {
     return value.map((v) => ({ text: JSON.stringify(v), value: v }))
   }
   return null
+}
+
+/**
+ * Some servers write a notification and then the response into one `application/json` body, a line each. Read
+ * leniently, that is every message they meant; anything else in the body still makes it unreadable.
+ */
+function jsonLines(text: string): JsonMessage[] | null {
+  if (!text.includes('\n')) return null
+  const out: JsonMessage[] = []
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim()
+    if (trimmed === '') continue
+    try {
+      const value: unknown = JSON.parse(trimmed)
+      if (!isPlainObject(value)) return null
+      out.push({ text: trimmed, value })
+    } catch {
+      return null
+    }
+  }
+  return out.length > 0 ? out : null
 }
 
 /** A JSON-RPC response (as opposed to a request or notification). */

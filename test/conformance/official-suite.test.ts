@@ -20,15 +20,10 @@ const CLI = join(root, 'node_modules/@modelcontextprotocol/conformance/dist/inde
 const SHIM = join(root, 'test/kit/conformance/register-fs-shim.mjs')
 
 /**
- * Scenarios that pass against the server directly and fail through mcpo today, with why: only checks that need mcpo to
- * speak 2026-07-28 to its upstream (issue 21 empties the list).
+ * Scenarios that pass against the server directly and fail through mcpo today, with why. Empty: a scenario that fails
+ * through mcpo is a regression.
  */
-const EXPECTED_FAILURES: Record<string, string> = {
-  'server-stateless':
-    'two checks call test_missing_capability, a tool the reference server offers only to 2026-07-28 requests; mcpo reaches its upstreams in the 2025 era until issue 21',
-  'input-required-result':
-    'the test_input_required_result_* tools exist only for 2026-07-28 requests to the reference server; mcpo reaches its upstreams in the 2025 era until issue 21',
-}
+const EXPECTED_FAILURES: Record<string, string> = {}
 
 interface Check {
   id: string
@@ -142,7 +137,7 @@ describe('the official MCP conformance suite, directly and through mcpo', { time
         {
           id: 'demo',
           name: 'Demo',
-          servers: [{ name: 'reference', transport: 'streamable-http', url: refUrl }],
+          servers: [{ name: 'reference', transport: 'streamable-http', url: refUrl, protocol: 'auto' }],
           apiKeys: [{ name: 'test', key: TEST_KEY }],
         },
       ],

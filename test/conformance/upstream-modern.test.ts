@@ -69,7 +69,11 @@ describe('a 2026-07-28-only upstream', () => {
     const out = await client.callTool({ name: 'echo', arguments: { message: 'hi' } })
     assert.equal(textOf(out.content), 'Echo: hi')
     assert.equal(status('modern')?.era, 'modern')
-    const seen = modern.requests.slice(before)
+    const all = modern.requests.slice(before)
+    // A 2025-era client's own connection offers the server its era first; this one refuses it, once per server.
+    const refused = all.filter((r) => r.body.includes('"initialize"'))
+    assert.ok(refused.length <= 1, 'at most one initialize per server')
+    const seen = all.filter((r) => !refused.includes(r))
     assert.ok(seen.length >= 3)
     for (const r of seen) {
       assert.equal(r.method, 'POST', 'no GET or DELETE upstream (U3)')
@@ -135,16 +139,52 @@ describe('a 2026-07-28-only upstream', () => {
 })
 
 describe('2025-era upstreams', () => {
-  it('auto falls back to initialize for a 2025-era server, which keeps its session; the verdict is kept', async () => {
+  it("auto gives a 2025-era client's own connection the 2025 handshake first: a 2025-era server keeps its session", async () => {
     const discovers = () => legacy.requests.filter((r) => r.body?.includes('"server/discover"')).length
     const client = await connect('legacy-auto')
     const out = await client.callTool({ name: 'echo', arguments: { message: 'old' } })
     assert.match(textOf(out.content), /old/)
     assert.equal(status('legacy-auto')?.era, 'legacy')
-    assert.equal(discovers(), 1)
+    assert.equal(discovers(), 0, 'no probe: the server took the 2025 handshake')
     const second = await connect('legacy-auto')
     assert.match(textOf((await second.callTool({ name: 'echo', arguments: { message: 'again' } })).content), /again/)
-    assert.equal(discovers(), 1, 'the second session is not probed again')
+    assert.equal(discovers(), 0)
+  })
+
+  it('auto probes once for 2026-07-28 clients of a 2025-era server, falls back to initialize, and keeps the verdict', async () => {
+    const discovers = () => legacy.requests.filter((r) => r.body?.includes('"server/discover"')).length
+    const before = discovers()
+    const call = (id: number, caps: Record<string, unknown> = {}) =>
+      fetch(`${gw.url}/projects/demo/servers/legacy-auto/mcp`, {
+        method: 'POST',
+        headers: {
+          ...gw.auth,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'tools/call',
+          'mcp-name': 'echo',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id,
+          method: 'tools/call',
+          params: {
+            name: 'echo',
+            arguments: { message: `modern ${id}` },
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+              'io.modelcontextprotocol/clientCapabilities': caps,
+              'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+            },
+          },
+        }),
+      }).then((r) => r.text())
+    assert.match(await call(1), /modern 1/)
+    assert.equal(discovers(), before + 1)
+    // Other capabilities make another stateless client with a connection of its own: the kept verdict spares it the probe.
+    assert.match(await call(2, { roots: {} }), /modern 2/)
+    assert.equal(discovers(), before + 1, 'the verdict is kept')
   })
 
   it('protocol modern on a 2025-era server fails with the reason', async () => {
