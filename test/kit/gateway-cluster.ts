@@ -23,6 +23,8 @@ export interface GatewayClusterOptions {
   publicBaseUrl?: string
   /** How the demo project's MCP clients authenticate; absent: keys. */
   authMode?: 'keys' | 'oauth' | 'both'
+  /** The demo project's servers, as config entries; absent: the stdio fixture server `shared`. */
+  servers?: readonly Record<string, unknown>[]
 }
 
 /**
@@ -41,6 +43,7 @@ export class GatewayCluster {
   /** Starts node `id` and resolves once it listens. */
   async start(id: string): Promise<ClusterNode> {
     const { url, schema, plugins, config = '', env = {}, publicBaseUrl, authMode } = this.options
+    const servers = this.options.servers ?? [fixtureServer('shared')]
     const listen = publicBaseUrl ? { host: '127.0.0.1', publicBaseUrl } : { host: '127.0.0.1' }
     const dir =
       await prepareDir(`import { metrics, postgresStorage, sessions, toolPolicies } from ${JSON.stringify(join(root, 'config/index.ts'))}
@@ -54,7 +57,7 @@ export default defineConfig({
   limits: { shutdownGraceMs: 500 },
   projects: [{
     id: 'demo', name: 'Demo',${authMode ? ` authMode: ${JSON.stringify(authMode)},` : ''}
-    servers: [${JSON.stringify(fixtureServer('shared'))}],
+    servers: ${JSON.stringify(servers)},
     apiKeys: [{ name: 'test', key: ${JSON.stringify(TEST_KEY)} }],
   }],
 })`)
