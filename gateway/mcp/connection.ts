@@ -6,7 +6,7 @@ import type { SendOptions, UpstreamTransport } from '../upstream/transport.ts'
 import { InputAsk, MAX_INPUT_ROUNDS, readInputRequired, STATE_ONLY_PACING_MS } from './input-bridge.ts'
 import { classify, errorMessage, idKey, RpcCodes, type RpcId, type RpcMessage, replaceTopLevelId } from './json-rpc.ts'
 import { ListCache } from './list-cache.ts'
-import { type HeaderParam, headerParams, MODERN_VERSION } from './modern-wire.ts'
+import { type HeaderParam, headerParams, META, MODERN_VERSION } from './modern-wire.ts'
 import { type Pending, RequestTable } from './request-table.ts'
 import { ServerRequests } from './server-requests.ts'
 import type { ClientSink, InflightRequest, Session } from './session.ts'
@@ -49,6 +49,13 @@ interface InitializeResult {
   instructions?: string
   [k: string]: unknown
 }
+
+/** What a lost listen stream may have missed: every list. */
+const LIST_CHANGES = [
+  'notifications/tools/list_changed',
+  'notifications/prompts/list_changed',
+  'notifications/resources/list_changed',
+]
 
 const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']
 
@@ -93,6 +100,10 @@ export class UpstreamConnection {
   private envelope: UpstreamEnvelope | null = null
   /** Tools' `x-mcp-header` arguments, from the last tools list of a modern upstream. */
   private readonly toolHeaders = new Map<string, HeaderParam[]>()
+  /** U3: the one `subscriptions/listen` a modern upstream connection holds open, by its upstream id. */
+  private listenId: number | null = null
+  private listenRetry: NodeJS.Timeout | null = null
+  private listenFailures = 0
 
   constructor(opts: ConnectionOptions) {
     this.opts = opts
@@ -157,9 +168,67 @@ export class UpstreamConnection {
   private async ready(identity: InitializeResult): Promise<InitializeResult> {
     this.initializeResult = identity
     this.state = 'ready'
+    this.listen()
     // The tools' x-mcp-header arguments must be known before the first call, which needs its Mcp-Param-* headers.
     if (identity.capabilities.tools) await this.lists.get('tools/list').catch(() => {})
     return identity
+  }
+
+  /**
+   * U3: a modern upstream has no session to push changes on, so the connection holds one `subscriptions/listen` for
+   * what it needs now: the list changes the server announces and every subscribed URI. A new set opens a new stream
+   * before the old one is closed, so nothing falls between them.
+   */
+  private listen(): void {
+    if (!this.envelope || this.state !== 'ready') return
+    const caps = (this.initializeResult?.capabilities ?? {}) as Record<
+      string,
+      { listChanged?: boolean; subscribe?: boolean } | undefined
+    >
+    const notifications: Record<string, unknown> = {}
+    if (caps.tools?.listChanged) notifications.toolsListChanged = true
+    if (caps.prompts?.listChanged) notifications.promptsListChanged = true
+    if (caps.resources?.listChanged) notifications.resourcesListChanged = true
+    const uris = this.subscriptions.uris()
+    if (caps.resources?.subscribe && uris.length > 0) notifications.resourceSubscriptions = uris
+    const previous = this.listenId
+    this.listenId = null
+    if (Object.keys(notifications).length > 0) {
+      const id = this.pending.nextId()
+      this.listenId = id
+      const params = withEnvelope({ notifications }, this.envelope)
+      this.transport.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'subscriptions/listen', params }))
+    }
+    if (previous !== null) this.endListen(previous)
+  }
+
+  private endListen(id: number): void {
+    if (this.state === 'closed') return
+    this.transport.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        method: 'notifications/cancelled',
+        params: { requestId: id, reason: 'replaced' },
+      }),
+    )
+  }
+
+  /**
+   * The listen stream ended without mcpo closing it: whatever changed meanwhile was missed, so every list is dropped
+   * and its sessions told, and the stream is opened again after a backoff.
+   */
+  private listenLost(reason: string): void {
+    this.listenId = null
+    if (this.state !== 'ready') return
+    this.listenFailures++
+    this.log.warn({ reason, failures: this.listenFailures }, 'upstream subscriptions/listen stream ended; reopening')
+    for (const m of LIST_CHANGES) if (this.lists.invalidate(m)) this.onlistchanged?.(m)
+    const delay = Math.min(30_000, 500 * 2 ** Math.min(this.listenFailures - 1, 6))
+    this.listenRetry = setTimeout(() => {
+      this.listenRetry = null
+      this.listen()
+    }, delay)
+    this.listenRetry.unref()
   }
 
   private async initialize(): Promise<InitializeResult> {
@@ -425,33 +494,38 @@ export class UpstreamConnection {
 
   /**
    * A notification from a client (per-session upstreams only; shared ones never see client notifications). The
-   * 2026-07-28 revision has no client notifications upstream: cancels close the request's stream instead.
+   * 2026-07-28 revision has no client notifications upstream but the cancel, which `cancel()` sends (on HTTP the
+   * transport closes the request's stream instead).
    */
   notify(raw: string): void {
     if (this.state !== 'closed' && !this.envelope) this.transport.send(raw)
   }
 
-  /** A complete list: every upstream page fetched and merged, cached until the upstream says it changed. */
-  list(method: string): Promise<unknown[]> {
-    return this.lists.get(method)
+  /** A complete list: every upstream page fetched and merged, cached until the upstream says it changed or its ttlMs ends. */
+  list(method: string, stale = false): Promise<unknown[]> {
+    return this.lists.get(method, stale)
   }
 
   /** Shared upstreams: one upstream subscription per URI, however many sessions asked (protocol.md §4.6). */
   async subscribe(session: Session, uri: string): Promise<void> {
     if (this.envelope) {
-      throw new UpstreamError(
-        RpcCodes.METHOD_NOT_FOUND,
-        `resource subscriptions of "${this.serverName}" (a 2026-07-28 server) are not relayed yet`,
-      )
+      // A 2026-07-28 server has no resources/subscribe: its URIs are named in the connection's listen stream.
+      const caps = this.initializeResult?.capabilities.resources as { subscribe?: boolean } | undefined
+      if (!caps?.subscribe) {
+        throw new UpstreamError(RpcCodes.METHOD_NOT_FOUND, `"${this.serverName}" does not offer resource subscriptions`)
+      }
     }
     const first = this.subscriptions.add(session, uri)
     session.onClose(() => this.unsubscribe(session, uri).catch(() => {}))
-    if (first) await this.call('resources/subscribe', { uri })
+    if (!first) return
+    if (this.envelope) this.listen()
+    else await this.call('resources/subscribe', { uri })
   }
 
   async unsubscribe(session: Session, uri: string): Promise<void> {
     if (this.subscriptions.remove(session, uri) && this.state === 'ready') {
-      await this.call('resources/unsubscribe', { uri })
+      if (this.envelope) this.listen()
+      else await this.call('resources/unsubscribe', { uri })
     }
   }
 
@@ -469,6 +543,7 @@ export class UpstreamConnection {
 
   async close(): Promise<void> {
     if (this.state === 'closed') return
+    if (this.listenRetry) clearTimeout(this.listenRetry)
     this.onclose = null
     this.failAll(new UpstreamError(RpcCodes.SHUTTING_DOWN, 'upstream connection closed'))
     this.state = 'closed'
@@ -479,6 +554,7 @@ export class UpstreamConnection {
 
   private closed(reason: Error): void {
     if (this.state === 'closed') return
+    if (this.listenRetry) clearTimeout(this.listenRetry)
     this.state = 'closed'
     if (isSessionExpiry(reason)) this.sessionExpired = true
     this.failAll(
@@ -541,6 +617,10 @@ export class UpstreamConnection {
     }
     const id = (parsed as { id?: unknown }).id
     if (typeof id !== 'number') return
+    if (id === this.listenId) {
+      this.listenLost(err.message)
+      return
+    }
     const entry = this.pending.get(id)
     // Set before the failure reaches the relay, which retries idempotent requests of an expired session.
     if (isSessionExpiry(err)) this.sessionExpired = true
@@ -583,6 +663,17 @@ export class UpstreamConnection {
   }
 
   private onResponse(msg: RpcMessage & { id: RpcId }, text: string): void {
+    if (msg.id === this.listenId && this.listenId !== null) {
+      // The server ended the subscription (a graceful end is an empty result; a refusal an error).
+      if (msg.error?.code === RpcCodes.METHOD_NOT_FOUND) {
+        this.listenId = null
+        this.log.warn(
+          {},
+          'upstream does not offer subscriptions/listen: its changes reach clients only as lists expire',
+        )
+      } else this.listenLost(msg.error ? msg.error.message : 'the server ended it')
+      return
+    }
     const entry = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined
     if (!entry) {
       this.log.debug({ id: msg.id }, 'dropped a response nobody waits for (cancelled or timed out)')
@@ -628,6 +719,19 @@ export class UpstreamConnection {
 
   private onNotification(msg: RpcMessage & { method: string }, text: string): void {
     const method = msg.method
+    if (method === 'notifications/subscriptions/acknowledged') {
+      this.listenFailures = 0
+      return
+    }
+    const meta = (msg.params as { _meta?: Record<string, unknown> } | undefined)?._meta
+    if (meta !== undefined && META.subscriptionId in meta) {
+      // The tag names mcpo's own listen stream upstream, which means nothing to mcpo's clients.
+      const { [META.subscriptionId]: _tag, ...rest } = meta
+      const params = { ...msg.params, _meta: rest }
+      if (Object.keys(rest).length === 0) delete (params as { _meta?: unknown })._meta
+      msg = { ...msg, params }
+      text = JSON.stringify(msg)
+    }
     if (method === 'notifications/cancelled' && this.serverRequests.cancelled(msg)) return
     if (method === 'notifications/progress') {
       const token = (msg.params as { progressToken?: string | number } | undefined)?.progressToken

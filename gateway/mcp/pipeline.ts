@@ -98,7 +98,9 @@ export class Pipeline {
       })
       return reply.respond(resultMessage(msg.id, { [listKey]: items }))
     }
-    if (conn.isolation === 'shared' && (method === 'resources/subscribe' || method === 'resources/unsubscribe')) {
+    // A shared upstream counts its subscribers; a 2026-07-28 one takes its URIs in the connection's listen stream.
+    const held = conn.isolation === 'shared' || conn.era === 'modern'
+    if (held && (method === 'resources/subscribe' || method === 'resources/unsubscribe')) {
       const uri = typeof params.uri === 'string' ? params.uri : ''
       if (method === 'resources/subscribe') await conn.subscribe(session, uri)
       else await conn.unsubscribe(session, uri)

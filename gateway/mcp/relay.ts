@@ -248,7 +248,7 @@ export class Relay implements ServerDirectory {
       upstreamName = target.name
     } else rt = this.runtime(session.projectId, session.serverName)
     if (!rt) return null
-    const tools = (await (await rt.acquire(session.upstream)).list('tools/list')) as Record<string, unknown>[]
+    const tools = (await (await rt.acquire(session.upstream)).list('tools/list', true)) as Record<string, unknown>[]
     return tools.find((t) => t?.name === upstreamName) ?? null
   }
 
@@ -277,7 +277,7 @@ export class Relay implements ServerDirectory {
       })
       if (!d.allow) continue
       const conn = await rt.acquire(client)
-      if (conn.isolation === 'shared') {
+      if (conn.isolation === 'shared' || conn.era === 'modern') {
         await conn.subscribe(listener, uri)
         continue
       }

@@ -29,4 +29,9 @@ export class Subscriptions {
   subscribers(uri: string): Iterable<Session> {
     return this.byUri.get(uri) ?? []
   }
+
+  /** Every URI someone is subscribed to (a 2026-07-28 upstream takes them all in one `subscriptions/listen`). */
+  uris(): string[] {
+    return [...this.byUri.keys()]
+  }
 }

@@ -7,6 +7,7 @@ import { StreamableHttpTransport } from '../upstream/streamable-http.ts'
 import type { UpstreamTransport } from '../upstream/transport.ts'
 import { type Isolation, UpstreamConnection, UpstreamError } from './connection.ts'
 import { RpcCodes } from './json-rpc.ts'
+import { MODERN_VERSION } from './modern-wire.ts'
 import type { Session } from './session.ts'
 import {
   type ConnectProtocol,
@@ -144,6 +145,8 @@ export class ServerRuntime {
   private verdict: UpstreamEra | null = null
   /** The server refused a 2025 handshake and answered the 2026-07-28 probe: 2025-era clients are bridged. */
   private refusesLegacy = false
+  /** Connections to this server's process on the node holding its lease. */
+  private readonly placedElsewhere = new WeakSet<UpstreamConnection>()
   private stopped = false
   private errorText: string | null = null
 
@@ -330,6 +333,7 @@ export class ServerRuntime {
       protocol,
     })
     const startedAt = Date.now()
+    if (remote) this.placedElsewhere.add(conn)
     if (isStdio) conn.ondisposed = () => this.caps.release(spec.projectId)
     try {
       await conn.start()
@@ -507,6 +511,15 @@ export class ServerRuntime {
     this.updateState()
   }
 
+  /**
+   * A shared stdio upstream placed on another node is reached through that node in the 2025 era; what the server
+   * speaks is what the owner's connection told in its handshake.
+   */
+  private eraOf(conn: UpstreamConnection): UpstreamEra {
+    if (!this.placedElsewhere.has(conn)) return conn.era
+    return conn.initializeResult?.protocolVersion === MODERN_VERSION ? 'modern' : 'legacy'
+  }
+
   inFlight(): number {
     let n = this.shared?.inFlight ?? 0
     for (const c of this.perSession.values()) n += c.inFlight
@@ -537,7 +550,7 @@ export class ServerRuntime {
       lastOkAt: this.lastOkAt,
       retryAt: this.retryAt,
       stderr: stderr.slice(-50),
-      era: conns[0]?.state === 'ready' ? conns[0].era : null,
+      era: conns[0]?.state === 'ready' ? this.eraOf(conns[0]) : null,
     }
   }
 }

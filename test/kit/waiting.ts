@@ -10,3 +10,12 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
   })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
+
+/** Polls `check` every 20 ms until it holds; fails after `ms` with what was awaited. */
+export async function waitFor(check: () => boolean, ms: number, what = check.toString()): Promise<void> {
+  const until = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await sleep(20)
+  }
+}
