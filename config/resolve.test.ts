@@ -117,7 +117,7 @@ describe('config', () => {
     assert.ok(list.length >= 7, text)
   })
 
-  it("defaults the protocol era to 'legacy' and keeps legacy SSE servers there", () => {
+  it("defaults the protocol era to 'auto' and keeps legacy SSE servers there", () => {
     const sse = { name: 'old', transport: 'sse' as const, url: 'http://127.0.0.1:9/sse' }
     const c = resolveConfig(
       {
@@ -135,7 +135,7 @@ describe('config', () => {
       },
       { env: {}, cwd: dir },
     )
-    assert.equal(c.upstreams.protocol, 'legacy')
+    assert.equal(c.upstreams.protocol, 'auto')
     assert.deepEqual(
       c.projects[0].servers.map((s) => s.protocol),
       ['modern', 'legacy', undefined],

@@ -202,11 +202,10 @@ export const configSchema = z
         /** Default health probe interval of every server that sets none; 0 (the default): no probes. */
         healthCheckIntervalMs: healthCheckInterval.default(0),
         /**
-         * The protocol era of servers that set none (legacy SSE servers are always 'legacy'). 'legacy' for now, today's
-         * behaviour; it becomes 'auto' once mcpo bridges 2026-07-28 upstreams for 2025-era clients, since until then a
-         * 2025-era client could not use a server that auto-detection found to be 2026-07-28.
+         * The protocol era of servers that set none (legacy SSE servers are always 'legacy'). 'auto': a server that
+         * speaks only 2026-07-28 works with no setting, since mcpo bridges either era of client to either era of server.
          */
-        protocol: serverProtocol.default('legacy'),
+        protocol: serverProtocol.default('auto'),
         /** Remote servers (and connection tests) may not connect into these networks; checked after DNS. */
         blockedNetworks: z.array(cidr).default([...DEFAULT_BLOCKED_NETWORKS]),
         /**

@@ -164,6 +164,8 @@ export class UpstreamConnection {
 
   /** Set when `legacy-first` found the server refusing the 2025 handshake. */
   initializeFailed = false
+  /** Set when the 2026-07-28 probe got no modern answer. */
+  probedLegacy = false
 
   private async ready(identity: InitializeResult): Promise<InitializeResult> {
     this.initializeResult = identity
@@ -274,6 +276,7 @@ export class UpstreamConnection {
     }
     this.envelope = null
     this.transport.setModern?.(null)
+    this.probedLegacy = true
     if (required) {
       throw new UpstreamError(
         RpcCodes.UPSTREAM_UNAVAILABLE,

@@ -48,7 +48,7 @@ export interface SupervisorLimits {
   blockedNetworks?: readonly string[]
   /** The largest upstream message read (`upstreams.maxMessageBytes`); default 16 MiB. */
   maxMessageBytes?: number
-  /** The era servers that set none are spoken to in (`upstreams.protocol`); absent: legacy. */
+  /** The era servers that set none are spoken to in (`upstreams.protocol`); absent: auto. */
   protocol?: ProtocolSetting
   /** Health probe interval of servers that set none (`upstreams.healthCheckIntervalMs`); 0 or absent: off. */
   healthCheckIntervalMs?: number
@@ -224,7 +224,7 @@ export class ServerRuntime {
    */
   private protocol(session: Session | null = null): ConnectProtocol {
     if (this.spec.transport === 'sse') return 'legacy'
-    const setting = this.spec.protocol ?? this.limits.protocol ?? 'legacy'
+    const setting = this.spec.protocol ?? this.limits.protocol ?? 'auto'
     if (setting !== 'auto') return setting
     // A 2025-era client's own connection keeps its era while the server speaks it, so the relay stays exact.
     if (session !== null && session.transport !== 'stateless' && !this.refusesLegacy) return 'legacy-first'
@@ -338,7 +338,9 @@ export class ServerRuntime {
     try {
       await conn.start()
     } catch (err) {
-      this.verdict = null
+      // A probe that got no 2026-07-28 answer before the start failed (a server that exits on an unknown request)
+      // is not sent again: the next start goes straight to initialize.
+      this.verdict = conn.probedLegacy ? 'legacy' : null
       this.refusesLegacy = false
       this.captureStderr(transport)
       await conn.close().catch(() => {})
