@@ -311,6 +311,43 @@ describe('StreamableHttpTransport edge cases', () => {
     await t.close()
   })
 
+  test('U5: a GET stream the server ends is reopened after its retry delay with Last-Event-ID, losing nothing', async () => {
+    const gets: { lastEventId: string | undefined; at: number }[] = []
+    const url = await rawServer((req, res) => {
+      if (req.method === 'GET') {
+        gets.push({ lastEventId: req.headers['last-event-id'] as string | undefined, at: Date.now() })
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        if (gets.length === 1) {
+          return void res.end(
+            'retry: 150\nid: g-1\ndata: {"jsonrpc":"2.0","method":"notifications/tools/list_changed"}\n\n',
+          )
+        }
+        if (gets.length === 2) {
+          return void res.write('id: g-2\ndata: {"jsonrpc":"2.0","method":"notifications/prompts/list_changed"}\n\n')
+        }
+        return
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'sess-g' })
+      res.end('{"jsonrpc":"2.0","id":1,"result":{}}')
+    })
+    const t = transport({ url })
+    const got: string[] = []
+    t.onmessage = (m) => got.push(JSON.parse(m).method)
+    await t.start()
+    t.send('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}')
+    assert.ok(await waitFor(() => got.length === 1))
+    t.openEventStream()
+    assert.ok(await waitFor(() => got.length === 3))
+    assert.deepEqual(got.slice(1), ['notifications/tools/list_changed', 'notifications/prompts/list_changed'])
+    assert.deepEqual(
+      gets.map((g) => g.lastEventId),
+      [undefined, 'g-1'],
+      'the second GET resumes after the last event seen',
+    )
+    assert.ok(gets[1].at - gets[0].at >= 140, `the server's retry: delay was kept (${gets[1].at - gets[0].at} ms)`)
+    await t.close()
+  })
+
   test('close(): DELETE answered 405 is fine; a DELETE that hangs is bounded', async () => {
     let hang = false
     const deletes: (string | undefined)[] = []
