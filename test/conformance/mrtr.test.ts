@@ -33,7 +33,8 @@ describe('M11: multi round-trip requests toward 2026-07-28 clients', { timeout: 
         {
           id: 'demo',
           name: 'Demo',
-          servers: [{ name: 'reference', transport: 'streamable-http', url: reference.url }],
+          // Spoken to in the 2025 era on purpose: this file is about a 2025-era upstream asking a modern client.
+          servers: [{ name: 'reference', transport: 'streamable-http', url: reference.url, protocol: 'legacy' }],
           apiKeys: [
             { name: 'test', key: TEST_KEY },
             { name: 'other', key: OTHER_KEY },

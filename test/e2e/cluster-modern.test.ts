@@ -46,7 +46,8 @@ const schema = pg?.schema('mcpo_cluster_modern') ?? ''
 
 /**
  * Node `id` of the cluster, as test/kit/gateway-cluster.ts starts them (fast heartbeats, a shared secret), with the
- * stdio fixture server `shared` and the conformance reference server as the remote Streamable HTTP server `reference`.
+ * stdio fixture server `shared` and the conformance reference server as the remote Streamable HTTP server `reference`,
+ * spoken to in the 2025 era: the MRTR cases here are about a 2025-era upstream asking a modern client.
  */
 async function startNode(id: string): Promise<ClusterNode> {
   const dir =
@@ -63,7 +64,7 @@ export default defineConfig({
     id: 'demo', name: 'Demo',
     servers: [
       ${JSON.stringify(fixtureServer('shared'))},
-      ${JSON.stringify({ name: 'reference', transport: 'streamable-http', url: reference?.url })},
+      ${JSON.stringify({ name: 'reference', transport: 'streamable-http', url: reference?.url, protocol: 'legacy' })},
     ],
     apiKeys: [{ name: 'test', key: ${JSON.stringify(TEST_KEY)} }],
   }],
