@@ -41,6 +41,16 @@ export interface ConnectionOptions {
 
 /** An `auto` probe gives up this soon: a legacy server that ignores unknown requests must not hold up every start. */
 const PROBE_TIMEOUT_MS = 5000
+/** On stdio, how long the probe has alone before `initialize` is offered beside it (startOverlapping). */
+const PROBE_PATIENCE_MS = 1000
+
+/** A DiscoverResult that offers a revision mcpo speaks, and the envelope the connection then sends. */
+interface Discovered {
+  identity: InitializeResult
+  envelope: UpstreamEnvelope
+}
+
+const delay = (ms: number): Promise<undefined> => new Promise((resolve) => setTimeout(resolve, ms, undefined).unref())
 
 interface InitializeResult {
   protocolVersion: string
@@ -155,6 +165,7 @@ export class UpstreamConnection {
         throw err
       }
     }
+    if (setting === 'auto' && !this.transport.setModern) return this.startOverlapping()
     if (setting !== 'legacy') {
       const identity = await this.probe(setting === 'modern')
       if (identity) return this.ready(identity)
@@ -234,7 +245,11 @@ export class UpstreamConnection {
   }
 
   private async initialize(): Promise<InitializeResult> {
-    const result = (await this.call(
+    return this.initialized(await this.handshake())
+  }
+
+  private async handshake(): Promise<InitializeResult> {
+    return (await this.call(
       'initialize',
       {
         protocolVersion: this.opts.protocolVersion ?? LATEST_VERSION,
@@ -242,7 +257,11 @@ export class UpstreamConnection {
         clientInfo: this.opts.clientInfo ?? { name: 'mcpo', version: '0.1.0' },
       },
       this.opts.handshakeTimeoutMs,
+      null,
     )) as InitializeResult
+  }
+
+  private initialized(result: InitializeResult): InitializeResult {
     this.initializeResult = result
     this.transport.setProtocolVersion?.(result.protocolVersion)
     this.transport.send('{"jsonrpc":"2.0","method":"notifications/initialized"}')
@@ -257,34 +276,74 @@ export class UpstreamConnection {
    * setting requires modern, which then fails the start with the reason.
    */
   private async probe(required: boolean): Promise<InitializeResult | null> {
-    this.envelope = {
+    const timeoutMs = required ? this.opts.handshakeTimeoutMs : Math.min(PROBE_TIMEOUT_MS, this.opts.handshakeTimeoutMs)
+    const answer = await this.discover(timeoutMs)
+    if ('identity' in answer) return this.adopt(answer)
+    this.probedLegacy = true
+    if (required) {
+      throw new UpstreamError(
+        RpcCodes.UPSTREAM_UNAVAILABLE,
+        `upstream "${this.serverName}" is set to 2026-07-28 but server/discover failed: ${answer.why}`,
+      )
+    }
+    this.log.debug({ reason: answer.why }, 'upstream speaks the 2025 era')
+    return null
+  }
+
+  /** `server/discover` with the envelope it needs; the connection speaks 2026-07-28 only once `adopt` says so. */
+  private async discover(timeoutMs: number): Promise<Discovered | { why: string }> {
+    const envelope: UpstreamEnvelope = {
       version: MODERN_VERSION,
       capabilities: this.opts.clientCapabilities ?? {},
       clientInfo: this.opts.clientInfo ?? { name: 'mcpo', version: '0.1.0' },
     }
     this.transport.setModern?.(MODERN_VERSION, (tool) => this.toolHeaders.get(tool) ?? [])
-    const timeoutMs = required ? this.opts.handshakeTimeoutMs : Math.min(PROBE_TIMEOUT_MS, this.opts.handshakeTimeoutMs)
-    let why = `it does not offer ${MODERN_VERSION}`
     try {
-      const found = modernDiscovery(await this.call('server/discover', {}, timeoutMs))
-      if (found) {
-        this.era = 'modern'
-        return identityFromDiscovery(found.result)
-      }
+      const found = modernDiscovery(await this.call('server/discover', {}, timeoutMs, envelope))
+      if (found) return { identity: identityFromDiscovery(found.result), envelope }
+      this.transport.setModern?.(null)
+      return { why: `it does not offer ${MODERN_VERSION}` }
     } catch (err) {
-      why = err instanceof Error ? err.message : String(err)
+      this.transport.setModern?.(null)
+      return { why: err instanceof Error ? err.message : String(err) }
     }
-    this.envelope = null
-    this.transport.setModern?.(null)
-    this.probedLegacy = true
-    if (required) {
-      throw new UpstreamError(
-        RpcCodes.UPSTREAM_UNAVAILABLE,
-        `upstream "${this.serverName}" is set to 2026-07-28 but server/discover failed: ${why}`,
-      )
+  }
+
+  private adopt(found: Discovered): InitializeResult {
+    this.envelope = found.envelope
+    this.era = 'modern'
+    return found.identity
+  }
+
+  /**
+   * `auto` on a stream with one wire for both eras (stdio): a server that has not answered `server/discover` within a
+   * second (one that ignores unknown requests, or one still booting) is offered `initialize` as well, and the first
+   * era to answer wins: a DiscoverResult, or a handshake that worked. A 2026-only server still booting is then not
+   * taken for a 2025 one, and a 2025 server that ignores the probe costs a second, not the probe's whole timeout.
+   */
+  private async startOverlapping(): Promise<InitializeResult> {
+    const probe = this.discover(this.opts.handshakeTimeoutMs)
+    const early = await Promise.race([probe, delay(PROBE_PATIENCE_MS)])
+    if (early !== undefined) {
+      if ('identity' in early) return this.ready(this.adopt(early))
+      this.probedLegacy = true
+      return this.initialize()
     }
-    this.log.debug({ reason: why }, 'upstream speaks the 2025 era')
-    return null
+    const handshake = this.handshake()
+    const modern = probe.then((p) => ('identity' in p ? p : Promise.reject(new Error(p.why))))
+    let won: Discovered | { result: InitializeResult }
+    try {
+      won = await Promise.any([modern, handshake.then((result) => ({ result }))])
+    } catch {
+      // Neither era answered: the handshake's failure says why.
+      return this.initialized(await handshake)
+    }
+    if ('result' in won) {
+      this.probedLegacy = true
+      return this.initialized(won.result)
+    }
+    // A handshake still on its way after a DiscoverResult is left unanswered: mcpo speaks 2026-07-28 from here on.
+    return this.ready(this.adopt(won))
   }
 
   /** A modern upstream's tools list without tools whose `x-mcp-header` declarations are invalid (U2), noting the rest. */
@@ -307,7 +366,12 @@ export class UpstreamConnection {
   }
 
   /** A request from mcpo itself (handshake, list pages); resolves with the result or rejects with the upstream's error. */
-  call(method: string, params: Record<string, unknown> | undefined, timeoutMs = this.opts.timeoutMs): Promise<unknown> {
+  call(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    timeoutMs = this.opts.timeoutMs,
+    envelope: UpstreamEnvelope | null = this.envelope,
+  ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const id = this.pending.nextId()
       const entry: Pending = {
@@ -323,7 +387,7 @@ export class UpstreamConnection {
         reject,
       }
       this.pending.add(id, entry)
-      const sent = this.envelope ? withEnvelope(params, this.envelope) : params
+      const sent = envelope ? withEnvelope(params, envelope) : params
       this.transport.send(
         JSON.stringify(
           sent === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params: sent },
