@@ -573,6 +573,14 @@ export class UpstreamConnection {
     return this.lists.get(method, stale)
   }
 
+  /**
+   * Whether resource subscriptions go through `subscribe()` (the connection keeps them: a shared upstream counts its
+   * subscribers, a 2026-07-28 one names the URIs in its listen stream) rather than to the upstream as they come.
+   */
+  get holdsSubscriptions(): boolean {
+    return this.isolation === 'shared' || this.envelope !== null
+  }
+
   /** Shared upstreams: one upstream subscription per URI, however many sessions asked (protocol.md §4.6). */
   async subscribe(session: Session, uri: string): Promise<void> {
     if (this.envelope) {

@@ -98,9 +98,7 @@ export class Pipeline {
       })
       return reply.respond(resultMessage(msg.id, { [listKey]: items }))
     }
-    // A shared upstream counts its subscribers; a 2026-07-28 one takes its URIs in the connection's listen stream.
-    const held = conn.isolation === 'shared' || conn.era === 'modern'
-    if (held && (method === 'resources/subscribe' || method === 'resources/unsubscribe')) {
+    if (conn.holdsSubscriptions && (method === 'resources/subscribe' || method === 'resources/unsubscribe')) {
       const uri = typeof params.uri === 'string' ? params.uri : ''
       if (method === 'resources/subscribe') await conn.subscribe(session, uri)
       else await conn.unsubscribe(session, uri)

@@ -277,7 +277,7 @@ export class Relay implements ServerDirectory {
       })
       if (!d.allow) continue
       const conn = await rt.acquire(client)
-      if (conn.isolation === 'shared' || conn.era === 'modern') {
+      if (conn.holdsSubscriptions) {
         await conn.subscribe(listener, uri)
         continue
       }
