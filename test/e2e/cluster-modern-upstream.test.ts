@@ -239,8 +239,10 @@ describe('2026-07-28 upstreams on three nodes', { skip: pg === null }, () => {
     }
     const methods = stdioInbound().map((m) => m.method)
     assert.equal(methods[0], 'server/discover')
+    // A child slower than a second to answer the probe is offered the 2025 handshake beside it once, and refuses it.
+    assert.ok(methods.filter((m) => m === 'initialize').length <= 1, 'at most the one refused initialize')
     assert.ok(
-      !methods.includes('initialize'),
+      !methods.includes('notifications/initialized'),
       'the owner speaks 2026-07-28 to it; peers never reach it with a handshake',
     )
   })
