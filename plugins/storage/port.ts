@@ -139,7 +139,7 @@ export interface ProjectsRepo {
   update(id: string, patch: ProjectPatch): Promise<Project | null>
   archive(id: string, at?: Date): Promise<Project | null>
   restore(id: string): Promise<Project | null>
-  /** Cascades to members, servers, keys, policies, invitations and favorites. */
+  /** Cascades to members, servers (and their upstream credentials), keys, policies, invitations and favorites. */
   delete(id: string): Promise<boolean>
   /** Config apply at boot: creates the project or updates name, description and team (settings are kept). */
   upsert(project: NewProject): Promise<Project>
@@ -421,6 +421,84 @@ export interface OAuthRepo {
   dropRetiredKeys(olderThanS: number): Promise<number>
 }
 
+/** Tokens mcpo holds for an upstream: a project's own (`userId` null) or one user's. Secrets sealed by the caller. */
+export interface UpstreamCredential {
+  projectId: string
+  serverName: string
+  userId: string | null
+  /** The authorization server that issued the tokens (RFC 8414 `issuer`). */
+  issuer: string
+  /** Sealed. */
+  accessToken: string
+  /** Sealed. */
+  refreshToken: string | null
+  expiresAt: Date | null
+  scope: string | null
+  /** 'needs-reauth': the refresh failed for good (invalid_grant, revoked); the user or an owner must consent again. */
+  status: 'ok' | 'needs-reauth'
+  updatedAt: Date
+}
+
+/** A client mcpo has at an authorization server, for one redirect URI. */
+export interface UpstreamOAuthClient {
+  issuer: string
+  redirectUri: string
+  clientId: string
+  /** Sealed. */
+  clientSecret: string | null
+  method: 'metadata-document' | 'dynamic' | 'pre-registered'
+}
+
+/** An authorization request in flight, found again by its `state` when the browser comes back. */
+export interface PendingAuthorization {
+  state: string
+  projectId: string
+  serverName: string
+  userId: string | null
+  issuer: string
+  /** The PKCE verifier, sealed. */
+  codeVerifier: string
+  redirectUri: string
+  returnTo: string | null
+  scopes: string | null
+}
+
+/**
+ * What mcpo stores as the OAuth client of upstream servers (issue 22). A credential is keyed by (project, server,
+ * user or null for the project's own); deleting the server or its project, or renaming the server, carries its
+ * credentials and pending requests along. Times are the database clock's.
+ * @example
+ * if (await store.upstreamOAuth.lockRefresh(pid, 'github', userId, nodeId, 30)) {
+ *   try { await store.upstreamOAuth.saveCredential({ ...fresh }) }
+ *   finally { await store.upstreamOAuth.unlockRefresh(pid, 'github', userId, nodeId) }
+ * }
+ */
+export interface UpstreamOAuthRepo {
+  credential(projectId: string, serverName: string, userId: string | null): Promise<UpstreamCredential | null>
+  /** Upsert; sets status 'ok' and clears the refresh lock. */
+  saveCredential(c: Omit<UpstreamCredential, 'status' | 'updatedAt'>): Promise<void>
+  markNeedsReauth(projectId: string, serverName: string, userId: string | null): Promise<void>
+  deleteCredential(projectId: string, serverName: string, userId: string | null): Promise<boolean>
+  /** Every credential of a user in a project (membership removed) or everywhere (projectId null); answers them (for revocation) and deletes them. */
+  deleteCredentialsOfUser(projectId: string | null, userId: string): Promise<UpstreamCredential[]>
+  /** Credentials of one server (for the UI: who is connected), newest first. */
+  credentialsOf(projectId: string, serverName: string): Promise<UpstreamCredential[]>
+  /** Single-flight refresh across nodes: takes the credential's lock for ttlS seconds when it is free, expired, or already held by `holder`; true when taken. Uses the database clock. */
+  lockRefresh(
+    projectId: string,
+    serverName: string,
+    userId: string | null,
+    holder: string,
+    ttlS: number,
+  ): Promise<boolean>
+  unlockRefresh(projectId: string, serverName: string, userId: string | null, holder: string): Promise<void>
+  client(issuer: string, redirectUri: string): Promise<UpstreamOAuthClient | null>
+  saveClient(c: UpstreamOAuthClient): Promise<void>
+  savePending(p: PendingAuthorization, expiresInS: number): Promise<void>
+  /** One use: deletes and answers it when it exists and has not expired. */
+  takePending(state: string): Promise<PendingAuthorization | null>
+}
+
 export interface Repositories {
   readonly users: UsersRepo
   readonly userSessions: UserSessionsRepo
@@ -442,6 +520,7 @@ export interface Repositories {
   readonly favorites: FavoritesRepo
   readonly setup: SetupRepo
   readonly oauth: OAuthRepo
+  readonly upstreamOAuth: UpstreamOAuthRepo
 }
 
 /**

@@ -83,7 +83,11 @@ export function usersRepo(sql: Sql): UsersRepo {
     },
     async delete(id) {
       if (!isUuid(id)) return false
-      const rows = await sql`DELETE FROM users WHERE id = ${id}::uuid RETURNING id`
+      // Upstream tokens name users by text, with no foreign key: they go here, so none outlives its user.
+      const rows = await sql`
+        WITH tokens AS (DELETE FROM upstream_credentials WHERE user_id = ${id}::text),
+             pending AS (DELETE FROM upstream_oauth_pending WHERE user_id = ${id}::text)
+        DELETE FROM users WHERE id = ${id}::uuid RETURNING id`
       return rows.length > 0
     },
     async saveEmailVerification(v) {

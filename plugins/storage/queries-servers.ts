@@ -23,6 +23,7 @@ const updateServer = partialUpdate<ServerPatch, 'projectId' | 'name'>(
     autoStart: 'boolean',
     healthCheckIntervalMs: 'int',
     protocol: 'text',
+    auth: 'json?',
     toolToggles: { json: '{}' },
     source: 'text',
   },
@@ -62,13 +63,14 @@ export function serversRepo(sql: Sql): ServersRepo {
       const [row] = await sql<Server>`
         INSERT INTO servers (project_id, name, description, transport, command, args, env, cwd, url, headers,
                              timeout_ms, isolation, enabled, auto_start, tool_toggles, source,
-                             health_check_interval_ms, protocol)
+                             health_check_interval_ms, protocol, auth)
         VALUES (${s.projectId}, ${s.name}, ${s.description ?? ''}, ${s.transport}, ${s.command}::text,
                 coalesce(${json(s.args)}::text::jsonb, '[]'), coalesce(${json(s.env)}::text::jsonb, '{}'), ${s.cwd}::text,
                 ${s.url}::text, coalesce(${json(s.headers)}::text::jsonb, '{}'), ${s.timeoutMs ?? 60000}::int,
                 ${s.isolation}::text, ${s.enabled ?? true}, ${s.autoStart ?? false},
                 coalesce(${json(s.toolToggles)}::text::jsonb, '{}'), ${s.source ?? 'ui'},
-                ${s.healthCheckIntervalMs ?? null}::int, ${s.protocol ?? null}::text)
+                ${s.healthCheckIntervalMs ?? null}::int, ${s.protocol ?? null}::text,
+                ${json(s.auth)}::text::jsonb)
         RETURNING *`
       return row
     },
@@ -100,13 +102,14 @@ export function serversRepo(sql: Sql): ServersRepo {
       const [row] = await sql<Server>`
         INSERT INTO servers (project_id, name, description, transport, command, args, env, cwd, url, headers,
                              timeout_ms, isolation, enabled, auto_start, tool_toggles, source,
-                             health_check_interval_ms, protocol)
+                             health_check_interval_ms, protocol, auth)
         VALUES (${s.projectId}, ${s.name}, ${s.description ?? ''}, ${s.transport}, ${s.command}::text,
                 coalesce(${json(s.args)}::text::jsonb, '[]'), coalesce(${json(s.env)}::text::jsonb, '{}'), ${s.cwd}::text,
                 ${s.url}::text, coalesce(${json(s.headers)}::text::jsonb, '{}'), ${s.timeoutMs ?? 60000}::int,
                 ${s.isolation}::text, ${s.enabled ?? true}, ${s.autoStart ?? false},
                 coalesce(${json(s.toolToggles)}::text::jsonb, '{}'), ${s.source ?? 'config'},
-                ${s.healthCheckIntervalMs ?? null}::int, ${s.protocol ?? null}::text)
+                ${s.healthCheckIntervalMs ?? null}::int, ${s.protocol ?? null}::text,
+                ${json(s.auth)}::text::jsonb)
         ON CONFLICT ON CONSTRAINT servers_project_name_key DO UPDATE SET
           description = excluded.description,
           transport = excluded.transport,
@@ -121,6 +124,7 @@ export function serversRepo(sql: Sql): ServersRepo {
           auto_start = excluded.auto_start,
           health_check_interval_ms = excluded.health_check_interval_ms,
           protocol = excluded.protocol,
+          auth = excluded.auth,
           source = excluded.source,
           updated_at = now()
         RETURNING *`

@@ -11,6 +11,7 @@ import { invitationsRepo, projectMembersRepo, projectsRepo } from './queries-pro
 import { serversRepo, templatesRepo, toolPoliciesRepo } from './queries-servers.ts'
 import { userSessionsRepo } from './queries-sessions.ts'
 import { setupRepo } from './queries-setup.ts'
+import { upstreamOAuthRepo } from './queries-upstream-oauth.ts'
 import type { Sql } from './sql.ts'
 
 export function createRepositories(sql: Sql): Repositories {
@@ -35,6 +36,7 @@ export function createRepositories(sql: Sql): Repositories {
     favorites: favoritesRepo(sql),
     setup: setupRepo(sql),
     oauth: oauthRepo(sql),
+    upstreamOAuth: upstreamOAuthRepo(sql),
   }
 }
 

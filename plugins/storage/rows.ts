@@ -8,6 +8,21 @@ export type Isolation = 'shared' | 'per-session'
 /** MCP protocol era of an upstream: probe, the 2025 era (initialize and sessions), or the stateless 2026-07-28 one. */
 export type ServerProtocol = 'auto' | 'legacy' | 'modern'
 
+/**
+ * A remote server's OAuth settings: mcpo is the OAuth client of the upstream's authorization server and holds tokens
+ * for the project (one consent by an owner) or for each user (each acts as themselves upstream).
+ * @example { type: 'oauth', credentials: 'user', clientId: null, clientSecret: null, scopes: ['repo'] }
+ */
+export interface ServerAuth {
+  type: 'oauth'
+  credentials: 'project' | 'user'
+  /** A pre-registered client; null: mcpo's client metadata document, or dynamic registration. */
+  clientId: string | null
+  /** Sealed by the caller, like header values. */
+  clientSecret: string | null
+  scopes: string[]
+}
+
 export interface User {
   id: string
   email: string
@@ -164,6 +179,8 @@ export interface Server {
    * is the 2025 era, 'modern' the stateless 2026-07-28 revision; null: the gateway's default (`upstreams.protocol`).
    */
   protocol: ServerProtocol | null
+  /** OAuth to the upstream; null: none (no auth, or static headers). */
+  auth: ServerAuth | null
   /** Tool name → enabled; tools not listed are enabled. */
   toolToggles: Record<string, boolean>
   source: Source
@@ -187,6 +204,7 @@ export type NewServer = Pick<Server, 'projectId' | 'name' | 'transport'> &
       | 'autoStart'
       | 'healthCheckIntervalMs'
       | 'protocol'
+      | 'auth'
       | 'toolToggles'
       | 'source'
     >

@@ -228,6 +228,8 @@ const referencedEntity: Record<string, string> = {
   added_by: 'user',
   invited_by: 'user',
   accepted_by: 'user',
+  // upstream_credentials_server_fkey and upstream_oauth_pending_server_fkey: (project_id, server_name).
+  server: 'server',
 }
 
 const unavailableCodes = new Set([

@@ -12,6 +12,7 @@ import { peopleTests } from './store-tests-people.ts'
 import { runtimeTests } from './store-tests-runtime.ts'
 import { sessionTests } from './store-tests-sessions.ts'
 import { setupTests } from './store-tests-setup.ts'
+import { upstreamOAuthTests } from './store-tests-upstream-oauth.ts'
 
 export type MakeStore = () => Promise<{ store: Store; cleanup(): Promise<void> }>
 /** Runs the contract against the store that `makeStore` opens on a fresh, unmigrated database. */
@@ -61,6 +62,7 @@ export function storeTests(name: string, makeStore: MakeStore): void {
     clusterTests(get)
     setupTests(get)
     oauthTests(get)
+    upstreamOAuthTests(get)
 
     describe('cascades', () => {
       it('deleting a project deletes its servers, keys, members, policies, invitations and favorites', async () => {
