@@ -176,6 +176,17 @@ export type Server = {
   healthCheckIntervalMs: number | null
   /** MCP protocol era spoken upstream: auto (probe with server/discover, fall back to initialize), legacy (2025, initialize), modern (2026-07-28, stateless); null: the gateway's default (upstreams.protocol) */
   protocol: ('auto' | 'legacy' | 'modern') | null
+  /** OAuth to the upstream; null: none */
+  auth: {
+    type: 'oauth'
+    /** project: one set of tokens an owner consents to; user: each user's own tokens */
+    credentials: 'project' | 'user'
+    /** a pre-registered client; null: metadata document or registration */
+    clientId: string | null
+    /** "••••••" when one is stored, else null */
+    clientSecret: string | null
+    scopes: string[]
+  } | null
   toolToggles: Record<string, boolean>
   source: 'ui' | 'config'
   status: ServerStatusSummary

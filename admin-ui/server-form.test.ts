@@ -38,6 +38,7 @@ const saved: Server = {
   source: 'ui',
   healthCheckIntervalMs: null,
   protocol: null,
+  auth: null,
   status: {
     state: 'stopped',
     health: 'unknown',

@@ -157,6 +157,85 @@ describe('config', () => {
     assert.match(text, /^upstreams\.protocol: .*\(got "new"\)$/m)
   })
 
+  it('takes OAuth settings on remote servers, with defaults, and field errors that never echo the client secret', () => {
+    const remote = { transport: 'streamable-http' as const, url: 'https://mcp.example/mcp' }
+    const c = resolveConfig(
+      {
+        projects: [
+          {
+            id: 'p',
+            name: 'P',
+            servers: [
+              { name: 'linear', ...remote, auth: { type: 'oauth' } },
+              {
+                name: 'github',
+                ...remote,
+                auth: {
+                  type: 'oauth',
+                  credentials: 'user',
+                  clientId: 'Iv1.abc',
+                  clientSecret: 'gh-client-secret',
+                  scopes: ['repo', 'read:org'],
+                },
+              },
+              { name: 'open', ...remote, auth: null },
+              { name: 'plain', ...remote },
+            ],
+          },
+        ],
+      },
+      { env: {}, cwd: dir },
+    )
+    assert.deepEqual(
+      c.projects[0].servers.map((s) => s.auth),
+      [
+        { type: 'oauth', credentials: 'project', scopes: [] },
+        {
+          type: 'oauth',
+          credentials: 'user',
+          clientId: 'Iv1.abc',
+          clientSecret: 'gh-client-secret',
+          scopes: ['repo', 'read:org'],
+        },
+        null,
+        undefined,
+      ],
+    )
+
+    const text = problems(() =>
+      resolveConfig(
+        {
+          projects: [
+            {
+              id: 'p',
+              name: 'P',
+              servers: [
+                { name: 'local', transport: 'stdio', command: 'node', auth: { type: 'oauth' } },
+                { name: 'a', ...remote, auth: { type: 'basic' as never } },
+                { name: 'b', ...remote, auth: { type: 'oauth', credentials: 'team' as never, scopes: ['has space'] } },
+                { name: 'c', ...remote, auth: { type: 'oauth', clientSecret: 'orphan-client-secret' } },
+                { name: 'd', ...remote, auth: { type: 'oauth' }, headers: { Authorization: 'Bearer static-secret' } },
+                { name: 'e', ...remote, auth: { type: 'oauth', clientId: 'x', clientSecret: 7 as never } },
+              ],
+            },
+          ],
+        },
+        { env: {}, cwd: dir },
+      ),
+    ).join('\n')
+    assert.match(text, /^projects\[0\]\.servers\[0\]\.auth: is only for remote servers \(sse or streamable-http\)/m)
+    assert.match(text, /^projects\[0\]\.servers\[1\]\.auth\.type: /m)
+    assert.match(text, /^projects\[0\]\.servers\[2\]\.auth\.credentials: /m)
+    assert.match(text, /^projects\[0\]\.servers\[2\]\.auth\.scopes\[0\]: must be one scope/m)
+    assert.match(text, /^projects\[0\]\.servers\[3\]\.auth\.clientSecret: needs a clientId \(got a hidden value\)$/m)
+    assert.match(text, /^projects\[0\]\.servers\[4\]\.headers\.Authorization: is set from the OAuth tokens/m)
+    assert.match(
+      text,
+      /^projects\[0\]\.servers\[5\]\.auth\.clientSecret: .*environment variable.*\(got a hidden value\)$/m,
+    )
+    assert.doesNotMatch(text, /orphan-client-secret|static-secret/)
+  })
+
   it('never echoes a secret in an error', () => {
     const text = problems(() =>
       resolveConfig(

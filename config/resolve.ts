@@ -34,7 +34,7 @@ const LISTEN_HOST = /^(?:[A-Za-z0-9.-]{1,253}|[0-9A-Fa-f:.]{2,45})$/
 export type Env = Readonly<Partial<Record<string, string | undefined>>>
 
 /** Field paths whose values are secrets: reported as "hidden", never echoed. */
-const SECRET_PATH = /(^secretKey$|^admin\.password$|\.apiKeys\.\d+\.key$|\.env\.|\.headers\.)/
+const SECRET_PATH = /(^secretKey$|^admin\.password$|\.apiKeys\.\d+\.key$|\.env\.|\.headers\.|\.auth\.clientSecret$)/
 
 export interface LoadOptions {
   env?: Env

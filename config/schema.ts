@@ -60,6 +60,40 @@ const healthCheckInterval = z
 export const serverProtocol = z.enum(['auto', 'legacy', 'modern'])
 /** Legacy SSE (HTTP+SSE) predates the 2026-07-28 revision, which has no SSE endpoint to probe or speak to. */
 export const SSE_PROTOCOL_MESSAGE = "must be 'legacy' (or left out) for legacy SSE servers"
+/** A stdio server is a process on the gateway host: there is no HTTP request to carry an OAuth token. */
+export const AUTH_REMOTE_MESSAGE = 'is only for remote servers (sse or streamable-http); a stdio server takes env'
+
+/** An OAuth scope token (RFC 6749 §3.3): printable ASCII without space, `"` or `\\`. */
+const scopeToken = z
+  .string()
+  .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'must be one scope: no spaces, quotes or backslashes')
+
+/**
+ * OAuth to a remote upstream (issue 22): mcpo is the client of the upstream's authorization server and holds the
+ * tokens, for the project (an owner consents once) or for each user (each acts as themselves upstream).
+ * @example { type: 'oauth', credentials: 'user', scopes: ['read'] }
+ */
+export const serverAuthSchema = z
+  .object({
+    type: z.literal('oauth'),
+    credentials: z.enum(['project', 'user']).default('project'),
+    /** A client registered at the authorization server; absent: mcpo's client metadata document, or registration. */
+    clientId: z.string().min(1).max(2000).optional(),
+    /** The pre-registered client's secret: encrypted at rest, never shown again. */
+    clientSecret: z
+      .string({ error: 'must be a string (is the environment variable set?)' })
+      .min(1)
+      .max(2000)
+      .nullable()
+      .optional(),
+    scopes: z.array(scopeToken).max(100).default([]),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    if (a.clientSecret && !a.clientId) {
+      ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'needs a clientId', input: a.clientSecret })
+    }
+  })
 
 export const serverSchema = z
   .object({
@@ -90,9 +124,26 @@ export const serverSchema = z
       .describe(
         "MCP protocol era: auto (probe with server/discover, fall back to initialize), legacy (2025, initialize), modern (2026-07-28, stateless); absent or null: the gateway's default (upstreams.protocol); legacy SSE servers: legacy only",
       ),
+    /** OAuth to the upstream; absent or null: none (the server is open, or `headers` carry a static credential). */
+    auth: serverAuthSchema
+      .nullable()
+      .optional()
+      .describe(
+        'OAuth to the upstream: mcpo holds the tokens of the project (credentials: project) or of each user (credentials: user); clientId and clientSecret for a pre-registered client; remote servers only; absent or null: none',
+      ),
   })
   .strict()
   .superRefine((s, ctx) => {
+    if (s.auth && s.transport === 'stdio') {
+      ctx.addIssue({ code: 'custom', path: ['auth'], message: AUTH_REMOTE_MESSAGE, input: s.auth.type })
+    }
+    if (s.auth && s.transport !== 'stdio') {
+      for (const name of Object.keys(s.headers)) {
+        if (name.toLowerCase() !== 'authorization') continue
+        const message = 'is set from the OAuth tokens (auth): remove it'
+        ctx.addIssue({ code: 'custom', path: ['headers', name], message, input: name })
+      }
+    }
     if (s.transport === 'sse' && s.protocol !== undefined && s.protocol !== 'legacy') {
       ctx.addIssue({ code: 'custom', path: ['protocol'], message: SSE_PROTOCOL_MESSAGE, input: s.protocol })
     }

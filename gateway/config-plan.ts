@@ -5,7 +5,7 @@ import type { ResolvedConfig } from '../config/define-config.ts'
 import { hashApiKey } from '../plugins/api-keys/keys.ts'
 import type { Keyring } from '../plugins/secrets/keyring.ts'
 import type { Store } from '../plugins/storage/port.ts'
-import { openServerSecrets } from './server-secrets.ts'
+import { openServerAuth, openServerSecrets } from './server-secrets.ts'
 
 export interface PlanItem {
   action: 'create' | 'update' | 'unchanged' | 'kept'
@@ -82,6 +82,15 @@ export async function planConfig(config: ResolvedConfig, store: Store, keyring: 
         })
         if (!sameMap(secrets.env, s.env)) fields.push('env')
         if (!sameMap(secrets.headers, s.headers)) fields.push('headers')
+        // Compared in clear, in memory: a sealed client secret differs on every seal.
+        const auth = s.auth && {
+          type: s.auth.type,
+          credentials: s.auth.credentials,
+          clientId: s.auth.clientId ?? null,
+          clientSecret: s.auth.clientSecret ?? null,
+          scopes: s.auth.scopes,
+        }
+        if (!same(openServerAuth(keyring, cur), auth)) fields.push('auth')
       }
       push('server', `${p.id}/${s.name}`, cur !== undefined, fields)
     }

@@ -6,7 +6,7 @@ import type { Logger } from '../plugins/contract.ts'
 import type { Keyring } from '../plugins/secrets/keyring.ts'
 import type { Store } from '../plugins/storage/port.ts'
 import { type ConfigPlan, planConfig } from './config-plan.ts'
-import { sealServerSecrets } from './server-secrets.ts'
+import { sealServerAuth, sealServerSecrets } from './server-secrets.ts'
 
 /** Applies the file and returns what it changed (`changes: false` when storage already matched). */
 export async function applyConfig(
@@ -51,6 +51,7 @@ export async function applyConfig(
           autoStart: s.autoStart,
           healthCheckIntervalMs: s.healthCheckIntervalMs ?? null,
           protocol: s.protocol ?? null,
+          auth: sealServerAuth(keyring, { projectId: p.id, name: s.name }, s.auth),
           source: 'config',
         })
       }

@@ -15,7 +15,7 @@ import { UpstreamError } from '../mcp/connection.ts'
 import { Session } from '../mcp/session.ts'
 import type { ServerStatus } from '../mcp/supervisor.ts'
 import { LATEST_VERSION } from '../mcp/versions.ts'
-import { openServerSecrets, sealServerSecrets } from '../server-secrets.ts'
+import { openServerAuth, openServerSecrets, sealServerAuth, sealServerSecrets } from '../server-secrets.ts'
 import type { ApiServices } from './define.ts'
 
 /** A server definition in clear, as validated by the config schema (secrets included: never sent out). */
@@ -58,6 +58,18 @@ export const serverViewSchema = z.object({
     .describe(
       "MCP protocol era spoken upstream: auto (probe with server/discover, fall back to initialize), legacy (2025, initialize), modern (2026-07-28, stateless); null: the gateway's default (upstreams.protocol)",
     ),
+  auth: z
+    .object({
+      type: z.literal('oauth'),
+      credentials: z
+        .enum(['project', 'user'])
+        .describe("project: one set of tokens an owner consents to; user: each user's own tokens"),
+      clientId: z.string().nullable().describe('a pre-registered client; null: metadata document or registration'),
+      clientSecret: z.string().nullable().describe(`"${MASK}" when one is stored, else null`),
+      scopes: z.array(z.string()),
+    })
+    .nullable()
+    .describe('OAuth to the upstream; null: none'),
   toolToggles: z.record(z.string(), z.boolean()),
   source: z.enum(['ui', 'config']),
   status: z.object({
@@ -96,6 +108,7 @@ export function serverView(row: Server, status: ServerStatus | undefined, secret
     autoStart: row.autoStart,
     healthCheckIntervalMs: row.healthCheckIntervalMs,
     protocol: row.protocol,
+    auth: row.auth && { ...row.auth, clientSecret: row.auth.clientSecret ? MASK : null },
     toolToggles: row.toolToggles,
     source: row.source,
     status: {
@@ -116,6 +129,7 @@ export function serverView(row: Server, status: ServerStatus | undefined, secret
 /** The stored row in clear: what a PUT merges into and a MASK refers to. */
 export function openServer(keyring: Keyring, row: Server): ServerInput {
   const { env, headers } = openServerSecrets(keyring, row)
+  const auth = openServerAuth(keyring, row)
   return {
     name: row.name,
     description: row.description,
@@ -132,6 +146,13 @@ export function openServer(keyring: Keyring, row: Server): ServerInput {
     autoStart: row.autoStart,
     healthCheckIntervalMs: row.healthCheckIntervalMs ?? undefined,
     protocol: row.protocol ?? undefined,
+    auth: auth && {
+      type: auth.type,
+      credentials: auth.credentials,
+      clientId: auth.clientId ?? undefined,
+      clientSecret: auth.clientSecret ?? undefined,
+      scopes: auth.scopes,
+    },
   }
 }
 
@@ -157,6 +178,7 @@ export function sealServer(keyring: Keyring, projectId: string, s: ServerInput):
     autoStart: s.autoStart,
     healthCheckIntervalMs: s.healthCheckIntervalMs ?? null,
     protocol: s.protocol ?? null,
+    auth: s.transport === 'stdio' ? null : sealServerAuth(keyring, { projectId, name: s.name }, s.auth),
   }
 }
 
@@ -169,7 +191,8 @@ export function redact(text: string, secrets: readonly string[]): string {
 
 export function secretValues(keyring: Keyring, row: Server): string[] {
   const open = openServer(keyring, row)
-  return [...Object.values(open.env), ...Object.values(open.headers), ...urlSecrets(row.url)]
+  const clientSecret = open.auth?.clientSecret ? [open.auth.clientSecret] : []
+  return [...Object.values(open.env), ...Object.values(open.headers), ...clientSecret, ...urlSecrets(row.url)]
 }
 
 /**
@@ -194,6 +217,27 @@ export function unmask(
     })
   }
   return out
+}
+
+/**
+ * Resolves the client secret of an `auth` sent by a client: the mask keeps the stored one (a field error when there is
+ * none), and so does leaving it out while naming the same client; null clears it. Answers whether the stored one is kept.
+ */
+export function unmaskAuth(sent: ServerInput['auth'], stored: ServerInput['auth']): boolean {
+  if (!sent) return false
+  const keep = sent.clientSecret === MASK || (sent.clientSecret === undefined && sent.clientId === stored?.clientId)
+  if (!keep) return false
+  if (stored?.clientSecret) {
+    sent.clientSecret = stored.clientSecret
+    return true
+  }
+  if (sent.clientSecret === MASK) {
+    const message = 'has no stored value to keep'
+    throw new GatewayError('MCPO_ERR_VALIDATION', `auth.clientSecret: ${message}`, {
+      details: { fields: [{ field: 'auth.clientSecret', message }] },
+    })
+  }
+  return false
 }
 
 /** The keys of a map sent by a client whose value is the mask, i.e. that ask for the stored value. */
@@ -222,16 +266,18 @@ export function secretTarget(s: Pick<ServerInput, 'transport' | 'url' | 'command
 export function requireSecretsStay(
   before: ServerInput | null,
   after: ServerInput,
-  kept: { env: readonly string[]; headers: readonly string[] },
+  kept: { env: readonly string[]; headers: readonly string[]; clientSecret?: boolean },
 ): void {
   if (!before) return
   const field = after.transport === 'stdio' ? 'env' : 'headers'
-  const names = kept[field].filter((k) => Object.hasOwn(after[field], k))
+  const names = kept[field].filter((k) => Object.hasOwn(after[field], k)).map((k) => `${field}.${k}`)
+  // The client secret goes to the authorization server the upstream names, so the URL decides where it goes too.
+  if (kept.clientSecret && after.auth?.clientSecret) names.push('auth.clientSecret')
   if (names.length === 0 || secretTarget(before) === secretTarget(after)) return
   const what = after.transport === 'stdio' ? 'command, arguments or directory' : 'URL origin (scheme, host, port)'
   const message = `the ${what} changed: enter this value again (a saved secret is only sent where it was saved for)`
-  throw new GatewayError('MCPO_ERR_VALIDATION', `${names.map((k) => `${field}.${k}`).join(', ')}: ${message}`, {
-    details: { fields: names.map((k) => ({ field: `${field}.${k}`, message })) },
+  throw new GatewayError('MCPO_ERR_VALIDATION', `${names.join(', ')}: ${message}`, {
+    details: { fields: names.map((field) => ({ field, message })) },
   })
 }
 

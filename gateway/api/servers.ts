@@ -24,6 +24,7 @@ import {
   serverView,
   serverViewSchema,
   unmask,
+  unmaskAuth,
   validateServer,
 } from './server-model.ts'
 
@@ -122,6 +123,7 @@ export function serverRoutes() {
         // A new server has nothing stored: the mask is not a value.
         unmask(input.env, {}, 'env')
         unmask(input.headers, {}, 'headers')
+        unmaskAuth(input.auth, undefined)
         return create(ctx, ctx.params.id, input)
       },
     }),
@@ -161,7 +163,7 @@ export function serverRoutes() {
       method: 'PUT',
       path: `${BASE}/:name`,
       tag: TAG,
-      summary: `Change a server; send "${MASK}" as a secret value, or the URL as shown (credentials "${URL_MASK}"), to keep the stored one`,
+      summary: `Change a server; send "${MASK}" as a secret value, or the URL as shown (credentials "${URL_MASK}"), to keep the stored one (an auth that names the same clientId keeps its clientSecret when left out; null clears it)`,
       auth: 'user',
       body: serverPatchSchema,
       response: serverViewSchema,
@@ -178,10 +180,14 @@ export function serverRoutes() {
         if (patch.env) patch.env = unmask(patch.env as Record<string, string>, before.env, 'env')
         if (patch.headers) patch.headers = unmask(patch.headers as Record<string, string>, before.headers, 'headers')
         if (typeof patch.url === 'string') patch.url = unmaskUrl(patch.url, before.url)
+        const sentAuth = (ctx.body as { auth?: ServerInput['auth'] }).auth
+        const keptClientSecret =
+          sentAuth === undefined ? Boolean(before.auth?.clientSecret) : unmaskAuth(sentAuth ?? undefined, before.auth)
         const merged: Record<string, unknown> = { ...before, ...patch }
         // A transport change leaves the other transport's fields behind.
         if (patch.transport && patch.transport !== before.transport) {
-          if (patch.transport === 'stdio') Object.assign(merged, { url: undefined, headers: patch.headers ?? {} })
+          if (patch.transport === 'stdio')
+            Object.assign(merged, { url: undefined, headers: patch.headers ?? {}, auth: patch.auth })
           else Object.assign(merged, { command: undefined, args: [], cwd: undefined, env: patch.env ?? {} })
         }
         for (const k of Object.keys(merged)) if (merged[k] === undefined) delete merged[k]
@@ -192,6 +198,7 @@ export function serverRoutes() {
         requireSecretsStay(before, after, {
           env: sent.env === undefined ? Object.keys(before.env) : maskedKeys(sent.env),
           headers: sent.headers === undefined ? Object.keys(before.headers) : maskedKeys(sent.headers),
+          clientSecret: keptClientSecret,
         })
         const sealed = sealServer(services.keyring, params.id, after)
         const { projectId: _p, ...fields } = sealed

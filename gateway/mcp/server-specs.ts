@@ -2,7 +2,7 @@
 
 import type { Keyring } from '../../plugins/secrets/keyring.ts'
 import type { Server, Store } from '../../plugins/storage/port.ts'
-import { openServerSecrets } from '../server-secrets.ts'
+import { openServerAuth, openServerSecrets } from '../server-secrets.ts'
 import type { Relay } from './relay.ts'
 import type { ServerSpec } from './supervisor.ts'
 
@@ -24,6 +24,7 @@ export function toSpec(row: Server, keyring: Keyring): ServerSpec {
     autoStart: row.autoStart,
     healthCheckIntervalMs: row.healthCheckIntervalMs,
     protocol: row.protocol,
+    auth: openServerAuth(keyring, row),
   }
 }
 

@@ -2,10 +2,12 @@
 // project, servers and keys cannot be renamed, edited or deleted through the API (team members and run-time state can).
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
+import { MASK } from '../../plugins/secrets/cipher.ts'
 import { TEST_KEY } from '../harness.ts'
 import { type ApiHarness, startApi } from './tenancy-harness.ts'
 
 let api: ApiHarness
+const CONFIG_CLIENT_SECRET = 'cfg-client-secret-5b2e0a'
 
 before(async () => {
   api = await startApi({
@@ -15,7 +17,15 @@ before(async () => {
         id: 'cfg',
         name: 'From the file',
         team: 'platform',
-        servers: [{ name: 'remote', transport: 'streamable-http', url: 'http://127.0.0.1:9/mcp', protocol: 'modern' }],
+        servers: [
+          {
+            name: 'remote',
+            transport: 'streamable-http',
+            url: 'http://127.0.0.1:9/mcp',
+            protocol: 'modern',
+            auth: { type: 'oauth', credentials: 'user', clientId: 'cfg-client', clientSecret: CONFIG_CLIENT_SECRET },
+          },
+        ],
         apiKeys: [{ name: 'ci', key: TEST_KEY }],
       },
     ],
@@ -42,6 +52,16 @@ it('marks config-owned objects and refuses to change them through the API', asyn
   const server = await api.call(a, 'GET', '/api/projects/cfg/servers/remote')
   assert.equal(server.body.source, 'config')
   assert.equal(server.body.protocol, 'modern', 'the config file sets the protocol era too')
+  assert.deepEqual(server.body.auth, {
+    type: 'oauth',
+    credentials: 'user',
+    clientId: 'cfg-client',
+    clientSecret: MASK,
+    scopes: [],
+  })
+  assert.ok(!JSON.stringify(server.body).includes(CONFIG_CLIENT_SECRET))
+  assert.ok(!JSON.stringify(api.audits).includes(CONFIG_CLIENT_SECRET), 'nor in the config.applied record')
+  assert.equal(api.gw.gateway.relay.runtime('cfg', 'remote')?.spec.auth?.clientSecret, CONFIG_CLIENT_SECRET)
   assert.equal((await api.call(a, 'DELETE', '/api/projects/cfg/servers/remote')).status, 409)
   const disable = await api.call(a, 'POST', '/api/projects/cfg/servers/remote/disable')
   assert.equal(disable.status, 200, 'run-time state stays with the UI')

@@ -11,6 +11,7 @@ import { fieldsOf, type ProjectApi, type Reply, startProjectApi } from './projec
 
 const ENV_SECRET = 'env-secret-VALUE-4f9c2d'
 const HEADER_SECRET = 'header-secret-VALUE-8a1b7e'
+const CLIENT_SECRET = 'client-secret-VALUE-3e7d91'
 const S = '/api/projects/demo/servers'
 
 let api: ProjectApi
@@ -105,6 +106,124 @@ describe('servers API', () => {
     assert.equal(auto.status, 201, auto.text)
     assert.equal(auto.body.protocol, 'auto')
     for (const name of ['era', 'era-auto']) assert.equal((await call(api.dev, 'DELETE', `${S}/${name}`)).status, 204)
+  })
+
+  it('stores OAuth settings: the client secret sealed, masked, kept unless changed or sent elsewhere; remote servers only', async () => {
+    const auth = {
+      type: 'oauth',
+      credentials: 'user',
+      clientId: 'mcpo-test',
+      clientSecret: CLIENT_SECRET,
+      scopes: ['read', 'write'],
+    }
+    const created = await call(api.dev, 'POST', S, {
+      name: 'oauth',
+      transport: 'streamable-http',
+      url: remote.url,
+      auth,
+    })
+    assert.equal(created.status, 201, created.text)
+    assert.deepEqual(created.body.auth, { ...auth, clientSecret: MASK })
+    const row = await api.gw.gateway.store.servers.get('demo', 'oauth')
+    assert.ok(row?.auth?.clientSecret && isEncrypted(row.auth.clientSecret), 'stored encrypted')
+    assert.ok(!JSON.stringify(row).includes(CLIENT_SECRET), 'no clear text in the row')
+    const spec = () => api.gw.gateway.relay.runtime('demo', 'oauth')?.spec
+    assert.deepEqual(spec()?.auth, auth, 'the relay gets it in clear')
+    assert.equal((await call(api.rep, 'GET', `${S}/oauth`)).body.auth.clientSecret, MASK)
+    assert.equal(
+      (await call(api.dev, 'POST', S, { name: 'plain-http', transport: 'streamable-http', url: remote.url })).body.auth,
+      null,
+      'none by default',
+    )
+
+    // Left out while naming the same client, or sent as the mask: the stored secret stays.
+    const fewer = await call(api.dev, 'PUT', `${S}/oauth`, {
+      auth: { type: 'oauth', credentials: 'user', clientId: 'mcpo-test', scopes: ['read'] },
+    })
+    assert.equal(fewer.status, 200, fewer.text)
+    assert.deepEqual(fewer.body.auth, { ...auth, clientSecret: MASK, scopes: ['read'] })
+    assert.equal(spec()?.auth?.clientSecret, CLIENT_SECRET)
+    const other = await call(api.dev, 'PUT', `${S}/oauth`, { description: 'other fields' })
+    assert.equal(other.body.auth.clientSecret, MASK)
+    const masked = await call(api.dev, 'PUT', `${S}/oauth`, { auth: { ...fewer.body.auth, credentials: 'project' } })
+    assert.equal(masked.status, 200, masked.text)
+    assert.deepEqual(spec()?.auth, { ...auth, credentials: 'project', scopes: ['read'] })
+
+    // The secret goes to the authorization server the URL leads to: a new origin needs it typed again.
+    const moved = await call(api.dev, 'PUT', `${S}/oauth`, { url: 'http://127.0.0.2:9/mcp' })
+    assert.equal(moved.status, 400)
+    assert.deepEqual(fieldsOf(moved), ['auth.clientSecret'])
+    assert.match(moved.body.error.message, /URL origin/)
+
+    // Another client leaves it behind; null clears it; the mask with nothing stored is a field error.
+    const otherClient = await call(api.dev, 'PUT', `${S}/oauth`, { auth: { type: 'oauth', clientId: 'another' } })
+    assert.equal(otherClient.status, 200, otherClient.text)
+    assert.deepEqual(otherClient.body.auth, {
+      type: 'oauth',
+      credentials: 'project',
+      clientId: 'another',
+      clientSecret: null,
+      scopes: [],
+    })
+    assert.equal(spec()?.auth?.clientSecret, null)
+    const noStored = await call(api.dev, 'PUT', `${S}/oauth`, {
+      auth: { type: 'oauth', clientId: 'another', clientSecret: MASK },
+    })
+    assert.equal(noStored.status, 400)
+    assert.deepEqual(fieldsOf(noStored), ['auth.clientSecret'])
+    const retyped = await call(api.dev, 'PUT', `${S}/oauth`, { auth })
+    assert.equal(retyped.status, 200, retyped.text)
+    assert.equal(
+      (await call(api.dev, 'PUT', `${S}/oauth`, { auth: { ...auth, clientSecret: null } })).body.auth.clientSecret,
+      null,
+    )
+    const cleared = await call(api.dev, 'PUT', `${S}/oauth`, { auth: null })
+    assert.equal(cleared.body.auth, null)
+    assert.equal(spec()?.auth, null)
+
+    // Field errors, and stdio refused: there is no request to carry a token.
+    const stdio = await call(api.admin, 'POST', S, {
+      name: 'local-oauth',
+      transport: 'stdio',
+      command: 'node',
+      auth: { type: 'oauth' },
+    })
+    assert.equal(stdio.status, 400)
+    assert.deepEqual(fieldsOf(stdio), ['auth'])
+    assert.match(stdio.body.error.message, /only for remote servers/)
+    const bad = await call(api.dev, 'POST', S, {
+      name: 'bad-oauth',
+      transport: 'sse',
+      url: remote.url,
+      auth: { type: 'oauth', credentials: 'team', scopes: ['a b'] },
+    })
+    assert.equal(bad.status, 400)
+    assert.deepEqual(fieldsOf(bad).sort(), ['auth.credentials', 'auth.scopes.0'])
+    const maskOnCreate = await call(api.dev, 'POST', S, {
+      name: 'mask-oauth',
+      transport: 'sse',
+      url: remote.url,
+      auth: { type: 'oauth', clientId: 'c', clientSecret: MASK },
+    })
+    assert.equal(maskOnCreate.status, 400)
+    assert.deepEqual(fieldsOf(maskOnCreate), ['auth.clientSecret'])
+    const withHeader = await call(api.dev, 'PUT', `${S}/oauth`, {
+      auth: { type: 'oauth' },
+      headers: { Authorization: 'Bearer x' },
+    })
+    assert.equal(withHeader.status, 400)
+    assert.deepEqual(fieldsOf(withHeader), ['headers.Authorization'])
+
+    await call(api.dev, 'PUT', `${S}/oauth`, { auth })
+    const toStdio = await call(api.admin, 'PUT', `${S}/oauth`, {
+      transport: 'stdio',
+      command: 'node',
+      args: ['-e', '0'],
+    })
+    assert.equal(toStdio.status, 200, toStdio.text)
+    assert.equal(toStdio.body.auth, null, 'a transport change to stdio leaves auth behind')
+    for (const name of ['oauth', 'plain-http'])
+      assert.equal((await call(api.dev, 'DELETE', `${S}/${name}`)).status, 204)
   })
 
   it('lets only global admins define stdio commands', async () => {
@@ -440,9 +559,10 @@ describe('secrets', () => {
     for (const r of seen) {
       assert.ok(!r.text.includes(ENV_SECRET), `env secret leaked in ${r.text.slice(0, 200)}`)
       assert.ok(!r.text.includes(HEADER_SECRET), `header secret leaked in ${r.text.slice(0, 200)}`)
+      assert.ok(!r.text.includes(CLIENT_SECRET), `client secret leaked in ${r.text.slice(0, 200)}`)
     }
     const audit = JSON.stringify(api.audits)
     assert.ok(api.audits.some((e) => e.action === 'server.create'))
-    assert.ok(!audit.includes(ENV_SECRET) && !audit.includes(HEADER_SECRET))
+    assert.ok(!audit.includes(ENV_SECRET) && !audit.includes(HEADER_SECRET) && !audit.includes(CLIENT_SECRET))
   })
 })

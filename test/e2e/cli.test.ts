@@ -53,7 +53,8 @@ describe('mcpo config plan / apply', () => {
   const file = join(dir, 'sync.config.ts')
   const env = () => ({ MCPO_CONFIG: file, MCPO_DATA_DIR: data, MCPO_SECRET_KEY: 'b'.repeat(64) })
   const HEADER_SECRET = 'hdr-secret-Qm4xP9'
-  const write = (url: string, header: string, withServer = true) =>
+  const CLIENT_SECRET = 'oauth-client-secret-Vt7'
+  const write = (url: string, header: string, withServer = true, clientSecret = CLIENT_SECRET) =>
     writeFileSync(
       file,
       `import { defineConfig } from ${JSON.stringify(join(root, 'config/index.ts'))}
@@ -61,7 +62,7 @@ export default defineConfig({
   teams: [{ slug: 'ops', name: 'Ops' }],
   projects: [{
     id: 'synced', name: 'Synced', team: 'ops',
-    servers: ${withServer ? `[{ name: 'remote', transport: 'streamable-http', url: ${JSON.stringify(url)}, headers: { 'x-api-key': ${JSON.stringify(header)} } }]` : '[]'},
+    servers: ${withServer ? `[{ name: 'remote', transport: 'streamable-http', url: ${JSON.stringify(url)}, headers: { 'x-api-key': ${JSON.stringify(header)} }, auth: { type: 'oauth', credentials: 'user', clientId: 'cli', clientSecret: ${JSON.stringify(clientSecret)} } }]` : '[]'},
     apiKeys: [{ name: 'ci', key: 'mcp_proj_clisyncAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA01' }],
   }],
 })
@@ -83,11 +84,12 @@ export default defineConfig({
     assert.match(again.stdout, /0 to create, 0 to update, 4 unchanged/)
     assert.match(again.stdout, /= server synced\/remote/)
 
-    write('http://127.0.0.1:9/v2/mcp', 'hdr-rotated-Lk2')
+    write('http://127.0.0.1:9/v2/mcp', 'hdr-rotated-Lk2', true, 'oauth-rotated-Zx1')
     const changed = await mcpo(['config', 'plan'], env())
     assert.equal(changed.code, 3)
-    assert.match(changed.stdout, /~ server synced\/remote \(url, headers\)/)
-    assert.ok(!changed.stdout.includes('hdr-rotated') && !changed.stdout.includes(HEADER_SECRET))
+    assert.match(changed.stdout, /~ server synced\/remote \(url, headers, auth\)/)
+    for (const secret of ['hdr-rotated', HEADER_SECRET, 'oauth-rotated', CLIENT_SECRET])
+      assert.ok(!changed.stdout.includes(secret), secret)
 
     write('http://127.0.0.1:9/mcp', HEADER_SECRET, false)
     const dropped = await mcpo(['config', 'plan'], env())

@@ -1,10 +1,11 @@
-// Key rotation: every stored server secret is re-encrypted under the new key and still decrypts without the old one.
+// Key rotation: every stored server secret (env, headers, OAuth client secret) is re-encrypted under the new key and
+// still decrypts without the old one.
 import assert from 'node:assert/strict'
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, it } from 'node:test'
-import { rotateServerSecrets, serverAad } from '../../gateway/server-secrets.ts'
+import { openServerAuth, rotateServerSecrets, sealServerAuth, serverAad } from '../../gateway/server-secrets.ts'
 import { decryptRecord, encryptRecord, keyIdOf } from '../../plugins/secrets/cipher.ts'
 import { parseKeyring } from '../../plugins/secrets/keyring.ts'
 import { openEmbeddedStore } from '../../plugins/storage/embedded.ts'
@@ -13,7 +14,7 @@ import { templateDataDir } from '../harness.ts'
 const dir = mkdtempSync(join(tmpdir(), 'mcpo-rotate-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
 
-it('re-encrypts server env and headers under the active key', async () => {
+it('re-encrypts server env, headers and OAuth client secret under the active key', async () => {
   cpSync(await templateDataDir(), dir, { recursive: true })
   const oldKey = `old:${'a'.repeat(64)}`
   const newKey = `new:${'b'.repeat(64)}`
@@ -30,6 +31,11 @@ it('re-encrypts server env and headers under the active key', async () => {
       url: 'http://127.0.0.1:1/mcp',
       env: encryptRecord(before, env, serverAad('p', 's', 'env')),
       headers: encryptRecord(before, headers, serverAad('p', 's', 'headers')),
+      auth: sealServerAuth(
+        before,
+        { projectId: 'p', name: 's' },
+        { type: 'oauth', credentials: 'user', clientId: 'c', clientSecret: 'oauth-client-secret', scopes: [] },
+      ),
     })
     const both = parseKeyring(`${newKey},${oldKey}`)
     assert.equal(await rotateServerSecrets(store, both), 1)
@@ -38,10 +44,12 @@ it('re-encrypts server env and headers under the active key', async () => {
     assert.ok(row)
     assert.equal(keyIdOf(row.env.TOKEN), 'new')
     assert.equal(keyIdOf(row.headers.authorization), 'new')
-    assert.doesNotMatch(JSON.stringify(row), /supersecret|upstream-secret/)
+    assert.equal(keyIdOf(row.auth?.clientSecret ?? ''), 'new')
+    assert.doesNotMatch(JSON.stringify(row), /supersecret|upstream-secret|oauth-client-secret/)
     const onlyNew = parseKeyring(newKey)
     assert.deepEqual(decryptRecord(onlyNew, row.env, serverAad('p', 's', 'env')), env)
     assert.deepEqual(decryptRecord(onlyNew, row.headers, serverAad('p', 's', 'headers')), headers)
+    assert.equal(openServerAuth(onlyNew, row)?.clientSecret, 'oauth-client-secret')
   } finally {
     await store.close()
   }
