@@ -37,7 +37,8 @@ import { addOpsRoutes } from './ops.ts'
 import { RefusalAudit } from './refusals.ts'
 import { Router } from './router.ts'
 import { type RunningServer, startServer } from './server.ts'
-
+import { OAuthCredentials } from './upstream-oauth/credentials.ts'
+import { UpstreamOAuth } from './upstream-oauth/vault.ts'
 import { GATEWAY_VERSION } from './version.ts'
 import { securityHeaders, withCors } from './web-security.ts'
 
@@ -128,6 +129,17 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
   addOpsRoutes(router, { store, state, plugins: plugins.plugins })
 
   const tracker = new SessionTracker(store, nodeId, logger)
+  const publicBase = config.listen.publicBaseUrl ? config.listen.publicBaseUrl.replace(/\/$/, '') : ''
+  // Tokens name their issuer and audience as absolute URLs: the public base URL, or the loopback address listened on.
+  const issuer = () => publicBase || `http://127.0.0.1:${server?.port ?? config.listen.port}`
+  const upstreamOAuth = new UpstreamOAuth({
+    repo: store.upstreamOAuth,
+    keyring: secret.keyring,
+    logger: logger.child({ component: 'upstream-oauth' }),
+    publicBase: issuer,
+    blockedNetworks: config.upstreams.blockedNetworks,
+    nodeId,
+  })
   const relay = new Relay({
     tracker,
     logger,
@@ -136,6 +148,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     unified: config.unified,
     version: GATEWAY_VERSION,
     placement: cluster?.upstreams ?? null,
+    credentials: new OAuthCredentials(upstreamOAuth, store.apiKeys),
   })
   const sessions = new SessionRegistry(
     config.limits,
@@ -145,9 +158,6 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     stateKey: deriveKey(secret.keyring, 'mcp request state'),
     nodeId,
   })
-  const publicBase = config.listen.publicBaseUrl ? config.listen.publicBaseUrl.replace(/\/$/, '') : ''
-  // Tokens name their issuer and audience as absolute URLs: the public base URL, or the loopback address listened on.
-  const issuer = () => publicBase || `http://127.0.0.1:${server?.port ?? config.listen.port}`
   const oauth = createOAuth(config, { store, keyring: secret.keyring, logger, plugins, relay, issuer })
   const ticker = new KeepaliveTicker(config.limits.sseKeepaliveMs)
   await cluster?.start(relay, ticker)
@@ -228,6 +238,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     keyring: secret.keyring,
     logger,
     connectionTests: new ConnectionTests(),
+    upstreamOAuth,
     refusals,
     async reloadProject(projectId) {
       await reloadProjectHere(projectId)
@@ -330,6 +341,7 @@ export async function createGateway(config: ResolvedConfig, options: GatewayOpti
     await cluster?.close().catch((err) => logger.error({ err }, 'leaving the cluster failed'))
     await relay.close()
     await oauth?.as.stop()
+    await upstreamOAuth.close().catch(() => {})
     await tracker.close()
     refusals.close()
     await plugins.close()

@@ -11,6 +11,7 @@ import type { Relay } from '../mcp/relay.ts'
 import type { SessionTracker } from '../mcp/session-tracker.ts'
 import type { SessionRegistry } from '../mcp/sessions.ts'
 import type { RefusalAudit } from '../refusals.ts'
+import type { UpstreamOAuth } from '../upstream-oauth/vault.ts'
 import type { ConnectionTests } from './server-checks.ts'
 
 /** What every route handler may use. Built once at boot. */
@@ -34,6 +35,8 @@ export interface ApiServices {
   reloadKeys(): Promise<void>
   /** After members left these projects: policy role snapshots and keys reload (on every node in a cluster). */
   membersChanged?(projectIds: string[]): Promise<void>
+  /** The tokens mcpo holds for OAuth-protected servers, and their flows. */
+  upstreamOAuth?: UpstreamOAuth | null
 }
 
 export interface ApiContext<B = unknown, Q = unknown> {

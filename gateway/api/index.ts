@@ -1,5 +1,6 @@
 // Every control-plane route, in one list: mounted on the router and documented in /api/openapi.json.
 
+import { upstreamOAuthRoutes } from '../upstream-oauth/routes.ts'
 import { activityRoutes } from './activity.ts'
 import { activityExportRoutes } from './activity-export.ts'
 import { adminEventRoutes } from './admin-events.ts'
@@ -44,6 +45,7 @@ export function apiRoutes(): RouteDef[] {
     ...userRoutes(),
     ...favoriteRoutes(),
     ...connectedAppRoutes(),
+    ...upstreamOAuthRoutes(),
     ...serverImportRoutes(),
     ...serverRoutes(),
     ...toolRoutes(),

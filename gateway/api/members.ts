@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import type { Project, Role, Store } from '../../plugins/storage/port.ts'
 import { GatewayError } from '../errors.ts'
+import { oauthServerOf } from '../upstream-oauth/routes.ts'
 import { requireProject, requireTeam } from './access.ts'
 import { route } from './define.ts'
 import { invitedSchema, inviteMember } from './invitation-send.ts'
@@ -172,6 +173,8 @@ export function memberRoutes() {
           await tx.oauth.revokeGrantsOf(user.id, project.id)
           return { removed: current, keysRevoked: await revokeKeysOfLeaver(tx, project, user.id) }
         })
+        // Their own accounts at per-user servers are no longer the project's to use.
+        const upstreamTokens = (await services.upstreamOAuth?.forget(project.id, user.id, oauthServerOf(services))) ?? 0
         if (services.membersChanged) await services.membersChanged([project.id])
         else if (keysRevoked > 0) await services.reloadKeys()
         audit({
@@ -179,7 +182,7 @@ export function memberRoutes() {
           projectId: project.id,
           target: { type: 'user', id: user.id },
           before: { role: removed.role, inviteSource: removed.inviteSource },
-          after: { keysRevoked },
+          after: { keysRevoked, upstreamTokens },
         })
         return undefined
       },

@@ -7,6 +7,7 @@ import { stronger } from '../../plugins/rbac/matrix.ts'
 import type { Store, User, UserPatch } from '../../plugins/storage/port.ts'
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../../plugins/users/password.ts'
 import { GatewayError, isGatewayError } from '../errors.ts'
+import { oauthServerOf } from '../upstream-oauth/routes.ts'
 import { publicUser, userSchema } from './auth-routes.ts'
 import { type ApiContext, type ApiServices, route } from './define.ts'
 import { auditVerified } from './email-verification.ts'
@@ -88,6 +89,7 @@ async function loadUser(store: Store, id: string): Promise<User> {
 async function cutOff(services: ApiServices, userId: string): Promise<void> {
   await endSessions(services, userId)
   await services.store.oauth.revokeGrantsOf(userId, null)
+  await services.upstreamOAuth?.forget(null, userId, oauthServerOf(services))
   for (const s of [...services.sessions.all()]) {
     if (s.principalKind === 'user' && s.principalId === userId) s.close('account disabled')
   }

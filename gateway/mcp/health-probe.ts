@@ -56,7 +56,8 @@ export async function probeServer(
       live.lastActivity = lastActivity
     }
   }
-  if (rt.spec.transport === 'stdio' || rt.state === 'starting') return 'skipped'
+  // An OAuth server is probed only through a live connection: a token is someone's, not the prober's.
+  if (rt.spec.transport === 'stdio' || rt.spec.auth || rt.state === 'starting') return 'skipped'
   if (rt.retryAt !== null && now < rt.retryAt) return 'skipped'
   const conn = rt.detachedConnection(timeoutMs)
   track?.(conn, true)

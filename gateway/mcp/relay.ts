@@ -17,6 +17,7 @@ import {
   type ServerSpec,
   type SharedPlacement,
   type SupervisorLimits,
+  type UpstreamCredentials,
 } from './supervisor.ts'
 import { type UnifiedOptions, UnifiedRouter } from './unified.ts'
 import { negotiateVersion } from './versions.ts'
@@ -31,6 +32,8 @@ export interface RelayOptions {
   placement?: SharedPlacement | null
   /** Counts requests and failures per client session (GET /api/projects/:id/sessions). */
   tracker?: SessionTracker
+  /** Tokens for OAuth-protected servers. */
+  credentials?: UpstreamCredentials | null
 }
 
 export class Relay implements ServerDirectory {
@@ -83,6 +86,7 @@ export class Relay implements ServerDirectory {
         this.caps,
         this.serverLog(projectId, spec.name).logger(this.opts.logger.child({ project: projectId, server: spec.name })),
         this.opts.placement ?? null,
+        this.opts.credentials ?? null,
       )
       rt.onlistchanged = (method, sessions) => {
         for (const s of sessions) s.noticeListChanged(method)

@@ -34,6 +34,29 @@ export interface ServerSpec {
   /** Health probe interval (health-probe.ts); 0 off; null or absent: `SupervisorLimits.healthCheckIntervalMs`. */
   healthCheckIntervalMs?: number | null
   protocol?: 'auto' | 'legacy' | 'modern' | null
+  /** OAuth to the server (remote servers only): the client secret decrypted; null or absent: none. */
+  auth?: {
+    type: 'oauth'
+    credentials: 'project' | 'user'
+    clientId: string | null
+    clientSecret: string | null
+    scopes: string[]
+  } | null
+}
+
+/** An OAuth-protected server's Authorization while a connection to it lives (gateway/upstream-oauth). */
+export interface UpstreamBearer {
+  header(): string
+  /** The server refused the token: its owner must connect again. */
+  rejected(): void
+  /** The connection closed: stop keeping the token fresh. */
+  stop(): void
+}
+
+/** Where connections to OAuth-protected servers get their tokens. */
+export interface UpstreamCredentials {
+  /** The session's (or the project's) token for the server; throws an UpstreamError naming where to connect. */
+  bearer(spec: ServerSpec, session: Session | null): Promise<UpstreamBearer>
 }
 
 export interface SupervisorLimits {
@@ -156,10 +179,15 @@ export class ServerRuntime {
     private readonly caps: ProcessCaps,
     private readonly log: Logger,
     private readonly placement: SharedPlacement | null = null,
+    private readonly credentials: UpstreamCredentials | null = null,
   ) {
     this.spec = spec
-    // Stdio children are shared (a process per client does not scale); remote servers keep their own sessions.
-    this.isolation = spec.isolation ?? (spec.transport === 'stdio' ? 'shared' : 'per-session')
+    // Stdio children are shared (a process per client does not scale); remote servers keep their own sessions. A
+    // server that acts as each member with their own token is never shared between them.
+    this.isolation =
+      spec.auth?.credentials === 'user'
+        ? 'per-session'
+        : (spec.isolation ?? (spec.transport === 'stdio' ? 'shared' : 'per-session'))
   }
 
   /** Every failure goes through here, so its time is always known. */
@@ -315,8 +343,10 @@ export class ServerRuntime {
     // A shared stdio upstream owned by another node runs no process here, so it takes no process slot.
     const isStdio = spec.transport === 'stdio' && remote === null
     if (isStdio) this.caps.reserve(spec.projectId)
+    // Missing authorization is the caller's to fix (connect the server), not a failure of the server.
+    const bearer = spec.auth?.type === 'oauth' && spec.transport !== 'stdio' ? await this.bearer(session) : null
     if (!(this.state === 'running' && session)) this.state = 'starting'
-    const transport = remote ?? this.makeTransport()
+    const transport = remote ?? this.makeTransport(bearer)
     // A shared upstream placed on another node is reached through that node's own connection.
     const protocol = remote ? 'legacy' : this.protocol(session)
     const conn = new UpstreamConnection({
@@ -333,6 +363,7 @@ export class ServerRuntime {
       protocol,
     })
     const startedAt = Date.now()
+    if (bearer) void conn.whenClosed.then(() => bearer.stop())
     if (remote) this.placedElsewhere.add(conn)
     if (isStdio) conn.ondisposed = () => this.caps.release(spec.projectId)
     try {
@@ -376,7 +407,17 @@ export class ServerRuntime {
     return conn
   }
 
-  private makeTransport(): UpstreamTransport {
+  private async bearer(session: Session | null): Promise<UpstreamBearer> {
+    if (!this.credentials) {
+      throw new UpstreamError(
+        RpcCodes.UPSTREAM_UNAVAILABLE,
+        `server "${this.spec.name}" uses OAuth, which needs the gateway's publicBaseUrl (its callback address)`,
+      )
+    }
+    return this.credentials.bearer(this.spec, session)
+  }
+
+  private makeTransport(bearer: UpstreamBearer | null = null): UpstreamTransport {
     const spec = this.spec
     const logger = this.log
     if (spec.transport === 'stdio') {
@@ -395,6 +436,7 @@ export class ServerRuntime {
       logger,
       blockedNetworks: this.limits.blockedNetworks,
       maxMessageBytes: this.limits.maxMessageBytes,
+      bearer: bearer ?? undefined,
     }
     return spec.transport === 'sse' ? new SseTransport(remote) : new StreamableHttpTransport(remote)
   }

@@ -23,6 +23,7 @@ import {
   type SendOptions,
   silentLogger,
   type TransportLogger,
+  type UpstreamBearerSource,
   type UpstreamTransport,
 } from './transport.ts'
 
@@ -31,6 +32,8 @@ export interface SseTransportOptions {
   url: string
   /** Sent on the GET and on every POST (upstream credentials; never the client's). */
   headers?: Readonly<Record<string, string>>
+  /** An OAuth-protected server: the Authorization of each request, and who to tell when the server refuses it. */
+  bearer?: UpstreamBearerSource
   /** Bounds TCP connect, the GET's response headers and the wait for the `endpoint` event. Default 10000. */
   connectTimeoutMs?: number
   /** Networks this upstream may not connect into (`upstreams.blockedNetworks`); checked on the connected address. */
@@ -62,6 +65,7 @@ export class SseTransport implements UpstreamTransport {
 
   private readonly url: string
   private readonly headers: Record<string, string>
+  private readonly bearer: UpstreamBearerSource | undefined
   private readonly connectTimeoutMs: number
   private readonly blockedNetworks: readonly string[]
   private readonly postTimeoutMs: number
@@ -82,6 +86,7 @@ export class SseTransport implements UpstreamTransport {
   constructor(options: SseTransportOptions) {
     this.url = options.url
     this.headers = configuredHeaders(options.headers, options.url)
+    this.bearer = options.bearer
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
     this.blockedNetworks = options.blockedNetworks ?? []
     this.postTimeoutMs = options.postTimeoutMs ?? 30_000
@@ -162,6 +167,11 @@ export class SseTransport implements UpstreamTransport {
     void this.post(endpoint, message, options?.headers)
   }
 
+  /** The configured headers, with the current OAuth token when the server takes one. */
+  private authorized(): Record<string, string> {
+    return this.bearer ? { ...this.headers, authorization: this.bearer.header() } : this.headers
+  }
+
   close(): Promise<void> {
     this.closePromise ??= this.shutdown(undefined)
     return this.closePromise
@@ -181,10 +191,11 @@ export class SseTransport implements UpstreamTransport {
     try {
       const res = await request(base, {
         method: 'GET',
-        headers: { ...this.headers, accept: 'text/event-stream', 'cache-control': 'no-cache' },
+        headers: { ...this.authorized(), accept: 'text/event-stream', 'cache-control': 'no-cache' },
         signal,
         dispatcher: this.agent,
       })
+      if (res.statusCode === 401) this.bearer?.rejected()
       if (res.statusCode !== 200) {
         const snippet = await bodySnippet(res.body)
         this.log.warn({ url: safeUrl(base), status: res.statusCode, body: snippet }, 'SSE upstream refused the stream')
@@ -284,7 +295,7 @@ export class SseTransport implements UpstreamTransport {
   }
 
   private async post(endpoint: URL, message: string, extra?: Readonly<Record<string, string>>): Promise<void> {
-    const headers: Record<string, string> = { ...extra, ...this.headers, 'content-type': 'application/json' }
+    const headers: Record<string, string> = { ...extra, ...this.authorized(), 'content-type': 'application/json' }
     if (this.protocolVersion) headers['mcp-protocol-version'] = this.protocolVersion
     try {
       const res = await request(endpoint, {
@@ -296,6 +307,7 @@ export class SseTransport implements UpstreamTransport {
         headersTimeout: this.postTimeoutMs,
         bodyTimeout: this.postTimeoutMs,
       })
+      if (res.statusCode === 401) this.bearer?.rejected()
       if (res.statusCode >= 200 && res.statusCode < 300) {
         await res.body.dump()
         return

@@ -28,6 +28,7 @@ import {
   type SendOptions,
   silentLogger,
   type TransportLogger,
+  type UpstreamBearerSource,
   type UpstreamTransport,
 } from './transport.ts'
 
@@ -36,6 +37,8 @@ export interface StreamableHttpTransportOptions {
   url: string
   /** Sent on every request (upstream credentials; never the client's). */
   headers?: Readonly<Record<string, string>>
+  /** An OAuth-protected server: the Authorization of each request, and who to tell when the server refuses it. */
+  bearer?: UpstreamBearerSource
   /** Bounds TCP connect and the GET stream's response headers. POSTs have no timeout here: the caller's table owns it. */
   connectTimeoutMs?: number
   /** Networks this upstream may not connect into (`upstreams.blockedNetworks`); checked on the connected address. */
@@ -65,6 +68,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
 
   private readonly url: string
   private readonly headers: Record<string, string>
+  private readonly bearer: UpstreamBearerSource | undefined
   private readonly connectTimeoutMs: number
   private readonly blockedNetworks: readonly string[]
   private readonly maxMessageBytes: number
@@ -93,6 +97,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
   constructor(options: StreamableHttpTransportOptions) {
     this.url = options.url
     this.headers = configuredHeaders(options.headers, options.url)
+    this.bearer = options.bearer
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
     this.blockedNetworks = options.blockedNetworks ?? []
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
@@ -189,6 +194,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
 
   private requestHeaders(accept: string): Record<string, string> {
     const headers: Record<string, string> = { ...this.headers, accept }
+    if (this.bearer) headers.authorization = this.bearer.header()
     if (this.session) headers['mcp-session-id'] = this.session
     if (this.protocolVersion) headers['mcp-protocol-version'] = this.protocolVersion
     return headers
@@ -219,6 +225,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
         this.log.warn({ url: safeUrl(base) }, 'upstream sent a different Mcp-Session-Id mid-session; keeping the first')
       }
       const status = res.statusCode
+      if (status === 401) this.bearer?.rejected()
       if (status === 404 && sentSession) {
         await res.body.dump()
         if (this.state === 'closed') return

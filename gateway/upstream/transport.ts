@@ -11,6 +11,13 @@ import type { HeaderParam } from '../mcp/modern-wire.ts'
  *   await t.start()
  *   t.send('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{…}}')
  */
+/** The Authorization an HTTP transport sends to an OAuth-protected server, read at each request (it is refreshed). */
+export interface UpstreamBearerSource {
+  header(): string
+  /** The server answered 401 to it. */
+  rejected(): void
+}
+
 export interface UpstreamTransport {
   readonly kind: 'stdio' | 'sse' | 'streamable-http'
   /** Connects/spawns. Rejects with a GatewayError if it cannot start. */
