@@ -176,7 +176,14 @@ export class UpstreamOAuth {
     } catch (err) {
       throw refused(`the provider refused the code: ${describe(err)}`)
     }
+    // A connection made again replaces the old one: its tokens are revoked at the provider, not left to live on.
+    const replaced = await this.o.repo.credential(spec.projectId, spec.name, pending.userId)
     await this.store(spec, pending.userId, d, tokens, null)
+    if (replaced) {
+      this.revoke(spec, pending.userId, replaced).catch((err: unknown) =>
+        this.o.logger.warn({ server: spec.name, err: describe(err) }, 'revoking the replaced upstream tokens failed'),
+      )
+    }
     this.o.logger.info(
       { project: spec.projectId, server: spec.name, user: pending.userId, issuer: d.as.issuer },
       'upstream OAuth connected',

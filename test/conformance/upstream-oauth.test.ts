@@ -9,6 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { apiKeys } from '../../plugins/api-keys/index.ts'
 import { toolPolicies } from '../../plugins/rbac/policies.ts'
+import { encrypt } from '../../plugins/secrets/cipher.ts'
 import { sessions } from '../../plugins/sessions/index.ts'
 import { hashPassword } from '../../plugins/users/password.ts'
 import { assertNoLeftovers, fixtureServer, startTestGateway, TEST_KEY, type TestGateway } from '../harness.ts'
@@ -196,6 +197,21 @@ describe('project credentials: an Owner connects once, every caller of the proje
     })
     assert.equal(res.status, 403)
     assert.match(await res.text(), /started in another browser/)
+  })
+
+  it('a token the server refuses marks the credential for re-authorization; connecting again restores it', async () => {
+    const store = a.gateway.store.upstreamOAuth
+    const cred = await store.credential('demo', 'team', null)
+    assert.ok(cred)
+    // A token the provider never issued, sealed where the real one was: the server answers 401.
+    const forged = encrypt(a.gateway.keyring, 'eyJhbGciOiJub25lIn0.e30.', 'upstream-oauth:demo/:access')
+    await store.saveCredential({ ...cred, accessToken: forged, expiresAt: new Date(Date.now() + 3_600_000) })
+    await assert.rejects(mcp('team'))
+    assert.equal((await store.credential('demo', 'team', null))?.status, 'needs-reauth')
+    await assert.rejects(mcp('team'), /needs authorization: a project Owner must connect it/)
+    const done = await connect('team', 'owner', 'bAlice')
+    assert.equal(done.status, 302)
+    assert.equal(await echo(await mcp('team'), 'reconnected'), 'Echo: reconnected')
   })
 
   it('Disconnect revokes at the provider and deletes the tokens: calls need a connection again', async () => {
