@@ -199,7 +199,25 @@ export class Relay implements ServerDirectory {
     }
     const rt = this.runtime(session.projectId, session.serverName)
     if (!rt) throw new UpstreamError(RpcCodes.UPSTREAM_UNAVAILABLE, `server "${session.serverName}" no longer exists`)
-    const conn = await rt.acquire(session.upstream)
+    let conn: UpstreamConnection
+    try {
+      conn = await rt.acquire(session.upstream)
+    } catch (err) {
+      const connectUrl =
+        err instanceof UpstreamError ? (err.data as { connectUrl?: unknown } | undefined)?.connectUrl : null
+      if (typeof connectUrl !== 'string') throw err
+      // An OAuth server nobody connected yet for this caller: the session starts anyway, every request answers where
+      // to connect, and once the caller has connected the same session works (no reconnect).
+      session.initialized = true
+      return sink.respond(
+        resultMessage(msg.id, {
+          protocolVersion: session.protocolVersion,
+          capabilities: { tools: { listChanged: true } },
+          serverInfo: { name: rt.spec.name, version: '0' },
+          instructions: (err as Error).message,
+        }),
+      )
+    }
     const init = conn.initializeResult
     if (!init) throw new UpstreamError(RpcCodes.UPSTREAM_UNAVAILABLE, 'upstream is not initialized')
     const result: Record<string, unknown> = {

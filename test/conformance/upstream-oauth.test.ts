@@ -97,6 +97,9 @@ async function mcp(server: string, token = TEST_KEY): Promise<Client> {
   return client
 }
 
+/** A call through a new session: refused until the server is connected for the caller. */
+const call = async (server: string, token = TEST_KEY) => echo(await mcp(server, token), 'ping')
+
 const echo = async (client: Client, message: string) => {
   const out = (await client.callTool({ name: 'echo', arguments: { message } })) as { content: { text: string }[] }
   return out.content[0].text
@@ -136,7 +139,7 @@ async function connect(
 
 describe('project credentials: an Owner connects once, every caller of the project uses them', () => {
   it('before any connection a call is refused with where to connect', async () => {
-    await assert.rejects(mcp('team'), /needs authorization: a project Owner must connect it at .*\/oauth\/connect/)
+    await assert.rejects(call('team'), /needs authorization: a project Owner must connect it at .*\/oauth\/connect/)
   })
 
   it('a Developer may not connect the project’s credentials', async () => {
@@ -208,7 +211,7 @@ describe('project credentials: an Owner connects once, every caller of the proje
     await store.saveCredential({ ...cred, accessToken: forged, expiresAt: new Date(Date.now() + 3_600_000) })
     await assert.rejects(mcp('team'))
     assert.equal((await store.credential('demo', 'team', null))?.status, 'needs-reauth')
-    await assert.rejects(mcp('team'), /needs authorization: a project Owner must connect it/)
+    await assert.rejects(call('team'), /needs authorization: a project Owner must connect it/)
     const done = await connect('team', 'owner', 'bAlice')
     assert.equal(done.status, 302)
     assert.equal(await echo(await mcp('team'), 'reconnected'), 'Echo: reconnected')
@@ -225,7 +228,7 @@ describe('project credentials: an Owner connects once, every caller of the proje
     assert.equal(await a.gateway.store.upstreamOAuth.credential('demo', 'team', null), null)
     const grants = await b.gateway.store.oauth.grants({ accountId: users.bAlice.id })
     assert.deepEqual(grants, [], 'the provider dropped the grant with its revoked refresh token')
-    await assert.rejects(mcp('team'), /needs authorization/)
+    await assert.rejects(call('team'), /needs authorization/)
   })
 })
 
@@ -246,7 +249,7 @@ describe('per-user credentials: each member acts as themselves upstream', () => 
   it('a member without a connection is told to connect their own account', async () => {
     keys.dev = await keyOf('dev')
     keys.other = await keyOf('other')
-    await assert.rejects(mcp('mine', keys.dev), /needs authorization: connect your account at .*\?for=me/)
+    await assert.rejects(call('mine', keys.dev), /needs authorization: connect your account at .*\?for=me/)
   })
 
   it('a key from the config file has no member to act as', async () => {
@@ -258,9 +261,18 @@ describe('per-user credentials: each member acts as themselves upstream', () => 
     const done = await connect('mine', 'dev', 'bBob', { forMe: true })
     assert.equal(done.status, 302, await done.text())
     assert.equal(await echo(await mcp('mine', keys.dev), 'as dev'), 'Echo: as dev')
-    await assert.rejects(mcp('mine', keys.other), /connect your account/)
+    await assert.rejects(call('mine', keys.other), /connect your account/)
     const grantsAfter = (await b.gateway.store.oauth.grants({ accountId: users.bBob.id })).length
     assert.equal(grantsAfter, grantsBefore + 1, "the member's own grant at the provider")
+  })
+
+  it('a session opened before its member connected works once they have, without reconnecting', async () => {
+    const client = await mcp('mine', keys.other)
+    assert.match(client.getInstructions() ?? '', /connect your account at .*\?for=me/)
+    await assert.rejects(echo(client, 'too early'), /connect your account/)
+    const done = await connect('mine', 'other', 'bAlice', { forMe: true })
+    assert.equal(done.status, 302)
+    assert.equal(await echo(client, 'same session'), 'Echo: same session')
   })
 
   it('another user cannot complete a member’s flow, even in the same browser', async () => {
