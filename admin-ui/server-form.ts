@@ -32,11 +32,36 @@ export interface ServerFormState {
   healthCheckS: string
   /** The protocol era spoken upstream; empty: the gateway's default (`upstreams.protocol`). */
   protocol: ProtocolChoice
+  /** Remote servers: none (open, or a static credential in `headers`) or OAuth, where mcpo holds the tokens. */
+  auth: AuthForm
   enabled: boolean
   autoStart: boolean
 }
 
 export type FormErrors = Record<string, string>
+
+/** The "Authorization" part of the form. The client secret is write-only, like a header value. */
+export interface AuthForm {
+  type: 'none' | 'oauth'
+  /** project: an Owner connects once for everyone; user: each member connects their own account. */
+  credentials: 'project' | 'user'
+  clientId: string
+  clientSecret: string
+  /** A client secret is stored: left empty, the form keeps it. */
+  secretStored: boolean
+  /** Space-separated. */
+  scopes: string
+}
+
+/** The auth part of a server with none. */
+export const NO_AUTH: AuthForm = {
+  type: 'none',
+  credentials: 'project',
+  clientId: '',
+  clientSecret: '',
+  secretStored: false,
+  scopes: '',
+}
 
 /** '' stands for null: the gateway's default. */
 export type ProtocolChoice = NonNullable<Server['protocol']> | ''
@@ -73,6 +98,7 @@ export function emptyServerForm(transport: Transport = 'streamable-http'): Serve
     timeoutS: '300',
     healthCheckS: '',
     protocol: '',
+    auth: NO_AUTH,
     enabled: true,
     autoStart: false,
   }
@@ -94,12 +120,26 @@ export function serverFormFrom(s: Server): ServerFormState {
     timeoutS: String(Math.round(s.timeoutMs / 1000)),
     healthCheckS: s.healthCheckIntervalMs === null ? '' : String(Math.round(s.healthCheckIntervalMs / 1000)),
     protocol: s.protocol ?? '',
+    auth: s.auth
+      ? {
+          type: 'oauth',
+          credentials: s.auth.credentials,
+          clientId: s.auth.clientId ?? '',
+          clientSecret: '',
+          secretStored: s.auth.clientSecret !== null,
+          scopes: s.auth.scopes.join(' '),
+        }
+      : NO_AUTH,
     enabled: s.enabled,
     autoStart: s.autoStart,
   }
 }
 
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
+// RFC 6749 §3.3, as config/schema.ts checks each scope.
+const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+
+const scopeList = (scopes: string): string[] => scopes.split(/\s+/).filter(Boolean)
 const HEADER_KEY = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
 function checkRows(list: SecretRow[], field: 'env' | 'headers', errors: FormErrors): void {
@@ -114,6 +154,21 @@ function checkRows(list: SecretRow[], field: 'env' | 'headers', errors: FormErro
     else if (seen.has(key.toLowerCase())) errors[at] = 'is set twice'
     else if (!r.value && !r.stored) errors[at] = 'needs a value'
     seen.add(key.toLowerCase())
+  })
+}
+
+function checkAuth(s: ServerFormState, errors: FormErrors): void {
+  const a = s.auth
+  if (a.clientId.length > 2000) errors['auth.clientId'] = 'at most 2000 characters'
+  if (a.clientSecret.length > 2000) errors['auth.clientSecret'] = 'at most 2000 characters'
+  else if ((a.clientSecret || a.secretStored) && !a.clientId.trim()) errors['auth.clientSecret'] = 'needs a client ID'
+  const bad = scopeList(a.scopes).find((x) => !SCOPE.test(x))
+  if (bad) errors['auth.scopes'] = `"${bad}" is not a scope: no quotes or backslashes`
+  // The gateway sets this header from the tokens (config/schema.ts), so a static one would be refused.
+  s.headers.forEach((r, i) => {
+    if (r.key.trim().toLowerCase() === 'authorization' && !errors[`headers.${i}`]) {
+      errors[`headers.${i}`] = 'is set from the OAuth tokens: remove it'
+    }
   })
 }
 
@@ -139,6 +194,7 @@ export function validateServerForm(s: ServerFormState, options: { canStdio: bool
     else if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
       errors.url = 'must be an http:// or https:// URL'
     checkRows(s.headers, 'headers', errors)
+    if (s.auth.type === 'oauth') checkAuth(s, errors)
   }
   const t = Number(s.timeoutS)
   if (!Number.isInteger(t) || t < 1 || t > 86_400) errors.timeoutMs = 'whole seconds from 1 to 86400'
@@ -168,7 +224,34 @@ export function connectionChanged(s: ServerFormState, saved: Server | null): boo
       secrets(s.env) !== secrets(before.env)
     )
   }
-  return s.url.trim() !== before.url || secrets(s.headers) !== secrets(before.headers)
+  return (
+    s.url.trim() !== before.url ||
+    secrets(s.headers) !== secrets(before.headers) ||
+    JSON.stringify(authBody(s.auth, true)) !== JSON.stringify(authBody(before.auth, true))
+  )
+}
+
+/**
+ * Whether saving runs the connection test first. Not for a server behind OAuth: no connection is made before someone
+ * connects it to the provider (the server view's Authorization block), so the test could only fail.
+ */
+export function testsOnSave(s: ServerFormState, saved: Server | null): boolean {
+  return s.transport !== 'stdio' && s.auth.type === 'oauth' ? false : connectionChanged(s, saved)
+}
+
+/**
+ * The `auth` of the body: null for none (on an edit; a new server leaves it out), else the OAuth settings with the
+ * client secret as typed, the mask to keep the stored one, or null to drop it.
+ */
+export function authBody(a: AuthForm, editing: boolean): Record<string, unknown> | null | undefined {
+  if (a.type === 'none') return editing ? null : undefined
+  const clientId = a.clientId.trim()
+  const body: Record<string, unknown> = { type: 'oauth', credentials: a.credentials, scopes: scopeList(a.scopes) }
+  if (clientId) body.clientId = clientId
+  if (a.clientSecret) body.clientSecret = a.clientSecret
+  else if (a.secretStored && clientId) body.clientSecret = MASK
+  else if (editing) body.clientSecret = null
+  return body
 }
 
 function record(list: SecretRow[]): Record<string, string> {
@@ -206,12 +289,16 @@ export function serverBody(s: ServerFormState, editing: boolean): Record<string,
   } else {
     body.url = s.url.trim()
     body.headers = record(s.headers)
+    const auth = authBody(s.auth, editing)
+    if (auth !== undefined) body.auth = auth
   }
   return body
 }
 
 /** The API's field path ("env.TOKEN", "timeoutMs") to the form's ("env.2"), so its errors land on the right row. */
 export function formField(apiField: string, s: ServerFormState): string {
+  // One scope of the list is refused: the form has one field for them all.
+  if (/^auth\.scopes\.\d+$/.test(apiField)) return 'auth.scopes'
   const m = /^(env|headers)\.(.+)$/.exec(apiField)
   if (!m) return apiField
   const list = m[1] === 'env' ? s.env : s.headers

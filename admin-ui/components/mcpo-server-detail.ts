@@ -1,7 +1,7 @@
-// <mcpo-server-detail project-id server-name open>: the server modal. Overview (status, copyable SSE, Streamable
-// HTTP and unified configs), Tools (each with a test runner generated from its input schema), Usage (metrics and
-// calls), Logs (stderr tail, audit events), Settings. Events out: `close`, `server-changed` { name },
-// `server-deleted` { name }.
+// <mcpo-server-detail project-id server-name open>: the server modal. Overview (status, the Authorization block of
+// a server behind OAuth, copyable SSE, Streamable HTTP and unified configs), Tools (each with a test runner generated
+// from its input schema), Usage (metrics and calls), Logs (stderr tail, audit events), Settings. Events out: `close`,
+// `server-changed` { name }, `server-deleted` { name }.
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit'
 import type { ClientConfig, Discovery, Server } from '../api-types.ts'
 import { Action } from '../controllers/action.ts'
@@ -23,6 +23,7 @@ import {
   shared,
 } from './view-support.ts'
 import './mcpo-server-logs.ts'
+import './mcpo-server-oauth.ts'
 import './mcpo-server-settings.ts'
 import './mcpo-activity-tab.ts'
 import './mcpo-tool-runner.ts'
@@ -289,6 +290,12 @@ export class McpoServerDetail extends LitElement {
         <dt>Protocol era</dt><dd>${protocolLabel(s)}</dd>
         <dt>Health check</dt><dd>${s.healthCheckIntervalMs === null ? 'gateway default' : s.healthCheckIntervalMs === 0 ? 'off' : `every ${Math.round(s.healthCheckIntervalMs / 1000)} s`}</dd>
       </dl>
+      ${
+        s.auth?.type === 'oauth'
+          ? html`<mcpo-server-oauth .projectId=${this.projectId} .serverName=${s.name}
+            @oauth-changed=${() => void this.status.reload(true)}></mcpo-server-oauth>`
+          : nothing
+      }
       <h3>Endpoints</h3>
       ${
         endpoints

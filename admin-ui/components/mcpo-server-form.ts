@@ -1,15 +1,17 @@
-// Add or edit one server: transport-specific fields, env and header rows whose stored values stay masked, checks at
-// once next to each field (server-form.ts), the API's own field errors after submit, and "Test connection". Saving a
-// new server, or an edit of where one connects, runs the test first (unless the form was just tested as it is); when
-// it fails the error is shown with "Save anyway" and "Keep editing", and a server saved anyway is recorded as down
-// with that error (gateway/api/server-checks.ts). Sends `mcpo-server-saved` with the server, `mcpo-cancel` on Cancel.
+// Add or edit one server: transport-specific fields, env and header rows whose stored values stay masked, a remote
+// server's Authorization (none, or OAuth with a write-only client secret), checks at once next to each field
+// (server-form.ts), the API's own field errors after submit, and "Test connection". Saving a new server, or an edit of
+// where one connects, runs the test first (unless the form was just tested as it is, or the server is behind OAuth,
+// which connects only once someone signed in at its provider); when it fails the error is shown with "Save anyway"
+// and "Keep editing", and a server saved anyway is recorded as down with that error (gateway/api/server-checks.ts).
+// Sends `mcpo-server-saved` with the server, `mcpo-cancel` on Cancel.
 import { ContextConsumer } from '@lit/context'
 import { css, html, LitElement, nothing } from 'lit'
 import type { Server, Transport } from '../api-types.ts'
 import { apiContext } from '../contexts.ts'
 import { Action } from '../controllers/action.ts'
 import {
-  connectionChanged,
+  type AuthForm,
   emptyServerForm,
   type FormErrors,
   formField,
@@ -20,6 +22,7 @@ import {
   type ServerFormState,
   serverBody,
   serverFormFrom,
+  testsOnSave,
   validateServerForm,
 } from '../server-form.ts'
 import { base } from '../styles.ts'
@@ -56,6 +59,14 @@ export class McpoServerForm extends LitElement {
         display: grid;
         grid-template-columns: minmax(0, 1fr) minmax(0, 1.4fr) auto;
         gap: 6px;
+      }
+      .one-secret {
+        display: flex;
+        gap: 6px;
+      }
+      .one-secret input {
+        flex: 1;
+        min-width: 0;
       }
       .secret input:first-child {
         font-family: var(--mono);
@@ -193,7 +204,7 @@ export class McpoServerForm extends LitElement {
     e.preventDefault()
     this.errors = this.check()
     if (Object.keys(this.errors).length) return this.focusFirstError()
-    if (connectionChanged(this.state, this.server)) {
+    if (testsOnSave(this.state, this.server)) {
       const fresh = this.tested && this.testedBody === JSON.stringify(this.testBody()) ? this.tested : null
       const answer = fresh ?? (await this.onTest())
       if (!answer) return this.focusFirstError()
@@ -313,6 +324,80 @@ export class McpoServerForm extends LitElement {
     </fieldset>`
   }
 
+  private setAuth(patch: Partial<AuthForm>): void {
+    this.set({ auth: { ...this.state.auth, ...patch } })
+  }
+
+  private authInput(field: 'clientId' | 'scopes', label: string, hint: string, placeholder: string) {
+    const err = this.error(`auth.${field}`)
+    const id = `s-auth-${field}`
+    return html`<div class="field">
+      <label for=${id}>${label}</label>
+      <input id=${id} class="mono" placeholder=${placeholder} autocomplete="off" .value=${this.state.auth[field]}
+        aria-invalid=${err ? 'true' : 'false'} aria-describedby="${id}-error ${id}-hint"
+        @input=${(e: Event) => this.setAuth({ [field]: (e.target as HTMLInputElement).value })} />
+      <div class="hint" id="${id}-hint">${hint}</div>
+      ${fieldError(id, err)}
+    </div>`
+  }
+
+  /** Remote servers: none (headers carry any static credential) or OAuth, where mcpo holds the tokens. */
+  private authFields() {
+    const a = this.state.auth
+    const choice = <T extends string>(name: string, value: T, current: T, label: string, patch: Partial<AuthForm>) =>
+      html`<label><input type="radio" name=${name} .value=${value} .checked=${current === value}
+        @change=${() => this.setAuth(patch)} />${label}</label>`
+    const secretErr = this.error('auth.clientSecret')
+    return html`<fieldset class="wide">
+        <legend>Authorization</legend>
+        <div class="seg" role="radiogroup" aria-label="Authorization">
+          ${choice('auth', 'none', a.type, 'None or headers', { type: 'none' })}
+          ${choice('auth', 'oauth', a.type, 'OAuth', { type: 'oauth' })}
+        </div>
+        <div class="hint">${
+          a.type === 'oauth'
+            ? 'mcpo signs in at the server’s authorization server and sends its tokens. After saving, connect it in the server’s Overview.'
+            : 'An API key or token goes in a header above.'
+        }</div>
+        ${fieldError('s-auth', this.error('auth'))}
+      </fieldset>
+      ${
+        a.type === 'oauth'
+          ? html`<fieldset class="wide">
+              <legend>Credentials</legend>
+              <div class="seg" role="radiogroup" aria-label="Credentials">
+                ${choice('auth-credentials', 'project', a.credentials, 'Project', { credentials: 'project' })}
+                ${choice('auth-credentials', 'user', a.credentials, 'Each member', { credentials: 'user' })}
+              </div>
+              <div class="hint">${
+                a.credentials === 'project'
+                  ? 'An Owner connects once; every call uses that account.'
+                  : 'Each member connects their own account and calls as themselves.'
+              }</div>
+            </fieldset>
+            ${this.authInput('clientId', 'Client ID', 'Optional: a client registered at the provider. Empty: mcpo registers itself.', 'optional')}
+            <div class="field">
+              <label for="s-auth-secret">Client secret</label>
+              <div class="one-secret">
+                <input id="s-auth-secret" type="password" autocomplete="off" .value=${a.clientSecret}
+                  placeholder=${a.secretStored ? 'stored · leave empty to keep' : 'optional'}
+                  aria-invalid=${secretErr ? 'true' : 'false'} aria-describedby="s-auth-secret-error s-auth-secret-hint"
+                  @input=${(e: Event) => this.setAuth({ clientSecret: (e.target as HTMLInputElement).value })} />
+                ${
+                  a.secretStored
+                    ? html`<button type="button" class="ghost small" aria-label="Remove the stored client secret"
+                      @click=${() => this.setAuth({ secretStored: false, clientSecret: '' })}>✕</button>`
+                    : nothing
+                }
+              </div>
+              <div class="hint" id="s-auth-secret-hint">Encrypted at rest and never shown again.</div>
+              ${fieldError('s-auth-secret', secretErr)}
+            </div>
+            ${this.authInput('scopes', 'Scopes', 'Space-separated. Empty: what the server asks for.', 'e.g. repo read:user')}`
+          : nothing
+      }`
+  }
+
   override render() {
     const s = this.state
     const transports: [Transport, string][] = [
@@ -323,7 +408,7 @@ export class McpoServerForm extends LitElement {
     const t = this.tested
     return html`<form class="card stack" @submit=${this.onSubmit} novalidate aria-labelledby="server-form-title">
       <h2 id="server-form-title">${this.editing ? `Edit ${this.server!.name}` : 'Add a server'}</h2>
-      ${errorAlert(this.save.general(['name', 'description', 'transport', 'command', 'args', 'cwd', 'env', 'url', 'headers', 'timeoutMs', 'healthCheckIntervalMs', 'protocol']))}
+      ${errorAlert(this.save.general(['name', 'description', 'transport', 'command', 'args', 'cwd', 'env', 'url', 'headers', 'timeoutMs', 'healthCheckIntervalMs', 'protocol', 'auth']))}
       <div class="form-grid">
         ${this.editing ? nothing : this.input('name', 'Name', { mono: true, placeholder: 'e.g. github', hint: 'Part of the endpoint URL; a-z, 0-9 and -.' })}
         ${this.input('description', 'Description', { wide: this.editing })}
@@ -351,7 +436,8 @@ export class McpoServerForm extends LitElement {
                 </div>
                 ${this.secrets('env', 'Environment variables', 'NAME')}`
             : html`${this.input('url', 'URL', { wide: true, mono: true, type: 'url', placeholder: s.transport === 'sse' ? 'https://example.com/sse' : 'https://example.com/mcp' })}
-                ${this.secrets('headers', 'Headers', 'Authorization')}`
+                ${this.secrets('headers', 'Headers', 'Authorization')}
+                ${this.authFields()}`
         }
         ${this.input('timeoutS', 'Timeout (seconds)', { type: 'number', errorField: 'timeoutMs', hint: 'How long one request may take upstream.' })}
         ${this.input('healthCheckS', 'Health check every (seconds)', {
@@ -400,6 +486,7 @@ export class McpoServerForm extends LitElement {
                 'healthCheckIntervalMs',
                 'protocol',
                 'transport',
+                'auth',
               ]),
             )
       }
