@@ -158,8 +158,10 @@ export class Relay implements ServerDirectory {
     try {
       await this.dispatch(session, msg, raw, reply, ex)
     } catch (err) {
-      if (err instanceof UpstreamError) reply.respond(errorMessage(msg.id, err.rpcCode, err.message, err.data))
-      else {
+      if (err instanceof UpstreamError) {
+        const e = urlElicitation(err, session) ?? err
+        reply.respond(errorMessage(msg.id, e.rpcCode, e.message, e.data))
+      } else {
         this.opts.logger.error({ err, method: msg.method, requestId: ex.requestId }, 'relay failed')
         reply.respond(errorMessage(msg.id, RpcCodes.INTERNAL_ERROR, 'internal error'))
       }
@@ -396,6 +398,30 @@ export class Relay implements ServerDirectory {
     for (const runtimes of this.projects.values()) for (const rt of runtimes.values()) stops.push(rt.stop())
     await Promise.all(stops)
   }
+}
+
+/** The error code (2025-11-25) that asks the client to send its user to a URL before the request can succeed. */
+const URL_ELICITATION_REQUIRED = -32042
+
+/**
+ * A server that needs its caller to connect an account: a client that declared URL-mode elicitation gets the connect
+ * link as a URL elicitation it can open for its user; others get the plain error naming the link.
+ */
+function urlElicitation(err: UpstreamError, session: Session): UpstreamError | null {
+  const data = err.data as { connectUrl?: unknown; server?: unknown } | undefined
+  if (typeof data?.connectUrl !== 'string') return null
+  const elicitation = session.clientCapabilities.elicitation as { url?: unknown } | undefined
+  if (elicitation?.url === undefined) return null
+  return new UpstreamError(URL_ELICITATION_REQUIRED, err.message, {
+    elicitations: [
+      {
+        mode: 'url',
+        message: err.message,
+        url: data.connectUrl,
+        elicitationId: `connect:${session.projectId}:${String(data.server ?? session.serverName ?? '')}`,
+      },
+    ],
+  })
 }
 
 function sameSpec(a: ServerSpec, b: ServerSpec): boolean {

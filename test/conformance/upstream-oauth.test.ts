@@ -252,6 +252,24 @@ describe('per-user credentials: each member acts as themselves upstream', () => 
     await assert.rejects(call('mine', keys.dev), /needs authorization: connect your account at .*\?for=me/)
   })
 
+  it('a client that declared URL-mode elicitation is given the connect link as a URL elicitation', async () => {
+    const client = new Client({ name: 'url-elicitation', version: '1' }, { capabilities: { elicitation: { url: {} } } })
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${a.url}/projects/demo/servers/mine/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${keys.dev}` } },
+      }),
+    )
+    clients.push(client)
+    await assert.rejects(client.callTool({ name: 'echo', arguments: { message: 'x' } }), (err: unknown) => {
+      const e = err as { code?: number; elicitations?: { mode: string; url: string; elicitationId: string }[] }
+      assert.equal(e.code, -32042, String(err))
+      assert.equal(e.elicitations?.[0]?.mode, 'url')
+      assert.equal(e.elicitations?.[0]?.url, `${a.url}/api/projects/demo/servers/mine/oauth/connect?for=me`)
+      assert.ok(e.elicitations?.[0]?.elicitationId)
+      return true
+    })
+  })
+
   it('a key from the config file has no member to act as', async () => {
     await assert.rejects(mcp('mine'), /a key made by the config file has no member to act as/)
   })
