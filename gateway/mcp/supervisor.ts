@@ -49,6 +49,8 @@ export interface UpstreamBearer {
   header(): string
   /** The server refused the token: its owner must connect again. */
   rejected(): void
+  /** The server wants more scopes (`403 insufficient_scope`): its owner must consent to them. */
+  insufficientScope?(scope: string | null): void
   /** The connection closed: stop keeping the token fresh. */
   stop(): void
 }

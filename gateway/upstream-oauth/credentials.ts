@@ -40,6 +40,9 @@ export class OAuthCredentials implements UpstreamCredentials {
       rejected: () => {
         void this.vault.rejected(server, owner).catch(() => {})
       },
+      insufficientScope: (scope) => {
+        void this.vault.insufficientScope(server, owner, scope).catch(() => {})
+      },
       stop: () => clearInterval(timer),
     }
   }

@@ -8,6 +8,9 @@ import * as oauth from 'oauth4webapi'
 import { Agent, fetch as undiciFetch } from 'undici'
 import { GatewayError } from '../errors.ts'
 import { guardedConnector } from '../upstream/network-guard.ts'
+import { bearerParams } from '../upstream/www-authenticate.ts'
+
+export { bearerParams }
 
 /** Discovery, registration and token requests each get this long. */
 const TIMEOUT_MS = 10_000
@@ -91,54 +94,6 @@ export async function challengeOf(http: OAuthHttp, serverUrl: string): Promise<{
   if (res.status !== 401) return {}
   const params = bearerParams(res.headers.get('www-authenticate') ?? '')
   return { metadata: params.resource_metadata, scope: params.scope }
-}
-
-/**
- * The auth-params of the Bearer challenge in a WWW-Authenticate value (RFC 9110 §11.6.1): `name=token` or
- * `name="quoted"` pairs. One pass over the text, so a hostile header costs linear time.
- */
-export function bearerParams(header: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  let i = 0
-  const n = Math.min(header.length, 8192)
-  const skipSpace = () => {
-    while (i < n && (header[i] === ' ' || header[i] === '\t' || header[i] === ',')) i++
-  }
-  const word = () => {
-    const start = i
-    while (i < n && !' \t,="'.includes(header[i])) i++
-    return header.slice(start, i)
-  }
-  let inBearer = false
-  while (i < n) {
-    skipSpace()
-    const name = word()
-    if (name === '') {
-      i++
-      continue
-    }
-    let j = i
-    while (j < n && header[j] === ' ') j++
-    if (header[j] !== '=') {
-      // A scheme name starts a new challenge.
-      inBearer = name.toLowerCase() === 'bearer'
-      continue
-    }
-    i = j + 1
-    while (i < n && header[i] === ' ') i++
-    let value = ''
-    if (header[i] === '"') {
-      i++
-      while (i < n && header[i] !== '"') {
-        if (header[i] === '\\' && i + 1 < n) i++
-        value += header[i]
-        i++
-      }
-      i++
-    } else value = word()
-    if (inBearer) out[name.toLowerCase()] = value
-  }
-  return out
 }
 
 /** The PRM documents to try, in the spec's order: the one the 401 named, the endpoint's path, the root. */

@@ -65,6 +65,8 @@ export class UpstreamOAuth {
   private readonly http: OAuthHttp
   private readonly discovered = new Map<string, { at: number; value: Promise<Discovered> }>()
   private readonly refreshing = new Map<string, Promise<string | null>>()
+  /** Scopes a server asked for with `403 insufficient_scope`, by credential, for the next consent. */
+  private readonly stepUps = new Map<string, Set<string>>()
 
   constructor(private readonly o: UpstreamOAuthOptions) {
     this.http = oauthHttp(o.blockedNetworks)
@@ -111,7 +113,7 @@ export class UpstreamOAuth {
     const { client } = await this.client(server, d)
     const verifier = oauth.generateRandomCodeVerifier()
     const state = oauth.generateRandomState()
-    const scopes = server.auth.scopes.length > 0 ? server.auth.scopes : d.scopes
+    const scopes = await this.scopesFor(server, owner, d)
     await this.o.repo.savePending(
       {
         state,
@@ -179,6 +181,7 @@ export class UpstreamOAuth {
     // A connection made again replaces the old one: its tokens are revoked at the provider, not left to live on.
     const replaced = await this.o.repo.credential(spec.projectId, spec.name, pending.userId)
     await this.store(spec, pending.userId, d, tokens, null)
+    this.stepUps.delete(credentialKey(spec, pending.userId))
     if (replaced) {
       this.revoke(spec, pending.userId, replaced).catch((err: unknown) =>
         this.o.logger.warn({ server: spec.name, err: describe(err) }, 'revoking the replaced upstream tokens failed'),
@@ -204,13 +207,35 @@ export class UpstreamOAuth {
     const cred = await this.o.repo.credential(server.projectId, server.name, owner)
     if (cred?.status !== 'ok') return null
     if (!expiring(cred)) return this.open(cred.accessToken, aad(server, owner, 'access'))
-    const key = `${server.projectId}\0${server.name}\0${owner ?? ''}`
+    const key = credentialKey(server, owner)
     let flight = this.refreshing.get(key)
     if (!flight) {
       flight = this.refresh(server, owner).finally(() => this.refreshing.delete(key))
       this.refreshing.set(key, flight)
     }
     return flight
+  }
+
+  /**
+   * Step-up: the server refused a call for want of scopes (`403 insufficient_scope`). The owner is sent to consent
+   * again, and that consent asks for what they have plus what the server named.
+   */
+  async insufficientScope(server: OAuthServer, owner: CredentialOwner, scope: string | null): Promise<void> {
+    const key = credentialKey(server, owner)
+    const wanted = this.stepUps.get(key) ?? new Set<string>()
+    for (const s of (scope ?? '').split(' ')) if (s) wanted.add(s)
+    this.stepUps.set(key, wanted)
+    this.o.logger.info({ server: server.name, user: owner, scope }, 'upstream asked for more scopes: re-consent needed')
+    await this.o.repo.markNeedsReauth(server.projectId, server.name, owner)
+  }
+
+  /** The scopes a consent asks for: the configured or advertised ones, what was granted, and any step-up. */
+  private async scopesFor(server: OAuthServer, owner: CredentialOwner, d: Discovered): Promise<string[]> {
+    const out = new Set(server.auth.scopes.length > 0 ? server.auth.scopes : d.scopes)
+    const granted = await this.o.repo.credential(server.projectId, server.name, owner)
+    for (const s of (granted?.scope ?? '').split(' ')) if (s) out.add(s)
+    for (const s of this.stepUps.get(credentialKey(server, owner)) ?? []) out.add(s)
+    return [...out]
   }
 
   /**
@@ -426,6 +451,10 @@ export class UpstreamOAuth {
  */
 function aad(server: OAuthServer, owner: CredentialOwner, kind: string): string {
   return `${server.projectId}/${owner ?? ''}:${kind}`
+}
+
+function credentialKey(server: OAuthServer, owner: CredentialOwner): string {
+  return `${server.projectId}\0${server.name}\0${owner ?? ''}`
 }
 
 function expiring(c: UpstreamCredential): boolean {

@@ -3,7 +3,15 @@ import { Agent, type Dispatcher } from 'undici'
 import { GatewayError } from '../errors.ts'
 import { guardedConnector } from './network-guard.ts'
 import { SseParser, type SseParserOptions } from './sse-parser.ts'
-import { deliverSafely, isResponse, parseJsonMessages, type TransportLogger, truncateForLog } from './transport.ts'
+import {
+  deliverSafely,
+  isResponse,
+  parseJsonMessages,
+  type TransportLogger,
+  truncateForLog,
+  type UpstreamBearerSource,
+} from './transport.ts'
+import { bearerParams } from './www-authenticate.ts'
 
 /**
  * One agent per transport, so `close()` can destroy exactly its sockets. No body timeout: SSE streams stay silent for
@@ -209,4 +217,10 @@ export function describeError(err: unknown): string {
     return code ? `${err.message} (${code})` : err.message
   }
   return String(err)
+}
+
+/** A 403 whose Bearer challenge says `insufficient_scope`: the token's owner is asked to consent to more. */
+export function stepUp(bearer: UpstreamBearerSource, challenge: string | undefined): void {
+  const params = bearerParams(challenge ?? '')
+  if (params.error === 'insufficient_scope') bearer.insufficientScope?.(params.scope ?? null)
 }

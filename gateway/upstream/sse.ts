@@ -11,10 +11,12 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   deliverJson,
   describeError,
+  headerValue,
   parseHttpUrl,
   pumpSse,
   safeUrl,
   sleep,
+  stepUp,
   tooLarge,
 } from './http-common.ts'
 import {
@@ -196,6 +198,7 @@ export class SseTransport implements UpstreamTransport {
         dispatcher: this.agent,
       })
       if (res.statusCode === 401) this.bearer?.rejected()
+      else if (res.statusCode === 403 && this.bearer) stepUp(this.bearer, headerValue(res.headers, 'www-authenticate'))
       if (res.statusCode !== 200) {
         const snippet = await bodySnippet(res.body)
         this.log.warn({ url: safeUrl(base), status: res.statusCode, body: snippet }, 'SSE upstream refused the stream')
@@ -308,6 +311,7 @@ export class SseTransport implements UpstreamTransport {
         bodyTimeout: this.postTimeoutMs,
       })
       if (res.statusCode === 401) this.bearer?.rejected()
+      else if (res.statusCode === 403 && this.bearer) stepUp(this.bearer, headerValue(res.headers, 'www-authenticate'))
       if (res.statusCode >= 200 && res.statusCode < 300) {
         await res.body.dump()
         return

@@ -20,6 +20,7 @@ import {
   readCapped,
   safeUrl,
   sleep,
+  stepUp,
   tooLarge,
 } from './http-common.ts'
 import {
@@ -226,6 +227,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
       }
       const status = res.statusCode
       if (status === 401) this.bearer?.rejected()
+      else if (status === 403 && this.bearer) stepUp(this.bearer, headerValue(res.headers, 'www-authenticate'))
       if (status === 404 && sentSession) {
         await res.body.dump()
         if (this.state === 'closed') return

@@ -16,6 +16,8 @@ export interface UpstreamBearerSource {
   header(): string
   /** The server answered 401 to it. */
   rejected(): void
+  /** The server answered 403 `insufficient_scope`: it needs these scopes (space-separated; null when it named none). */
+  insufficientScope?(scope: string | null): void
 }
 
 export interface UpstreamTransport {
