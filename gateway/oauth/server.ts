@@ -64,6 +64,8 @@ export interface OAuthServerDeps {
 export const USER_HEADER = 'x-mcpo-user'
 
 // The edge writes its own framing headers.
+/** Scopes a consent grants when asked: mcpo's own and the OpenID ones the provider knows. */
+const GRANTABLE: ReadonlySet<string> = new Set([MCP_SCOPE, 'openid', 'offline_access'])
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date'])
 
 const INTERACTION_PATH = /^\/oauth\/interaction\/([A-Za-z0-9_-]{1,64})\/(details|decision)$/
@@ -413,8 +415,11 @@ export class AuthorizationServer {
       })
     }
     const grant = new provider.Grant({ accountId: userId, clientId: client.clientId })
-    // Clients register and ask for mcp:tools as a scope of their own (the provider's), bound to one resource.
-    grant.addOIDCScope(MCP_SCOPE)
+    // Clients register and ask for mcp:tools as a scope of their own (the provider's), bound to one resource. The
+    // other scopes the provider knows that they asked for (openid, offline_access) are granted with it; left out, the
+    // provider would ask for consent again, and again.
+    const asked = (params.scope ?? '').split(' ').filter((s) => GRANTABLE.has(s))
+    grant.addOIDCScope([...new Set([MCP_SCOPE, ...asked])].join(' '))
     grant.addResourceScope(resource, MCP_SCOPE)
     const grantId = await grant.save()
     const to = await provider.interactionResult(

@@ -67,6 +67,13 @@ before(async () => {
             url: protectedUrl,
             auth: { type: 'oauth', credentials: 'user' },
           },
+          // Asks the provider for more than mcp:tools.
+          {
+            name: 'wide',
+            transport: 'streamable-http',
+            url: protectedUrl,
+            auth: { type: 'oauth', credentials: 'project', scopes: ['openid', 'offline_access', 'mcp:tools'] },
+          },
         ],
       },
     ],
@@ -313,5 +320,16 @@ describe('per-user credentials: each member acts as themselves upstream', () => 
     }
     const left = await b.gateway.store.oauth.grants({ accountId: users.bBob.id })
     assert.equal(left.length, 1, 'only the grant of the flow refused earlier is left at the provider')
+  })
+})
+
+describe('configured scopes', () => {
+  it('a consent that asks for openid and offline_access besides mcp:tools is given once, not asked again', async () => {
+    const done = await connect('wide', 'owner', 'bAlice')
+    assert.equal(done.status, 302, await done.text())
+    assert.equal(await echo(await mcp('wide'), 'wide'), 'Echo: wide')
+    const cred = await a.gateway.store.upstreamOAuth.credential('demo', 'wide', null)
+    // The access token is for the server's resource, so it carries the resource's scope only (RFC 8707).
+    assert.equal(cred?.scope, 'mcp:tools')
   })
 })
