@@ -8,6 +8,7 @@ import { isGatewayError } from '../errors.ts'
 import { sendJson } from '../http.ts'
 import { makeExchange } from '../mcp/guard.ts'
 import type { Router } from '../router.ts'
+import { CALLBACK_PATH, CLIENT_METADATA_PATH } from '../upstream-oauth/vault.ts'
 import type { WebSecurityOptions } from '../web-security.ts'
 import type { ResourceServer } from './resource-server.ts'
 import type { AuthorizationServer } from './server.ts'
@@ -25,6 +26,8 @@ export interface OAuthRouteDeps {
   perMinute: number
 }
 
+const UPSTREAM_PREFIX = '/oauth/upstream/'
+const UPSTREAM_PATHS: ReadonlySet<string> = new Set([CALLBACK_PATH, CLIENT_METADATA_PATH])
 const THROTTLED = new Set(['/oauth/token', '/oauth/register', '/oauth/revoke', '/oauth/authorize'])
 
 export function addOAuthRoutes(router: Router, deps: OAuthRouteDeps): void {
@@ -44,6 +47,18 @@ export function addOAuthRoutes(router: Router, deps: OAuthRouteDeps): void {
     sendJson(res, 200, doc, CORS)
   })
   router.add('ANY', '/oauth/*', async (req, res) => {
+    // mcpo's own paths as an OAuth client (gateway/upstream-oauth) take GET only, and are none of the provider's.
+    if (req.path.startsWith(UPSTREAM_PREFIX)) {
+      if (UPSTREAM_PATHS.has(req.path)) {
+        return sendJson(
+          res,
+          405,
+          { error: { code: 'MCPO_ERR_METHOD_NOT_ALLOWED', message: 'use GET' } },
+          { allow: 'GET' },
+        )
+      }
+      return sendJson(res, 404, { error: { code: 'MCPO_ERR_NOT_FOUND', message: 'not found' } })
+    }
     if (THROTTLED.has(req.path)) {
       const waitMs = throttle.take(req.ip)
       if (waitMs > 0) {

@@ -149,12 +149,17 @@ describe('project credentials: an Owner connects once, every caller of the proje
     await assert.rejects(call('team'), /needs authorization: a project Owner must connect it at .*\/oauth\/connect/)
   })
 
-  it('a Developer may not connect the project’s credentials', async () => {
+  it('a Developer may not connect or disconnect the project’s credentials', async () => {
     const res = await fetch(`${a.url}/api/projects/demo/servers/team/oauth/connect`, {
       headers: { authorization: `Bearer ${users.dev.token}` },
       redirect: 'manual',
     })
     assert.equal(res.status, 403)
+    const gone = await fetch(`${a.url}/api/projects/demo/servers/team/oauth`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${users.dev.token}` },
+    })
+    assert.equal(gone.status, 403)
   })
 
   it('the Owner connects through the provider’s consent; calls then work with the project key', async () => {

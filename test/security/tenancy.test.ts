@@ -129,13 +129,15 @@ describe('a reporter cannot change anything', () => {
       'PUT /projects/{id}/api-keys/{keyId}': { name: 'stolen' },
     }
     // What product.md §2 lets every member do: create their own keys and call tools (the admin UI's test runner calls
-    // through the same tool policies as an MCP client), and disconnect the apps they connected (another member's is
-    // 403: oauth.test.ts).
+    // through the same tool policies as an MCP client), disconnect the apps they connected (another member's is
+    // 403: oauth.test.ts), and disconnect their own account from a per-user OAuth server (a server's project
+    // credentials are the Owners': upstream-oauth.test.ts).
     const allowed = new Set([
       'POST /api/projects/{id}/api-keys',
       'POST /projects/{id}/api-keys',
       'POST /api/projects/{id}/servers/{name}/tools/{tool}/call',
       'DELETE /api/projects/{id}/connected-apps/{grantId}',
+      'DELETE /api/projects/{id}/servers/{name}/oauth',
     ])
     const params: Record<string, string> = {
       id: 'demo',
