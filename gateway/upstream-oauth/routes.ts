@@ -50,11 +50,16 @@ export function oauthServerOf(services: ApiServices) {
   }
 }
 
-/** Where the browser goes after the callback: a path of this gateway only, never another site. */
-function safeReturn(path: string | undefined): string | null {
-  if (!path?.startsWith('/') || path.startsWith('//') || path.includes('\\')) return null
+/**
+ * Where the browser goes after the callback: a path of this gateway only, never another site. Browsers drop tabs and
+ * line breaks from URLs and read a backslash as a slash, so only plain URL characters pass, and never two slashes first.
+ */
+export function safeReturn(path: string | undefined): string | null {
+  if (!path || !SAFE_PATH.test(path)) return null
   return path
 }
+
+const SAFE_PATH = /^\/(?![/])[A-Za-z0-9\-._~!$&'()*+,;=:@%/?#]*$/
 
 export function upstreamOAuthRoutes() {
   return [
